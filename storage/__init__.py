@@ -1,0 +1,1 @@
+"""Everything persisted: the Tortoise models, database set-up, migrations and object stores."""

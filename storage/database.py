@@ -1,0 +1,76 @@
+"""Database configuration, start-up, shutdown and migrations. Takes URLs; reads no environment.
+
+URLs are Tortoise's: ``sqlite://var/gongkai.sqlite3`` (relative path), ``sqlite:///abs/path``,
+``postgres://user@host:5432/dbname``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as migrate_api
+
+MODEL_MODULES = ["storage.models"]
+MIGRATIONS_MODULE = "storage.migrations"
+APP = "models"
+
+
+def tortoise_config(db_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": db_url},
+        "apps": {
+            APP: {
+                "models": MODEL_MODULES,
+                "migrations": MIGRATIONS_MODULE,
+                "default_connection": "default",
+            }
+        },
+        # Times are stored in UTC and shown in Asia/Shanghai (decisions.md D3).
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def init(db_url: str, *, global_fallback: bool = False) -> None:
+    """Connect. `global_fallback` lets request tasks of a Starlette app see the context that
+    its lifespan created (architecture.md, stack notes)."""
+    await Tortoise.init(
+        config=tortoise_config(db_url), _enable_global_fallback=global_fallback
+    )
+
+
+async def close() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(db_url: str) -> None:
+    """Apply every pending migration (creates the database file or tables as needed)."""
+    await migrate_api(config=tortoise_config(db_url))
+    await Tortoise.close_connections()
+
+
+@asynccontextmanager
+async def connected(db_url: str) -> AsyncIterator[None]:
+    await init(db_url)
+    try:
+        yield
+    finally:
+        await close()
+
+
+async def ping() -> None:
+    """A trivial query, for health checks; raises if the database is unreachable."""
+    await connections.get("default").execute_query("SELECT 1")
+
+
+def dialect() -> str:
+    """'sqlite' or 'postgres', of the default connection."""
+    return str(connections.get("default").capabilities.dialect)
+
+
+#: For `tortoise -c storage.database.TORTOISE_ORM makemigrations`: autodetection compares the
+#: models with the migration files, so an in-memory database is enough.
+TORTOISE_ORM = tortoise_config("sqlite://:memory:")

@@ -1,0 +1,135 @@
+"""Single-record invariants, checked before anything is stored (architecture invariant 7).
+
+Each check raises `InvalidRecord` naming the field and the rule. Models call them from `save()`;
+bulk loaders (the demo) call them directly before `bulk_create`, which bypasses `save()`.
+Rules that span several rows (self-assessment weights, filing projects) are in `storage.records`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Protocol
+
+from storage import scoring
+from storage.enums import (
+    INDICATOR_CHILDREN,
+    AmountColumn,
+    Comparator,
+    DepartmentTier,
+    Grade,
+    IndicatorL1,
+    IndicatorL2,
+    IndicatorNature,
+    ReleaseKind,
+)
+from storage.errors import InvalidRecord
+
+AMOUNT_ROWS = ("appropriation", "carry_over", "other")
+AMOUNT_COLUMNS = {
+    AmountColumn.INITIAL: "initial",
+    AmountColumn.FULL_YEAR: "full_year",
+    AmountColumn.EXECUTED: "executed",
+}
+
+
+class IndicatorLike(Protocol):
+    level1: IndicatorL1
+    level2: IndicatorL2
+    nature: IndicatorNature
+    comparator: Comparator
+    target_value_raw: str
+    target_value_number: Decimal | None
+    weight: Decimal | None
+
+
+def check_indicator(indicator: IndicatorLike, field: str = "indicator") -> None:
+    """Level 2 must be a child of level 1; quantitative rows need a number, qualitative none."""
+    l1, l2 = IndicatorL1(indicator.level1), IndicatorL2(indicator.level2)
+    if l2 not in INDICATOR_CHILDREN[l1]:
+        allowed = ", ".join(sorted(c.value for c in INDICATOR_CHILDREN[l1]))
+        raise InvalidRecord(
+            f"{field}.level2",
+            "indicator-level2-child",
+            f"{l2.value} ({l2.label}) is not a level-2 indicator of {l1.value} ({l1.label}); "
+            f"allowed: {allowed}",
+        )
+    qualitative = Comparator(indicator.comparator) is Comparator.QUALITATIVE
+    if qualitative != (IndicatorNature(indicator.nature) is IndicatorNature.QUALITATIVE):
+        raise InvalidRecord(
+            f"{field}.comparator",
+            "indicator-comparator-nature",
+            "a qualitative indicator uses the QUALITATIVE comparator, a quantitative one never",
+        )
+    if not qualitative and indicator.target_value_number is None:
+        raise InvalidRecord(
+            f"{field}.target_value_number",
+            "indicator-quantitative-value",
+            f"the quantitative target {indicator.target_value_raw!r} needs a numeric value",
+        )
+    if not indicator.target_value_raw.strip():
+        raise InvalidRecord(f"{field}.target_value_raw", "required", "the target value is empty")
+    if indicator.weight is not None and not (0 <= indicator.weight <= 100):
+        raise InvalidRecord(f"{field}.weight", "weight-range", "a weight lies in 0–100")
+
+
+def check_amounts(record: Any, field: str = "amounts") -> None:
+    """Each column of the amounts block: total = appropriation + carry-over + other, none < 0."""
+    for column, prefix in AMOUNT_COLUMNS.items():
+        parts = [getattr(record, f"{prefix}_{row}") for row in AMOUNT_ROWS]
+        total = getattr(record, f"{prefix}_total")
+        for row, value in zip(("total", *AMOUNT_ROWS), (total, *parts), strict=True):
+            if value < 0:
+                raise InvalidRecord(
+                    f"{field}.{prefix}_{row}", "amount-non-negative", "amounts must not be negative"
+                )
+        if total != sum(parts, Decimal(0)):
+            raise InvalidRecord(
+                f"{field}.{prefix}_total",
+                "amounts-rows-add-up",
+                f"{column.label} 年度资金总额 {total} ≠ 当年财政拨款 + 上年结转资金 + 其他资金 "
+                f"= {sum(parts, Decimal(0))}",
+            )
+
+
+def check_subject(subject: Any) -> None:
+    if subject.fiscal_year < 2000 or subject.fiscal_year > 2100:
+        raise InvalidRecord("fiscal_year", "fiscal-year-range", "a fiscal year lies in 2000–2100")
+    if not subject.name.strip():
+        raise InvalidRecord("name", "required", "the subject needs a name")
+    if subject.start_date and subject.end_date and subject.end_date < subject.start_date:
+        raise InvalidRecord("end_date", "date-order", "the end date precedes the start date")
+    check_amounts(subject)
+
+
+def check_department_tier(tier: DepartmentTier, parent_id: int | None) -> None:
+    """A 主管部门 has no parent; a unit always belongs to one."""
+    if DepartmentTier(tier) is DepartmentTier.UNIT and parent_id is None:
+        raise InvalidRecord("parent", "unit-has-department", "a budget unit needs its department")
+    if DepartmentTier(tier) is DepartmentTier.DEPARTMENT and parent_id is not None:
+        raise InvalidRecord("parent", "department-top-level", "a department has no parent")
+
+
+def check_evaluation_grade(score: Decimal | None, grade: Grade | None) -> None:
+    """SR-1: a scored evaluation's grade is the one its score earns."""
+    if score is None:
+        if grade is not None:
+            raise InvalidRecord("grade", "grade-needs-score", "a grade needs a score")
+        return
+    expected = scoring.grade_for(score)
+    if grade is not None and Grade(grade) is not expected:
+        raise InvalidRecord(
+            "grade", "grade-from-score", f"a score of {score} earns {expected.label}, not {grade}"
+        )
+
+
+def check_release(release: Any) -> None:
+    """D8: BUDGET and FINAL_ACCOUNTS releases belong to a department, FINANCE_ANNUAL to none."""
+    per_department = ReleaseKind(release.kind) is not ReleaseKind.FINANCE_ANNUAL
+    if per_department and release.department_id is None:
+        raise InvalidRecord("department", "release-department", "this release kind needs one")
+    if not per_department and release.department_id is not None:
+        raise InvalidRecord(
+            "department", "release-department", "a FINANCE_ANNUAL release has no department"
+        )
+    if release.due_date < release.approval_date:
+        raise InvalidRecord("due_date", "due-after-approval", "due date precedes approval")

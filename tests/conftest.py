@@ -1,0 +1,99 @@
+"""Test databases: every test session runs against one backend, in databases it creates and drops.
+
+``GONGKAI_TEST_DB=sqlite`` (the default) or ``postgres``. The session migrates one template
+database; each test that asks for `db` gets a fresh copy (a file copy on SQLite, ``CREATE
+DATABASE … TEMPLATE`` on PostgreSQL, decisions.md D18) that is dropped afterwards. With
+``GONGKAI_TEST_DB=postgres`` an unreachable server fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from storage import database
+
+BACKEND = os.environ.get("GONGKAI_TEST_DB", "sqlite")
+PG_SERVER = os.environ.get("GONGKAI_TEST_PG", "postgres://postgres@127.0.0.1:5432")
+RUN_ID = uuid.uuid4().hex[:8]
+
+if BACKEND not in ("sqlite", "postgres"):
+    raise pytest.UsageError(f"GONGKAI_TEST_DB must be sqlite or postgres, not {BACKEND!r}")
+
+
+def pytest_report_header() -> str:
+    return f"gongkai test database: {BACKEND}" + (f" at {PG_SERVER}" if BACKEND == "postgres" else "")
+
+
+class Databases:
+    """Creates and drops the databases of one test session."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.counter = 0
+
+    def url(self, name: str) -> str:
+        if BACKEND == "sqlite":
+            return f"sqlite://{self.workdir / name}.sqlite3"
+        return f"{PG_SERVER}/{name}"
+
+    async def admin(self, sql: str) -> None:
+        conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    async def create_empty(self, name: str) -> str:
+        if BACKEND == "postgres":
+            await self.admin(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    async def copy(self, template: str) -> str:
+        self.counter += 1
+        name = f"gk_{RUN_ID}_{self.counter}"
+        if BACKEND == "sqlite":
+            shutil.copyfile(self.workdir / f"{template}.sqlite3", self.workdir / f"{name}.sqlite3")
+        else:
+            await self.admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return self.url(name)
+
+    async def drop(self, url: str) -> None:
+        if BACKEND == "sqlite":
+            Path(url.removeprefix("sqlite://")).unlink(missing_ok=True)
+        else:
+            name = url.rsplit("/", 1)[-1]
+            await self.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    yield Databases(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+async def migrated_template(databases: Databases) -> AsyncIterator[str]:
+    """The name of a database with every migration applied and no rows."""
+    name = f"gk_{RUN_ID}_template"
+    url = await databases.create_empty(name)
+    await database.migrate(url)
+    yield name
+    await databases.drop(url)
+
+
+@pytest.fixture
+async def db(databases: Databases, migrated_template: str) -> AsyncIterator[str]:
+    """A fresh, migrated, empty database with Tortoise connected to it; yields its URL."""
+    url = await databases.copy(migrated_template)
+    await database.init(url, global_fallback=True)
+    try:
+        yield url
+    finally:
+        await database.close()
+        await databases.drop(url)
