@@ -14,7 +14,7 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-from storage import enums, validation
+from storage import enums, scoring, validation
 from storage.money import MoneyField
 
 
@@ -95,7 +95,9 @@ class Subject(VersionedModel):
         "models.Department", related_name="subjects", on_delete=fields.RESTRICT
     )
     implementing_unit: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
-        "models.Department", related_name="implemented_subjects", null=True,
+        "models.Department",
+        related_name="implemented_subjects",
+        null=True,
         on_delete=fields.RESTRICT,
     )
     parent: fields.ForeignKeyNullableRelation[Subject] = fields.ForeignKeyField(
@@ -351,6 +353,8 @@ class Evaluation(VersionedModel):
         table = "evaluation"
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.score is not None and self.grade is None:
+            self.grade = scoring.grade_for(self.score)
         validation.check_evaluation_grade(self.score, self.grade)
         await super().save(*args, **kwargs)
 

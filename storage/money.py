@@ -1,4 +1,4 @@
-"""Money: integer 分 in the database, `Decimal` 元 with two places everywhere else (decisions.md D1).
+"""Money: integer 分 in the database, `Decimal` 元 (two places) everywhere else (decisions.md D1).
 
 Tortoise stores `DecimalField` on SQLite as text, so sums would run in floating point and range
 filters would compare strings. `MoneyField` keeps a BIGINT of 分 on both databases and hands

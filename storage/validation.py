@@ -33,13 +33,22 @@ AMOUNT_COLUMNS = {
 
 
 class IndicatorLike(Protocol):
-    level1: IndicatorL1
-    level2: IndicatorL2
-    nature: IndicatorNature
-    comparator: Comparator
-    target_value_raw: str
-    target_value_number: Decimal | None
-    weight: Decimal | None
+    """An indicator model row or an input object: anything with these (read-only) fields."""
+
+    @property
+    def level1(self) -> IndicatorL1: ...
+    @property
+    def level2(self) -> IndicatorL2: ...
+    @property
+    def nature(self) -> IndicatorNature: ...
+    @property
+    def comparator(self) -> Comparator: ...
+    @property
+    def target_value_raw(self) -> str: ...
+    @property
+    def target_value_number(self) -> Decimal | None: ...
+    @property
+    def weight(self) -> Decimal | None: ...
 
 
 def check_indicator(indicator: IndicatorLike, field: str = "indicator") -> None:

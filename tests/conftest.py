@@ -28,7 +28,9 @@ if BACKEND not in ("sqlite", "postgres"):
 
 
 def pytest_report_header() -> str:
-    return f"gongkai test database: {BACKEND}" + (f" at {PG_SERVER}" if BACKEND == "postgres" else "")
+    return f"gongkai test database: {BACKEND}" + (
+        f" at {PG_SERVER}" if BACKEND == "postgres" else ""
+    )
 
 
 class Databases:
@@ -59,14 +61,15 @@ class Databases:
         self.counter += 1
         name = f"gk_{RUN_ID}_{self.counter}"
         if BACKEND == "sqlite":
-            shutil.copyfile(self.workdir / f"{template}.sqlite3", self.workdir / f"{name}.sqlite3")
+            source, target = (self.workdir / f"{n}.sqlite3" for n in (template, name))
+            shutil.copyfile(source, target)
         else:
             await self.admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.url(name)
 
     async def drop(self, url: str) -> None:
         if BACKEND == "sqlite":
-            Path(url.removeprefix("sqlite://")).unlink(missing_ok=True)
+            Path(url.removeprefix("sqlite://")).unlink(missing_ok=True)  # noqa: ASYNC240 (tiny)
         else:
             name = url.rsplit("/", 1)[-1]
             await self.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

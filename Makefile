@@ -1,0 +1,52 @@
+# gongkai — `make run` serves the API with the demo data; `make test` runs the checks and tests.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_SERVER ?= postgres://postgres@127.0.0.1:5432
+
+.PHONY: run test lint install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Re-install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	mkdir -p var
+	$(BIN)/gongkai migrate
+	$(BIN)/gongkai demo --scale town --if-empty
+	$(BIN)/gongkai serve --host $(HOST) --port $(PORT)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# SQLite always; PostgreSQL whenever it is reachable. With GONGKAI_REQUIRE_POSTGRES=1 (CI) an
+# unreachable PostgreSQL fails the run instead of skipping it.
+test: lint
+	$(BIN)/pytest
+	@if $(BIN)/python -c "import asyncio, asyncpg; asyncio.run(asyncpg.connect('$(PG_SERVER)/postgres', timeout=3))" 2>/dev/null; then \
+		GONGKAI_TEST_DB=postgres GONGKAI_TEST_PG=$(PG_SERVER) $(BIN)/pytest; \
+	elif [ "$$GONGKAI_REQUIRE_POSTGRES" = 1 ]; then \
+		echo "PostgreSQL at $(PG_SERVER) is unreachable and GONGKAI_REQUIRE_POSTGRES=1" >&2; exit 1; \
+	else \
+		echo "SKIPPED: the PostgreSQL run (no server at $(PG_SERVER)); set GONGKAI_REQUIRE_POSTGRES=1 to require it" >&2; \
+	fi
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,2 @@
+"""The processes: the Starlette app, settings read once from the environment, authentication
+and the `gongkai` command line. Nothing imports `api`."""

@@ -1,0 +1,59 @@
+"""The Starlette application: routes, middleware and the lifespan that connects the database
+and the object store."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from api.settings import Settings
+from storage import database
+from storage.objects import ObjectStore, open_store
+
+
+def create_app(settings: Settings) -> Starlette:
+    store = open_store(settings.store_url, settings.s3_access_key, settings.s3_secret_key)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # The global fallback lets request tasks see the context created here (stack notes).
+        await database.init(settings.database_url, global_fallback=True)
+        try:
+            yield
+        finally:
+            await database.close()
+
+    async def healthz(request: Request) -> JSONResponse:
+        checks = {"database": await _check_database(), "store": await _check_store(store)}
+        healthy = all(check["status"] == "ok" for check in checks.values())
+        return JSONResponse(
+            {"status": "ok" if healthy else "unavailable", **checks},
+            status_code=200 if healthy else 503,
+            headers={"Cache-Control": "no-store"},
+        )
+
+    app = Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
+    app.state.settings = settings
+    app.state.store = store
+    return app
+
+
+async def _check_database() -> dict[str, str]:
+    try:
+        await database.ping()
+    except Exception as error:  # any failure means "not healthy"; say which
+        return {"status": "error", "error": type(error).__name__}
+    return {"status": "ok", "dialect": database.dialect()}
+
+
+async def _check_store(store: ObjectStore) -> dict[str, str]:
+    try:
+        await store.check()
+    except Exception as error:
+        return {"status": "error", "error": type(error).__name__}
+    return {"status": "ok"}

@@ -1,0 +1,1 @@
+"""Disclosure rules, release selection, rendering and sync to the object store."""

@@ -1,0 +1,1 @@
+"""The two GraphQL contracts: public (published snapshots) and internal (JWT, working data)."""

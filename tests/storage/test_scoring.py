@@ -1,0 +1,218 @@
+"""SR-1…SR-7 with the boundary cases of domain.md §4 and the Putuo 2022 worked example."""
+
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from storage import scoring
+from storage.enums import Comparator, Grade, IndicatorL1, IndicatorL2, QualitativeBand
+from storage.errors import InvalidRecord
+
+
+@pytest.mark.parametrize(
+    ("score", "grade"),
+    [
+        ("100", Grade.EXCELLENT),
+        ("90.00", Grade.EXCELLENT),
+        ("89.99", Grade.GOOD),
+        ("80.00", Grade.GOOD),
+        ("79.99", Grade.AVERAGE),
+        ("60.00", Grade.AVERAGE),
+        ("59.99", Grade.POOR),
+        ("0", Grade.POOR),
+    ],
+)
+def test_grade_bands(score: str, grade: Grade) -> None:
+    assert scoring.grade_for(D(score)) is grade
+
+
+@pytest.mark.parametrize("score", ["-0.01", "100.01"])
+def test_grade_refuses_scores_outside_0_100(score: str) -> None:
+    with pytest.raises(InvalidRecord, match="0–100"):
+        scoring.grade_for(D(score))
+
+
+def test_grade_labels_are_chinese() -> None:
+    assert [g.label for g in Grade] == ["优", "良", "中", "差"]
+
+
+@pytest.mark.parametrize(
+    ("executed", "budget", "points"),
+    [
+        ("215457.60", "250000.00", "8.62"),  # Putuo sports centre 2022 (86.18…%)
+        ("86.19", "100", "8.62"),  # execution 86.19% → 8.619 → 8.62 half-up
+        ("9034.00", "20000.00", "4.52"),  # 45.17%
+        ("86.185", "100", "8.62"),  # 8.6185 rounds half-up, once, at the end
+        ("86.184", "100", "8.62"),
+        ("86.144", "100", "8.61"),
+        ("120", "100", "10.00"),  # over-execution is capped at 10
+        ("0", "100", "0.00"),
+    ],
+)
+def test_execution_score(executed: str, budget: str, points: str) -> None:
+    assert scoring.execution_score(D(executed), D(budget)) == D(points)
+
+
+def test_execution_rate_is_exact_and_half_up_for_display() -> None:
+    rate = scoring.execution_rate(D("215457.60"), D("250000.00"))
+    assert rate == D("0.8618304")
+    assert scoring.rate_percent(rate) == D("86.18")
+    assert scoring.rate_percent(D("0.00005")) == D("0.01")
+
+
+def test_zero_budget_is_refused_with_a_clear_error() -> None:
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.execution_score(D("10"), D("0"))
+    assert caught.value.field == "full_year_budget"
+    assert "全年预算数" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("comparator", "target", "actual", "score"),
+    [
+        (Comparator.GE, "90", "100", "10.00"),
+        (Comparator.GE, "90", "81", "9.00"),
+        (Comparator.GT, "90", "90", "10.00"),  # not strictly greater: proportional 90/90
+        (Comparator.LE, "90", "100", "9.00"),  # reverse: weight × target / actual
+        (Comparator.LT, "100", "50", "10.00"),
+        (Comparator.EQ, "100", "100", "10.00"),
+        (Comparator.EQ, "100", "80", "8.00"),
+        (Comparator.EQ, "100", "125", "8.00"),
+        (Comparator.GE, "3", "2", "6.67"),
+    ],
+)
+def test_quantitative_scores(comparator: Comparator, target: str, actual: str, score: str) -> None:
+    assert scoring.quantitative_score(comparator, D(10), D(target), D(actual)) == D(score)
+
+
+@given(
+    comparator=st.sampled_from([c for c in Comparator if c is not Comparator.QUALITATIVE]),
+    weight=st.decimals(min_value=0, max_value=50, places=2),
+    target=st.decimals(min_value=0, max_value=10**6, places=2),
+    actual=st.decimals(min_value=0, max_value=10**6, places=2),
+)
+def test_quantitative_score_lies_between_zero_and_the_weight(
+    comparator: Comparator, weight: D, target: D, actual: D
+) -> None:
+    assert D(0) <= scoring.quantitative_score(comparator, weight, target, actual) <= weight
+
+
+@pytest.mark.parametrize(
+    ("band", "score", "ok"),
+    [
+        (QualitativeBand.ACHIEVED, "20", True),
+        (QualitativeBand.ACHIEVED, "16", True),
+        (QualitativeBand.ACHIEVED, "15.99", False),
+        (QualitativeBand.PARTLY_ACHIEVED, "12", True),
+        (QualitativeBand.PARTLY_ACHIEVED, "16.01", False),
+        (QualitativeBand.NOT_ACHIEVED, "0", True),
+        (QualitativeBand.NOT_ACHIEVED, "12.01", False),
+    ],
+)
+def test_qualitative_bands(band: QualitativeBand, score: str, ok: bool) -> None:
+    if ok:
+        scoring.check_qualitative_score(band, D(20), D(score))
+    else:
+        with pytest.raises(InvalidRecord, match="must score between"):
+            scoring.check_qualitative_score(band, D(20), D(score))
+
+
+def _row(
+    name: str, l1: IndicatorL1, l2: IndicatorL2, weight: str, target: str, actual: str
+) -> scoring.RowInput:
+    return scoring.RowInput(
+        level1=l1,
+        level2=l2,
+        indicator_name=name,
+        comparator=Comparator.EQ,
+        target_value_raw=f"={target}%",
+        actual_value_raw=f"{actual}%",
+        weight=D(weight),
+        target_value_number=D(target),
+        actual_value_number=D(actual),
+    )
+
+
+PUTUO_ROWS = [
+    _row("与委托运营方结算完成率", IndicatorL1.OUTPUT, IndicatorL2.QUANTITY, "10", "100", "100"),
+    _row("合同结算条款完成率", IndicatorL1.OUTPUT, IndicatorL2.QUALITY, "20", "100", "100"),
+    scoring.RowInput(
+        level1=IndicatorL1.OUTPUT,
+        level2=IndicatorL2.TIMELINESS,
+        indicator_name="费用结算及时性",
+        comparator=Comparator.QUALITATIVE,
+        target_value_raw="及时",
+        actual_value_raw="及时",
+        weight=D(20),
+        qualitative_band=QualitativeBand.ACHIEVED,
+        qualitative_score=D(20),
+    ),
+    _row(
+        "与委托运营方合同完成率",
+        IndicatorL1.BENEFIT,
+        IndicatorL2.SOCIAL_BENEFIT,
+        "30",
+        "100",
+        "100",
+    ),
+    scoring.RowInput(
+        level1=IndicatorL1.SATISFACTION,
+        level2=IndicatorL2.SERVICE_RECIPIENT_SATISFACTION,
+        indicator_name="场馆开放满意度",
+        comparator=Comparator.GE,
+        target_value_raw="≥90%",
+        actual_value_raw="100%",
+        weight=D(10),
+        target_value_number=D(90),
+        actual_value_number=D(100),
+    ),
+]
+
+
+def test_putuo_2022_worked_example_scores_98_62() -> None:
+    scored = scoring.score_self_assessment(D("250000.00"), D("215457.60"), PUTUO_ROWS)
+    assert scored.execution_score == D("8.62")
+    assert [r.score for r in scored.rows] == [D(10), D(20), D(20), D(30), D(10)]
+    assert scored.total_score == D("98.62")
+    assert scored.grade is Grade.EXCELLENT
+
+
+def test_weights_must_total_100_with_execution() -> None:
+    rows = [*PUTUO_ROWS[:-1]]  # drop the 10-point satisfaction row: 80 + 10 ≠ 100
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.score_self_assessment(D(100), D(100), rows)
+    assert caught.value.rule == "weights-total-100"
+    assert caught.value.field == "rows.weight"
+    assert "90" in caught.value.message
+
+
+def test_row_below_weight_needs_a_deviation_reason() -> None:
+    rows = [
+        *PUTUO_ROWS[:3],
+        _row("合同完成率", IndicatorL1.BENEFIT, IndicatorL2.SOCIAL_BENEFIT, "30", "100", "50"),
+        PUTUO_ROWS[4],
+    ]
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.score_self_assessment(D(100), D(100), rows)
+    assert caught.value.field == "rows[3].deviation_reason"
+    assert caught.value.rule == "deviation-reason-required"
+    explained = [
+        *rows[:3],
+        scoring.RowInput(**{**vars(rows[3]), "deviation_reason": "合同延期"}),
+        rows[4],
+    ]
+    assert scoring.score_self_assessment(D(100), D(100), explained).total_score == D("85.00")
+
+
+def test_level2_must_be_a_child_of_level1_in_assessment_rows() -> None:
+    bad = scoring.RowInput(**{**vars(PUTUO_ROWS[0]), "level2": IndicatorL2.SOCIAL_BENEFIT})
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.score_self_assessment(D(100), D(100), [bad, *PUTUO_ROWS[1:]])
+    assert caught.value.field == "rows[0].level2"
+    assert caught.value.rule == "indicator-level2-child"
+
+
+def test_total_is_capped_at_100() -> None:
+    assert scoring.total_score(D(10), [D(50), D(45)]) == D(100)
