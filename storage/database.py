@@ -37,9 +37,7 @@ def tortoise_config(db_url: str) -> dict[str, Any]:
 async def init(db_url: str, *, global_fallback: bool = False) -> None:
     """Connect. `global_fallback` lets request tasks of a Starlette app see the context that
     its lifespan created (architecture.md, stack notes)."""
-    await Tortoise.init(
-        config=tortoise_config(db_url), _enable_global_fallback=global_fallback
-    )
+    await Tortoise.init(config=tortoise_config(db_url), _enable_global_fallback=global_fallback)
 
 
 async def close() -> None:

@@ -1,9 +1,9 @@
 """gongkai's error hierarchy. Everything we raise on purpose derives from `GongkaiError`.
 
-    GongkaiError
-    ├── InvalidRecord      a record breaks a domain rule; names the field and the rule
-    ├── NotFound           a referenced record does not exist
-    └── StoreError         the object store failed (storage.objects)
+GongkaiError
+├── InvalidRecord      a record breaks a domain rule; names the field and the rule
+├── NotFound           a referenced record does not exist
+└── StoreError         the object store failed (storage.objects)
 """
 
 from __future__ import annotations

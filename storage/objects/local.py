@@ -1,0 +1,178 @@
+"""The embedded object store: a folder on the local disk, laid out as the keys say.
+
+The folder is served as the open-data site (the ``/open/`` route), so object files sit exactly at
+their keys and nothing else is mixed in beside them: content type, sha256 and user metadata of
+``KEY`` live in ``.gongkai-meta/KEY.json`` at the root, and writes go through hidden temporary
+files. Keys may not use the reserved ``.gongkai-`` segments (`check_key`), so neither can clash
+with an object.
+
+A write replaces the data file atomically (temporary file, fsync, `os.replace`), then its
+metadata. A crash between the two leaves new bytes with the old (or no) sha256, which an
+incremental publish sees as changed and rewrites — never the reverse, which would skip a write.
+File I/O runs in a worker thread so that the event loop never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import stat as stat_module
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TypeVar
+
+from storage.objects import (
+    RESERVED_SEGMENT_PREFIX,
+    ObjectInfo,
+    ObjectNotFound,
+    StoreError,
+    check_key,
+    check_prefix,
+    check_put,
+    sha256_hex,
+)
+
+META_DIR = f"{RESERVED_SEGMENT_PREFIX}meta"
+_TMP_PREFIX = f"{RESERVED_SEGMENT_PREFIX}tmp-"
+#: Published files must be readable by whatever web server serves the folder.
+_FILE_MODE = 0o644
+_DEFAULT_CONTENT_TYPE = "application/octet-stream"
+#: What opening a key that is missing, or is a folder of other keys, raises.
+_ABSENT = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
+
+T = TypeVar("T")
+
+
+class LocalObjectStore:
+    """Objects as files under `root`; created on first use."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"LocalObjectStore({str(self.root)!r})"
+
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        user = check_put(key, content_type, metadata)
+        info = ObjectInfo(key, len(data), sha256_hex(data), content_type, user)
+        sidecar = {"content_type": content_type, "sha256": info.sha256, "metadata": user}
+        meta = json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode()
+
+        def write() -> None:
+            _write_atomically(self._path(key), data)
+            _write_atomically(self._meta_path(key), meta)
+
+        await self._run("put", key, write)
+        return info
+
+    async def get(self, key: str) -> bytes:
+        check_key(key)
+
+        def read() -> bytes:
+            try:
+                return self._path(key).read_bytes()
+            except _ABSENT:
+                raise ObjectNotFound(f"no object {key!r} in {self.root}") from None
+
+        return await self._run("get", key, read)
+
+    async def stat(self, key: str) -> ObjectInfo | None:
+        check_key(key)
+        return await self._run("stat", key, lambda: self._stat(key))
+
+    async def list(self, prefix: str = "") -> list[ObjectInfo]:
+        check_prefix(prefix)
+
+        def scan() -> list[ObjectInfo]:
+            infos = (self._stat(key) for key in _keys_under(self.root, prefix))
+            return sorted((info for info in infos if info), key=lambda info: info.key)
+
+        return await self._run("list", prefix, scan)
+
+    async def delete(self, key: str) -> None:
+        check_key(key)
+
+        def remove() -> None:
+            # Data first: a crash in between leaves an orphaned sidecar, which `stat` ignores.
+            for path in (self._path(key), self._meta_path(key)):
+                with contextlib.suppress(*_ABSENT):
+                    path.unlink()
+
+        await self._run("delete", key, remove)
+
+    async def check(self) -> None:
+        def probe() -> None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.root, os.W_OK | os.X_OK):
+                raise StoreError(f"object store folder {self.root} is not writable")
+
+        await self._run("check", "", probe)
+
+    def _path(self, key: str) -> Path:
+        return self.root / key
+
+    def _meta_path(self, key: str) -> Path:
+        return self.root / META_DIR / f"{key}.json"
+
+    def _stat(self, key: str) -> ObjectInfo | None:
+        try:
+            st = self._path(key).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not stat_module.S_ISREG(st.st_mode):
+            return None
+        try:
+            sidecar = json.loads(self._meta_path(key).read_bytes())
+        except (FileNotFoundError, NotADirectoryError):
+            # A file put there by hand, or a first write interrupted before its metadata.
+            return ObjectInfo(key, st.st_size, None, _DEFAULT_CONTENT_TYPE)
+        return ObjectInfo(
+            key, st.st_size, sidecar["sha256"], sidecar["content_type"], sidecar["metadata"]
+        )
+
+    async def _run(self, operation: str, key: str, work: Callable[[], T]) -> T:
+        """Run blocking file work in a thread; OS errors become `StoreError`."""
+        try:
+            return await asyncio.to_thread(work)
+        except OSError as exc:
+            raise StoreError(f"{operation} {key!r} in {self.root} failed: {exc}") from exc
+
+
+def _keys_under(root: Path, prefix: str) -> list[str]:
+    """Keys of the regular files under `prefix`, skipping the store's own files. The walk
+    starts at the prefix's folder rather than the root."""
+    folder = prefix.rpartition("/")[0]
+    keys = []
+    for dirpath, dirnames, filenames in os.walk(root / folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(RESERVED_SEGMENT_PREFIX)]
+        relative = Path(dirpath).relative_to(root).as_posix()
+        for name in filenames:
+            key = name if relative == "." else f"{relative}/{name}"
+            if key.startswith(prefix) and not name.startswith(RESERVED_SEGMENT_PREFIX):
+                keys.append(key)
+    return keys
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that a reader or a crash sees the old bytes or the new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

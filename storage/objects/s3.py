@@ -1,0 +1,215 @@
+"""The production object store: one bucket of MinIO or any S3 service, through the minio SDK.
+
+The SDK blocks, so every call runs in a worker thread. Each object carries its sha256 as user
+metadata (``x-amz-meta-sha256``): the ETag is an MD5 only for single-part uploads. S3 metadata
+travels in HTTP headers, which carry ASCII only, so user metadata values are percent-encoded on
+the way in and decoded on the way out (Chinese titles round-trip; other readers see the escapes).
+
+Errors of the SDK and of urllib3 become `StoreError`; their messages name the endpoint, bucket,
+operation and key, never the credentials (which travel in headers, not URLs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import string
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+from urllib.parse import quote, unquote
+
+import urllib3
+from minio import Minio
+from minio.deleteobjects import DeleteObject
+from minio.error import MinioException, S3Error
+from minio.helpers import DictType, check_bucket_name
+
+from storage.objects import (
+    SHA256_METADATA_KEY,
+    ObjectInfo,
+    ObjectNotFound,
+    StoreError,
+    check_key,
+    check_prefix,
+    check_put,
+    sha256_hex,
+)
+
+_META_HEADER = "x-amz-meta-"
+_NOT_FOUND = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound"})
+#: Printable ASCII stays readable in headers; "%" is escaped so that decoding is exact.
+_SAFE = "".join(c for c in string.punctuation if c != "%")
+
+T = TypeVar("T")
+
+
+def default_http_client() -> urllib3.PoolManager:
+    """minio's own default waits 5 minutes per attempt and retries 5 times; a health check and
+    a publish should hear of an outage sooner than that. TLS uses the system's CA store."""
+    return urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=5, read=60),
+        maxsize=10,
+        retries=urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+    )
+
+
+class S3ObjectStore:
+    """Objects in `bucket` at `endpoint` (``host[:port]``); `secure` selects TLS."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        bucket: str,
+        *,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        secure: bool = True,
+        http_client: urllib3.PoolManager | None = None,
+    ) -> None:
+        check_bucket_name(bucket, strict=True)
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.secure = secure
+        self.client = Minio(
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            http_client=http_client or default_http_client(),
+        )
+
+    def __repr__(self) -> str:
+        return f"S3ObjectStore({self.endpoint!r}, {self.bucket!r})"
+
+    async def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        user = check_put(key, content_type, metadata)
+        digest = sha256_hex(data)
+        # Prefixed here: minio would send names like "content-language" as standard headers.
+        headers: DictType = {_META_HEADER + n: quote(v, safe=_SAFE) for n, v in user.items()}
+        headers[_META_HEADER + SHA256_METADATA_KEY] = digest
+        await self._run(
+            "put",
+            key,
+            lambda: self.client.put_object(
+                self.bucket,
+                key,
+                io.BytesIO(data),
+                len(data),
+                content_type=content_type,
+                metadata=headers,
+            ),
+        )
+        return ObjectInfo(key, len(data), digest, content_type, user)
+
+    async def get(self, key: str) -> bytes:
+        check_key(key)
+
+        def read() -> bytes:
+            response = self.client.get_object(self.bucket, key)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+        try:
+            return await self._run("get", key, read)
+        except StoreError as exc:
+            if _is_not_found(exc.__cause__):
+                raise ObjectNotFound(f"no object {key!r} in bucket {self.bucket!r}") from None
+            raise
+
+    async def stat(self, key: str) -> ObjectInfo | None:
+        check_key(key)
+        try:
+            return await self._run("stat", key, lambda: self._stat(key))
+        except StoreError as exc:
+            if _is_not_found(exc.__cause__):
+                return None
+            raise
+
+    async def list(self, prefix: str = "") -> list[ObjectInfo]:
+        """One listing plus a HEAD per object: S3 listings carry no user metadata."""
+        check_prefix(prefix)
+
+        def scan() -> list[ObjectInfo]:
+            listed = self.client.list_objects(self.bucket, prefix=prefix or None, recursive=True)
+            keys = sorted(str(obj.object_name) for obj in listed if not obj.is_dir)
+            return [self._stat(key) for key in keys]
+
+        return await self._run("list", prefix, scan)
+
+    async def delete(self, key: str) -> None:
+        """Delete every version and delete marker of `key`: on a versioned bucket a plain
+        delete only hides the object, and a withdrawal must remove it (D12). On an unversioned
+        bucket the listing shows the one "null" version."""
+        check_key(key)
+
+        def remove() -> None:
+            versions = self.client.list_objects(
+                self.bucket, prefix=key, recursive=True, include_version=True
+            )
+            doomed = [
+                DeleteObject(key, obj.version_id) for obj in versions if obj.object_name == key
+            ]
+            errors = list(self.client.remove_objects(self.bucket, doomed)) if doomed else []
+            if errors:
+                codes = ", ".join(sorted({str(error.code) for error in errors}))
+                raise StoreError(f"delete {key!r} from bucket {self.bucket!r} failed: {codes}")
+
+        await self._run("delete", key, remove)
+
+    async def check(self) -> None:
+        exists = await self._run("check", "", lambda: self.client.bucket_exists(self.bucket))
+        if not exists:
+            raise StoreError(f"bucket {self.bucket!r} does not exist at {self.endpoint}")
+
+    async def ensure_bucket(self) -> None:
+        """Create the bucket if it is missing (tests, development set-up)."""
+
+        def create() -> None:
+            if not self.client.bucket_exists(self.bucket):
+                self.client.make_bucket(self.bucket)
+
+        await self._run("create bucket", "", create)
+
+    def _stat(self, key: str) -> ObjectInfo:
+        obj = self.client.stat_object(self.bucket, key)
+        user = {
+            name.lower().removeprefix(_META_HEADER): unquote(value)
+            for name, value in (obj.metadata or {}).items()
+            if name.lower().startswith(_META_HEADER)
+        }
+        sha256 = user.pop(SHA256_METADATA_KEY, None)
+        return ObjectInfo(
+            key, int(obj.size or 0), sha256, obj.content_type or "application/octet-stream", user
+        )
+
+    async def _run(self, operation: str, key: str, work: Callable[[], T]) -> T:
+        """Run a blocking SDK call in a thread; SDK and transport errors become `StoreError`
+        (chained, so callers can tell "not found" apart)."""
+        try:
+            return await asyncio.to_thread(work)
+        except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+            where = f"bucket {self.bucket!r} at {self.endpoint}"
+            target = f" {key!r}" if key else ""
+            raise StoreError(f"{operation}{target} in {where} failed: {_describe(exc)}") from exc
+
+
+def _is_not_found(exc: BaseException | None) -> bool:
+    return isinstance(exc, S3Error) and exc.code in _NOT_FOUND
+
+
+def _describe(exc: BaseException) -> str:
+    """A short cause: the S3 error code and message, or the transport error's reason."""
+    if isinstance(exc, S3Error):
+        return f"{exc.code}: {exc.message}"
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        return f"{type(exc.reason).__name__}: {exc.reason}"
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,391 @@
+"""The object store contract, run against every backend, plus what only one backend has.
+
+The S3 backends talk HTTP to moto's server on loopback through the real minio SDK, each test in
+a fresh bucket; "s3-versioned" enables bucket versioning, so that deleting really has to remove
+every version (decisions.md D12).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import urllib3
+from minio import Minio
+from minio.commonconfig import ENABLED
+from minio.versioningconfig import VersioningConfig
+from moto.server import ThreadedMotoServer
+
+from storage.objects import ObjectInfo, ObjectNotFound, ObjectStore, StoreError, open_store
+from storage.objects.local import LocalObjectStore
+from storage.objects.memory import MemoryObjectStore
+from storage.objects.s3 import S3ObjectStore
+
+BACKENDS = ["local", "memory", "s3", "s3-versioned"]
+CREDENTIALS = ("testing", "testing")
+
+REPORT = "示例区教育局2025年部门整体支出绩效自评报告（演示数据）\n".encode()
+TITLE = {"title": "部门整体支出绩效自评报告", "release": "budget-2025-v1", "note": "100% 演示数据"}
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """``host:port`` of a moto S3 server on loopback, started once per session on a free port."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"{host}:{port}"
+    server.stop()
+
+
+async def s3_store(endpoint: str, *, versioned: bool) -> S3ObjectStore:
+    store = open_store(f"s3+http://{endpoint}/gk-{uuid.uuid4().hex[:16]}", *CREDENTIALS)
+    assert isinstance(store, S3ObjectStore)
+    await store.ensure_bucket()
+    if versioned:
+        store.client.set_bucket_versioning(store.bucket, VersioningConfig(ENABLED))
+    return store
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+    """A fresh, empty store of each backend; moto starts only when an S3 backend is asked for."""
+    match request.param:
+        case "local":
+            return open_store(f"file://{tmp_path / 'objects'}")
+        case "memory":
+            return open_store("memory://")
+        case backend:
+            endpoint = request.getfixturevalue("moto_endpoint")
+            return await s3_store(endpoint, versioned=backend == "s3-versioned")
+
+
+# --- the contract ---------------------------------------------------------------------------
+
+
+async def test_put_get_round_trip_with_chinese_content_and_metadata(store: ObjectStore) -> None:
+    key = "2025/示例区教育局/自评报告.txt"
+    info = await store.put(key, REPORT, "text/plain; charset=utf-8", TITLE)
+
+    assert info == ObjectInfo(
+        key, len(REPORT), hashlib.sha256(REPORT).hexdigest(), "text/plain; charset=utf-8", TITLE
+    )
+    assert await store.get(key) == REPORT
+
+
+async def test_stat_reports_size_sha256_content_type_and_metadata(store: ObjectStore) -> None:
+    await store.put("r/data.json", b'{"a": 1}', "application/json", {"release": "r1"})
+
+    info = await store.stat("r/data.json")
+
+    assert info is not None
+    assert info.key == "r/data.json"
+    assert info.size == 8
+    assert info.sha256 == hashlib.sha256(b'{"a": 1}').hexdigest()
+    assert info.content_type == "application/json"
+    assert info.metadata == {"release": "r1"}
+
+
+async def test_a_missing_key_stats_as_none_and_cannot_be_read(store: ObjectStore) -> None:
+    await store.put("present/a.json", b"{}", "application/json")
+
+    assert await store.stat("absent.json") is None
+    assert await store.stat("present") is None  # a "folder" of keys is not an object
+    with pytest.raises(ObjectNotFound, match=r"absent\.json"):
+        await store.get("absent.json")
+    with pytest.raises(ObjectNotFound):
+        await store.get("present")
+
+
+async def test_list_is_sorted_and_limited_to_the_prefix(store: ObjectStore) -> None:
+    keys = ["2025/b/x.json", "2025/a/y.csv", "2025/中文.json", "2025a.json", "2024/a.json"]
+    for key in keys:
+        await store.put(key, key.encode(), "application/octet-stream")
+
+    listed = await store.list("2025/")
+
+    assert [info.key for info in listed] == ["2025/a/y.csv", "2025/b/x.json", "2025/中文.json"]
+    assert all(info.sha256 == hashlib.sha256(info.key.encode()).hexdigest() for info in listed)
+    assert [info.key for info in await store.list("2025/a")] == ["2025/a/y.csv"]
+    assert [info.key for info in await store.list("2025")] == sorted(set(keys) - {"2024/a.json"})
+    # Everything, and nothing of the store's own bookkeeping (the local metadata folder).
+    assert [info.key for info in await store.list()] == sorted(keys)
+    assert await store.list("2026/") == []
+
+
+async def test_overwrite_replaces_bytes_and_sha256(store: ObjectStore) -> None:
+    await store.put("pointer/catalog.json", b"old", "application/json", {"v": "1"})
+    await store.put("pointer/catalog.json", b"newer", "application/json")
+
+    info = await store.stat("pointer/catalog.json")
+
+    assert await store.get("pointer/catalog.json") == b"newer"
+    assert info is not None
+    assert (info.size, info.sha256, info.metadata) == (5, hashlib.sha256(b"newer").hexdigest(), {})
+    assert [i.key for i in await store.list("pointer/")] == ["pointer/catalog.json"]
+
+
+async def test_delete_removes_the_object(store: ObjectStore) -> None:
+    await store.put("w/a.json", b"1", "application/json")
+    await store.put("w/a.json", b"2", "application/json")
+    await store.put("w/a.json.bak", b"3", "application/json")
+
+    await store.delete("w/a.json")
+
+    assert await store.stat("w/a.json") is None
+    with pytest.raises(ObjectNotFound):
+        await store.get("w/a.json")
+    assert [info.key for info in await store.list("w/")] == ["w/a.json.bak"]
+
+
+async def test_deleting_a_missing_key_does_nothing(store: ObjectStore) -> None:
+    await store.delete("never/was.json")
+    assert await store.list() == []
+
+
+BAD_KEYS = [
+    "",
+    "/abs.json",
+    "a/../b.json",
+    "..",
+    "a/..hidden",
+    "a\\b.json",
+    "a\nb.json",
+    "tab\there",
+    "a\x7f",
+    "a//b.json",
+    "a/./b.json",
+    "folder/",
+    ".gongkai-meta/x.json",
+    "a/.gongkai-tmp-1",
+    "长" * 342,  # 1026 UTF-8 bytes
+]
+
+
+@pytest.mark.parametrize("key", BAD_KEYS)
+async def test_bad_keys_are_refused_by_every_operation(store: ObjectStore, key: str) -> None:
+    for call in (
+        store.put(key, b"x", "text/plain"),
+        store.get(key),
+        store.stat(key),
+        store.delete(key),
+    ):
+        with pytest.raises(ValueError, match="object key"):
+            await call
+    assert await store.list() == []
+
+
+@pytest.mark.parametrize("prefix", ["/", "../", "a/../", "a//", "a\\", ".gongkai-meta/"])
+async def test_bad_prefixes_are_refused(store: ObjectStore, prefix: str) -> None:
+    with pytest.raises(ValueError, match="prefix"):
+        await store.list(prefix)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "metadata", "problem"),
+    [
+        ("", None, "content type"),
+        ("文本/纯文本", None, "content type"),
+        ("text/plain\r\nX-Evil: 1", None, "content type"),
+        ("text/plain", {"Title": "x"}, "lower-case"),
+        ("text/plain", {"标题": "x"}, "lower-case"),
+        ("text/plain", {"sha256": "0" * 64}, "reserved"),
+    ],
+)
+async def test_put_refuses_what_s3_headers_cannot_carry(
+    store: ObjectStore, content_type: str, metadata: dict[str, str] | None, problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        await store.put("a.txt", b"x", content_type, metadata)
+    assert await store.stat("a.txt") is None
+
+
+async def test_check_passes_on_a_working_store(store: ObjectStore) -> None:
+    await store.check()
+
+
+# --- S3 only ----------------------------------------------------------------------------------
+
+
+async def test_delete_removes_every_version_and_delete_marker(moto_endpoint: str) -> None:
+    store = await s3_store(moto_endpoint, versioned=True)
+    key = "2025/dept/withdrawn.json"
+    await store.put(key, b"first", "application/json")
+    await store.put(key, b"second", "application/json")
+    store.client.remove_object(store.bucket, key)  # a plain delete: a marker hides the versions
+    await store.put(key, b"third", "application/json")
+    await store.put(f"{key}.neighbour", b"kept", "application/json")
+    assert len(versions(store.client, store.bucket, key)) == 4  # three versions and the marker
+
+    await store.delete(key)
+
+    assert versions(store.client, store.bucket, key) == []
+    assert len(versions(store.client, store.bucket, f"{key}.neighbour")) == 1
+
+
+def versions(client: Minio, bucket: str, key: str) -> list[str]:
+    listed = client.list_objects(bucket, prefix=key, recursive=True, include_version=True)
+    return [str(obj.version_id) for obj in listed if obj.object_name == key]
+
+
+async def test_metadata_values_travel_percent_encoded(moto_endpoint: str) -> None:
+    """S3 headers are ASCII: other readers of the bucket see the escapes, we see the text."""
+    store = await s3_store(moto_endpoint, versioned=False)
+    await store.put("a.txt", b"x", "text/plain", {"title": "绩效 100%"})
+
+    raw = store.client.stat_object(store.bucket, "a.txt").metadata
+    assert raw is not None
+
+    assert raw["x-amz-meta-title"] == "%E7%BB%A9%E6%95%88%20100%25"
+    assert raw["x-amz-meta-sha256"] == hashlib.sha256(b"x").hexdigest()
+
+
+async def test_check_fails_when_the_bucket_is_missing(moto_endpoint: str) -> None:
+    store = open_store(f"s3+http://{moto_endpoint}/gk-never-created", *CREDENTIALS)
+
+    with pytest.raises(StoreError, match="gk-never-created"):
+        await store.check()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_check_fails_fast_when_the_server_is_down() -> None:
+    quick = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=0.5, read=0.5), retries=urllib3.Retry(total=0)
+    )
+    store = S3ObjectStore(f"127.0.0.1:{closed_port()}", "gongkai", secure=False, http_client=quick)
+    started = time.monotonic()
+
+    with pytest.raises(StoreError, match=r"check in bucket 'gongkai' at 127\.0\.0\.1") as caught:
+        await store.check()
+
+    assert time.monotonic() - started < 2
+    assert "testing" not in str(caught.value)
+
+
+# --- local only -------------------------------------------------------------------------------
+
+
+async def test_local_files_sit_at_their_keys_with_metadata_aside(tmp_path: Path) -> None:
+    """The folder is served as a static site: the file at the key is the object, byte for byte,
+    and nothing but the hidden metadata folder is added."""
+    store = LocalObjectStore(tmp_path)
+    await store.put("2025/报告.txt", REPORT, "text/plain", TITLE)
+    await store.put("2025/报告.txt", REPORT + b"!", "text/plain", TITLE)
+
+    assert (tmp_path / "2025" / "报告.txt").read_bytes() == REPORT + b"!"
+    assert files_under(tmp_path) == [".gongkai-meta/2025/报告.txt.json", "2025/报告.txt"]
+
+
+def files_under(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+async def test_local_file_put_by_hand_lists_without_sha256(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    (tmp_path / "by-hand.html").write_bytes(b"<p>")
+
+    assert await store.list() == [ObjectInfo("by-hand.html", 3, None, "application/octet-stream")]
+
+
+async def test_local_check_creates_the_folder_and_fails_when_it_cannot(tmp_path: Path) -> None:
+    await LocalObjectStore(tmp_path / "new" / "objects").check()
+    assert (tmp_path / "new" / "objects").is_dir()
+
+    (tmp_path / "a-file").write_bytes(b"")
+    with pytest.raises(StoreError, match="a-file"):
+        await LocalObjectStore(tmp_path / "a-file" / "objects").check()
+
+
+async def test_local_key_clashing_with_a_folder_is_a_store_error(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    await store.put("a", b"file", "text/plain")
+
+    with pytest.raises(StoreError, match="'a/b'"):
+        await store.put("a/b", b"under a file", "text/plain")
+
+
+# --- memory only ------------------------------------------------------------------------------
+
+
+async def test_memory_fault_injection_fails_before_changing_anything() -> None:
+    store = MemoryObjectStore(fail_on=lambda op, key: op == "put" and key.endswith("manifest.json"))
+    await store.put("r/data.json", b"{}", "application/json")
+
+    with pytest.raises(StoreError, match=r"injected failure: put 'r/manifest\.json'"):
+        await store.put("r/manifest.json", b"{}", "application/json")
+
+    assert [info.key for info in await store.list()] == ["r/data.json"]
+    assert store.puts == 1
+
+
+# --- open_store -------------------------------------------------------------------------------
+
+
+def test_open_store_file_urls() -> None:
+    relative = open_store("file://var/objects")
+    absolute = open_store("file:///srv/gongkai/objects")
+
+    assert isinstance(relative, LocalObjectStore) and relative.root == Path("var/objects")
+    assert isinstance(absolute, LocalObjectStore) and absolute.root == Path("/srv/gongkai/objects")
+
+
+def test_open_store_memory_url() -> None:
+    assert isinstance(open_store("memory://"), MemoryObjectStore)
+
+
+@pytest.mark.parametrize(
+    ("url", "endpoint", "bucket", "secure"),
+    [
+        (
+            "s3://minio.example.org:9000/gongkai-public",
+            "minio.example.org:9000",
+            "gongkai-public",
+            True,
+        ),
+        ("s3://s3.amazonaws.com/gongkai", "s3.amazonaws.com", "gongkai", True),
+        ("s3+http://127.0.0.1:9000/gongkai/", "127.0.0.1:9000", "gongkai", False),
+        ("s3+http://[::1]:9000/gongkai", "[::1]:9000", "gongkai", False),
+    ],
+)
+def test_open_store_s3_urls(url: str, endpoint: str, bucket: str, secure: bool) -> None:
+    store = open_store(url, *CREDENTIALS)
+
+    assert isinstance(store, S3ObjectStore)
+    assert (store.endpoint, store.bucket, store.secure) == (endpoint, bucket, secure)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("", "SCHEME://"),
+        ("var/objects", "SCHEME://"),
+        ("ftp://host/bucket", "scheme 'ftp'"),
+        ("S3://host/bucket", "scheme 'S3'"),
+        ("file://", "no path"),
+        ("memory://x", "nothing after"),
+        ("s3://", "no host"),
+        ("s3:///bucket", "no host"),
+        ("s3://host:9000", "no bucket"),
+        ("s3+http://host:9000/", "no bucket"),
+        ("s3://host:port/bucket", "invalid port"),
+        ("s3://host:99999/bucket", "invalid port"),
+        ("s3://host:9000/bucket/folder", "single bucket name"),
+        ("s3://host:9000/bucket?region=x", "query"),
+        ("s3://AKIA:hunter2@host:9000/bucket", "credentials"),
+        ("s3://host:9000/Not_A_Bucket", "invalid bucket name"),
+    ],
+)
+def test_open_store_refuses_malformed_urls(url: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem) as caught:
+        open_store(url)
+    assert "hunter2" not in str(caught.value)
