@@ -314,6 +314,11 @@ class ReleaseStatus(LabelledEnum):
     PUBLISHED = "PUBLISHED", "已公开"
 
 
+class CorrectionKind(LabelledEnum):
+    CORRECTION = "CORRECTION", "更正"
+    WITHDRAWAL = "WITHDRAWAL", "撤回"
+
+
 class DocKind(LabelledEnum):
     BUDGET_DOC = "BUDGET_DOC", "部门预算"
     FINAL_ACCOUNTS_DOC = "FINAL_ACCOUNTS_DOC", "部门决算"

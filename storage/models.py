@@ -45,6 +45,7 @@ class Jurisdiction(TimestampedModel):
     parent: fields.ForeignKeyNullableRelation[Jurisdiction] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="children", null=True, on_delete=fields.RESTRICT
     )
+    parent_id: int | None
     has_own_budget = fields.BooleanField(default=True)
     finance_authority_name = fields.CharField(max_length=100, description="e.g. 七宝镇财政所")
     finance_authority_role = fields.CharEnumField(enums.FinanceAuthorityRole, max_length=32)
@@ -60,6 +61,7 @@ class Department(VersionedModel):
     jurisdiction: fields.ForeignKeyRelation[Jurisdiction] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="departments", on_delete=fields.RESTRICT
     )
+    jurisdiction_id: int
     code = fields.CharField(max_length=32, description="stable across years, e.g. 219 / 219001")
     name = fields.CharField(max_length=200)
     tier = fields.CharEnumField(enums.DepartmentTier, max_length=16)
@@ -67,6 +69,7 @@ class Department(VersionedModel):
     parent: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="units", null=True, on_delete=fields.RESTRICT
     )
+    parent_id: int | None
     disclosure_contact = fields.CharField(max_length=100, null=True)
 
     class Meta:
@@ -74,7 +77,7 @@ class Department(VersionedModel):
         unique_together = (("jurisdiction", "code"),)
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
-        validation.check_department_tier(self.tier, self.parent_id)  # type: ignore[attr-defined]
+        validation.check_department_tier(self.tier, self.parent_id)
         await super().save(*args, **kwargs)
 
 
@@ -94,15 +97,18 @@ class Subject(VersionedModel):
     department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="subjects", on_delete=fields.RESTRICT
     )
+    department_id: int
     implementing_unit: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "models.Department",
         related_name="implemented_subjects",
         null=True,
         on_delete=fields.RESTRICT,
     )
+    implementing_unit_id: int | None
     parent: fields.ForeignKeyNullableRelation[Subject] = fields.ForeignKeyField(
         "models.Subject", related_name="children", null=True, on_delete=fields.RESTRICT
     )
+    parent_id: int | None
     budget_book = fields.CharEnumField(enums.BudgetBook, max_length=32)
     funding_purpose = fields.CharEnumField(enums.FundingPurpose, max_length=32, null=True)
     project_type = fields.CharEnumField(enums.ProjectType, max_length=32, null=True)
@@ -154,6 +160,7 @@ class PerformanceTarget(VersionedModel):
     subject: fields.ForeignKeyRelation[Subject] = fields.ForeignKeyField(
         "models.Subject", related_name="targets", on_delete=fields.CASCADE
     )
+    subject_id: int
     fiscal_year = fields.IntField()
     horizon = fields.CharEnumField(
         enums.TargetHorizon, max_length=16, default=enums.TargetHorizon.ANNUAL
@@ -177,6 +184,7 @@ class Indicator(TimestampedModel):
     target: fields.ForeignKeyRelation[PerformanceTarget] = fields.ForeignKeyField(
         "models.PerformanceTarget", related_name="indicators", on_delete=fields.CASCADE
     )
+    target_id: int
     position = fields.IntField()
     level1 = fields.CharEnumField(enums.IndicatorL1, max_length=16)
     level2 = fields.CharEnumField(enums.IndicatorL2, max_length=40)
@@ -205,6 +213,7 @@ class ExAnteAssessment(VersionedModel):
     subject: fields.ForeignKeyRelation[Subject] = fields.ForeignKeyField(
         "models.Subject", related_name="ex_ante_assessments", on_delete=fields.CASCADE
     )
+    subject_id: int
     fiscal_year = fields.IntField()
     conducted_by = fields.CharEnumField(enums.AssessmentConductor, max_length=16)
     conclusion = fields.CharEnumField(enums.ExAnteConclusion, max_length=32)
@@ -224,6 +233,7 @@ class MonitoringRecord(VersionedModel):
     subject: fields.ForeignKeyRelation[Subject] = fields.ForeignKeyField(
         "models.Subject", related_name="monitoring_records", on_delete=fields.CASCADE
     )
+    subject_id: int
     fiscal_year = fields.IntField()
     mode = fields.CharEnumField(enums.MonitoringMode, max_length=16)
     as_of_date = fields.DateField()
@@ -249,6 +259,7 @@ class SelfAssessment(VersionedModel):
     subject: fields.ForeignKeyRelation[Subject] = fields.ForeignKeyField(
         "models.Subject", related_name="self_assessments", on_delete=fields.CASCADE
     )
+    subject_id: int
     fiscal_year = fields.IntField()
     full_year_budget = MoneyField(description="全年预算数")
     executed = MoneyField(description="全年执行数")
@@ -271,10 +282,12 @@ class SelfAssessmentRow(TimestampedModel):
     assessment: fields.ForeignKeyRelation[SelfAssessment] = fields.ForeignKeyField(
         "models.SelfAssessment", related_name="rows", on_delete=fields.CASCADE
     )
+    assessment_id: int
     position = fields.IntField()
     indicator: fields.ForeignKeyNullableRelation[Indicator] = fields.ForeignKeyField(
         "models.Indicator", related_name="assessment_rows", null=True, on_delete=fields.SET_NULL
     )
+    indicator_id: int | None
     level1 = fields.CharEnumField(enums.IndicatorL1, max_length=16)
     level2 = fields.CharEnumField(enums.IndicatorL2, max_length=40)
     indicator_name = fields.CharField(max_length=200)
@@ -308,9 +321,11 @@ class StoredFile(TimestampedModel):
     department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="files", null=True, on_delete=fields.RESTRICT
     )
+    department_id: int | None
     jurisdiction: fields.ForeignKeyRelation[Jurisdiction] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="files", on_delete=fields.RESTRICT
     )
+    jurisdiction_id: int
     fiscal_year = fields.IntField()
     uploaded_by = fields.CharField(max_length=100, default="system")
 
@@ -334,6 +349,7 @@ class Evaluation(VersionedModel):
     subject: fields.ForeignKeyRelation[Subject] = fields.ForeignKeyField(
         "models.Subject", related_name="evaluations", on_delete=fields.CASCADE
     )
+    subject_id: int
     kind = fields.CharEnumField(enums.EvaluationKind, max_length=24)
     fiscal_year = fields.IntField(description="the year of spending evaluated")
     organiser = fields.CharField(max_length=200)
@@ -365,10 +381,12 @@ class EvaluationReport(VersionedModel):
     evaluation: fields.OneToOneRelation[Evaluation] = fields.OneToOneField(
         "models.Evaluation", related_name="report", on_delete=fields.CASCADE
     )
+    evaluation_id: int
     title = fields.CharField(max_length=300)
     main_text: fields.ForeignKeyRelation[StoredFile] = fields.ForeignKeyField(
         "models.StoredFile", related_name="main_text_of", on_delete=fields.RESTRICT
     )
+    main_text_id: int
     annexes: fields.ManyToManyRelation[StoredFile] = fields.ManyToManyField(
         "models.StoredFile", related_name="annex_of", through="evaluation_report_annex"
     )
@@ -383,6 +401,7 @@ class Finding(TimestampedModel):
     evaluation: fields.ForeignKeyRelation[Evaluation] = fields.ForeignKeyField(
         "models.Evaluation", related_name="findings", on_delete=fields.CASCADE
     )
+    evaluation_id: int
     category = fields.CharEnumField(enums.FindingCategory, max_length=48)
     description = fields.TextField()
 
@@ -396,6 +415,7 @@ class Rectification(VersionedModel):
     finding: fields.OneToOneRelation[Finding] = fields.OneToOneField(
         "models.Finding", related_name="rectification", on_delete=fields.CASCADE
     )
+    finding_id: int
     notice_issued_at = fields.DateField()
     received_at = fields.DateField()
     due_date = fields.DateField()
@@ -424,6 +444,7 @@ class SensitivityFiling(VersionedModel):
     department: fields.ForeignKeyRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="filings", on_delete=fields.RESTRICT
     )
+    department_id: int
     scope = fields.CharEnumField(enums.FilingScope, max_length=24)
     reason = fields.CharEnumField(enums.FilingReason, max_length=16)
     reference = fields.CharField(max_length=60, description="filing reference number")
@@ -446,12 +467,14 @@ class AnnualStatement(VersionedModel):
     jurisdiction: fields.ForeignKeyRelation[Jurisdiction] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="annual_statements", on_delete=fields.RESTRICT
     )
+    jurisdiction_id: int
     year = fields.IntField(description="the year the statement covers")
     title = fields.CharField(max_length=300)
     text = fields.TextField()
     file: fields.ForeignKeyNullableRelation[StoredFile] = fields.ForeignKeyField(
         "models.StoredFile", related_name="statement_of", null=True, on_delete=fields.RESTRICT
     )
+    file_id: int | None
 
     class Meta:
         table = "annual_statement"
@@ -465,9 +488,11 @@ class Release(VersionedModel):
     jurisdiction: fields.ForeignKeyRelation[Jurisdiction] = fields.ForeignKeyField(
         "models.Jurisdiction", related_name="releases", on_delete=fields.RESTRICT
     )
+    jurisdiction_id: int
     department: fields.ForeignKeyNullableRelation[Department] = fields.ForeignKeyField(
         "models.Department", related_name="releases", null=True, on_delete=fields.RESTRICT
     )
+    department_id: int | None
     kind = fields.CharEnumField(enums.ReleaseKind, max_length=24)
     fiscal_year = fields.IntField()
     approval_date = fields.DateField(description="人大批准 or 财政批复")
@@ -480,6 +505,8 @@ class Release(VersionedModel):
     current_version = fields.IntField(default=0, description="0 until first published")
     claimed_by = fields.CharField(max_length=100, null=True)
     claimed_until = fields.DatetimeField(null=True)
+
+    versions: fields.ReverseRelation[ReleaseVersion]
 
     class Meta:
         table = "release"
@@ -496,15 +523,43 @@ class ReleaseVersion(TimestampedModel):
     release: fields.ForeignKeyRelation[Release] = fields.ForeignKeyField(
         "models.Release", related_name="versions", on_delete=fields.CASCADE
     )
+    release_id: int
     number = fields.IntField()
     published_at = fields.DatetimeField()
     manifest_key = fields.CharField(max_length=300)
     manifest_sha256 = fields.CharField(max_length=64)
+    content_sha256 = fields.CharField(
+        max_length=64, default="", description="digest of the (path, sha256) list of its objects"
+    )
     correction_note = fields.TextField(null=True)
 
     class Meta:
         table = "release_version"
         unique_together = (("release", "number"),)
+
+
+class CorrectionNotice(TimestampedModel):
+    """A public notice that published records were corrected or withdrawn (D7, D12).
+
+    It gives the date and the kind of correction, never a count or a name of withdrawn records.
+    `release` is empty when the whole release was withdrawn: naming it would name the department.
+    """
+
+    jurisdiction: fields.ForeignKeyRelation[Jurisdiction] = fields.ForeignKeyField(
+        "models.Jurisdiction", related_name="notices", on_delete=fields.RESTRICT
+    )
+    jurisdiction_id: int
+    release: fields.ForeignKeyNullableRelation[Release] = fields.ForeignKeyField(
+        "models.Release", related_name="notices", null=True, on_delete=fields.SET_NULL
+    )
+    release_id: int | None
+    fiscal_year = fields.IntField()
+    published_at = fields.DatetimeField()
+    kind = fields.CharEnumField(enums.CorrectionKind, max_length=16)
+    note = fields.TextField()
+
+    class Meta:
+        table = "correction_notice"
 
 
 class Disclosure(Model):
@@ -518,6 +573,7 @@ class Disclosure(Model):
     release: fields.ForeignKeyRelation[Release] = fields.ForeignKeyField(
         "models.Release", related_name="disclosures", on_delete=fields.CASCADE
     )
+    release_id: int
     release_version = fields.IntField()
     record_type = fields.CharEnumField(enums.RecordType, max_length=24)
     record_key = fields.CharField(max_length=120, description="stable public identifier")

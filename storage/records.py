@@ -150,7 +150,7 @@ async def file_filing(
     for position, project in enumerate(projects):
         if project.kind is not SubjectKind.PROJECT:
             raise InvalidRecord(f"projects[{position}]", "filing-project-kind", "not a project")
-        if project.department_id != department.id:  # type: ignore[attr-defined]
+        if project.department_id != department.id:
             raise InvalidRecord(
                 f"projects[{position}]",
                 "filing-own-projects",

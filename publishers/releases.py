@@ -1,0 +1,641 @@
+"""The release workflow: check, publish, withdraw (architecture invariants 2–4; D10–D12).
+
+A publish runs in this order, and a crash or store outage at any step leaves the previous public
+state intact; rerunning completes it:
+
+1. claim the release with a lease (a compare-and-set UPDATE: no transaction held across I/O);
+2. select and render (pure), and stop if nothing changed since the current version;
+3. upload the data and report objects that the current version does not already have;
+4. write the version's manifest (an interrupted earlier attempt's manifest is reused);
+5. in one database transaction: the version row, the snapshot rows, the release's status;
+6. regenerate the pointer objects (the catalog), writing only bytes that changed.
+
+Objects of an unfinished publish are linked from nowhere: the catalog and the database are the
+only ways in, and the bucket policy grants reads, not listing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from publishers import render, rules
+from publishers.records import file_path, subject_key
+from publishers.render import Rendered, dumps, jsonable, sha256_hex
+from publishers.select import Selection, Selector
+from publishers.sync import SyncStats, put_if_changed, upload_objects
+from storage import models
+from storage.enums import CorrectionKind, RecordType, ReleaseKind, ReleaseStatus
+from storage.errors import GongkaiError
+from storage.objects import ObjectNotFound, ObjectStore
+
+CATALOG_KEY = "catalog.json"
+KIND_SLUGS = {
+    ReleaseKind.BUDGET: "budget",
+    ReleaseKind.FINAL_ACCOUNTS: "final-accounts",
+    ReleaseKind.FINANCE_ANNUAL: "finance-annual",
+}
+WITHDRAWAL_NOTE = "依据涉密/敏感备案，撤回已公开的部分信息。"
+DEFAULT_LEASE = timedelta(minutes=15)
+
+
+class ReleaseError(GongkaiError):
+    """A release cannot be published as asked."""
+
+
+class ReleaseRefused(ReleaseError):
+    """The check found problems; nothing was written."""
+
+    def __init__(self, release_id: int, problems: Sequence[rules.Problem]) -> None:
+        lines = "; ".join(f"{p.rule} {p.record}: {p.message}" for p in problems[:20])
+        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+        super().__init__(f"release {release_id} fails its check: {lines}{more}")
+        self.problems = list(problems)
+
+
+class Embargoed(ReleaseError):
+    """The release's publish-at time has not come: nothing of it may be uploaded yet."""
+
+
+class Claimed(ReleaseError):
+    """Another worker holds the release's lease."""
+
+
+@dataclass
+class PublishResult:
+    release_id: int
+    outcome: str  # "published", "unchanged", "exempt"
+    version: int
+    stats: SyncStats = field(default_factory=SyncStats)
+
+
+def release_folder(release: models.Release) -> str:
+    department = release.department.code if release.department else "finance"
+    return (
+        f"releases/{release.jurisdiction.code}/{release.fiscal_year}/"
+        f"{KIND_SLUGS[release.kind]}/{department}"
+    )
+
+
+def manifest_key(release: models.Release, version: int) -> str:
+    return f"{release_folder(release)}/manifest.v{version}.json"
+
+
+def content_digest(objects: Iterable[Rendered]) -> str:
+    listing = "\n".join(sorted(f"{o.path} {o.sha256}" for o in objects))
+    return sha256_hex(listing.encode())
+
+
+def default_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Publisher:
+    """Publishes releases to one object store. `clock` is injectable (decisions.md D3)."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        *,
+        data_license: str = "CC-BY-4.0",
+        worker: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
+        self.store = store
+        self.data_license = data_license
+        self.worker = worker or default_worker()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.lease = lease
+        self.selector = Selector()
+
+    # --- check -----------------------------------------------------------------------------
+
+    async def check(self, release_id: int) -> Selection:
+        """Everything a publish would decide, with every problem, and nothing written."""
+        return await self.selector.select(await _load(release_id))
+
+    # --- publish ---------------------------------------------------------------------------
+
+    async def publish(
+        self,
+        release_id: int,
+        *,
+        as_of: datetime | None = None,
+        note: str | None = None,
+        pointers: bool = True,
+    ) -> PublishResult:
+        release = await _load(release_id)
+        now = self.clock()
+        if release.publish_at is not None and release.publish_at > now:
+            raise Embargoed(f"release {release_id} is embargoed until {release.publish_at}")
+        if not await self._claim(release, now):
+            raise Claimed(f"release {release_id} is being published by {release.claimed_by}")
+        try:
+            result = await self._publish_claimed(release, as_of or now, note)
+        finally:
+            await self._unclaim(release)
+        if pointers:
+            await self.write_pointers(result.stats)
+        return result
+
+    async def _publish_claimed(
+        self, release: models.Release, published_at: datetime, note: str | None
+    ) -> PublishResult:
+        selection = await self.selector.select(release)
+        if selection.exempt:
+            stats = SyncStats()
+            if release.current_version:
+                await self._withdraw_everything(release, published_at)
+            return PublishResult(release.id, "exempt", 0, stats)
+        if selection.problems:
+            raise ReleaseRefused(release.id, selection.problems)
+
+        objects = render_release(selection) + await _file_objects(selection.files)
+        digest = content_digest(objects)
+        current = await models.ReleaseVersion.get_or_none(
+            release_id=release.id, number=release.current_version
+        )
+        withdrawn = await self._withdrawn_keys(release, selection)
+        if current is not None and current.content_sha256 == digest and not withdrawn:
+            return PublishResult(release.id, "unchanged", current.number)
+
+        stats = SyncStats()
+        known: dict[str, str] = {}
+        if withdrawn:
+            await self._purge_versions(release, withdrawn, stats)
+            note = note or WITHDRAWAL_NOTE
+        elif current is not None:
+            known = await self._manifest_objects(current.manifest_key)
+
+        version = release.current_version + 1
+        package = self._datapackage(release, selection, objects, version)
+        folder = release_folder(release)
+        await upload_objects(self.store, folder, [*objects, package], known, stats)
+        manifest = await self._write_manifest(
+            release, selection, [*objects, package], version, published_at, digest, note, stats
+        )
+        await _flip(release, selection, version, published_at, manifest, digest, note, withdrawn)
+        return PublishResult(release.id, "published", version, stats)
+
+    async def publish_many(
+        self,
+        release_ids: Sequence[int],
+        *,
+        as_of: Callable[[models.Release], datetime | None] | None = None,
+        progress: Callable[[PublishResult], None] | None = None,
+    ) -> list[PublishResult]:
+        """Publish several releases, then write the pointer objects once."""
+        results = []
+        for release_id in release_ids:
+            when = as_of(await _load(release_id)) if as_of else None
+            result = await self.publish(release_id, as_of=when, pointers=False)
+            results.append(result)
+            if progress:
+                progress(result)
+        stats = SyncStats()
+        await self.write_pointers(stats)
+        if results:
+            results[-1].stats.add(stats)
+        return results
+
+    async def due(self) -> list[int]:
+        """Scheduled releases whose publish-at time has come (or that have none)."""
+        now = self.clock()
+        rows = (
+            await models.Release.filter(
+                Q(status=ReleaseStatus.SCHEDULED)
+                & (Q(publish_at__isnull=True) | Q(publish_at__lte=now))
+            )
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        return [int(str(r)) for r in rows]
+
+    # --- withdraw --------------------------------------------------------------------------
+
+    async def withdraw(self, release_ids: Sequence[int] | None = None) -> list[PublishResult]:
+        """Enforce filings added after publication on published releases (D12): republish each
+        one whose current records a filing now covers; an unaffected release is left alone."""
+        if release_ids is None:
+            release_ids = [
+                int(str(i))
+                for i in await models.Release.filter(status=ReleaseStatus.PUBLISHED)
+                .order_by("id")
+                .values_list("id", flat=True)
+            ]
+        results = []
+        for release_id in release_ids:
+            release = await _load(release_id)
+            selection = await self.selector.select(release)
+            if selection.exempt or await self._withdrawn_keys(release, selection):
+                results.append(await self.publish(release_id, pointers=False))
+        stats = SyncStats()
+        await self.write_pointers(stats)
+        return results
+
+    async def _withdrawn_keys(self, release: models.Release, selection: Selection) -> set[str]:
+        """Record keys now public in this release that a filing covers: those the new selection
+        drops while their subject (or, for a file, what it is about) is filed."""
+        if not release.current_version:
+            return set()
+        kept = {r.key for r in selection.records}
+        rows = await models.Disclosure.filter(release_id=release.id).values("record_key", "data")
+        prefixes = await self._covered_prefixes(release)
+        withdrawn = set()
+        for row in rows:
+            key = row["record_key"]
+            if key in kept:
+                continue
+            about = row["data"].get("aboutKey") or row["data"].get("subjectKey") or key
+            if any(_under(k, p) for k in (key, about) for p in prefixes):
+                withdrawn.add(key)
+        return withdrawn
+
+    async def _covered_prefixes(self, release: models.Release) -> set[str]:
+        year = release.fiscal_year - (1 if release.kind is ReleaseKind.FINANCE_ANNUAL else 0)
+        facts = await self.selector.year_facts(release.jurisdiction.id, year)
+        code = release.jurisdiction.code
+        return {
+            subject_key(
+                code, facts.departments[s.department_id].code, str(s.kind), s.code, s.fiscal_year
+            )
+            for s in (facts.subjects[sid] for sid in facts.coverage.covered_subject_ids())
+        }
+
+    async def _purge_versions(
+        self, release: models.Release, withdrawn: set[str], stats: SyncStats
+    ) -> None:
+        """Delete every stored version of every object, in any version, that holds a withdrawn
+        record; mark those entries withdrawn in the older manifests and data packages."""
+        versions = await models.ReleaseVersion.filter(release_id=release.id).order_by("number")
+        doomed: dict[str, bool] = {}
+        for version in versions:
+            manifest = orjson.loads(await self.store.get(version.manifest_key))
+            for entry in manifest["objects"]:
+                key = entry["key"]
+                if entry.get("withdrawn") or not entry["path"].startswith(("data/", "files/")):
+                    continue
+                if key not in doomed:
+                    doomed[key] = await self._holds_any(key, entry["path"], withdrawn)
+                if doomed[key]:
+                    entry["withdrawn"] = True
+                    entry.pop("title", None)  # a title could name the withdrawn record
+            await self._rewrite_version(release, version, manifest, doomed, stats)
+        for key, gone in sorted(doomed.items()):
+            if gone:
+                await self.store.delete(key)
+
+    async def _holds_any(self, key: str, path: str, withdrawn: set[str]) -> bool:
+        if path.startswith("files/"):
+            digest = path.removeprefix("files/").split(".")[0]
+            return f"file/{digest}" in withdrawn
+        try:
+            data = await self.store.get(key)
+        except ObjectNotFound:
+            return False
+        return bool(_record_keys(path, data) & withdrawn)
+
+    async def _rewrite_version(
+        self,
+        release: models.Release,
+        version: models.ReleaseVersion,
+        manifest: dict[str, Any],
+        doomed: dict[str, bool],
+        stats: SyncStats,
+    ) -> None:
+        folder = release_folder(release)
+        gone = {k for k, v in doomed.items() if v}
+        package_key = f"{folder}/{manifest['datapackage']}"
+        package = orjson.loads(await self.store.get(package_key))
+        package["resources"] = [
+            r for r in package["resources"] if f"{folder}/{r['path']}" not in gone
+        ]
+        package_bytes = dumps(package)
+        for entry in manifest["objects"]:
+            if entry["key"] == package_key:
+                entry |= {"bytes": len(package_bytes), "sha256": sha256_hex(package_bytes)}
+        await put_if_changed(self.store, package_key, package_bytes, render.JSON_TYPE, stats)
+        manifest_bytes = dumps(manifest)
+        if await put_if_changed(
+            self.store, version.manifest_key, manifest_bytes, render.JSON_TYPE, stats
+        ):
+            version.manifest_sha256 = sha256_hex(manifest_bytes)
+            await version.save(update_fields=["manifest_sha256"])
+
+    async def _withdraw_everything(self, release: models.Release, when: datetime) -> None:
+        """The whole department is filed now: delete every object of every version, the
+        snapshot rows and the versions, and leave a notice that names no one."""
+        versions = await models.ReleaseVersion.filter(release_id=release.id)
+        keys: set[str] = set()
+        for version in versions:
+            try:
+                manifest = orjson.loads(await self.store.get(version.manifest_key))
+            except ObjectNotFound:
+                continue
+            keys |= {entry["key"] for entry in manifest["objects"]}
+            keys.add(version.manifest_key)
+        for key in sorted(keys):
+            await self.store.delete(key)
+        async with in_transaction():
+            await models.Disclosure.filter(release_id=release.id).delete()
+            await models.ReleaseVersion.filter(release_id=release.id).delete()
+            await models.CorrectionNotice.filter(release_id=release.id).delete()
+            await models.CorrectionNotice.create(
+                jurisdiction_id=release.jurisdiction.id,
+                release=None,
+                fiscal_year=release.fiscal_year,
+                published_at=when,
+                kind=CorrectionKind.WITHDRAWAL,
+                note=WITHDRAWAL_NOTE,
+            )
+            await models.Release.filter(id=release.id).update(
+                status=ReleaseStatus.DRAFT, current_version=0, published_at=None
+            )
+
+    # --- manifest, data package, catalog ---------------------------------------------------
+
+    def _datapackage(
+        self,
+        release: models.Release,
+        selection: Selection,
+        objects: Sequence[Rendered],
+        version: int,
+    ) -> Rendered:
+        meta = release_meta(release)
+        name = "gongkai-" + release_folder(release).removeprefix("releases/").replace("/", "-")
+        return render.datapackage(
+            name.lower(),
+            meta["title"],
+            version,
+            self.data_license,
+            "预算绩效信息公开数据包。金额单位：元。"
+            + ("本数据为演示数据。" if meta["demo"] else ""),
+            objects,
+        )
+
+    async def _write_manifest(
+        self,
+        release: models.Release,
+        selection: Selection,
+        objects: Sequence[Rendered],
+        version: int,
+        published_at: datetime,
+        digest: str,
+        note: str | None,
+        stats: SyncStats,
+    ) -> Rendered:
+        key = manifest_key(release, version)
+        try:
+            earlier = orjson.loads(await self.store.get(key))
+        except ObjectNotFound:
+            earlier = None
+        if earlier is not None and earlier.get("contentSha256") == digest:
+            # An interrupted attempt wrote this manifest: complete that publish as it was.
+            data = await self.store.get(key)
+            return Rendered(key, data, render.JSON_TYPE, sha256_hex(data))
+        folder = release_folder(release)
+        document = {
+            "release": release_meta(release),
+            "version": version,
+            "publishedAt": published_at.astimezone(rules.SHANGHAI),
+            "onTime": not rules.is_late(published_at, release.due_date),
+            "contentSha256": digest,
+            "correctionNote": note,
+            "supersedes": manifest_key(release, version - 1).rsplit("/", 1)[-1]
+            if version > 1
+            else None,
+            "datapackage": f"datapackage.v{version}.json",
+            "objects": [
+                {
+                    "key": f"{folder}/{o.path}",
+                    "path": o.path,
+                    "title": o.title,
+                    "contentType": o.content_type,
+                    "bytes": o.size,
+                    "sha256": o.sha256,
+                }
+                for o in sorted(objects, key=lambda o: o.path)
+            ],
+        }
+        data = dumps(document)
+        await self.store.put(key, data, render.JSON_TYPE)
+        stats.written += 1
+        stats.bytes += len(data)
+        return Rendered(key, data, render.JSON_TYPE, sha256_hex(data))
+
+    async def _manifest_objects(self, key: str) -> dict[str, str]:
+        try:
+            manifest = orjson.loads(await self.store.get(key))
+        except ObjectNotFound:
+            return {}
+        return {e["key"]: e["sha256"] for e in manifest["objects"] if not e.get("withdrawn")}
+
+    async def write_pointers(self, stats: SyncStats) -> None:
+        """Regenerate the catalog from the database; written only if its bytes changed."""
+        await put_if_changed(
+            self.store, CATALOG_KEY, await catalog_bytes(), render.JSON_TYPE, stats
+        )
+
+    # --- lease -----------------------------------------------------------------------------
+
+    async def _claim(self, release: models.Release, now: datetime) -> bool:
+        claimed = await models.Release.filter(
+            Q(id=release.id) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        ).update(claimed_by=self.worker, claimed_until=now + self.lease)
+        return claimed == 1
+
+    async def _unclaim(self, release: models.Release) -> None:
+        await models.Release.filter(id=release.id, claimed_by=self.worker).update(
+            claimed_by=None, claimed_until=None
+        )
+
+
+def render_release(selection: Selection) -> list[Rendered]:
+    by_type: dict[RecordType, list[render.Record]] = {}
+    for record in selection.records:
+        by_type.setdefault(record.record_type, []).append(record)
+    objects: list[Rendered] = []
+    for record_type in sorted(by_type, key=lambda t: t.value):
+        objects += render.render_records(record_type, by_type[record_type])
+    return objects
+
+
+async def _file_objects(files: Sequence[models.StoredFile]) -> list[Rendered]:
+    contents = {
+        c.sha256: c.data
+        for c in await models.FileContent.filter(sha256__in=sorted({f.sha256 for f in files}))
+    }
+    seen: dict[str, Rendered] = {}
+    for stored in files:
+        data = bytes(contents[stored.sha256])
+        seen[stored.sha256] = Rendered(
+            file_path(stored), data, stored.content_type, sha256_hex(data), title=stored.title
+        )
+    return [seen[k] for k in sorted(seen)]
+
+
+def release_meta(release: models.Release) -> dict[str, Any]:
+    jurisdiction, department = release.jurisdiction, release.department
+    owner = department.name if department else jurisdiction.finance_authority_name
+    title = f"{owner}{release.fiscal_year}年度{release.kind.label}"
+    if jurisdiction.is_demo:
+        title = f"【演示数据】{title}"
+    return {
+        "key": release_folder(release).removeprefix("releases/"),
+        "title": title,
+        "kind": release.kind.value,
+        "kindLabel": release.kind.label,
+        "fiscalYear": release.fiscal_year,
+        "jurisdictionCode": jurisdiction.code,
+        "jurisdictionName": jurisdiction.name,
+        "departmentCode": department.code if department else None,
+        "departmentName": department.name if department else None,
+        "approvalDate": release.approval_date.isoformat(),
+        "dueDate": release.due_date.isoformat(),
+        "demo": jurisdiction.is_demo,
+    }
+
+
+async def catalog_bytes() -> bytes:
+    """The catalog of every published release, with its versions, and the correction notices."""
+    releases = await models.Release.filter(status=ReleaseStatus.PUBLISHED).prefetch_related(
+        "jurisdiction", "department", "versions"
+    )
+    entries = []
+    for release in releases:
+        versions = sorted(release.versions, key=lambda v: v.number)
+        first = versions[0]
+        current = versions[-1]
+        entries.append(
+            {
+                **release_meta(release),
+                "publishedAt": first.published_at.astimezone(rules.SHANGHAI),
+                "onTime": not rules.is_late(first.published_at, release.due_date),
+                "currentVersion": current.number,
+                "manifest": current.manifest_key,
+                "datapackage": current.manifest_key.replace("manifest.", "datapackage."),
+                "versions": [
+                    {
+                        "number": v.number,
+                        "publishedAt": v.published_at.astimezone(rules.SHANGHAI),
+                        "manifest": v.manifest_key,
+                        "correctionNote": v.correction_note,
+                    }
+                    for v in versions
+                ],
+            }
+        )
+    notices = await models.CorrectionNotice.all().prefetch_related("jurisdiction", "release")
+    notice_entries = [
+        {
+            "jurisdictionCode": n.jurisdiction.code,
+            "fiscalYear": n.fiscal_year,
+            "date": n.published_at.astimezone(rules.SHANGHAI).date(),
+            "kind": n.kind.value,
+            "kindLabel": n.kind.label,
+            "note": n.note,
+        }
+        for n in notices
+    ]
+    return dumps(
+        {
+            "title": "预算绩效信息公开目录",
+            "releases": sorted(entries, key=lambda e: e["key"]),
+            "notices": sorted(
+                notice_entries, key=lambda e: (str(e["date"]), e["jurisdictionCode"])
+            ),
+        }
+    )
+
+
+async def _load(release_id: int) -> models.Release:
+    release = await models.Release.get_or_none(id=release_id).prefetch_related(
+        "jurisdiction", "department"
+    )
+    if release is None:
+        raise ReleaseError(f"no release with id {release_id}")
+    return release
+
+
+async def _flip(
+    release: models.Release,
+    selection: Selection,
+    version: int,
+    published_at: datetime,
+    manifest: Rendered,
+    digest: str,
+    note: str | None,
+    withdrawn: set[str],
+) -> None:
+    """Step 5: one transaction makes the new version public, or nothing does."""
+    rows = [
+        models.Disclosure(
+            release_id=release.id,
+            release_version=version,
+            record_type=record.record_type,
+            record_key=record.key,
+            fiscal_year=record.fiscal_year,
+            jurisdiction_code=release.jurisdiction.code,
+            department_code=record.department_code,
+            name=record.name[:300],
+            data=jsonable(record.data),
+        )
+        for record in selection.records
+    ]
+    async with in_transaction():
+        await models.ReleaseVersion.create(
+            release_id=release.id,
+            number=version,
+            published_at=published_at,
+            manifest_key=manifest.path,
+            manifest_sha256=manifest.sha256,
+            content_sha256=digest,
+            correction_note=note,
+        )
+        if version > 1:
+            await models.CorrectionNotice.create(
+                jurisdiction_id=release.jurisdiction.id,
+                release_id=release.id,
+                fiscal_year=release.fiscal_year,
+                published_at=published_at,
+                kind=CorrectionKind.WITHDRAWAL if withdrawn else CorrectionKind.CORRECTION,
+                note=note or f"第{version}版更正第{version - 1}版。",
+            )
+        await models.Disclosure.filter(release_id=release.id).delete()
+        await models.Disclosure.bulk_create(rows, batch_size=500)
+        await models.Release.filter(id=release.id).update(
+            status=ReleaseStatus.PUBLISHED,
+            current_version=version,
+            published_at=release.published_at or published_at,
+        )
+
+
+def _under(key: str, prefix: str) -> bool:
+    return key == prefix or key.startswith(prefix + "/")
+
+
+def _record_keys(path: str, data: bytes) -> set[str]:
+    """Every record key a data object mentions (as key, subject, parent or what it is about)."""
+    names = ("key", "subjectKey", "parentKey", "aboutKey")
+    if path.endswith(".json"):
+        records = orjson.loads(data).get("records", [])
+        return {str(r[n]) for r in records for n in names if r.get(n)}
+    text = data.decode("utf-8-sig")
+    keys: set[str] = set()
+    for row in csv.DictReader(io.StringIO(text)):
+        for name in names:
+            value = (row.get(name) or "").split("#")[0]
+            if value:
+                keys.add(value)
+    return keys

@@ -1,0 +1,392 @@
+"""The release workflow end to end on a small data set, into the in-memory store."""
+
+from __future__ import annotations
+
+import html
+import re
+import urllib.parse
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+from pathlib import Path
+
+import orjson
+import pytest
+
+from publishers.releases import (
+    CATALOG_KEY,
+    Claimed,
+    Embargoed,
+    Publisher,
+    ReleaseRefused,
+    manifest_key,
+)
+from storage import models, records
+from storage.enums import (
+    CorrectionKind,
+    FilingReason,
+    FilingScope,
+    ReleaseStatus,
+    ReviewStatus,
+)
+from storage.errors import StoreError
+from storage.objects.memory import MemoryObjectStore
+from tests.publishers import dataset
+
+NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+
+
+def publisher(store: MemoryObjectStore, now: datetime = NOW) -> Publisher:
+    return Publisher(store, worker="test", clock=lambda: now)
+
+
+async def publish_all(p: Publisher, built: dataset.Built) -> None:
+    await p.publish_many([r.id for r in built.releases])
+
+
+async def everything(store: MemoryObjectStore) -> dict[str, bytes]:
+    return {info.key: await store.get(info.key) for info in await store.list()}
+
+
+def decoded(data: bytes) -> str:
+    """The text of an object with every way a name can hide undone: JSON escapes, HTML
+    entities, percent-encoding."""
+    text = data.decode("utf-8", errors="replace")
+    if text.lstrip().startswith(("{", "[")):
+        text += orjson.dumps(orjson.loads(data)).decode()
+    return text + html.unescape(text) + urllib.parse.unquote(text)
+
+
+def leaks(objects: dict[str, bytes], markers: set[str]) -> list[str]:
+    found = []
+    for key, data in objects.items():
+        haystack = key + urllib.parse.unquote(key) + decoded(data)
+        found += [f"{m} in {key}" for m in markers if m in haystack]
+    return found
+
+
+async def snapshot_leaks(markers: set[str]) -> list[str]:
+    rows = await models.Disclosure.all().values("record_key", "name", "data")
+    text = orjson.dumps(rows).decode()
+    return [m for m in markers if m in text]
+
+
+async def test_publish_writes_data_manifest_catalog_and_snapshots(db: str) -> None:
+    built = await dataset.build(dataset.Plan())
+    store = MemoryObjectStore()
+    await publish_all(publisher(store), built)
+
+    objects = await everything(store)
+    catalog = orjson.loads(objects[CATALOG_KEY])
+    assert len(catalog["releases"]) == len(built.releases)
+    for release in built.releases:
+        await release.refresh_from_db()
+        assert release.status is ReleaseStatus.PUBLISHED
+        assert release.current_version == 1
+        await release.fetch_related("jurisdiction", "department")
+        manifest = orjson.loads(objects[manifest_key(release, 1)])
+        for entry in manifest["objects"]:
+            assert (
+                entry["sha256"] == __import__("hashlib").sha256(objects[entry["key"]]).hexdigest()
+            )
+        assert manifest["release"]["title"].startswith("【演示数据】")
+    # The snapshot rows are the published records, field for field.
+    for row in await models.Disclosure.filter(record_type="TARGET"):
+        release = await models.Release.get(id=row.release_id).prefetch_related(
+            "jurisdiction", "department"
+        )
+        manifest = orjson.loads(objects[manifest_key(release, 1)])
+        (targets,) = [
+            e for e in manifest["objects"] if re.fullmatch(r"data/targets\.\w+\.json", e["path"])
+        ]
+        published = {r["key"]: r for r in orjson.loads(objects[targets["key"]])["records"]}
+        assert published[row.record_key] == row.data
+    assert not leaks(objects, {"SECRET"})
+
+
+async def test_rerun_of_a_published_release_writes_nothing(db: str) -> None:
+    built = await dataset.build(dataset.Plan())
+    store = MemoryObjectStore()
+    await publish_all(publisher(store), built)
+    writes = store.puts
+    results = await publisher(store, NOW + timedelta(days=1)).publish_many(
+        [r.id for r in built.releases]
+    )
+    assert {r.outcome for r in results} == {"unchanged"}
+    assert store.puts == writes
+
+
+async def test_csv_cells_that_look_like_formulas_are_neutralised(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    store = MemoryObjectStore()
+    await publish_all(publisher(store), built)
+    objects = await everything(store)
+    (indicators,) = [k for k in objects if re.search(r"targets-indicators\.\w+\.csv$", k)]
+    text = objects[indicators].decode()
+    assert ",'=及时性," in text and ",=及时性," not in text
+    (excel,) = [k for k in objects if k.endswith(".excel.csv") and "targets-indicators" in k]
+    assert objects[excel].startswith("\ufeff".encode())
+
+
+@pytest.mark.parametrize("reason", [FilingReason.SENSITIVE, FilingReason.CLASSIFIED])
+async def test_filed_departments_and_projects_never_reach_the_store(
+    db: str, reason: FilingReason
+) -> None:
+    plan = dataset.Plan(
+        departments=3,
+        projects=2,
+        whole_department_filings={0: reason},
+        project_filings={(1, 0): reason},
+    )
+    built = await dataset.build(plan)
+    store = MemoryObjectStore()
+    p = publisher(store)
+    await p.publish_many([r.id for r in built.releases])
+    objects = await everything(store)
+    assert not leaks(objects, built.filed_markers)
+    assert not await snapshot_leaks(built.filed_markers)
+    # …while everything public is there.
+    text = "".join(decoded(v) for v in objects.values())
+    assert all(m in text for m in built.public_markers)
+    # The filed department's releases stay unpublished and out of the catalog.
+    catalog = orjson.loads(objects[CATALOG_KEY])
+    assert len(catalog["releases"]) == len(built.releases) - 2
+
+
+async def test_check_reports_every_problem_and_writes_nothing(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=2))
+    await models.PerformanceTarget.all().update(review_status=ReviewStatus.SUBMITTED)
+    store = MemoryObjectStore()
+    p = publisher(store)
+    budget = built.releases[0]
+    selection = await p.check(budget.id)
+    assert {problem.rule for problem in selection.problems} == {"DR-7"}
+    assert len(selection.problems) == 2
+    with pytest.raises(ReleaseRefused, match="DR-7"):
+        await p.publish(budget.id)
+    assert store.puts == 0
+    assert await models.Disclosure.all().count() == 0
+
+
+async def test_a_correction_is_a_new_version_and_the_old_one_stays_readable(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    store = MemoryObjectStore()
+    await publish_all(publisher(store), built)
+    budget = built.releases[0]
+    await models.Subject.filter(code="PUBP0-0Q").update(name="PUBP0-0项目（更正）")
+    result = await publisher(store, NOW + timedelta(days=3)).publish(budget.id, note="更正名称")
+    assert (result.outcome, result.version) == ("published", 2)
+    await budget.fetch_related("jurisdiction", "department")
+    v1 = orjson.loads(await store.get(manifest_key(budget, 1)))
+    v2 = orjson.loads(await store.get(manifest_key(budget, 2)))
+    assert v2["supersedes"] == "manifest.v1.json"
+    assert v2["correctionNote"] == "更正名称"
+    for entry in v1["objects"]:
+        await store.get(entry["key"])  # every object of the old version is still there
+    names = set(await models.Disclosure.filter(release_id=budget.id).values_list("name", flat=True))
+    assert "PUBP0-0项目（更正）" in names and "PUBP0-0项目" not in names
+    assert await models.Disclosure.filter(release_id=budget.id, release_version=1).count() == 0
+    notice = await models.CorrectionNotice.get(release_id=budget.id)
+    assert notice.kind is CorrectionKind.CORRECTION
+    # Only the objects that changed were written.
+    assert result.stats.written < len(v2["objects"])
+
+
+async def test_a_filing_after_publication_withdraws_every_version(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=2, projects=2))
+    store = MemoryObjectStore()
+    await publish_all(publisher(store), built)
+    # A correction first, so that the project sits in two versions.
+    await models.Subject.filter(code="PUBP0-1Q").update(name="PUBP0-1项目（更正）")
+    await publisher(store, NOW + timedelta(days=1)).publish(built.releases[0].id)
+
+    project = await models.Subject.get(code="PUBP0-0Q")
+    department = await models.Department.get(id=project.department_id)
+    await records.file_filing(
+        department,
+        fiscal_year=dataset.YEAR,
+        scope=FilingScope.PROJECTS,
+        reason=FilingReason.SENSITIVE,
+        reference="补备1",
+        filed_with="测试区财政局",
+        filed_at=NOW.date(),
+        projects=[project],
+    )
+    markers = {"PUBP0-0Q", "PUBP0-0项目", "PUBP0-0目标", "PUBP0-0评价报告"}
+    before = await everything(store)
+    assert leaks(before, markers)
+    results = await publisher(store, NOW + timedelta(days=2)).withdraw()
+    assert results and {r.outcome for r in results} == {"published"}
+    after = await everything(store)
+    assert not leaks(after, markers)
+    assert not await snapshot_leaks(markers)
+    # Old manifests mark the withdrawn entries and name nothing.
+    budget = await models.Release.get(id=built.releases[0].id).prefetch_related(
+        "jurisdiction", "department"
+    )
+    v1 = orjson.loads(after[manifest_key(budget, 1)])
+    assert any(e.get("withdrawn") for e in v1["objects"])
+    for entry in v1["objects"]:
+        assert entry.get("withdrawn") or entry["key"] in after
+    notices = await models.CorrectionNotice.filter(kind=CorrectionKind.WITHDRAWAL)
+    assert notices and all("PUBP0-0" not in n.note for n in notices)
+    catalog = orjson.loads(after[CATALOG_KEY])
+    assert any(n["kind"] == "WITHDRAWAL" for n in catalog["notices"])
+    # Nothing else was touched: the other department's objects are all still there.
+    assert all(k in after for k in before if "/PUBD1X/" in k)
+
+
+async def test_a_whole_department_filed_after_publication_disappears(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=2, projects=1))
+    store = MemoryObjectStore()
+    await publish_all(publisher(store), built)
+    department = await models.Department.get(code="PUBD0X")
+    await records.file_filing(
+        department,
+        fiscal_year=dataset.YEAR,
+        scope=FilingScope.WHOLE_DEPARTMENT,
+        reason=FilingReason.CLASSIFIED,
+        reference="补备2",
+        filed_with="测试区财政局",
+        filed_at=NOW.date(),
+    )
+    await publisher(store, NOW + timedelta(days=2)).withdraw()
+    after = await everything(store)
+    markers = {"PUBD0X", "PUBD0部门", "PUBP0-0Q", "PUBP0-0项目"}
+    assert not leaks(after, markers)
+    assert not await snapshot_leaks(markers)
+    catalog = orjson.loads(after[CATALOG_KEY])
+    assert all(r["departmentCode"] != "PUBD0X" for r in catalog["releases"])
+    assert await models.Release.filter(department=department, status="PUBLISHED").count() == 0
+
+
+# The correction below rewrites four objects (the subjects JSON and CSVs, the data package):
+# failing the 1st, 2nd or 4th write fails before, between and at the last of them.
+@pytest.mark.parametrize("step", [1, 2, 4, "manifest", "catalog"])
+async def test_a_store_failure_at_any_step_leaves_the_public_state_intact(
+    db: str, step: int | str
+) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    budget = built.releases[0]
+    store = MemoryObjectStore()
+    await publisher(store).publish(budget.id)
+    # A correction that changes one record, published into a store that fails part way.
+    await models.Subject.filter(code="PUBP0-0Q").update(name="PUBP0-0项目（二）")
+    state = (await everything(store), await models.Disclosure.all().values())
+
+    puts = 0
+
+    def fail(operation: str, key: str) -> bool:
+        nonlocal puts
+        if operation != "put":
+            return False
+        puts += 1
+        if step == "manifest":
+            return "manifest." in key
+        if step == "catalog":
+            return key == CATALOG_KEY
+        return puts == step
+
+    store.fail_on = fail
+    with pytest.raises(StoreError):
+        await publisher(store, NOW + timedelta(days=1)).publish(budget.id)
+    objects, rows = state
+    after = await everything(store)
+    if step != "catalog":
+        assert await models.Disclosure.all().values() == rows
+        assert after[CATALOG_KEY] == objects[CATALOG_KEY]
+        for key, data in objects.items():
+            assert after[key] == data  # nothing published was changed
+        assert (await models.Release.get(id=budget.id)).current_version == 1
+    # The rerun completes the release; a further rerun writes nothing.
+    store.fail_on = None
+    result = await publisher(store, NOW + timedelta(days=1)).publish(budget.id)
+    assert result.version == 2
+    catalog = orjson.loads(await store.get(CATALOG_KEY))
+    assert catalog["releases"][0]["currentVersion"] == 2
+    writes = store.puts
+    again = await publisher(store, NOW + timedelta(days=2)).publish(budget.id)
+    assert again.outcome == "unchanged" and store.puts == writes
+
+
+async def test_a_failure_at_the_database_flip_leaves_the_public_state_intact(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    budget = built.releases[0]
+    store = MemoryObjectStore()
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(models.Disclosure, "bulk_create", broken)
+    with pytest.raises(RuntimeError):
+        await publisher(store).publish(budget.id)
+    assert await models.ReleaseVersion.all().count() == 0
+    assert (await models.Release.get(id=budget.id)).status is ReleaseStatus.DRAFT
+    assert CATALOG_KEY not in await everything(store)
+    monkeypatch.undo()
+    result = await publisher(store).publish(budget.id)
+    assert (result.outcome, result.version) == ("published", 1)
+
+
+async def test_embargo_uploads_nothing_before_its_time(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    budget = built.releases[0]
+    budget.publish_at = NOW + timedelta(hours=1)
+    budget.status = ReleaseStatus.SCHEDULED
+    await budget.save()
+    store = MemoryObjectStore()
+    with pytest.raises(Embargoed):
+        await publisher(store).publish(budget.id)
+    assert store.puts == 0
+    assert await publisher(store).due() == []
+    later = publisher(store, NOW + timedelta(hours=1))
+    assert await later.due() == [budget.id]
+    await later.publish_many(await later.due())
+    assert (await models.Release.get(id=budget.id)).status is ReleaseStatus.PUBLISHED
+
+
+async def test_a_claimed_release_is_not_published_twice(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    budget = built.releases[0]
+    await models.Release.filter(id=budget.id).update(
+        claimed_by="other", claimed_until=NOW + timedelta(minutes=5)
+    )
+    store = MemoryObjectStore()
+    with pytest.raises(Claimed):
+        await publisher(store).publish(budget.id)
+    assert store.puts == 0
+    # An expired lease can be taken over.
+    result = await publisher(store, NOW + timedelta(minutes=6)).publish(budget.id)
+    assert result.outcome == "published"
+
+
+async def test_every_datapackage_validates_with_frictionless(db: str, tmp_path: Path) -> None:
+    from frictionless import Package
+
+    built = await dataset.build(dataset.Plan(departments=2, projects=2))
+    store = MemoryObjectStore()
+    await publish_all(publisher(store), built)
+    objects = await everything(store)
+    for key, data in objects.items():
+        (tmp_path / key).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / key).write_bytes(data)
+    packages = [k for k in objects if "/datapackage." in k]
+    assert len(packages) == len(built.releases)
+    for key in packages:
+        report = Package(str(tmp_path / key)).validate()
+        assert report.valid, report.flatten(["type", "note"])[:5]
+
+
+async def test_amounts_are_exact_strings_in_json(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    store = MemoryObjectStore()
+    await publish_all(publisher(store), built)
+    rows = await models.Disclosure.filter(record_type="SUBJECT", name="PUBP0-0项目")
+    # The budget release carries the initial budget; the final accounts all three columns.
+    by_columns = {frozenset(row.data["amounts"]): row.data["amounts"] for row in rows}
+    full = frozenset({"initial", "fullYear", "executed"})
+    assert set(by_columns) == {frozenset({"initial"}), full}
+    final = by_columns[full]
+    assert final["executed"]["total"] == "95000.00"
+    assert D(final["executed"]["total"]) == D("95000")
