@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_SERVER ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: run test lint install install-dev clean
+.PHONY: run test lint bench install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,13 @@ run: install
 	mkdir -p var
 	$(BIN)/gongkai migrate
 	$(BIN)/gongkai demo --scale town --if-empty
+	$(BIN)/gongkai publish --all --as-of history
 	$(BIN)/gongkai serve --host $(HOST) --port $(PORT)
+
+# Figures named by the issues; see bench/*.py. BENCH_DB=sqlite runs without PostgreSQL.
+BENCH_DB ?= postgres
+bench: install-dev
+	$(BIN)/python -m bench.publish --database $(BENCH_DB)
 
 lint: install-dev
 	$(BIN)/ruff check .

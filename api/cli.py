@@ -1,8 +1,11 @@
 """The `gongkai` command line.
 
-    gongkai migrate                       apply database migrations
-    gongkai demo --scale town|district    load the synthetic demo data set
-    gongkai serve --host H --port P       serve the API
+    gongkai migrate                                apply database migrations
+    gongkai demo --scale town|district             load the synthetic demo data set
+    gongkai check --release ID                     list every problem; write nothing
+    gongkai publish --release ID | --due | --all   publish to the object store
+    gongkai withdraw [--release ID]                enforce filings added after publication
+    gongkai serve --host H --port P                serve the API
 
 Every command reads the settings first, so a malformed setting stops it with a message naming
 the variable. Exit status: 0 on success, 1 when the work failed, 2 for bad settings or arguments.
@@ -16,13 +19,19 @@ import re
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 
 from rich.console import Console
+from rich.progress import Progress
 
 from api import settings as settings_module
 from api.settings import Settings, SettingsError
+from publishers.releases import Publisher
+from publishers.rules import SHANGHAI
 from storage import database, models
 from storage.errors import GongkaiError
+from storage.objects import open_store
 
 console = Console(stderr=True, highlight=False)
 
@@ -35,6 +44,17 @@ def _years(value: str) -> tuple[int, int]:
     if last < first or last - first > 10:
         raise argparse.ArgumentTypeError(f"a range of 1–11 years, first ≤ last: {value!r}")
     return first, last
+
+
+def _as_of(value: str) -> datetime | str:
+    if value == "history":
+        return value
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date-time or 'history': {value!r}") from None
+    # D3: times without a zone are Shanghai times.
+    return when if when.tzinfo else when.replace(tzinfo=SHANGHAI)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +70,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--if-empty", action="store_true", help="do nothing when the database has data already"
     )
+
+    check = commands.add_parser("check", help="check a release; nothing is written")
+    check.add_argument("--release", type=int, required=True, metavar="ID")
+
+    publish = commands.add_parser("publish", help="publish releases to the object store")
+    which = publish.add_mutually_exclusive_group(required=True)
+    which.add_argument("--release", type=int, metavar="ID")
+    which.add_argument("--due", action="store_true", help="every scheduled release now due")
+    which.add_argument("--all", action="store_true", help="every release (unchanged: no writes)")
+    publish.add_argument(
+        "--as-of",
+        type=_as_of,
+        metavar="WHEN",
+        help="back-fill: an ISO date-time, or 'history' for a plausible day after each approval",
+    )
+    publish.add_argument("--note", help="the correction note of a new version")
+
+    withdraw = commands.add_parser(
+        "withdraw", help="remove what filings added after publication now cover"
+    )
+    withdraw.add_argument("--release", type=int, metavar="ID")
 
     serve = commands.add_parser("serve", help="serve the API")
     serve.add_argument("--host", default="127.0.0.1")
@@ -84,6 +125,77 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _publisher(settings: Settings) -> Publisher:
+    store = open_store(settings.store_url, settings.s3_access_key, settings.s3_secret_key)
+    return Publisher(store, data_license=settings.data_license)
+
+
+async def _check(settings: Settings, args: argparse.Namespace) -> int:
+    async with database.connected(settings.database_url):
+        selection = await _publisher(settings).check(args.release)
+    if selection.exempt:
+        console.print(f"release {args.release}: under a whole-department filing; not published")
+        return 0
+    for problem in selection.problems:
+        console.print(f"[red]{problem.rule}[/] {problem.record}: {problem.message}")
+    console.print(
+        f"release {args.release}: {len(selection.records)} records, {len(selection.files)} files, "
+        f"{len(selection.problems)} problems"
+    )
+    return 1 if selection.problems else 0
+
+
+def history_time(release: models.Release) -> datetime:
+    """A plausible publication time for back-filled history: 5–22 days after approval at 10:00
+    Shanghai time, so about one release in nine is late; never in the future."""
+    days = 5 + (release.id * 7) % 18
+    when = datetime.combine(release.approval_date, dtime(10), SHANGHAI) + timedelta(days=days)
+    return min(when, datetime.now(UTC))
+
+
+async def _publish(settings: Settings, args: argparse.Namespace) -> int:
+    async with database.connected(settings.database_url):
+        publisher = _publisher(settings)
+        if args.release is not None:
+            ids = [args.release]
+        elif args.due:
+            ids = await publisher.due()
+        else:
+            ids = [
+                int(str(i))
+                for i in await models.Release.all().order_by("id").values_list("id", flat=True)
+            ]
+        fixed = args.as_of if isinstance(args.as_of, datetime) else None
+
+        def when(release: models.Release) -> datetime | None:
+            return history_time(release) if args.as_of == "history" else fixed
+
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("publishing", total=len(ids))
+            batch = await publisher.publish_many(
+                ids, as_of=when, note=args.note, progress=lambda _: progress.advance(task)
+            )
+    for release_id, error in batch.failures:
+        console.print(f"[red]release {release_id}[/] {error}")
+    failures = len(batch.failures)
+    exempt = sum(1 for r in batch.results if r.outcome == "exempt")
+    console.print(
+        f"{len(ids) - failures} of {len(ids)} releases done ({exempt} under whole-department "
+        f"filings, not public); {batch.stats.written} objects ({batch.stats.bytes:,} bytes) "
+        f"written, {batch.stats.skipped} unchanged"
+    )
+    return 1 if failures else 0
+
+
+async def _withdraw(settings: Settings, args: argparse.Namespace) -> int:
+    async with database.connected(settings.database_url):
+        results = await _publisher(settings).withdraw(
+            [args.release] if args.release is not None else None
+        )
+    console.print(f"{len(results)} releases republished without withdrawn records")
+    return 0
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -106,6 +218,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_migrate(settings))
         elif args.command == "demo":
             return asyncio.run(_demo(settings, args))
+        elif args.command == "check":
+            return asyncio.run(_check(settings, args))
+        elif args.command == "publish":
+            return asyncio.run(_publish(settings, args))
+        elif args.command == "withdraw":
+            return asyncio.run(_withdraw(settings, args))
         elif args.command == "serve":
             _serve(settings, args)
     except GongkaiError as error:

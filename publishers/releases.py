@@ -100,6 +100,15 @@ def default_worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+@dataclass
+class Batch:
+    """What `publish_many` did: the results, the refused releases and the writes in all."""
+
+    results: list[PublishResult] = field(default_factory=list)
+    failures: list[tuple[int, ReleaseError]] = field(default_factory=list)
+    stats: SyncStats = field(default_factory=SyncStats)
+
+
 class Publisher:
     """Publishes releases to one object store. `clock` is injectable (decisions.md D3)."""
 
@@ -193,21 +202,25 @@ class Publisher:
         release_ids: Sequence[int],
         *,
         as_of: Callable[[models.Release], datetime | None] | None = None,
-        progress: Callable[[PublishResult], None] | None = None,
-    ) -> list[PublishResult]:
-        """Publish several releases, then write the pointer objects once."""
-        results = []
+        note: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Batch:
+        """Publish several releases, going on past refused ones, then write the pointer
+        objects once. `as_of` gives each release its back-filled publication time."""
+        batch = Batch()
         for release_id in release_ids:
             when = as_of(await _load(release_id)) if as_of else None
-            result = await self.publish(release_id, as_of=when, pointers=False)
-            results.append(result)
+            try:
+                result = await self.publish(release_id, as_of=when, note=note, pointers=False)
+            except ReleaseError as error:
+                batch.failures.append((release_id, error))
+            else:
+                batch.results.append(result)
+                batch.stats.add(result.stats)
             if progress:
-                progress(result)
-        stats = SyncStats()
-        await self.write_pointers(stats)
-        if results:
-            results[-1].stats.add(stats)
-        return results
+                progress(release_id)
+        await self.write_pointers(batch.stats)
+        return batch
 
     async def due(self) -> list[int]:
         """Scheduled releases whose publish-at time has come (or that have none)."""

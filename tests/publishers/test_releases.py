@@ -108,10 +108,11 @@ async def test_rerun_of_a_published_release_writes_nothing(db: str) -> None:
     store = MemoryObjectStore()
     await publish_all(publisher(store), built)
     writes = store.puts
-    results = await publisher(store, NOW + timedelta(days=1)).publish_many(
+    batch = await publisher(store, NOW + timedelta(days=1)).publish_many(
         [r.id for r in built.releases]
     )
-    assert {r.outcome for r in results} == {"unchanged"}
+    assert {r.outcome for r in batch.results} == {"unchanged"}
+    assert batch.stats.written == 0 and not batch.failures
     assert store.puts == writes
 
 

@@ -11,7 +11,6 @@ import hashlib
 import socket
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ import urllib3
 from minio import Minio
 from minio.commonconfig import ENABLED
 from minio.versioningconfig import VersioningConfig
-from moto.server import ThreadedMotoServer
 
 from storage.objects import ObjectInfo, ObjectNotFound, ObjectStore, StoreError, open_store
 from storage.objects.local import LocalObjectStore
@@ -31,16 +29,6 @@ CREDENTIALS = ("testing", "testing")
 
 REPORT = "示例区教育局2025年部门整体支出绩效自评报告（演示数据）\n".encode()
 TITLE = {"title": "部门整体支出绩效自评报告", "release": "budget-2025-v1", "note": "100% 演示数据"}
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """``host:port`` of a moto S3 server on loopback, started once per session on a free port."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"{host}:{port}"
-    server.stop()
 
 
 async def s3_store(endpoint: str, *, versioned: bool) -> S3ObjectStore:

@@ -1,0 +1,169 @@
+"""Benchmark: publish every release of the district demo to S3, then again unchanged, against
+the floor of uploading the same bytes with a bare minio-SDK loop.
+
+    .venv/bin/python -m bench.publish [--database postgres|sqlite] [--scale district|town]
+
+S3 is moto's standalone server on loopback (a real S3-protocol HTTP server, in a thread of this
+process, so the floor and the publish share its cost alike). The demo data set is built once
+into a template database (`gongkai_bench_<scale>` on PostgreSQL, a file under var/bench/ on
+SQLite) and copied for every run, so each run starts from unpublished releases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+from minio import Minio
+from moto.server import ThreadedMotoServer
+
+from api.cli import history_time
+from api.demo import generate
+from publishers.releases import Publisher
+from publishers.sync import SyncStats
+from storage import database, models
+from storage.objects.s3 import S3ObjectStore
+
+PG = "postgres://postgres@127.0.0.1:5432"
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(f"{PG}/postgres")
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def prepare_database(backend: str, scale: str) -> str:
+    """A fresh copy of the demo template, building the template first if it is missing."""
+    run = f"gk_bench_run_{uuid.uuid4().hex[:6]}"
+    if backend == "postgres":
+        template = f"gongkai_bench_{scale}"
+        conn = await asyncpg.connect(f"{PG}/postgres")
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", template)
+        await conn.close()
+        if not exists:
+            await _admin(f'CREATE DATABASE "{template}"')
+            await _build(f"{PG}/{template}", scale)
+        await _admin(f'CREATE DATABASE "{run}" TEMPLATE "{template}"')
+        return f"{PG}/{run}"
+    folder = Path("var/bench")
+    folder.mkdir(parents=True, exist_ok=True)
+    template_file = folder / f"{scale}.sqlite3"
+    if not template_file.exists():
+        await _build(f"sqlite://{template_file}", scale)
+    shutil.copyfile(template_file, folder / f"{run}.sqlite3")
+    return f"sqlite://{folder / run}.sqlite3"
+
+
+async def _build(url: str, scale: str) -> None:
+    print(f"building the {scale} demo template (once) …", flush=True)
+    started = time.perf_counter()
+    await database.migrate(url)
+    async with database.connected(url):
+        await generate(scale, seed=1)
+    print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+async def drop_database(url: str) -> None:
+    if url.startswith("postgres"):
+        await _admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[-1]}" WITH (FORCE)')
+    else:
+        Path(url.removeprefix("sqlite://")).unlink(missing_ok=True)
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def publish_everything(publisher: Publisher) -> tuple[float, SyncStats, int]:
+    ids = [
+        int(str(i)) for i in await models.Release.all().order_by("id").values_list("id", flat=True)
+    ]
+    releases = {r.id: r for r in await models.Release.all()}
+    started = time.perf_counter()
+    batch = await publisher.publish_many(ids, as_of=lambda r: history_time(releases[r.id]))
+    elapsed = time.perf_counter() - started
+    if batch.failures:
+        raise SystemExit(f"{len(batch.failures)} releases refused, e.g. {batch.failures[0][1]}")
+    published = sum(1 for r in batch.results if r.outcome == "published")
+    return elapsed, batch.stats, published
+
+
+def floor(client: Minio, source: str, target: str) -> tuple[float, int, int]:
+    """Upload every object of `source` again into `target` with a plain sequential loop."""
+    from io import BytesIO
+
+    blobs = []
+    for item in client.list_objects(source, recursive=True):
+        response = client.get_object(source, item.object_name)
+        blobs.append((item.object_name, response.read()))
+        response.close()
+        response.release_conn()
+    client.make_bucket(target)
+    started = time.perf_counter()
+    for key, data in blobs:
+        client.put_object(
+            target, key, BytesIO(data), len(data), content_type="application/octet-stream"
+        )
+    return time.perf_counter() - started, len(blobs), sum(len(d) for _, d in blobs)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--scale", choices=("district", "town"), default="district")
+    args = parser.parse_args()
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = await prepare_database(args.database, args.scale)
+    try:
+        store = S3ObjectStore(
+            f"{host}:{port}",
+            "bench-publish",
+            access_key="bench",
+            secret_key="bench-secret",
+            secure=False,
+        )
+        await store.ensure_bucket()
+        async with database.connected(url):
+            releases = await models.Release.all().count()
+            first, stats, published = await publish_everything(Publisher(store))
+            peak = peak_rss_mib()
+            second, again, _ = await publish_everything(Publisher(store))
+        client = Minio(f"{host}:{port}", "bench", "bench-secret", secure=False)
+        floor_s, floor_objects, floor_bytes = await asyncio.to_thread(
+            floor, client, "bench-publish", "bench-floor"
+        )
+    finally:
+        await drop_database(url)
+        server.stop()
+
+    print(f"\npublish benchmark: {args.scale} demo on {args.database}, S3 = moto on loopback")
+    print(f"  releases                 {releases} ({published} published, the rest exempt)")
+    print(
+        f"  first publish            {first:8.2f} s  {stats.written:6d} objects "
+        f"{stats.bytes / 1e6:8.1f} MB  peak RSS {peak:.0f} MiB"
+    )
+    print(
+        f"  unchanged republish      {second:8.2f} s  {again.written:6d} objects "
+        f"({second / first:.1%} of the first publish; target < 10%)"
+    )
+    print(
+        f"  floor (bare minio loop)  {floor_s:8.2f} s  {floor_objects:6d} objects "
+        f"{floor_bytes / 1e6:8.1f} MB"
+    )
+    print(f"  publish / floor          {first / floor_s:8.2f}×  (target ≤ 2×)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
