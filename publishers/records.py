@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from publishers.render import Record
 from storage import models
-from storage.enums import LabelledEnum, RecordType
+from storage.enums import LabelledEnum, RecordType, ReleaseKind
 
 
 def labelled(name: str, value: LabelledEnum | None) -> dict[str, Any]:
@@ -299,3 +300,68 @@ def _child(record_type: RecordType, subject: Record, data: dict[str, Any]) -> Re
     return Record(
         record_type, data["key"], data["fiscalYear"], subject.department_code, subject.name, data
     )
+
+
+# --- what the public index copies out of each record ------------------------------------------
+
+#: D14: the text of each record type that search covers: names and goals.
+SEARCHABLE: dict[RecordType, tuple[str, ...]] = {
+    RecordType.DEPARTMENT: ("name",),
+    RecordType.SUBJECT: ("name", "departmentName"),
+    RecordType.TARGET: ("overallGoal",),
+    RecordType.EVALUATION: ("organiser",),
+    RecordType.ANNUAL_STATEMENT: ("title",),
+    RecordType.FILE: ("title",),
+}
+
+
+def search_text(record: Record) -> str:
+    parts = [str(record.data.get(name) or "") for name in SEARCHABLE.get(record.record_type, ())]
+    if record.record_type is RecordType.TARGET:
+        parts += [str(i["name"]) for i in record.data["indicators"]]
+    return " ".join(parts)
+
+
+def _fen(value: Any) -> int | None:
+    return None if value is None else int(Decimal(value) * 100)
+
+
+def facets(record: Record, release_kind: ReleaseKind) -> dict[str, Any]:
+    """The columns of a snapshot row besides the record itself: what filters and aggregates
+    need, as integers (分, hundredths of a point) so both databases compare them exactly."""
+    data = record.data
+    row: dict[str, Any] = {
+        "release_kind": release_kind,
+        # A subject published with the budget and again with the final accounts is answered
+        # from the final accounts, which carry all three amount columns.
+        "precedence": 2 if release_kind is ReleaseKind.FINAL_ACCOUNTS else 1,
+        "subject_key": data.get("subjectKey"),
+    }
+    match record.record_type:
+        case RecordType.SUBJECT:
+            money = data["amounts"]
+            budget = money.get("fullYear", money["initial"])["total"]
+            row |= {
+                "subject_key": record.key,
+                "subject_kind": data["kind"],
+                "budget_book": data["budgetBook"],
+                "funding_purpose": data["fundingPurpose"],
+                "transfer_type": data["transferType"],
+                "budget_fen": _fen(budget),
+                "executed_fen": _fen(money.get("executed", {}).get("total")),
+            }
+        case RecordType.SELF_ASSESSMENT:
+            row |= {
+                "grade": data["grade"],
+                "score_hundredths": _fen(data["totalScore"]),
+                "budget_fen": _fen(data["fullYearBudget"]),
+                "executed_fen": _fen(data["executed"]),
+            }
+        case RecordType.EVALUATION:
+            row |= {
+                "grade": data["grade"],
+                "score_hundredths": _fen(data["score"]),
+                "budget_book": data["budgetBook"],
+                "budget_fen": _fen(data["amountEvaluated"]),
+            }
+    return row

@@ -29,8 +29,8 @@ import orjson
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from publishers import render, rules
-from publishers.records import file_path, subject_key
+from publishers import render, rules, search
+from publishers.records import facets, file_path, search_text, subject_key
 from publishers.render import Rendered, dumps, jsonable, sha256_hex
 from publishers.select import Selection, Selector
 from publishers.sync import SyncStats, put_if_changed, upload_objects
@@ -520,36 +520,38 @@ def release_meta(release: models.Release) -> dict[str, Any]:
     }
 
 
+def release_entry(
+    release: models.Release, versions: Sequence[models.ReleaseVersion]
+) -> dict[str, Any]:
+    """A published release as the catalog and its RELEASE snapshot row describe it."""
+    ordered = sorted(versions, key=lambda v: v.number)
+    first, current = ordered[0], ordered[-1]
+    return {
+        **release_meta(release),
+        "publishedAt": first.published_at.astimezone(rules.SHANGHAI),
+        "onTime": not rules.is_late(first.published_at, release.due_date),
+        "currentVersion": current.number,
+        "manifest": current.manifest_key,
+        "datapackage": current.manifest_key.replace("manifest.", "datapackage."),
+        "versions": [
+            {
+                "number": v.number,
+                "publishedAt": v.published_at.astimezone(rules.SHANGHAI),
+                "manifest": v.manifest_key,
+                "correctionNote": v.correction_note,
+            }
+            for v in ordered
+        ],
+    }
+
+
 async def catalog_bytes() -> bytes:
     """The catalog of every published release, with its versions, and the correction notices."""
     releases = await models.Release.filter(status=ReleaseStatus.PUBLISHED).prefetch_related(
         "jurisdiction", "department", "versions"
     )
-    entries = []
-    for release in releases:
-        versions = sorted(release.versions, key=lambda v: v.number)
-        first = versions[0]
-        current = versions[-1]
-        entries.append(
-            {
-                **release_meta(release),
-                "publishedAt": first.published_at.astimezone(rules.SHANGHAI),
-                "onTime": not rules.is_late(first.published_at, release.due_date),
-                "currentVersion": current.number,
-                "manifest": current.manifest_key,
-                "datapackage": current.manifest_key.replace("manifest.", "datapackage."),
-                "versions": [
-                    {
-                        "number": v.number,
-                        "publishedAt": v.published_at.astimezone(rules.SHANGHAI),
-                        "manifest": v.manifest_key,
-                        "correctionNote": v.correction_note,
-                    }
-                    for v in versions
-                ],
-            }
-        )
-    notices = await models.CorrectionNotice.all().prefetch_related("jurisdiction", "release")
+    entries = [release_entry(release, list(release.versions)) for release in releases]
+    notices = await models.CorrectionNotice.all().prefetch_related("jurisdiction")
     notice_entries = [
         {
             "jurisdictionCode": n.jurisdiction.code,
@@ -591,23 +593,10 @@ async def _flip(
     note: str | None,
     withdrawn: set[str],
 ) -> None:
-    """Step 5: one transaction makes the new version public, or nothing does."""
-    rows = [
-        models.Disclosure(
-            release_id=release.id,
-            release_version=version,
-            record_type=record.record_type,
-            record_key=record.key,
-            fiscal_year=record.fiscal_year,
-            jurisdiction_code=release.jurisdiction.code,
-            department_code=record.department_code,
-            name=record.name[:300],
-            data=jsonable(record.data),
-        )
-        for record in selection.records
-    ]
+    """Step 5: one transaction makes the new version public, or nothing does: the version, its
+    snapshot rows with their search terms, the release's own row, its status."""
     async with in_transaction():
-        await models.ReleaseVersion.create(
+        new_version = await models.ReleaseVersion.create(
             release_id=release.id,
             number=version,
             published_at=published_at,
@@ -625,13 +614,59 @@ async def _flip(
                 kind=CorrectionKind.WITHDRAWAL if withdrawn else CorrectionKind.CORRECTION,
                 note=note or f"第{version}版更正第{version - 1}版。",
             )
+        versions = await models.ReleaseVersion.filter(release_id=release.id)
+        entry = release_entry(
+            release, [*[v for v in versions if v.id != new_version.id], new_version]
+        )
+        own = render.Record(
+            RecordType.RELEASE,
+            entry["key"],
+            release.fiscal_year,
+            release.department.code if release.department else None,
+            entry["title"],
+            entry,
+        )
         await models.Disclosure.filter(release_id=release.id).delete()
-        await models.Disclosure.bulk_create(rows, batch_size=500)
+        await _write_snapshot(release, version, [*selection.records, own])
         await models.Release.filter(id=release.id).update(
             status=ReleaseStatus.PUBLISHED,
             current_version=version,
             published_at=release.published_at or published_at,
         )
+
+
+async def _write_snapshot(
+    release: models.Release, version: int, records: Sequence[render.Record]
+) -> None:
+    rows = [
+        models.Disclosure(
+            release_id=release.id,
+            release_version=version,
+            record_type=record.record_type,
+            record_key=record.key,
+            fiscal_year=record.fiscal_year,
+            jurisdiction_code=release.jurisdiction.code,
+            department_code=record.department_code,
+            name=record.name[:300],
+            data=jsonable(record.data),
+            **facets(record, release.kind),
+        )
+        for record in records
+    ]
+    await models.Disclosure.bulk_create(rows, batch_size=500)
+    # bulk_create does not hand back ids on every backend: read them to attach search terms.
+    ids = {
+        (row["record_type"], row["record_key"]): row["id"]
+        for row in await models.Disclosure.filter(release_id=release.id).values(
+            "id", "record_type", "record_key"
+        )
+    }
+    terms = [
+        models.SearchGram(disclosure_id=ids[(record.record_type, record.key)], gram=gram)
+        for record in records
+        for gram in sorted(search.grams(search_text(record)))
+    ]
+    await models.SearchGram.bulk_create(terms, batch_size=2000)
 
 
 def _under(key: str, prefix: str) -> bool:

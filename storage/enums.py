@@ -342,3 +342,4 @@ class RecordType(LabelledEnum):
     EVALUATION = "EVALUATION", "绩效评价"
     ANNUAL_STATEMENT = "ANNUAL_STATEMENT", "情况说明"
     FILE = "FILE", "文件"
+    RELEASE = "RELEASE", "公开批次"

@@ -582,11 +582,50 @@ class Disclosure(Model):
     department_code = fields.CharField(max_length=32, null=True)
     name = fields.CharField(max_length=300, default="")
     data = fields.JSONField()
+    release_kind = fields.CharEnumField(enums.ReleaseKind, max_length=24)
+    precedence = fields.IntField(
+        default=1, description="a record in several releases is answered from the highest"
+    )
+    subject_key = fields.CharField(max_length=120, null=True, description="the record's subject")
+    # Facets copied out of `data` at publish time, so that filters and aggregates are plain SQL
+    # on both databases (money in 分, scores in hundredths: never text or floats, D1).
+    subject_kind = fields.CharField(max_length=24, null=True)
+    budget_book = fields.CharField(max_length=32, null=True)
+    funding_purpose = fields.CharField(max_length=32, null=True)
+    transfer_type = fields.CharField(max_length=40, null=True)
+    grade = fields.CharField(max_length=16, null=True)
+    score_hundredths = fields.IntField(null=True)
+    budget_fen = fields.BigIntField(null=True, description="全年预算数 (or 年初预算数) in 分")
+    executed_fen = fields.BigIntField(null=True, description="全年执行数 in 分")
+
+    grams: fields.ReverseRelation[SearchGram]
 
     class Meta:
         table = "disclosure"
         unique_together = (("release", "record_type", "record_key"),)
-        indexes = (("record_type", "fiscal_year"), ("jurisdiction_code", "department_code"))
+        indexes = (
+            ("record_type", "fiscal_year"),
+            ("jurisdiction_code", "department_code"),
+            ("record_type", "record_key"),
+            ("subject_key",),
+        )
+
+
+class SearchGram(Model):
+    """The Chinese search index (D14): each character bigram (and single character) of a
+    published record's searchable text, written with its snapshot row."""
+
+    id = fields.BigIntField(primary_key=True)
+    disclosure: fields.ForeignKeyRelation[Disclosure] = fields.ForeignKeyField(
+        "models.Disclosure", related_name="grams", on_delete=fields.CASCADE
+    )
+    disclosure_id: int
+    gram = fields.CharField(max_length=2)
+
+    class Meta:
+        table = "search_gram"
+        unique_together = (("disclosure", "gram"),)
+        indexes = (("gram", "disclosure_id"),)
 
 
 class AuditEntry(Model):

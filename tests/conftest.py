@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from storage import database
+from publishers.releases import Batch, Publisher
+from storage import database, models
+from storage.objects import open_store
+from storage.objects.s3 import S3ObjectStore
 
 BACKEND = os.environ.get("GONGKAI_TEST_DB", "sqlite")
 PG_SERVER = os.environ.get("GONGKAI_TEST_PG", "postgres://postgres@127.0.0.1:5432")
@@ -99,6 +104,54 @@ async def migrated_template(databases: Databases) -> AsyncIterator[str]:
     url = await databases.create_empty(name)
     await database.migrate(url)
     yield name
+    await databases.drop(url)
+
+
+#: D18: the district data set on PostgreSQL, the town on SQLite (which serialises every query).
+DEMO_SCALE = "district" if BACKEND == "postgres" else "town"
+
+
+@pytest.fixture(scope="session")
+async def demo_template(databases: Databases, migrated_template: str) -> AsyncIterator[str]:
+    """The name of a database holding the demo data set (seed 1), built once per session."""
+    from api.demo import generate
+
+    url = await databases.copy(migrated_template)
+    async with database.connected(url):
+        await generate(DEMO_SCALE, seed=1)
+    yield url.rsplit("/", 1)[-1].removesuffix(".sqlite3")
+    await databases.drop(url)
+
+
+@dataclass
+class PublishedDemo:
+    """The demo data set published once to S3 (moto), shared by the tests that read it (D18)."""
+
+    url: str
+    store: S3ObjectStore
+    batch: Batch
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+async def published_demo(
+    databases: Databases, demo_template: str, moto_endpoint: str
+) -> AsyncIterator[PublishedDemo]:
+    from api.cli import history_time
+
+    url = await databases.copy(demo_template)
+    store = open_store(f"s3+http://{moto_endpoint}/gk-demo-{RUN_ID}", "test", "test-secret")
+    assert isinstance(store, S3ObjectStore)
+    await store.ensure_bucket()
+    async with database.connected(url):
+        ids = [r.id for r in await models.Release.all().order_by("id")]
+        releases = {r.id: r for r in await models.Release.all()}
+        started = time.perf_counter()
+        batch = await Publisher(store).publish_many(
+            ids, as_of=lambda r: history_time(releases[r.id])
+        )
+        seconds = time.perf_counter() - started
+    yield PublishedDemo(url, store, batch, seconds)
     await databases.drop(url)
 
 

@@ -1,0 +1,135 @@
+"""The demo data set published end to end to S3 (moto) — the district on PostgreSQL, the town on
+SQLite — once per session, then checked: statuses, catalog, snapshot rows, a leak scan of every
+object for each year's filings, and the data packages against frictionless."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import orjson
+
+from publishers import rules
+from publishers.records import subject_key
+from publishers.releases import CATALOG_KEY, release_folder
+from publishers.select import Selector
+from storage import database, models
+from storage.enums import ReleaseStatus
+from tests.conftest import PublishedDemo
+from tests.publishers.test_releases import decoded
+
+
+async def objects_of(demo: PublishedDemo) -> dict[str, bytes]:
+    return {info.key: await demo.store.get(info.key) for info in await demo.store.list()}
+
+
+async def test_every_release_is_published_or_exempt(published_demo: PublishedDemo) -> None:
+    batch = published_demo.batch
+    assert batch.failures == []
+    exempt = {r.release_id for r in batch.results if r.outcome == "exempt"}
+    assert exempt, "the demo files whole departments: their releases must stay unpublished"
+    async with database.connected(published_demo.url):
+        for release in await models.Release.all():
+            expected = ReleaseStatus.DRAFT if release.id in exempt else ReleaseStatus.PUBLISHED
+            assert release.status is expected
+        published = await models.Release.filter(status=ReleaseStatus.PUBLISHED).count()
+        assert await models.Disclosure.all().count() > published * 3
+    catalog = orjson.loads(await published_demo.store.get(CATALOG_KEY))
+    assert len(catalog["releases"]) == published
+    late = [r for r in catalog["releases"] if not r["onTime"]]
+    assert 0 < len(late) < published / 4
+
+
+async def _filed_markers() -> dict[int, tuple[set[str], set[str]]]:
+    """Per fiscal year: the names only filed records carry, and the keys of filed subjects."""
+    jurisdiction = await models.Jurisdiction.get()
+    selector = Selector()
+    years = sorted(set(await models.Release.all().values_list("fiscal_year", flat=True)))
+    markers: dict[int, tuple[set[str], set[str]]] = {}
+    for year in years:
+        facts = await selector.year_facts(jurisdiction.id, year)
+        covered = facts.coverage.covered_subject_ids()
+        filed_departments = facts.coverage.covered_department_ids()
+        names_filed = {facts.subjects[i].name for i in covered} | {
+            facts.departments[d].name for d in filed_departments
+        }
+        names_public = {s.name for i, s in facts.subjects.items() if i not in covered} | {
+            d.name for i, d in facts.departments.items() if i not in filed_departments
+        }
+        keys = {
+            subject_key(
+                jurisdiction.code,
+                facts.departments[s.department_id].code,
+                str(s.kind),
+                s.code,
+                s.fiscal_year,
+            )
+            for s in (facts.subjects[i] for i in covered)
+        } | {f"{jurisdiction.code}/{facts.departments[d].code}" for d in filed_departments}
+        markers[year] = (names_filed - names_public, keys)
+    return markers
+
+
+async def test_nothing_of_a_years_filings_is_in_that_years_objects(
+    published_demo: PublishedDemo,
+) -> None:
+    async with database.connected(published_demo.url):
+        markers = await _filed_markers()
+    assert all(names for names, _ in markers.values()), "each year has distinctively named filings"
+    objects = await objects_of(published_demo)
+    by_year: dict[int, list[str]] = defaultdict(list)
+    for key in objects:
+        match = re.match(r"releases/[^/]+/(\d{4})/([^/]+)/", key)
+        if match:
+            year = int(match[1])
+            by_year[year].append(key)
+            if match[2] == "finance-annual":  # it carries the key reports of the year before
+                by_year[year - 1].append(key)
+    found = []
+    for year, (names, keys) in markers.items():
+        for key in by_year[year]:
+            text = key + decoded(objects[key])
+            found += [f"{n} in {key}" for n in names if n in text]
+            found += [f"{k} in {key}" for k in keys if f'"{k}"' in text or f",{k}," in text]
+    catalog = orjson.loads(objects[CATALOG_KEY])
+    for entry in catalog["releases"]:
+        names, keys = markers.get(entry["fiscalYear"], (set(), set()))
+        found += [f"{n} in the catalog" for n in names if n in orjson.dumps(entry).decode()]
+    assert found == []
+
+
+async def test_every_data_package_validates_with_frictionless(
+    published_demo: PublishedDemo, tmp_path: Path
+) -> None:
+    from frictionless import Package
+
+    objects = await objects_of(published_demo)
+    for key, data in objects.items():
+        (tmp_path / key).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / key).write_bytes(data)
+    packages = sorted(k for k in objects if "/datapackage.v" in k)
+    assert len(packages) == len(orjson.loads(objects[CATALOG_KEY])["releases"])
+    invalid = {}
+    for key in packages:
+        report = Package(str(tmp_path / key)).validate()
+        if not report.valid:
+            invalid[key] = report.flatten(["type", "note"])[:3]
+    assert invalid == {}
+
+
+async def test_republishing_the_unchanged_demo_writes_nothing(
+    published_demo: PublishedDemo,
+) -> None:
+    from publishers.releases import Publisher
+
+    before = {i.key: i.sha256 for i in await published_demo.store.list()}
+    async with database.connected(published_demo.url):
+        ids = [r.id for r in await models.Release.filter(status=ReleaseStatus.PUBLISHED)]
+        release = await models.Release.get(id=ids[0]).prefetch_related("jurisdiction", "department")
+        batch = await Publisher(published_demo.store).publish_many(ids)
+    assert batch.stats.written == 0
+    assert {r.outcome for r in batch.results} == {"unchanged"}
+    assert {i.key: i.sha256 for i in await published_demo.store.list()} == before
+    assert release_folder(release) in " ".join(before)
+    assert rules.due_date(release.approval_date) == release.due_date
