@@ -7,11 +7,15 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api.graphql_http import public_endpoint
 from api.settings import Settings
+from schema.public.schema import build as build_public_schema
 from storage import database
 from storage.objects import ObjectStore, open_store
 
@@ -37,7 +41,26 @@ def create_app(settings: Settings) -> Starlette:
             headers={"Cache-Control": "no-store"},
         )
 
-    app = Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
+    public = public_endpoint(
+        build_public_schema(production=settings.production),
+        public_base_url=settings.public_base_url,
+        graphiql=not settings.production,
+    )
+    routes = [
+        Route("/healthz", healthz),
+        Route("/graphql", public, methods=["GET", "POST"]),
+    ]
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type", "accept", "if-none-match"],
+            expose_headers=["etag"],
+            max_age=600,
+        )
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store
     return app

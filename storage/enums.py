@@ -272,7 +272,7 @@ class RectificationStatus(LabelledEnum):
 
 
 class Sensitivity(LabelledEnum):
-    """Precedence CLASSIFIED > SENSITIVE > NONE (see `storage.coverage`)."""
+    """Precedence CLASSIFIED > SENSITIVE > NONE (see `publishers.rules.Coverage`)."""
 
     NONE = "NONE", "非涉密"
     SENSITIVE = "SENSITIVE", "敏感"

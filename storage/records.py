@@ -25,9 +25,6 @@ from storage.enums import (
 )
 from storage.errors import InvalidRecord
 
-#: DR-6: budgets and final accounts are published within 20 calendar days of approval.
-DISCLOSURE_DEADLINE_DAYS = 20
-
 
 @dataclass(frozen=True)
 class IndicatorInput:
@@ -134,7 +131,8 @@ async def file_filing(
     projects: Sequence[models.Subject] = (),
 ) -> models.SensitivityFiling:
     """涉密/敏感备案: a whole-department filing lists no project; a project filing lists at least
-    one project of the department (or its units) for the same fiscal year."""
+    one project of the department (a unit's projects are the department's, with the unit as
+    实施单位) for the same fiscal year."""
     if department.tier is not DepartmentTier.DEPARTMENT:
         raise InvalidRecord("department", "filing-by-department", "a 主管部门 files, not a unit")
     if scope is FilingScope.PROJECTS and not projects:
@@ -179,7 +177,7 @@ async def file_filing(
 
 def due_date_for(approval_date: date) -> date:
     """DR-6: approval date + 20 calendar days."""
-    return approval_date + timedelta(days=DISCLOSURE_DEADLINE_DAYS)
+    return approval_date + timedelta(days=validation.DISCLOSURE_DEADLINE_DAYS)
 
 
 async def create_release(

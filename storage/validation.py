@@ -7,6 +7,7 @@ Rules that span several rows (self-assessment weights, filing projects) are in `
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -24,6 +25,8 @@ from storage.enums import (
 )
 from storage.errors import InvalidRecord
 
+#: DR-6: budgets and final accounts are published within 20 calendar days of approval.
+DISCLOSURE_DEADLINE_DAYS = 20
 AMOUNT_ROWS = ("appropriation", "carry_over", "other")
 AMOUNT_COLUMNS = {
     AmountColumn.INITIAL: "initial",
@@ -140,5 +143,10 @@ def check_release(release: Any) -> None:
         raise InvalidRecord(
             "department", "release-department", "a FINANCE_ANNUAL release has no department"
         )
-    if release.due_date < release.approval_date:
-        raise InvalidRecord("due_date", "due-after-approval", "due date precedes approval")
+    expected = release.approval_date + timedelta(days=DISCLOSURE_DEADLINE_DAYS)
+    if release.due_date != expected:
+        raise InvalidRecord(
+            "due_date",
+            "due-date-20-days",
+            f"the due date is the approval date + {DISCLOSURE_DEADLINE_DAYS} days: {expected}",
+        )

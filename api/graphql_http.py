@@ -1,0 +1,223 @@
+"""GraphQL over HTTP for the public schema, with answers cached behind ETags.
+
+Follows the GraphQL-over-HTTP conventions: POST (JSON) or GET (queries only); answers in
+`application/graphql-response+json` when the client accepts it (then a request that cannot run
+gets a 4xx), else `application/json` (always 200 once the request is well-formed). GET answers
+carry an `ETag` and `Cache-Control`; the tag changes only when a release is published, corrected
+or withdrawn (the publication epoch), and `If-None-Match` gets a 304 without executing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import strawberry
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.types.graphql import OperationType
+
+from schema import limits
+from schema.context import Context
+from schema.rows import fetch
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+MAX_BODY_BYTES = 64 * 1024
+ANSWER_CACHE_SIZE = 1024
+CACHE_CONTROL = "public, max-age=60"
+
+
+class RequestError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class GraphQLRequest:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+async def publication_epoch() -> str:
+    """Changes whenever a release version is published, a version row goes (withdrawal), or a
+    correction notice is written: a few rows, read per request."""
+    rows = await fetch(
+        "SELECT (SELECT COUNT(*) FROM release_version) AS versions,"
+        " (SELECT COALESCE(MAX(id), 0) FROM release_version) AS last_version,"
+        " (SELECT COUNT(*) FROM correction_notice) AS notices",
+        [],
+    )
+    row = rows[0]
+    return f"{row['versions']}.{row['last_version']}.{row['notices']}"
+
+
+class AnswerCache:
+    """Serialised answers by (request, epoch): a warm hit costs one small query."""
+
+    def __init__(self, size: int = ANSWER_CACHE_SIZE) -> None:
+        self.size = size
+        self._answers: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
+
+    def get(self, tag: str) -> tuple[int, bytes] | None:
+        found = self._answers.get(tag)
+        if found is not None:
+            self._answers.move_to_end(tag)
+        return found
+
+    def put(self, tag: str, answer: tuple[int, bytes]) -> None:
+        self._answers[tag] = answer
+        while len(self._answers) > self.size:
+            self._answers.popitem(last=False)
+
+
+def _media_type(request: Request) -> str:
+    accept = request.headers.get("accept", "")
+    if GRAPHQL_RESPONSE in accept or not accept or ("*/*" in accept and JSON not in accept):
+        return GRAPHQL_RESPONSE
+    if JSON in accept or "application/*" in accept:
+        return JSON
+    raise RequestError(406, f"answers are {GRAPHQL_RESPONSE} or {JSON}")
+
+
+def _from_mapping(params: dict[str, Any]) -> GraphQLRequest:
+    query = params.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError(400, "the request has no `query` string")
+    variables = params.get("variables")
+    if isinstance(variables, str):
+        try:
+            variables = orjson.loads(variables)
+        except orjson.JSONDecodeError:
+            raise RequestError(400, "`variables` is not JSON") from None
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError(400, "`variables` must be a JSON object")
+    operation = params.get("operationName")
+    if operation is not None and not isinstance(operation, str):
+        raise RequestError(400, "`operationName` must be a string")
+    return GraphQLRequest(query, variables, operation or None)
+
+
+async def _parse(request: Request) -> GraphQLRequest:
+    if request.method == "GET":
+        return _from_mapping(dict(request.query_params))
+    if request.method != "POST":
+        raise RequestError(405, "use GET or POST", {"Allow": "GET, POST"})
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if content_type != JSON:
+        raise RequestError(415, f"POST a JSON body ({JSON})")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise RequestError(413, f"the request body exceeds {MAX_BODY_BYTES} bytes")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise RequestError(413, f"the request body exceeds {MAX_BODY_BYTES} bytes")
+    try:
+        params = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise RequestError(400, "the request body is not JSON") from None
+    if not isinstance(params, dict):
+        raise RequestError(400, "the request body must be a JSON object")
+    return _from_mapping(params)
+
+
+def _tag(epoch: str, graphql: GraphQLRequest, media: str) -> str:
+    key = orjson.dumps(
+        [epoch, graphql.query, graphql.variables, graphql.operation_name, media],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return '"' + hashlib.sha256(key).hexdigest()[:32] + '"'
+
+
+def public_endpoint(
+    schema: strawberry.Schema,
+    *,
+    public_base_url: str,
+    graphiql: bool,
+) -> Callable[[Request], Any]:
+    cache = AnswerCache()
+
+    async def endpoint(request: Request) -> Response:
+        if (
+            graphiql
+            and request.method == "GET"
+            and "query" not in request.query_params
+            and ("text/html" in request.headers.get("accept", ""))
+        ):
+            return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+        try:
+            media = _media_type(request)
+            graphql = await _parse(request)
+        except RequestError as error:
+            return _error(error.status, str(error), error.headers)
+
+        epoch = await publication_epoch()
+        tag = _tag(epoch, graphql, media)
+        headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
+        if request.method == "GET" and tag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        answer = cache.get(tag)
+        if answer is None:
+            answer = await _execute(schema, graphql, media, public_base_url)
+            if answer[0] == 200:
+                cache.put(tag, answer)
+        status, body = answer
+        if request.method != "GET":
+            headers = {"Vary": "Accept"}
+        return Response(body, status_code=status, media_type=media, headers=headers)
+
+    return endpoint
+
+
+async def _execute(
+    schema: strawberry.Schema,
+    graphql: GraphQLRequest,
+    media: str,
+    public_base_url: str,
+) -> tuple[int, bytes]:
+    allowed = {OperationType.QUERY}
+    context = Context(public_base_url=public_base_url)
+    try:
+        result = await asyncio.wait_for(
+            schema.execute(
+                graphql.query,
+                variable_values=graphql.variables,
+                context_value=context,
+                operation_name=graphql.operation_name,
+                allowed_operation_types=allowed,
+            ),
+            timeout=limits.EXECUTION_TIMEOUT_SECONDS,
+        )
+    except TimeoutError:
+        return 503, orjson.dumps({"errors": [{"message": "the query took too long; ask for less"}]})
+    payload: dict[str, Any] = {}
+    if result.errors:
+        payload["errors"] = [error.formatted for error in result.errors]
+    if result.data is not None or not result.errors:
+        payload["data"] = result.data
+    if result.extensions:
+        payload["extensions"] = result.extensions
+    # A request that could not run (parse or validation errors) has no data: 4xx for clients
+    # that understand graphql-response+json, 200 for plain JSON clients.
+    status = 400 if result.data is None and result.errors and media == GRAPHQL_RESPONSE else 200
+    return status, orjson.dumps(payload, default=str)
+
+
+def _error(status: int, message: str, headers: dict[str, str]) -> Response:
+    return Response(
+        orjson.dumps({"errors": [{"message": message}]}),
+        status_code=status,
+        media_type=JSON,
+        headers=headers,
+    )

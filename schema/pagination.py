@@ -1,0 +1,88 @@
+"""Relay cursor connections over snapshot rows, with keyset cursors.
+
+A cursor holds the sort value and the record key of its row, not an offset, so it stays valid
+and points at the same place when rows are published before it. Every list needs `first` or
+`last`, at most 100 (architecture conventions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from schema.rows import CURRENT, BadInput, Where, as_node, decode_cursor, encode_cursor, fetch
+from storage.enums import RecordType
+
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    def limit(self) -> tuple[int, bool]:
+        """(page size, forward?) — or a BadInput naming the argument at fault."""
+        if (self.first is None) == (self.last is None):
+            raise BadInput("give exactly one of `first` or `last` (at most 100)")
+        size = self.first if self.first is not None else self.last
+        assert size is not None
+        if not 1 <= size <= MAX_PAGE:
+            name = "first" if self.first is not None else "last"
+            raise BadInput(f"`{name}` must be between 1 and {MAX_PAGE}, not {size}")
+        return size, self.first is not None
+
+
+@dataclass
+class Page:
+    nodes: list[dict[str, Any]]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    record_type: RecordType
+    where: Where
+
+    async def total(self) -> int:
+        rows = await fetch(
+            f"SELECT COUNT(*) AS n FROM disclosure d WHERE {self.where.sql()}", self.where.params
+        )
+        return int(rows[0]["n"])
+
+
+async def page(
+    record_type: RecordType, where: Where, order: str, descending: bool, request: PageRequest
+) -> Page:
+    """One page of current rows of `record_type` matching `where`, sorted by the SQL expression
+    `order` (then the record key), in either direction."""
+    size, forward = request.limit()
+    where.add("d.record_type = ?", record_type.value)
+    where.add(CURRENT)
+    # Walking backwards is walking forwards in the opposite order, then reversing the page.
+    ascending = forward != descending
+    keyset = Where(list(where.parts), list(where.params))
+    for cursor, after in ((request.after, True), (request.before, False)):
+        if cursor is not None:
+            value, key = decode_cursor(cursor)
+            greater = after != descending
+            keyset.add(f"({order}, d.record_key) {'>' if greater else '<'} (?, ?)", value, key)
+    direction = "ASC" if ascending else "DESC"
+    rows = await fetch(
+        f"SELECT d.data, {order} AS sort_value, d.record_key FROM disclosure d"
+        f" WHERE {keyset.sql()} ORDER BY {order} {direction}, d.record_key {direction}"
+        f" LIMIT {size + 1}",
+        keyset.params,
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    if not forward:
+        rows.reverse()
+    return Page(
+        nodes=[as_node(record_type, r["data"]) for r in rows],
+        cursors=[encode_cursor([r["sort_value"], r["record_key"]]) for r in rows],
+        has_next=more if forward else request.before is not None,
+        has_previous=more if not forward else request.after is not None,
+        record_type=record_type,
+        where=where,
+    )

@@ -1,0 +1,1 @@
+"""The public GraphQL contract: read-only, answered from published snapshot rows only."""

@@ -1,0 +1,414 @@
+"""The public root queries: lists as Relay connections with filters and ordering, `node(id:)`,
+and the statistics journalists ask for. All of it reads published snapshot rows only."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, Generic, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from publishers import search
+from schema import rows
+from schema.context import Context
+from schema.pagination import Page, PageRequest, page
+from schema.public import types as t
+from schema.rows import Where
+from storage.enums import RecordType
+
+N = TypeVar("N")
+
+
+def _f(description: str) -> Any:
+    return strawberry.field(description=description)
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    hasNextPage: bool = _f("More rows follow this page.")
+    hasPreviousPage: bool = _f("Rows precede this page.")
+    startCursor: str | None = _f("Cursor of the first row.")
+    endCursor: str | None = _f("Cursor of the last row.")
+
+
+@strawberry.type(description="A row of a connection and its cursor.")
+class Edge(Generic[N]):
+    cursor: str = _f("Opaque cursor; stays valid when rows are added.")
+    node: N = _f("The row.")
+
+
+@strawberry.type(description="A page of a list (Relay cursor connection).")
+class Connection(Generic[N]):
+    edges: list[Edge[N]] = _f("The rows with their cursors.")
+    nodes: list[N] = _f("The rows.")
+    pageInfo: PageInfo = _f("Where this page sits.")
+
+    @strawberry.field(description="How many rows match, across all pages.")
+    async def totalCount(self) -> int:
+        result: Page = self["_page"]
+        return await result.total()
+
+
+def connection(result: Page) -> dict[str, Any]:
+    return {
+        "_page": result,
+        "edges": [
+            {"cursor": c, "node": n} for c, n in zip(result.cursors, result.nodes, strict=True)
+        ],
+        "nodes": result.nodes,
+        "pageInfo": {
+            "hasNextPage": result.has_next,
+            "hasPreviousPage": result.has_previous,
+            "startCursor": result.cursors[0] if result.cursors else None,
+            "endCursor": result.cursors[-1] if result.cursors else None,
+        },
+    }
+
+
+@strawberry.enum(description="Sort direction.")
+class Direction(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.enum(description="How to sort subjects.")
+class SubjectOrderField(Enum):
+    KEY = "d.record_key"
+    NAME = "d.name"
+    FISCAL_YEAR = "d.fiscal_year"
+    BUDGET = "COALESCE(d.budget_fen, -1)"
+    EXECUTED = "COALESCE(d.executed_fen, -1)"
+
+
+@strawberry.input(description="Sort order of subjects.")
+class SubjectOrder:
+    field: SubjectOrderField = _f("Sort by this.")
+    direction: Direction = strawberry.field(default=Direction.ASC, description="Direction.")
+
+
+@strawberry.enum(description="How to sort assessments and evaluations.")
+class ScoreOrderField(Enum):
+    KEY = "d.record_key"
+    SCORE = "COALESCE(d.score_hundredths, -1)"
+    FISCAL_YEAR = "d.fiscal_year"
+
+
+@strawberry.input(description="Sort order of assessments and evaluations.")
+class ScoreOrder:
+    field: ScoreOrderField = _f("Sort by this.")
+    direction: Direction = strawberry.field(default=Direction.ASC, description="Direction.")
+
+
+@strawberry.input(description="Which published records: every given condition must hold.")
+class CommonFilter:
+    fiscalYear: int | None = strawberry.field(default=None, description="Fiscal year.")
+    jurisdictionCode: str | None = strawberry.field(default=None, description="Jurisdiction.")
+    departmentCode: str | None = strawberry.field(default=None, description="主管部门 code.")
+
+
+@strawberry.input(description="Which subjects: every given condition must hold.")
+class SubjectFilter(CommonFilter):
+    kind: t.SubjectKind | None = strawberry.field(default=None, description="Subject kind.")
+    budgetBook: t.BudgetBook | None = strawberry.field(default=None, description="Budget book.")
+    fundingPurpose: t.FundingPurpose | None = strawberry.field(
+        default=None, description="资金用途."
+    )
+    transferType: t.TransferType | None = strawberry.field(default=None, description="转移支付.")
+    budgetMin: Decimal | None = strawberry.field(
+        default=None, description="全年预算数 (or 年初预算数) at least, 元."
+    )
+    budgetMax: Decimal | None = strawberry.field(default=None, description="Budget at most, 元.")
+    executedMin: Decimal | None = strawberry.field(default=None, description="全年执行数 ≥, 元.")
+    executedMax: Decimal | None = strawberry.field(default=None, description="全年执行数 ≤, 元.")
+    grade: t.Grade | None = strawberry.field(
+        default=None, description="Its self-assessment earned this grade."
+    )
+    search: str | None = strawberry.field(
+        default=None,
+        description="Chinese full-text search over names and goals (e.g. 绿化): every "
+        "character pair of the query must occur.",
+    )
+
+
+@strawberry.input(description="Which assessments or evaluations: every condition must hold.")
+class ScoreFilter(CommonFilter):
+    grade: t.Grade | None = strawberry.field(default=None, description="Grade.")
+    scoreMin: Decimal | None = strawberry.field(default=None, description="Score at least.")
+    scoreMax: Decimal | None = strawberry.field(default=None, description="Score at most.")
+
+
+@strawberry.input(description="Which releases.")
+class ReleaseFilter(CommonFilter):
+    kind: t.ReleaseKind | None = strawberry.field(default=None, description="Release kind.")
+
+
+def _fen(value: Decimal) -> int:
+    return int(value * 100)
+
+
+def _common(where: Where, f: CommonFilter | None) -> None:
+    if f is None:
+        return
+    if f.fiscalYear is not None:
+        where.add("d.fiscal_year = ?", f.fiscalYear)
+    if f.jurisdictionCode is not None:
+        where.add("d.jurisdiction_code = ?", f.jurisdictionCode)
+    if f.departmentCode is not None:
+        where.add("d.department_code = ?", f.departmentCode)
+
+
+def _search(where: Where, query: str) -> None:
+    """D14: a subject matches when it, or its target, holds every bigram of the query."""
+    bigrams, singles = search.query_grams(query)
+    if not bigrams and not singles:
+        raise rows.BadInput("`search` needs at least one letter, digit or Chinese character")
+    matches = Where()
+    for gram in sorted(bigrams):
+        matches.add("m.id IN (SELECT g.disclosure_id FROM search_gram g WHERE g.gram = ?)", gram)
+    for char in sorted(singles):
+        # A one-character query: any bigram (or lone character) containing it.
+        matches.add(
+            "m.id IN (SELECT g.disclosure_id FROM search_gram g"
+            " WHERE g.gram = ? OR g.gram LIKE ? OR g.gram LIKE ?)",
+            char,
+            f"{char}_",
+            f"_{char}",
+        )
+    where.add(
+        f"d.record_key IN (SELECT m.subject_key FROM disclosure m WHERE {matches.sql()}"
+        " AND m.subject_key IS NOT NULL)",
+        *matches.params,
+    )
+
+
+def subject_where(f: SubjectFilter | None) -> Where:
+    where = Where()
+    _common(where, f)
+    if f is None:
+        return where
+    for column, value in (
+        ("subject_kind", f.kind),
+        ("budget_book", f.budgetBook),
+        ("funding_purpose", f.fundingPurpose),
+        ("transfer_type", f.transferType),
+    ):
+        if value is not None:
+            where.add(f"d.{column} = ?", value.value)
+    for column, low, high in (
+        ("budget_fen", f.budgetMin, f.budgetMax),
+        ("executed_fen", f.executedMin, f.executedMax),
+    ):
+        if low is not None:
+            where.add(f"d.{column} >= ?", _fen(low))
+        if high is not None:
+            where.add(f"d.{column} <= ?", _fen(high))
+    if f.grade is not None:
+        where.add(
+            "d.record_key IN (SELECT a.subject_key FROM disclosure a"
+            " WHERE a.record_type = 'SELF_ASSESSMENT' AND a.grade = ?)",
+            f.grade.value,
+        )
+    if f.search is not None:
+        _search(where, f.search)
+    return where
+
+
+def score_where(f: ScoreFilter | None) -> Where:
+    where = Where()
+    _common(where, f)
+    if f is None:
+        return where
+    if f.grade is not None:
+        where.add("d.grade = ?", f.grade.value)
+    if f.scoreMin is not None:
+        where.add("d.score_hundredths >= ?", _fen(f.scoreMin))
+    if f.scoreMax is not None:
+        where.add("d.score_hundredths <= ?", _fen(f.scoreMax))
+    return where
+
+
+def _request(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> PageRequest:
+    return PageRequest(first=first, after=after, last=last, before=before)
+
+
+First = Annotated[int | None, strawberry.argument(description="Page size from the start (1–100).")]
+After = Annotated[str | None, strawberry.argument(description="Rows after this cursor.")]
+Last = Annotated[int | None, strawberry.argument(description="Page size from the end (1–100).")]
+Before = Annotated[str | None, strawberry.argument(description="Rows before this cursor.")]
+
+
+@strawberry.type(description="Published budget-performance information (预算绩效信息公开).")
+class Query:
+    @strawberry.field(description="Any published record by its global ID.")
+    async def node(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID,
+    ) -> t.Node | None:
+        record_type, key = rows.parse_node_id(str(id))
+        return await info.context.loaders.record(record_type).load(key)
+
+    @strawberry.field(description="Jurisdictions with published records.")
+    async def jurisdictions(
+        self,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[t.Jurisdiction]:
+        result = await page(
+            RecordType.JURISDICTION,
+            Where(),
+            "d.record_key",
+            False,
+            _request(first, after, last, before),
+        )
+        return connection(result)
+
+    @strawberry.field(description="Published departments and units.")
+    async def departments(
+        self,
+        filter: CommonFilter | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[t.Department]:
+        where = Where()
+        if filter is not None and filter.fiscalYear is not None:
+            # A department's current row may be of a later year: "published that year" it is.
+            where.add(
+                "d.record_key IN (SELECT y.record_key FROM disclosure y"
+                " WHERE y.record_type = 'DEPARTMENT' AND y.fiscal_year = ?)",
+                filter.fiscalYear,
+            )
+            filter = CommonFilter(
+                jurisdictionCode=filter.jurisdictionCode, departmentCode=filter.departmentCode
+            )
+        _common(where, filter)
+        result = await page(
+            RecordType.DEPARTMENT,
+            where,
+            "d.record_key",
+            False,
+            _request(first, after, last, before),
+        )
+        return connection(result)
+
+    @strawberry.field(description="Published projects, policies and department-overall subjects.")
+    async def subjects(
+        self,
+        filter: SubjectFilter | None = None,
+        orderBy: SubjectOrder | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[t.Subject]:
+        order = orderBy or SubjectOrder(field=SubjectOrderField.KEY)
+        result = await page(
+            RecordType.SUBJECT,
+            subject_where(filter),
+            order.field.value,
+            order.direction is Direction.DESC,
+            _request(first, after, last, before),
+        )
+        return connection(result)
+
+    @strawberry.field(description="Published performance targets (with the budget).")
+    async def targets(
+        self,
+        filter: CommonFilter | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[t.PerformanceTarget]:
+        where = Where()
+        _common(where, filter)
+        result = await page(
+            RecordType.TARGET, where, "d.record_key", False, _request(first, after, last, before)
+        )
+        return connection(result)
+
+    @strawberry.field(description="Published self-assessments (with the final accounts).")
+    async def selfAssessments(
+        self,
+        filter: ScoreFilter | None = None,
+        orderBy: ScoreOrder | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[t.SelfAssessment]:
+        order = orderBy or ScoreOrder(field=ScoreOrderField.KEY)
+        result = await page(
+            RecordType.SELF_ASSESSMENT,
+            score_where(filter),
+            order.field.value,
+            order.direction is Direction.DESC,
+            _request(first, after, last, before),
+        )
+        return connection(result)
+
+    @strawberry.field(description="Published evaluation results.")
+    async def evaluations(
+        self,
+        filter: ScoreFilter | None = None,
+        orderBy: ScoreOrder | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[t.Evaluation]:
+        order = orderBy or ScoreOrder(field=ScoreOrderField.KEY)
+        result = await page(
+            RecordType.EVALUATION,
+            score_where(filter),
+            order.field.value,
+            order.direction is Direction.DESC,
+            _request(first, after, last, before),
+        )
+        return connection(result)
+
+    @strawberry.field(description="Published releases with their versions and correction notes.")
+    async def releases(
+        self,
+        filter: ReleaseFilter | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[t.Release]:
+        where = Where()
+        _common(where, filter)
+        if filter is not None and filter.kind is not None:
+            where.add("d.release_kind = ?", filter.kind.value)
+        result = await page(
+            RecordType.RELEASE, where, "d.record_key", False, _request(first, after, last, before)
+        )
+        return connection(result)
+
+    @strawberry.field(description="Annual statements of the finance authorities.")
+    async def annualStatements(
+        self,
+        filter: CommonFilter | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[t.AnnualStatement]:
+        where = Where()
+        _common(where, filter)
+        result = await page(
+            RecordType.ANNUAL_STATEMENT,
+            where,
+            "d.record_key",
+            False,
+            _request(first, after, last, before),
+        )
+        return connection(result)

@@ -1,0 +1,147 @@
+"""Reading published snapshot rows: the only data access of the public API (invariant 1).
+
+Every query here reads `disclosure` (and its `search_gram` index), nothing else: what was never
+published, or was withdrawn, has no row, so no filter can forget it. A record that rides several
+releases (a department, a subject with its budget and again with its final accounts) is answered
+from its *current* row: the highest precedence, then the latest published.
+
+The SQL is plain and identical on SQLite and PostgreSQL; only the placeholders differ.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from tortoise import connections
+
+from storage.enums import RecordType
+
+#: GraphQL type of each record type, for global Node IDs and type resolution.
+TYPE_NAMES: dict[RecordType, str] = {
+    RecordType.JURISDICTION: "Jurisdiction",
+    RecordType.DEPARTMENT: "Department",
+    RecordType.SUBJECT: "Subject",
+    RecordType.TARGET: "PerformanceTarget",
+    RecordType.EX_ANTE_ASSESSMENT: "ExAnteAssessment",
+    RecordType.MONITORING: "MonitoringRecord",
+    RecordType.SELF_ASSESSMENT: "SelfAssessment",
+    RecordType.EVALUATION: "Evaluation",
+    RecordType.ANNUAL_STATEMENT: "AnnualStatement",
+    RecordType.FILE: "PublishedFile",
+    RecordType.RELEASE: "Release",
+}
+RECORD_TYPES = {name: record_type for record_type, name in TYPE_NAMES.items()}
+
+
+def current(alias: str = "d") -> str:
+    """ "Is there no better row for the same record?" — the current-row rule as SQL."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM disclosure h WHERE h.record_type = {alias}.record_type"
+        f" AND h.record_key = {alias}.record_key AND (h.precedence > {alias}.precedence"
+        f" OR (h.precedence = {alias}.precedence AND h.id > {alias}.id)))"
+    )
+
+
+CURRENT = current()
+
+
+class BadInput(ValueError):
+    """A cursor or ID that this API did not hand out."""
+
+
+def node_id(record_type: RecordType, key: str) -> str:
+    raw = f"{TYPE_NAMES[record_type]}:{key}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def parse_node_id(value: str) -> tuple[RecordType, str]:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        type_name, key = raw.split(":", 1)
+        return RECORD_TYPES[type_name], key
+    except (binascii.Error, UnicodeDecodeError, ValueError, KeyError):
+        raise BadInput(f"not a node ID of this API: {value!r}") from None
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(values))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, orjson.JSONDecodeError):
+        raise BadInput(f"not a cursor of this API: {cursor!r}") from None
+    if not isinstance(values, list) or len(values) != 2:
+        raise BadInput(f"not a cursor of this API: {cursor!r}")
+    return values
+
+
+def as_node(record_type: RecordType, row_data: Any) -> dict[str, Any]:
+    """A snapshot row's record, ready for the schema: its global ID and GraphQL type added."""
+    data: dict[str, Any] = (
+        orjson.loads(row_data) if isinstance(row_data, str | bytes) else dict(row_data)
+    )
+    data["id"] = node_id(record_type, data["key"])
+    data["_type"] = TYPE_NAMES[record_type]
+    return data
+
+
+@dataclass
+class Where:
+    """A WHERE clause built from parts, with its parameters in order."""
+
+    parts: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    def add(self, sql: str, *params: Any) -> None:
+        self.parts.append(sql)
+        self.params.extend(params)
+
+    def sql(self) -> str:
+        return " AND ".join(self.parts) if self.parts else "1 = 1"
+
+
+async def fetch(sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    """Run one query with ``?`` placeholders on whichever database is connected."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "postgres":
+        pieces = sql.split("?")
+        sql = "".join(f"{piece}${i}" for i, piece in enumerate(pieces[:-1], 1)) + pieces[-1]
+    return list(await connection.execute_query_dict(sql, list(params)))
+
+
+async def current_by_keys(
+    record_type: RecordType, keys: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    if not keys:
+        return {}
+    marks = ", ".join("?" * len(keys))
+    rows = await fetch(
+        f"SELECT d.record_key, d.data FROM disclosure d WHERE d.record_type = ?"
+        f" AND d.record_key IN ({marks}) AND {CURRENT}",
+        [record_type.value, *keys],
+    )
+    return {row["record_key"]: as_node(record_type, row["data"]) for row in rows}
+
+
+async def current_by_subject(
+    record_type: RecordType, subject_keys: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {key: [] for key in subject_keys}
+    if not subject_keys:
+        return found
+    marks = ", ".join("?" * len(subject_keys))
+    rows = await fetch(
+        f"SELECT d.subject_key, d.data FROM disclosure d WHERE d.record_type = ?"
+        f" AND d.subject_key IN ({marks}) AND {CURRENT} ORDER BY d.record_key",
+        [record_type.value, *subject_keys],
+    )
+    for row in rows:
+        found[row["subject_key"]].append(as_node(record_type, row["data"]))
+    return found

@@ -1,0 +1,319 @@
+"""The public schema through `schema.execute`: published records only, field for field."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from tortoise import connections
+
+from schema.context import Context
+from schema.public.schema import build
+from schema.rows import node_id
+from storage import models
+from storage.enums import FilingReason, RecordType
+from storage.objects.memory import MemoryObjectStore
+from tests.publishers import dataset
+from tests.publishers.test_releases import publisher
+
+SCHEMA = build()
+SDL = Path(__file__).resolve().parents[2] / "schema" / "public.graphql"
+
+
+async def run(query: str, **variables: Any) -> dict[str, Any]:
+    result = await SCHEMA.execute(query, variable_values=variables, context_value=Context())
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return result.data
+
+
+async def fails(query: str, **variables: Any) -> str:
+    result = await SCHEMA.execute(query, variable_values=variables, context_value=Context())
+    assert result.errors
+    return " ".join(error.message for error in result.errors)
+
+
+@pytest.fixture
+async def published(db: str) -> AsyncIterator[dataset.Built]:
+    plan = dataset.Plan(
+        departments=3,
+        projects=2,
+        whole_department_filings={0: FilingReason.CLASSIFIED},
+        project_filings={(1, 0): FilingReason.SENSITIVE},
+    )
+    built = await dataset.build(plan)
+    await models.Subject.filter(code="PUBP2-1Q").update(name="街道绿化养护项目")
+    await publisher(MemoryObjectStore()).publish_many([r.id for r in built.releases])
+    yield built
+
+
+SUBJECTS = """
+query($first: Int, $after: String, $filter: SubjectFilter) {
+  subjects(first: $first, after: $after, filter: $filter) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { id key name kind code fiscalYear departmentCode
+      amounts { initial { total } fullYear { total } executed { total } }
+      department { name code }
+      target { overallGoal indicators { name level1 level2 targetValue weight } }
+      selfAssessment { totalScore grade rows { indicatorName score } }
+      evaluations { score grade report { title sha256 } } } }
+  }
+}
+"""
+
+
+async def test_subjects_are_the_published_records_and_nothing_filed(
+    published: dataset.Built,
+) -> None:
+    data = await run(SUBJECTS, first=100)
+    nodes = [edge["node"] for edge in data["subjects"]["edges"]]
+    text = orjson.dumps(data).decode()
+    assert not [m for m in published.filed_markers if m in text]
+    codes = {n["code"] for n in nodes}
+    assert codes == {"PUBP1-1Q", "PUBP2-0Q", "PUBP2-1Q", "PUBD1X-OV", "PUBD2X-OV"}
+    assert data["subjects"]["totalCount"] == 5
+    # Field for field what the final-accounts release published.
+    for node in nodes:
+        row = await models.Disclosure.get(
+            record_type="SUBJECT", record_key=node["key"], release_kind="FINAL_ACCOUNTS"
+        )
+        assert node["name"] == row.data["name"]
+        assert node["amounts"]["executed"]["total"] == row.data["amounts"]["executed"]["total"]
+    project = next(n for n in nodes if n["code"] == "PUBP2-0Q")
+    assert project["amounts"]["executed"]["total"] == "95000.00"
+    assert project["department"] == {"name": "PUBD2部门", "code": "PUBD2X"}
+    assert len(project["target"]["indicators"]) == 4
+    assert project["selfAssessment"]["grade"] == "EXCELLENT"
+    # The report's main text rode the finance authority's release (D9); the result links to it.
+    assert project["evaluations"][0]["report"]["title"] == "PUBP2-0评价报告"
+
+
+async def test_an_edit_after_publication_changes_nothing_public(
+    published: dataset.Built,
+) -> None:
+    await models.Subject.filter(code="PUBP2-0Q").update(name="改过的名字")
+    await models.SelfAssessment.all().update(annual_goal_actual="改过")
+    data = await run(SUBJECTS, first=100, filter={"search": "改过"})
+    assert data["subjects"]["totalCount"] == 0
+    data = await run(SUBJECTS, first=100)
+    assert "改过" not in orjson.dumps(data).decode()
+
+
+async def test_node_answers_published_records_only(published: dataset.Built) -> None:
+    data = await run(SUBJECTS, first=1)
+    node = data["subjects"]["edges"][0]["node"]
+    found = await run(
+        "query($id: ID!) { node(id: $id) { __typename id ... on Subject { name } } }",
+        id=node["id"],
+    )
+    assert found["node"] == {"__typename": "Subject", "id": node["id"], "name": node["name"]}
+    # A filed project's ID, forged from its key, answers null: there is no row to find.
+    filed = await models.Subject.get(code="SECRETP1-0Q")
+    key = f"{published.jurisdiction.code}/PUBD1X/PROJECT/{filed.code}/{dataset.YEAR}"
+    result = await run(
+        "query($id: ID!) { node(id: $id) { id } }", id=node_id(RecordType.SUBJECT, key)
+    )
+    assert result == {"node": None}
+    message = await fails('{ node(id: "not-an-id") { id } }')
+    assert "not a node ID" in message
+
+
+async def test_search_finds_two_character_words(published: dataset.Built) -> None:
+    found = await run(SUBJECTS, first=10, filter={"search": "绿化"})
+    assert [e["node"]["name"] for e in found["subjects"]["edges"]] == ["街道绿化养护项目"]
+    assert (await run(SUBJECTS, first=10, filter={"search": "化绿"}))["subjects"]["totalCount"] == 0
+    one = await run(SUBJECTS, first=10, filter={"search": "绿"})
+    assert one["subjects"]["totalCount"] == 1
+    # Goals are searched too: every target's goal says 目标.
+    goals = await run(SUBJECTS, first=10, filter={"search": "目标"})
+    assert goals["subjects"]["totalCount"] == 3
+    assert "SECRET" not in orjson.dumps(goals).decode()
+
+
+async def test_filters(published: dataset.Built) -> None:
+    async def count(**f: Any) -> int:
+        return int((await run(SUBJECTS, first=100, filter=f))["subjects"]["totalCount"])
+
+    assert await count(kind="DEPARTMENT_OVERALL") == 2
+    assert await count(departmentCode="PUBD2X") == 3
+    assert await count(budgetMin="100000.00", kind="PROJECT") == 3
+    assert await count(budgetMin="100000.01") == 0
+    assert await count(executedMax="94999.99", kind="PROJECT") == 0
+    assert await count(grade="EXCELLENT") == 3
+    assert await count(fiscalYear=dataset.YEAR + 1) == 0
+    assert await count(budgetBook="GENERAL_PUBLIC", transferType="NONE") == 5
+
+
+async def test_pagination_walks_forwards_and_backwards(published: dataset.Built) -> None:
+    seen, after = [], None
+    while True:
+        data = await run(SUBJECTS, first=2, after=after)
+        page = data["subjects"]
+        seen += [edge["node"]["key"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == sorted(seen) and len(seen) == 5
+    back = await run(
+        "query($b: String) { subjects(last: 2, before: $b) { edges { node { key } } "
+        "pageInfo { hasPreviousPage } } }",
+        b=(await run(SUBJECTS, first=5))["subjects"]["edges"][4]["cursor"],
+    )
+    assert [e["node"]["key"] for e in back["subjects"]["edges"]] == seen[2:4]
+    assert back["subjects"]["pageInfo"]["hasPreviousPage"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ("", "exactly one of `first` or `last`"),
+        ("first: 101", "between 1 and 100"),
+        ("first: 0", "between 1 and 100"),
+        ('first: 1, after: "bad"', "not a cursor"),
+    ],
+)
+async def test_page_bounds_are_required(
+    published: dataset.Built, arguments: str, says: str
+) -> None:
+    query = f"{{ subjects{f'({arguments})' if arguments else ''} {{ nodes {{ key }} }} }}"
+    assert says in await fails(query)
+
+
+async def test_statistics_count_published_rows_only(published: dataset.Built) -> None:
+    data = await run(
+        "{ statistics(groupBy: DEPARTMENT) { key label subjects budget executed executionRate "
+        "assessed grades { EXCELLENT GOOD AVERAGE POOR } } }"
+    )
+    buckets = {b["label"]: b for b in data["statistics"]}
+    assert set(buckets) == {"PUBD1部门", "PUBD2部门"}
+    assert buckets["PUBD2部门"]["subjects"] == 3
+    assert Decimal(buckets["PUBD2部门"]["budget"]) == Decimal("200000.00")
+    assert Decimal(buckets["PUBD2部门"]["executed"]) == Decimal("190000.00")
+    assert buckets["PUBD2部门"]["executionRate"] == "95.00"
+    assert buckets["PUBD1部门"]["subjects"] == 2  # its filed project is in no count
+    assert buckets["PUBD1部门"]["grades"]["EXCELLENT"] == 1
+    years = await run("{ statistics(groupBy: YEAR) { key label subjects } }")
+    assert years["statistics"] == [{"key": "2024", "label": "2024年", "subjects": 5}]
+
+
+async def test_releases_and_versions(published: dataset.Built) -> None:
+    data = await run(
+        "{ releases(first: 20) { totalCount nodes { key kind onTime currentVersion "
+        "manifestUrl versions { number correctionNote } department { code } } } }"
+    )
+    releases = data["releases"]["nodes"]
+    assert data["releases"]["totalCount"] == len(published.releases) - 2
+    assert all("SECRET" not in r["key"] for r in releases)
+    assert all(
+        r["manifestUrl"].startswith("http://127.0.0.1:8000/open/releases/") for r in releases
+    )
+    finance = next(r for r in releases if r["kind"] == "FINANCE_ANNUAL")
+    assert finance["department"] is None
+
+
+async def test_the_number_of_queries_does_not_grow_with_the_page_size(
+    published: dataset.Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = connections.get("default")
+    calls: list[str] = []
+    original = connection.execute_query_dict
+
+    async def counted(query: str, values: Any = None) -> Any:
+        calls.append(query)
+        return await original(query, values)
+
+    monkeypatch.setattr(connection, "execute_query_dict", counted)
+    counts = []
+    for size in (2, 5):  # both pages hold projects with every relation filled
+        calls.clear()
+        await run(SUBJECTS, first=size)
+        counts.append(len(calls))
+    assert counts[0] == counts[1], counts
+
+
+def test_sdl_is_exported_and_current() -> None:
+    assert SDL.read_text(encoding="utf-8") == SCHEMA.as_str() + "\n", (
+        "regenerate with: .venv/bin/python -m schema.public.export"
+    )
+
+
+def test_every_type_and_field_has_a_description() -> None:
+    missing = []
+    for name, graphql_type in SCHEMA._schema.type_map.items():
+        if name.startswith("__") or name in {"String", "Int", "Boolean", "ID", "Float"}:
+            continue
+        if not graphql_type.description:
+            missing.append(name)
+        for field_name, field in getattr(graphql_type, "fields", {}).items():
+            if not field.description:
+                missing.append(f"{name}.{field_name}")
+    assert missing == []
+
+
+def test_no_mutations_and_no_working_data_types() -> None:
+    assert SCHEMA._schema.mutation_type is None
+    names = set(SCHEMA._schema.type_map)
+    assert not names & {"SensitivityFiling", "AuditEntry", "Finding", "Rectification"}
+
+
+async def test_validation_and_parsing_are_cached(
+    published: dataset.Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import strawberry.schema.schema as strawberry_schema
+
+    validations = 0
+    original = strawberry_schema.validate
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal validations
+        validations += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(strawberry_schema, "validate", counted)
+    query = "{ subjects(first: 3) { nodes { key name } } }  # cache regression"
+    for _ in range(5):
+        await run(query)
+    assert validations == 1  # strawberry #4635: the limiters must not defeat the cache
+
+
+async def test_limits_depth_aliases_and_cost(published: dataset.Built) -> None:
+    deep = "{ subjects(first: 1) { nodes { department " + "{ parent " * 8 + "{ name }"
+    deep += " }" * 8 + " } } }"
+    assert "exceeds maximum operation depth" in await fails(deep)
+    aliases = (
+        "{ "
+        + " ".join(f"a{i}: jurisdictions(first: 1) {{ nodes {{ code }} }}" for i in range(20))
+        + " }"
+    )
+    assert "aliases" in await fails(aliases)
+    page = "subjects(first: 100) { nodes { target { indicators { name level1 level2 weight } } } }"
+    costly = "{ " + " ".join(f"s{i}: {page}" for i in range(10)) + " }"
+    assert "query cost" in await fails(costly)
+    result = await SCHEMA.execute(
+        "{ jurisdictions(first: 1) { nodes { code } } }", context_value=Context()
+    )
+    assert result.extensions == {"cost": {"requested": 3, "maximum": 50000}}
+
+
+async def test_unexpected_errors_are_masked(
+    published: dataset.Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import schema.pagination
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internal detail PUBD1X")
+
+    monkeypatch.setattr(schema.pagination, "fetch", broken)
+    message = await fails("{ subjects(first: 1) { nodes { key } } }")
+    assert message == "Unexpected error."
+
+
+def test_introspection_is_off_in_production() -> None:
+    production = build(production=True)
+    result = production.execute_sync("{ __schema { types { name } } }")
+    assert result.errors
