@@ -21,6 +21,7 @@ import strawberry
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from schema import limits
@@ -169,7 +170,12 @@ def public_endpoint(
             return Response(status_code=304, headers=headers)
         answer = cache.get(tag)
         if answer is None:
-            answer = await _execute(schema, graphql, media, public_base_url)
+            try:
+                answer = await _execute(schema, graphql, media, public_base_url)
+            except InvalidOperationTypeError:
+                if request.method == "GET":
+                    return _error(405, "GET is for queries only", {"Allow": "POST"})
+                return _error(400, "this API is read-only: send a query", {})
             if answer[0] == 200:
                 cache.put(tag, answer)
         status, body = answer

@@ -111,6 +111,9 @@ class CommonFilter:
 @strawberry.input(description="Which subjects: every given condition must hold.")
 class SubjectFilter(CommonFilter):
     kind: t.SubjectKind | None = strawberry.field(default=None, description="Subject kind.")
+    code: str | None = strawberry.field(
+        default=None, description="Project code, as the budget system gives it."
+    )
     budgetBook: t.BudgetBook | None = strawberry.field(default=None, description="Budget book.")
     fundingPurpose: t.FundingPurpose | None = strawberry.field(
         default=None, description="资金用途."
@@ -204,6 +207,9 @@ def subject_where(f: SubjectFilter | None) -> Where:
             where.add(f"d.{column} >= ?", _fen(low))
         if high is not None:
             where.add(f"d.{column} <= ?", _fen(high))
+    if f.code is not None:
+        escaped = f.code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.add("d.record_key LIKE ? ESCAPE '\\'", f"%/{escaped}/%")
     if f.grade is not None:
         where.add(
             "d.record_key IN (SELECT a.subject_key FROM disclosure a"
