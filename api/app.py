@@ -13,8 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api.auth import TokenVerifier
 from api.graphql_http import public_endpoint
+from api.internal_http import internal_endpoint
 from api.settings import Settings
+from schema.internal.schema import build as build_internal_schema
 from schema.public.schema import build as build_public_schema
 from storage import database
 from storage.objects import ObjectStore, open_store
@@ -50,6 +53,11 @@ def create_app(settings: Settings) -> Starlette:
         Route("/healthz", healthz),
         # Every method reaches the endpoint, which answers 405 with a JSON body itself.
         Route("/graphql", public, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route(
+            "/internal/graphql",
+            internal_endpoint(build_internal_schema(), TokenVerifier(settings)),
+            methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        ),
     ]
     middleware = [
         Middleware(

@@ -5,6 +5,7 @@
     gongkai check --release ID                     list every problem; write nothing
     gongkai publish --release ID | --due | --all   publish to the object store
     gongkai withdraw [--release ID]                enforce filings added after publication
+    gongkai token --role R [--dept CODE]           mint a development JWT (HS secret only)
     gongkai serve --host H --port P                serve the API
 
 Every command reads the settings first, so a malformed setting stops it with a message naming
@@ -26,6 +27,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from api import settings as settings_module
+from api.auth import AuthenticationError, Role, mint
 from api.settings import Settings, SettingsError
 from publishers.releases import Publisher
 from publishers.rules import SHANGHAI
@@ -91,6 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
         "withdraw", help="remove what filings added after publication now cover"
     )
     withdraw.add_argument("--release", type=int, metavar="ID")
+
+    token = commands.add_parser("token", help="mint a development token (needs an HS secret)")
+    token.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=[r.value for r in Role],
+        help="repeat for several roles",
+    )
+    token.add_argument("--dept", help="department code (department editors)")
+    token.add_argument("--sub", default="dev-user", help="subject (user id)")
+    token.add_argument("--classified", action="store_true", help="grant the classified clearance")
+    token.add_argument("--hours", type=int, default=8, help="lifetime in hours")
 
     serve = commands.add_parser("serve", help="serve the API")
     serve.add_argument("--host", default="127.0.0.1")
@@ -224,9 +239,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_publish(settings, args))
         elif args.command == "withdraw":
             return asyncio.run(_withdraw(settings, args))
+        elif args.command == "token":
+            print(
+                mint(
+                    settings,
+                    subject=args.sub,
+                    roles=[Role(r) for r in args.role],
+                    department=args.dept,
+                    classified=args.classified,
+                    ttl_seconds=args.hours * 3600,
+                )
+            )
         elif args.command == "serve":
             _serve(settings, args)
-    except GongkaiError as error:
+    except (GongkaiError, AuthenticationError) as error:
         console.print(f"[red]error[/] {error}")
         return 1
     return 0

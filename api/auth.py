@@ -1,0 +1,173 @@
+"""JWT authentication of internal clients, following RFC 8725 (JWT Best Current Practices).
+
+- Algorithms come from an allow-list (`GONGKAI_JWT_ALGORITHMS`); ``none`` never is on it, and
+  HMAC and public-key algorithms are never mixed, so a public key cannot be used as an HMAC
+  secret (key confusion).
+- The key is an HS secret, a PEM public key, or a JWKS file whose keys carry a `kid` (rotation:
+  the token's `kid` picks the key; an unknown `kid` is refused).
+- `exp`, `iat`, `iss`, `aud` and `sub` are required; `iss` and `aud` must match the settings;
+  `nbf` is honoured; a small leeway absorbs clock skew; `typ`, when present, must say JWT.
+
+Claims: `roles` (a list), `dept` (department code), `clearance` (``classified`` when held).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import jwt
+from jwt import PyJWK
+
+from api.settings import Settings
+
+LEEWAY_SECONDS = 30
+ACCEPTED_TYPES = frozenset({"jwt", "at+jwt", "application/jwt", "application/at+jwt"})
+
+
+class Role(str, Enum):
+    DEPARTMENT_EDITOR = "department_editor"
+    FINANCE_OFFICER = "finance_officer"
+    PUBLISHER = "publisher"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as the verified token says."""
+
+    subject: str
+    roles: frozenset[Role]
+    department: str | None
+    classified: bool
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles & set(roles))
+
+
+class AuthenticationError(Exception):
+    """The request carries no usable token; the message says why (never echoing the token)."""
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.algorithms = list(settings.jwt_algorithms)
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self.key: Any = settings.jwt_key
+        self.keys: dict[str, PyJWK] = {}
+        if settings.jwt_jwks_file is not None:
+            document = json.loads(settings.jwt_jwks_file.read_text(encoding="utf-8"))
+            self.keys = {entry["kid"]: PyJWK(entry) for entry in document["keys"]}
+
+    @property
+    def configured(self) -> bool:
+        return self.key is not None or bool(self.keys)
+
+    def verify(self, token: str) -> Principal:
+        if not self.configured:
+            raise AuthenticationError("this server has no key to verify tokens with")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise AuthenticationError("the token is not a well-formed JWT") from None
+        algorithm = header.get("alg")
+        if algorithm not in self.algorithms:
+            raise AuthenticationError(f"algorithm {algorithm!r} is not allowed")
+        kind = header.get("typ")
+        if kind is not None and str(kind).lower() not in ACCEPTED_TYPES:
+            raise AuthenticationError(f"token type {kind!r} is not a JWT")
+        key = self._key_for(header)
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=self.algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"], "verify_nbf": True},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthenticationError("the token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise AuthenticationError("the token is not valid yet") from None
+        except jwt.MissingRequiredClaimError as error:
+            raise AuthenticationError(f"the token lacks the {error.claim!r} claim") from None
+        except jwt.InvalidIssuerError:
+            raise AuthenticationError("the token's issuer is not accepted") from None
+        except jwt.InvalidAudienceError:
+            raise AuthenticationError("the token is not meant for this service") from None
+        except jwt.InvalidTokenError:
+            raise AuthenticationError("the token's signature or claims are invalid") from None
+        return _principal(claims)
+
+    def _key_for(self, header: dict[str, Any]) -> Any:
+        if not self.keys:
+            return self.key
+        kid = header.get("kid")
+        if not isinstance(kid, str) or kid not in self.keys:
+            raise AuthenticationError("the token's key id (kid) is unknown")
+        jwk = self.keys[kid]
+        if jwk.algorithm_name and jwk.algorithm_name != header.get("alg"):
+            raise AuthenticationError("the token's algorithm does not match its key")
+        return jwk.key
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    raw_roles = claims.get("roles", [])
+    if not isinstance(raw_roles, list) or not all(isinstance(r, str) for r in raw_roles):
+        raise AuthenticationError("the `roles` claim must be a list of role names")
+    known = {role.value for role in Role}
+    unknown = sorted(set(raw_roles) - known)
+    if unknown:
+        raise AuthenticationError(f"unknown roles {unknown}; known: {sorted(known)}")
+    department = claims.get("dept")
+    if department is not None and not isinstance(department, str):
+        raise AuthenticationError("the `dept` claim must be a department code")
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject:
+        raise AuthenticationError("the `sub` claim must be a non-empty string")
+    return Principal(
+        subject=subject,
+        roles=frozenset(Role(r) for r in raw_roles),
+        department=department,
+        classified=claims.get("clearance") == "classified",
+    )
+
+
+def mint(
+    settings: Settings,
+    *,
+    subject: str,
+    roles: list[Role],
+    department: str | None = None,
+    classified: bool = False,
+    ttl_seconds: int = 8 * 3600,
+    now: float | None = None,
+) -> str:
+    """A development token, signed with the configured HS secret. Refuses public-key setups:
+    their private keys belong to the identity provider, not to this service."""
+    algorithm = settings.jwt_algorithms[0]
+    if not algorithm.startswith("HS") or settings.jwt_key is None:
+        raise AuthenticationError(
+            "minting needs an HS algorithm and GONGKAI_JWT_KEY holding its secret"
+        )
+    issued = int(now if now is not None else time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+        "roles": [role.value for role in roles],
+    }
+    if department is not None:
+        claims["dept"] = department
+    if classified:
+        claims["clearance"] = "classified"
+    return jwt.encode(claims, settings.jwt_key, algorithm=algorithm, headers={"typ": "JWT"})

@@ -1,0 +1,1 @@
+"""The internal GraphQL contract: JWT-authenticated clients, working data, mutations."""

@@ -1,0 +1,244 @@
+"""JWT authentication of /internal/graphql (RFC 8725): every bad token gets a 401 with a JSON
+body, and nothing is executed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from asgi_lifespan import LifespanManager
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from api import settings as settings_module
+from api.app import create_app
+from api.auth import AuthenticationError, Role, TokenVerifier, mint
+from api.cli import main
+from api.settings import Settings
+from storage import database
+
+SECRET = "development-secret-of-at-least-32-bytes!"
+ME = "{ me { subject roles department classified } }"
+
+
+def hs_settings(**overrides: Any) -> Settings:
+    return Settings(jwt_algorithms=("HS256",), jwt_key=SECRET, **overrides)
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    base = {
+        "sub": "editor-1",
+        "iss": "gongkai",
+        "aud": "gongkai-internal",
+        "iat": now,
+        "exp": now + 600,
+        "roles": ["department_editor"],
+        "dept": "101",
+    }
+    return {k: v for k, v in {**base, **overrides}.items() if v is not None}
+
+
+def rsa_pair() -> tuple[Any, str]:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def unsigned(payload: dict[str, Any]) -> str:
+    header = b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    return f"{header}.{b64(json.dumps(payload).encode())}."
+
+
+def tampered(token: str) -> str:
+    header, payload, signature = token.split(".")
+    body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    body["roles"] = ["admin"]
+    return f"{header}.{b64(json.dumps(body).encode())}.{signature}"
+
+
+BAD_HS_TOKENS = {
+    "alg none": lambda: unsigned(claims()),
+    "tampered signature": lambda: tampered(jwt.encode(claims(), SECRET, algorithm="HS256")),
+    "wrong secret": lambda: jwt.encode(claims(), "x" * 40, algorithm="HS256"),
+    "expired": lambda: jwt.encode(
+        claims(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200), SECRET
+    ),
+    "not yet valid": lambda: jwt.encode(claims(nbf=int(time.time()) + 3600), SECRET),
+    "wrong issuer": lambda: jwt.encode(claims(iss="someone-else"), SECRET),
+    "wrong audience": lambda: jwt.encode(claims(aud="another-service"), SECRET),
+    "missing sub": lambda: jwt.encode(claims(sub=None), SECRET),
+    "missing exp": lambda: jwt.encode(claims(exp=None), SECRET),
+    "missing iat": lambda: jwt.encode(claims(iat=None), SECRET),
+    "malformed header": lambda: "not-base64!." + b64(b"{}") + ".sig",
+    "garbage": lambda: "abc",
+    "HS512 not allowed": lambda: jwt.encode(claims(), SECRET * 2, algorithm="HS512"),
+    "wrong typ": lambda: jwt.encode(claims(), SECRET, headers={"typ": "dpop+jwt"}),
+    "unknown role": lambda: jwt.encode(claims(roles=["overlord"]), SECRET),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_HS_TOKENS))
+def test_bad_hs_tokens_are_refused(case: str) -> None:
+    with pytest.raises(AuthenticationError):
+        TokenVerifier(hs_settings()).verify(BAD_HS_TOKENS[case]())
+
+
+def test_a_good_token_gives_its_principal() -> None:
+    principal = TokenVerifier(hs_settings()).verify(
+        jwt.encode(claims(clearance="classified"), SECRET, headers={"typ": "JWT"})
+    )
+    assert principal.subject == "editor-1"
+    assert principal.roles == {Role.DEPARTMENT_EDITOR}
+    assert principal.department == "101"
+    assert principal.classified
+
+
+def test_small_clock_skew_is_tolerated() -> None:
+    token = jwt.encode(claims(nbf=int(time.time()) + 10), SECRET)
+    assert TokenVerifier(hs_settings()).verify(token).subject == "editor-1"
+
+
+def test_hs_rs_key_confusion_is_refused() -> None:
+    _, public = rsa_pair()
+    settings = Settings(jwt_algorithms=("RS256",), jwt_key=public)
+    # The classic attack: sign with HS256 using the public key as the HMAC secret.
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = b64(json.dumps(claims()).encode())
+    signature = hmac.new(public.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    with pytest.raises(AuthenticationError, match="not allowed"):
+        TokenVerifier(settings).verify(f"{header}.{payload}.{b64(signature)}")
+
+
+def test_rs256_and_es256_with_pem_keys() -> None:
+    private, public = rsa_pair()
+    rs = Settings(jwt_algorithms=("RS256",), jwt_key=public)
+    assert TokenVerifier(rs).verify(jwt.encode(claims(), private, algorithm="RS256"))
+    other, _ = rsa_pair()
+    with pytest.raises(AuthenticationError):
+        TokenVerifier(rs).verify(jwt.encode(claims(), other, algorithm="RS256"))
+    ec_private = ec.generate_private_key(ec.SECP256R1())
+    ec_public = (
+        ec_private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    es = Settings(jwt_algorithms=("ES256",), jwt_key=ec_public)
+    assert TokenVerifier(es).verify(jwt.encode(claims(), ec_private, algorithm="ES256"))
+
+
+def test_jwks_rotation_by_kid(tmp_path: Path) -> None:
+    old, _ = rsa_pair()
+    new, _ = rsa_pair()
+    keys = []
+    for kid, private in (("2026-10", old), ("2026-11", new)):
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+        keys.append({**jwk, "kid": kid, "alg": "RS256", "use": "sig"})
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": keys}))
+    settings = settings_module.load(
+        {"GONGKAI_JWT_ALGORITHMS": "RS256", "GONGKAI_JWT_JWKS_FILE": str(path)}
+    )
+    verifier = TokenVerifier(settings)
+    for kid, private in (("2026-10", old), ("2026-11", new)):
+        token = jwt.encode(claims(), private, algorithm="RS256", headers={"kid": kid})
+        assert verifier.verify(token).subject == "editor-1"
+    with pytest.raises(AuthenticationError, match="kid"):
+        verifier.verify(jwt.encode(claims(), new, algorithm="RS256", headers={"kid": "2025"}))
+    with pytest.raises(AuthenticationError):  # right kid, wrong key
+        verifier.verify(jwt.encode(claims(), old, algorithm="RS256", headers={"kid": "2026-11"}))
+
+
+def test_minting_needs_an_hs_secret() -> None:
+    token = mint(hs_settings(), subject="u", roles=[Role.AUDITOR])
+    assert TokenVerifier(hs_settings()).verify(token).roles == {Role.AUDITOR}
+    _, public = rsa_pair()
+    with pytest.raises(AuthenticationError, match="HS"):
+        mint(Settings(jwt_algorithms=("RS256",), jwt_key=public), subject="u", roles=[])
+    with pytest.raises(AuthenticationError):
+        mint(Settings(), subject="u", roles=[])
+
+
+def test_token_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("GONGKAI_JWT_KEY", SECRET)
+    assert main(["token", "--role", "publisher", "--dept", "101"]) == 0
+    token = capsys.readouterr().out.strip()
+    principal = TokenVerifier(hs_settings()).verify(token)
+    assert principal.roles == {Role.PUBLISHER} and principal.department == "101"
+    monkeypatch.delenv("GONGKAI_JWT_KEY")
+    assert main(["token", "--role", "publisher"]) == 1
+    assert "HS" in capsys.readouterr().err
+
+
+@pytest.fixture
+async def client(db: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    await database.close()
+    app = create_app(hs_settings(database_url=db, store_url=f"file://{tmp_path}"))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            yield c
+    await database.init(db, global_fallback=True)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_HS_TOKENS))
+async def test_bad_tokens_get_401_and_nothing_runs(
+    client: httpx.AsyncClient, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.internal_http
+
+    parsed = False
+    original = api.internal_http._parse
+
+    async def spy(request: Any) -> Any:
+        nonlocal parsed
+        parsed = True
+        return await original(request)
+
+    monkeypatch.setattr(api.internal_http, "_parse", spy)
+    response = await client.post(
+        "/internal/graphql",
+        json={"query": ME},
+        headers={"authorization": f"Bearer {BAD_HS_TOKENS[case]()}"},
+    )
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.json()["errors"][0]["message"]
+    assert not parsed
+
+
+async def test_no_token_gets_401(client: httpx.AsyncClient) -> None:
+    response = await client.post("/internal/graphql", json={"query": ME})
+    assert response.status_code == 401
+    assert "Bearer" in response.json()["errors"][0]["message"]
+
+
+async def test_a_valid_token_reaches_the_internal_schema(client: httpx.AsyncClient) -> None:
+    token = mint(hs_settings(), subject="officer", roles=[Role.FINANCE_OFFICER], classified=True)
+    response = await client.post(
+        "/internal/graphql", json={"query": ME}, headers={"authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+    assert response.json()["data"]["me"] == {
+        "subject": "officer",
+        "roles": ["finance_officer"],
+        "department": None,
+        "classified": True,
+    }
