@@ -91,6 +91,16 @@ def manifest_key(release: models.Release, version: int) -> str:
     return f"{release_folder(release)}/manifest.v{version}.json"
 
 
+def input_digest(selection: Selection) -> str:
+    """What a version is made of: every record and the sha256 of every file."""
+    records = sorted(
+        ([r.record_type.value, r.key, jsonable(r.data)] for r in selection.records),
+        key=lambda item: (item[0], item[1]),
+    )
+    files = sorted(f.sha256 for f in selection.files)
+    return sha256_hex(orjson.dumps([records, files], option=orjson.OPT_SORT_KEYS))
+
+
 def content_digest(objects: Iterable[Rendered]) -> str:
     listing = "\n".join(sorted(f"{o.path} {o.sha256}" for o in objects))
     return sha256_hex(listing.encode())
@@ -170,13 +180,19 @@ class Publisher:
         if selection.problems:
             raise ReleaseRefused(release.id, selection.problems)
 
-        objects = render_release(selection) + await _file_objects(selection.files)
-        digest = content_digest(objects)
         current = await models.ReleaseVersion.get_or_none(
             release_id=release.id, number=release.current_version
         )
         withdrawn = await self._withdrawn_keys(release, selection)
+        # Rendering is a pure function of the records and files: the same input, already
+        # published, needs no rendering to know that nothing changed.
+        inputs = input_digest(selection)
+        if current is not None and current.input_sha256 == inputs and not withdrawn:
+            return PublishResult(release.id, "unchanged", current.number)
+        objects = render_release(selection) + await _file_objects(selection.files)
+        digest = content_digest(objects)
         if current is not None and current.content_sha256 == digest and not withdrawn:
+            await models.ReleaseVersion.filter(id=current.id).update(input_sha256=inputs)
             return PublishResult(release.id, "unchanged", current.number)
 
         stats = SyncStats()
@@ -194,7 +210,9 @@ class Publisher:
         manifest = await self._write_manifest(
             release, selection, [*objects, package], version, published_at, digest, note, stats
         )
-        await _flip(release, selection, version, published_at, manifest, digest, note, withdrawn)
+        await _flip(
+            release, selection, version, published_at, manifest, (digest, inputs), note, withdrawn
+        )
         return PublishResult(release.id, "published", version, stats)
 
     async def publish_many(
@@ -589,7 +607,7 @@ async def _flip(
     version: int,
     published_at: datetime,
     manifest: Rendered,
-    digest: str,
+    digests: tuple[str, str],
     note: str | None,
     withdrawn: set[str],
 ) -> None:
@@ -602,7 +620,8 @@ async def _flip(
             published_at=published_at,
             manifest_key=manifest.path,
             manifest_sha256=manifest.sha256,
-            content_sha256=digest,
+            content_sha256=digests[0],
+            input_sha256=digests[1],
             correction_note=note,
         )
         if version > 1:

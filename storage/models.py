@@ -531,6 +531,9 @@ class ReleaseVersion(TimestampedModel):
     content_sha256 = fields.CharField(
         max_length=64, default="", description="digest of the (path, sha256) list of its objects"
     )
+    input_sha256 = fields.CharField(
+        max_length=64, default="", description="digest of the records and files it was made of"
+    )
     correction_note = fields.TextField(null=True)
 
     class Meta:
