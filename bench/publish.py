@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import resource
 import shutil
 import time
@@ -25,6 +26,7 @@ from moto.server import ThreadedMotoServer
 
 from api.cli import history_time
 from api.demo import generate
+from publishers import site
 from publishers.releases import Publisher
 from publishers.sync import SyncStats
 from storage import database, models
@@ -97,6 +99,28 @@ async def publish_everything(publisher: Publisher) -> tuple[float, SyncStats, in
     return elapsed, batch.stats, published
 
 
+class TimedPublisher(Publisher):
+    """A publisher that adds up the time spent on the pointer objects (catalog and site)."""
+
+    pointer_seconds = 0.0
+
+    async def write_pointers(self, stats: SyncStats) -> None:
+        started = time.perf_counter()
+        await super().write_pointers(stats)
+        self.pointer_seconds += time.perf_counter() - started
+
+
+async def time_site(store: S3ObjectStore) -> tuple[float, float, int, int]:
+    """Load and render the site of the published database once more (no writes): seconds to
+    load (snapshot rows and manifests), seconds to render, objects and bytes."""
+    started = time.perf_counter()
+    published = await site.load(store)
+    loaded = time.perf_counter()
+    pages = site.render_site(published)
+    rendered = time.perf_counter()
+    return loaded - started, rendered - loaded, len(pages), sum(p.size for p in pages)
+
+
 def floor(client: Minio, source: str, target: str) -> tuple[float, int, int]:
     """Upload every object of `source` again into `target` with a plain sequential loop."""
     from io import BytesIO
@@ -122,6 +146,7 @@ async def main() -> None:
     parser.add_argument("--scale", choices=("district", "town"), default="district")
     args = parser.parse_args()
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log lines
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -137,8 +162,10 @@ async def main() -> None:
         await store.ensure_bucket()
         async with database.connected(url):
             releases = await models.Release.all().count()
-            first, stats, published = await publish_everything(Publisher(store))
+            publisher = TimedPublisher(store)
+            first, stats, published = await publish_everything(publisher)
             peak = peak_rss_mib()
+            load_s, render_s, pages, page_bytes = await time_site(store)
             second, again, _ = await publish_everything(Publisher(store))
         client = Minio(f"{host}:{port}", "bench", "bench-secret", secure=False)
         floor_s, floor_objects, floor_bytes = await asyncio.to_thread(
@@ -163,6 +190,16 @@ async def main() -> None:
         f"{floor_bytes / 1e6:8.1f} MB"
     )
     print(f"  publish / floor          {first / floor_s:8.2f}×  (target ≤ 2×)")
+    site_s = load_s + render_s
+    print(
+        f"  site render              {site_s:8.2f} s  {pages:6d} objects "
+        f"{page_bytes / 1e6:8.1f} MB  (load {load_s:.2f} s + render {render_s:.2f} s; "
+        f"{site_s / first:.1%} of the publish; target < 20%)"
+    )
+    print(
+        f"  pointers in the publish  {publisher.pointer_seconds:8.2f} s  "
+        f"(catalog and site, with their writes: {publisher.pointer_seconds / first:.1%})"
+    )
 
 
 if __name__ == "__main__":

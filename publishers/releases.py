@@ -29,7 +29,7 @@ import orjson
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from publishers import render, rules, search
+from publishers import render, rules, search, site
 from publishers.records import facets, file_path, search_text, subject_key
 from publishers.render import Rendered, dumps, jsonable, sha256_hex
 from publishers.select import Selection, Selector
@@ -280,15 +280,24 @@ class Publisher:
         drops while their subject (or, for a file, what it is about) is filed."""
         if not release.current_version:
             return set()
-        kept = {r.key for r in selection.records}
-        rows = await models.Disclosure.filter(release_id=release.id).values("record_key", "data")
         prefixes = await self._covered_prefixes(release)
+        if not prefixes:
+            return set()
+        kept = {r.key for r in selection.records}
+        rows = await models.Disclosure.filter(release_id=release.id).values(
+            "record_key", "record_type", "subject_key"
+        )
         withdrawn = set()
         for row in rows:
             key = row["record_key"]
             if key in kept:
                 continue
-            about = row["data"].get("aboutKey") or row["data"].get("subjectKey") or key
+            about = row["subject_key"] or key
+            if row["record_type"] == RecordType.FILE:  # what a file is about is in its record
+                record = await models.Disclosure.get(
+                    release_id=release.id, record_type=RecordType.FILE, record_key=key
+                )
+                about = record.data.get("aboutKey") or key
             if any(_under(k, p) for k in (key, about) for p in prefixes):
                 withdrawn.add(key)
         return withdrawn
@@ -297,11 +306,15 @@ class Publisher:
         year = release.fiscal_year - (1 if release.kind is ReleaseKind.FINANCE_ANNUAL else 0)
         facts = await self.selector.year_facts(release.jurisdiction.id, year)
         code = release.jurisdiction.code
+        covered = (facts.subjects[sid] for sid in facts.coverage.covered_subject_ids())
+        if release.department_id is not None:  # a department's release holds only its own
+            family = facts.coverage.department_with_units(release.department_id)
+            covered = (s for s in covered if s.department_id in family)
         return {
             subject_key(
                 code, facts.departments[s.department_id].code, str(s.kind), s.code, s.fiscal_year
             )
-            for s in (facts.subjects[sid] for sid in facts.coverage.covered_subject_ids())
+            for s in covered
         }
 
     async def _purge_versions(
@@ -473,10 +486,13 @@ class Publisher:
         return {e["key"]: e["sha256"] for e in manifest["objects"] if not e.get("withdrawn")}
 
     async def write_pointers(self, stats: SyncStats) -> None:
-        """Regenerate the catalog from the database; written only if its bytes changed."""
+        """Regenerate the pointer objects from the database — the catalog, then the open-data
+        site (pages, feed, calendar, search index) — writing only bytes that changed and
+        deleting the pages of releases that vanished (D10, D12)."""
         await put_if_changed(
             self.store, CATALOG_KEY, await catalog_bytes(), render.JSON_TYPE, stats
         )
+        await site.update_site(self.store, stats)
 
     # --- lease -----------------------------------------------------------------------------
 

@@ -131,6 +131,13 @@ class PublishedDemo:
     store: S3ObjectStore
     batch: Batch
     seconds: float
+    _objects: dict[str, bytes] | None = None
+
+    async def objects(self) -> dict[str, bytes]:
+        """Every object in the store, fetched once and shared by the tests that scan them."""
+        if self._objects is None:
+            self._objects = {i.key: await self.store.get(i.key) for i in await self.store.list()}
+        return self._objects
 
 
 @pytest.fixture(scope="session")
