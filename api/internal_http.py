@@ -13,12 +13,18 @@ from starlette.responses import Response
 
 from api.auth import AuthenticationError, TokenVerifier
 from api.graphql_http import RequestError, _error, _media_type, _parse
+from publishers.releases import Publisher
 from schema.internal.schema import Caller, InternalContext
 
 
 def internal_endpoint(
-    schema: strawberry.Schema, verifier: TokenVerifier
+    schema: strawberry.Schema,
+    verifier: TokenVerifier,
+    publisher: Callable[[], Publisher] | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
+    """`publisher` makes the publisher of the release mutations (check, publish, withdraw): a
+    new one per request, because a publisher caches what it selected for the length of a run."""
+
     async def endpoint(request: Request) -> Response:
         try:
             principal = verifier.verify(_bearer(request))
@@ -38,7 +44,9 @@ def internal_endpoint(
         result = await schema.execute(
             graphql.query,
             variable_values=graphql.variables,
-            context_value=InternalContext(caller),
+            context_value=InternalContext(
+                caller, publisher=publisher() if publisher is not None else None
+            ),
             operation_name=graphql.operation_name,
         )
         payload: dict[str, Any] = {"data": result.data}

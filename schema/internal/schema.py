@@ -1,29 +1,19 @@
-"""The internal schema. So far it answers who the caller is; the workflow's queries and
-mutations (records, review, filings, releases) are still to come (issue 5)."""
+"""The internal schema: working data behind a verified JWT (issue 5). Queries and mutations live
+in `queries.py` and `mutations.py`; who may do what is `permissions.MATRIX`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import strawberry
-from strawberry.types import Info
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
 
 from schema import limits
+from schema.internal.context import Info, InternalContext
+from schema.internal.mutations import Mutation
+from schema.internal.permissions import Caller
+from schema.internal.queries import WorkingQueries
 
-
-@dataclass(frozen=True)
-class Caller:
-    """The verified caller, as the API layer hands it in (schema imports nothing from api)."""
-
-    subject: str
-    roles: tuple[str, ...]
-    department: str | None
-    classified: bool
-
-
-@dataclass
-class InternalContext:
-    caller: Caller
+__all__ = ["Caller", "InternalContext", "build"]
 
 
 @strawberry.type(description="The authenticated caller.")
@@ -35,9 +25,9 @@ class Me:
 
 
 @strawberry.type(description="Working data for finance bureau and department staff.")
-class Query:
+class Query(WorkingQueries):
     @strawberry.field(description="Who the token says you are.")
-    def me(self, info: Info[InternalContext, None]) -> Me:
+    def me(self, info: Info) -> Me:
         caller = info.context.caller
         return Me(
             subject=caller.subject,
@@ -47,5 +37,19 @@ class Query:
         )
 
 
+def _mask(error: GraphQLError) -> bool:
+    """Errors raised on purpose are GraphQLErrors (permissions, bad page arguments); anything
+    else is unexpected and masked."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
 def build() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, extensions=limits.extensions())
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            *limits.extensions(mask=False),
+            lambda: MaskErrors(should_mask_error=_mask, error_message="Unexpected error."),
+        ],
+    )

@@ -1,0 +1,55 @@
+"""The audit trail of internal writes (architecture invariant 6): every mutation that writes
+calls `record` inside the transaction of its write, so an entry exists exactly when the write
+does."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from tortoise.models import Model
+
+from schema.internal.permissions import Caller
+from storage import models
+
+JsonValue = Any
+
+
+def _json(value: Any) -> JsonValue:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def snapshot(row: Model) -> dict[str, JsonValue]:
+    """The row's stored columns as JSON values (money as 元 strings, enums as their values)."""
+    fields = row._meta.fields_db_projection
+    return {name: _json(getattr(row, name)) for name in fields if name not in ("created_at",)}
+
+
+async def record(
+    caller: Caller,
+    action: str,
+    row: Model,
+    *,
+    before: dict[str, JsonValue] | None,
+    after: dict[str, JsonValue] | None,
+    classified: bool,
+) -> models.AuditEntry:
+    return await models.AuditEntry.create(
+        actor=caller.subject,
+        roles=list(caller.roles),
+        department_code=caller.department,
+        action=action,
+        record_type=type(row).__name__,
+        record_id=str(row.pk),
+        before=before,
+        after=after,
+        classified=classified,
+    )

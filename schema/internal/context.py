@@ -1,0 +1,59 @@
+"""The per-request context of the internal schema: the caller, what it may see (computed once),
+DataLoaders, and the collaborators mutations need (the release publisher, the clock)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from publishers.releases import Publisher
+from schema.internal.permissions import Caller, Visibility, visibility
+from storage import models
+
+
+def _indicator_loader() -> DataLoader[int, list[models.Indicator]]:
+    async def load(target_ids: list[int]) -> list[list[models.Indicator]]:
+        found: dict[int, list[models.Indicator]] = defaultdict(list)
+        for row in await models.Indicator.filter(target_id__in=target_ids).order_by("position"):
+            found[row.target_id].append(row)
+        return [found[i] for i in target_ids]
+
+    return DataLoader(load_fn=load)
+
+
+def _row_loader() -> DataLoader[int, list[models.SelfAssessmentRow]]:
+    async def load(ids: list[int]) -> list[list[models.SelfAssessmentRow]]:
+        found: dict[int, list[models.SelfAssessmentRow]] = defaultdict(list)
+        rows = await models.SelfAssessmentRow.filter(assessment_id__in=ids).order_by("position")
+        for row in rows:
+            found[row.assessment_id].append(row)
+        return [found[i] for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class InternalContext:
+    caller: Caller
+    #: publishes and withdraws releases; None where the deployment gives no object store
+    publisher: Publisher | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    indicators: DataLoader[int, list[models.Indicator]] = field(default_factory=_indicator_loader)
+    assessment_rows: DataLoader[int, list[models.SelfAssessmentRow]] = field(
+        default_factory=_row_loader
+    )
+    _visibility: Visibility | None = None
+
+    async def visibility(self, *, fresh: bool = False) -> Visibility:
+        """What the caller may see; `fresh` after a write that can change it (a filing)."""
+        if self._visibility is None or fresh:
+            self._visibility = await visibility(self.caller)
+        return self._visibility
+
+
+Info = strawberry.Info[InternalContext, None]

@@ -1,0 +1,490 @@
+"""Queries over the working data: Relay-style connections (`first` ≤ 100, keyset cursors on the
+id), lookups by id and the finance bureau's dashboard. Every resolver filters through the
+caller's `Visibility`: role scope first, then the CLASSIFIED rule (D6), so lists, counts and
+lookups agree on what exists for the caller."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Generic, TypeVar, cast
+
+import strawberry
+from graphql import GraphQLError
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from schema.internal import types as t
+from schema.internal.context import Info
+from schema.internal.permissions import Action, Scope, Visibility, requires, scope_of
+from storage import enums, models
+
+MAX_PAGE = 100
+N = TypeVar("N")
+M = TypeVar("M", bound=models.Model)
+
+READ = [requires(Action.READ)]
+READ_AUDIT = [requires(Action.READ_AUDIT)]
+
+
+@strawberry.type(description="Where a page ends.")
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type(description="A node with its cursor.")
+class Edge(Generic[N]):
+    cursor: str
+    node: N
+
+
+@strawberry.type(description="A page of records (Relay connection).")
+class Connection(Generic[N]):
+    edges: list[Edge[N]]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="All matching records you may see.")
+
+
+def _cursor(id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{id}".encode()).decode()
+
+
+def _after(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind == "id":
+            return int(value)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise GraphQLError("`after` is not a cursor of this list", extensions={"code": "BAD_INPUT"})
+
+
+async def paginate(
+    query: QuerySet[M], first: int, after: str | None, build: Callable[[M], N]
+) -> Connection[N]:
+    if not 1 <= first <= MAX_PAGE:
+        raise GraphQLError(
+            f"`first` must be between 1 and {MAX_PAGE}, not {first}",
+            extensions={"code": "BAD_INPUT"},
+        )
+    total = await query.count()
+    start = _after(after)
+    page = query.filter(id__gt=start) if start is not None else query
+    rows = await page.order_by("id").limit(first + 1)
+    more = len(rows) > first
+    rows = rows[:first]
+    edges = [Edge(cursor=_cursor(r.pk), node=build(r)) for r in rows]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+        total_count=total,
+    )
+
+
+# --- what a caller may see, as queryset filters ---------------------------------------------
+
+
+def _own(vis: Visibility) -> bool:
+    return scope_of(vis.caller, Action.READ) is Scope.OWN
+
+
+def departments_query(vis: Visibility) -> QuerySet[models.Department]:
+    query = models.Department.all()
+    if _own(vis):
+        query = query.filter(id__in=list(vis.own_departments))
+    return query.exclude(id__in=list(vis.hidden_departments()))
+
+
+def subjects_query(vis: Visibility) -> QuerySet[models.Subject]:
+    query = models.Subject.all()
+    if _own(vis):
+        query = query.filter(department_id__in=list(vis.own_departments))
+    return query.exclude(id__in=list(vis.hidden_subjects()))
+
+
+def content_subjects(vis: Visibility) -> QuerySet[models.Subject]:
+    """Subjects whose content (targets, assessments) may be shown: no stubs at all (D6)."""
+    return subjects_query(vis).exclude(id__in=list(vis.classified_subjects))
+
+
+async def _content_ids(vis: Visibility) -> list[int]:
+    return cast(list[int], await content_subjects(vis).values_list("id", flat=True))
+
+
+async def filings_query(vis: Visibility) -> QuerySet[models.SensitivityFiling]:
+    query = models.SensitivityFiling.all()
+    if _own(vis):
+        query = query.filter(department_id__in=list(vis.own_departments))
+    pairs = await models.SensitivityFiling.all().values_list("id", "department_id")
+    return query.exclude(id__in=list(vis.hidden_filings(pairs)))
+
+
+def releases_query(vis: Visibility) -> QuerySet[models.Release]:
+    query = models.Release.all()
+    if _own(vis):
+        query = query.filter(department_id__in=list(vis.own_departments))
+    hidden = list(vis.hidden_departments())
+    return query.filter(Q(department_id__isnull=True) | ~Q(department_id__in=hidden or [0]))
+
+
+async def _ids(query: QuerySet[M]) -> set[int]:
+    return set(cast(list[int], await query.values_list("id", flat=True)))
+
+
+async def audit_query(vis: Visibility) -> QuerySet[models.AuditEntry]:
+    """Entries about records the caller may not see are not there for it (D6), whatever their
+    `classified` flag said when they were written."""
+    query = models.AuditEntry.all()
+    if vis.caller.classified:
+        return query
+    subjects = vis.hidden_subjects() | set(vis.classified_subjects)
+    pairs = await models.SensitivityFiling.all().values_list("id", "department_id")
+    hidden: dict[str, set[int]] = {
+        "Department": vis.hidden_departments(),
+        "Subject": subjects,
+        "SensitivityFiling": vis.hidden_filings(pairs),
+        "PerformanceTarget": await _ids(models.PerformanceTarget.filter(subject_id__in=subjects)),
+        "SelfAssessment": await _ids(models.SelfAssessment.filter(subject_id__in=subjects)),
+        "Release": await _ids(models.Release.filter(department_id__in=vis.hidden_departments())),
+    }
+    query = query.filter(classified=False)
+    for record_type, ids in hidden.items():
+        if ids:
+            # Not `exclude(a=…, b=…)`: Tortoise negates each condition (NOT a AND NOT b).
+            about = Q(record_type=record_type) & Q(record_id__in=[str(i) for i in ids])
+            query = query.filter(~about)
+    return query
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+@strawberry.input(description="Filter subjects.")
+class SubjectFilter:
+    department_id: strawberry.ID | None = None
+    fiscal_year: int | None = None
+    kind: enums.SubjectKind | None = None
+
+
+@strawberry.input(description="Filter targets.")
+class TargetFilter:
+    subject_id: strawberry.ID | None = None
+    fiscal_year: int | None = None
+    review_status: enums.ReviewStatus | None = None
+
+
+@strawberry.input(description="Filter releases.")
+class ReleaseFilter:
+    fiscal_year: int | None = None
+    kind: enums.ReleaseKind | None = None
+    status: enums.ReleaseStatus | None = None
+
+
+def _int(value: strawberry.ID | None) -> int:
+    try:
+        return int(value) if value is not None else -1
+    except ValueError:
+        return -1
+
+
+@strawberry.type(description="Share of in-scope subjects with approved targets / assessments.")
+class Coverage:
+    fiscal_year: int
+    in_scope_subjects: int
+    with_approved_targets: int
+    with_self_assessments: int
+    approved_target_share: Decimal = strawberry.field(description="0–1, four places.")
+    self_assessment_share: Decimal = strawberry.field(description="0–1, four places.")
+
+
+@strawberry.type(description="The finance bureau's dashboard, limited to what you may see.")
+class Dashboard:
+    releases_due: list[t.Release] = strawberry.field(
+        description="Unpublished releases, by due date (at most 100)."
+    )
+    releases_late: list[t.Release] = strawberry.field(
+        description="Releases past their due date unpublished, or published late (at most 100)."
+    )
+    targets_awaiting_review: int = strawberry.field(description="SUBMITTED or DEPT_REVIEWED.")
+    rectifications_overdue: int = strawberry.field(description="Open past their due date.")
+    coverage: Coverage
+
+
+def _share(part: int, whole: int) -> Decimal:
+    if whole == 0:
+        return Decimal("0.0000")
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+@strawberry.type(description="Working data for finance bureau and department staff.")
+class WorkingQueries:
+    @strawberry.field(description="Departments and units.", permission_classes=READ)
+    async def departments(
+        self, info: Info, first: int, after: str | None = None
+    ) -> Connection[t.Department]:
+        vis = await info.context.visibility()
+        return await paginate(departments_query(vis), first, after, t.Department.from_model)
+
+    @strawberry.field(description="A department by id.", permission_classes=READ)
+    async def department(self, info: Info, id: strawberry.ID) -> t.Department | None:
+        vis = await info.context.visibility()
+        row = await departments_query(vis).get_or_none(id=_int(id))
+        return t.Department.from_model(row) if row else None
+
+    @strawberry.field(
+        description="Projects, policies, department-overall.", permission_classes=READ
+    )
+    async def subjects(
+        self, info: Info, first: int, after: str | None = None, filter: SubjectFilter | None = None
+    ) -> Connection[t.Subject]:
+        vis = await info.context.visibility()
+        query = subjects_query(vis)
+        if filter is not None:
+            if filter.department_id is not None:
+                query = query.filter(department_id=_int(filter.department_id))
+            if filter.fiscal_year is not None:
+                query = query.filter(fiscal_year=filter.fiscal_year)
+            if filter.kind is not None:
+                query = query.filter(kind=filter.kind)
+        return await paginate(
+            query, first, after, lambda r: t.Subject.from_model(r, stub=vis.is_stub(r.id))
+        )
+
+    @strawberry.field(description="A subject by id.", permission_classes=READ)
+    async def subject(self, info: Info, id: strawberry.ID) -> t.Subject | None:
+        vis = await info.context.visibility()
+        row = await subjects_query(vis).get_or_none(id=_int(id))
+        return t.Subject.from_model(row, stub=vis.is_stub(row.id)) if row else None
+
+    @strawberry.field(description="Performance targets.", permission_classes=READ)
+    async def targets(
+        self, info: Info, first: int, after: str | None = None, filter: TargetFilter | None = None
+    ) -> Connection[t.PerformanceTarget]:
+        vis = await info.context.visibility()
+        query = models.PerformanceTarget.filter(subject_id__in=await _content_ids(vis))
+        if filter is not None:
+            if filter.subject_id is not None:
+                query = query.filter(subject_id=_int(filter.subject_id))
+            if filter.fiscal_year is not None:
+                query = query.filter(fiscal_year=filter.fiscal_year)
+            if filter.review_status is not None:
+                query = query.filter(review_status=filter.review_status)
+        return await paginate(query, first, after, t.PerformanceTarget.from_model)
+
+    @strawberry.field(description="A target by id.", permission_classes=READ)
+    async def target(self, info: Info, id: strawberry.ID) -> t.PerformanceTarget | None:
+        vis = await info.context.visibility()
+        row = await models.PerformanceTarget.filter(
+            id=_int(id), subject_id__in=await _content_ids(vis)
+        ).first()
+        return t.PerformanceTarget.from_model(row) if row else None
+
+    @strawberry.field(description="Self-assessments.", permission_classes=READ)
+    async def self_assessments(
+        self, info: Info, first: int, after: str | None = None, fiscal_year: int | None = None
+    ) -> Connection[t.SelfAssessment]:
+        vis = await info.context.visibility()
+        query = models.SelfAssessment.filter(subject_id__in=await _content_ids(vis))
+        if fiscal_year is not None:
+            query = query.filter(fiscal_year=fiscal_year)
+        return await paginate(query, first, after, t.SelfAssessment.from_model)
+
+    @strawberry.field(description="A self-assessment by id.", permission_classes=READ)
+    async def self_assessment(self, info: Info, id: strawberry.ID) -> t.SelfAssessment | None:
+        vis = await info.context.visibility()
+        row = await models.SelfAssessment.filter(
+            id=_int(id), subject_id__in=await _content_ids(vis)
+        ).first()
+        return t.SelfAssessment.from_model(row) if row else None
+
+    @strawberry.field(description="In-year monitoring records.", permission_classes=READ)
+    async def monitoring_records(
+        self, info: Info, first: int, after: str | None = None
+    ) -> Connection[t.MonitoringRecord]:
+        vis = await info.context.visibility()
+        query = models.MonitoringRecord.filter(subject_id__in=await _content_ids(vis))
+        return await paginate(query, first, after, t.MonitoringRecord.from_model)
+
+    @strawberry.field(description="Ex-ante assessments.", permission_classes=READ)
+    async def ex_ante_assessments(
+        self, info: Info, first: int, after: str | None = None
+    ) -> Connection[t.ExAnteAssessment]:
+        vis = await info.context.visibility()
+        query = models.ExAnteAssessment.filter(subject_id__in=await _content_ids(vis))
+        return await paginate(query, first, after, t.ExAnteAssessment.from_model)
+
+    @strawberry.field(description="Evaluations.", permission_classes=READ)
+    async def evaluations(
+        self, info: Info, first: int, after: str | None = None
+    ) -> Connection[t.Evaluation]:
+        vis = await info.context.visibility()
+        query = models.Evaluation.filter(subject_id__in=await _content_ids(vis))
+        return await paginate(query, first, after, t.Evaluation.from_model)
+
+    @strawberry.field(description="Rectifications of findings.", permission_classes=READ)
+    async def rectifications(
+        self, info: Info, first: int, after: str | None = None, overdue_only: bool = False
+    ) -> Connection[t.Rectification]:
+        vis = await info.context.visibility()
+        today = info.context.clock().date()
+        query = models.Rectification.filter(
+            finding__evaluation__subject_id__in=await _content_ids(vis)
+        )
+        if overdue_only:
+            query = query.filter(due_date__lt=today, status__in=list(t.OPEN_RECTIFICATIONS))
+        page = await paginate(query, first, after, lambda r: r)
+        findings = {
+            f.id: f
+            for f in await models.Finding.filter(id__in=[e.node.finding_id for e in page.edges])
+        }
+        return Connection(
+            edges=[
+                Edge(
+                    cursor=e.cursor,
+                    node=t.Rectification.from_model(e.node, findings[e.node.finding_id], today),
+                )
+                for e in page.edges
+            ],
+            page_info=page.page_info,
+            total_count=page.total_count,
+        )
+
+    @strawberry.field(description="Sensitivity filings.", permission_classes=READ)
+    async def filings(
+        self, info: Info, first: int, after: str | None = None, fiscal_year: int | None = None
+    ) -> Connection[t.SensitivityFiling]:
+        vis = await info.context.visibility()
+        query = await filings_query(vis)
+        if fiscal_year is not None:
+            query = query.filter(fiscal_year=fiscal_year)
+        connection = await paginate(query, first, after, lambda r: r)
+        ids = [edge.node.id for edge in connection.edges]
+        projects: dict[int, list[int]] = {i: [] for i in ids}
+        links = await models.SensitivityFiling.filter(id__in=ids).values_list("id", "projects__id")
+        for filing_id, project_id in links:
+            if project_id is not None:
+                projects[filing_id].append(project_id)
+        return Connection(
+            edges=[
+                Edge(
+                    cursor=e.cursor,
+                    node=t.SensitivityFiling.from_model(e.node, projects[e.node.id]),
+                )
+                for e in connection.edges
+            ],
+            page_info=connection.page_info,
+            total_count=connection.total_count,
+        )
+
+    @strawberry.field(description="Releases.", permission_classes=READ)
+    async def releases(
+        self, info: Info, first: int, after: str | None = None, filter: ReleaseFilter | None = None
+    ) -> Connection[t.Release]:
+        vis = await info.context.visibility()
+        today = info.context.clock().date()
+        query = releases_query(vis)
+        if filter is not None:
+            if filter.fiscal_year is not None:
+                query = query.filter(fiscal_year=filter.fiscal_year)
+            if filter.kind is not None:
+                query = query.filter(kind=filter.kind)
+            if filter.status is not None:
+                query = query.filter(status=filter.status)
+        return await paginate(query, first, after, lambda r: t.Release.from_model(r, today))
+
+    @strawberry.field(description="A release by id.", permission_classes=READ)
+    async def release(self, info: Info, id: strawberry.ID) -> t.Release | None:
+        vis = await info.context.visibility()
+        row = await releases_query(vis).get_or_none(id=_int(id))
+        return t.Release.from_model(row, info.context.clock().date()) if row else None
+
+    @strawberry.field(
+        description="The audit log, newest last (auditors, admins).", permission_classes=READ_AUDIT
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        record_type: str | None = None,
+        record_id: strawberry.ID | None = None,
+    ) -> Connection[t.AuditEntry]:
+        vis = await info.context.visibility()
+        query = await audit_query(vis)
+        if record_type is not None:
+            query = query.filter(record_type=record_type)
+        if record_id is not None:
+            query = query.filter(record_id=str(record_id))
+        return await paginate(query, first, after, t.AuditEntry.from_model)
+
+    @strawberry.field(description="The finance bureau's dashboard.", permission_classes=READ)
+    async def dashboard(self, info: Info, fiscal_year: int) -> Dashboard:
+        vis = await info.context.visibility()
+        today = info.context.clock().date()
+        releases = releases_query(vis)
+        due = (
+            await releases.exclude(status=enums.ReleaseStatus.PUBLISHED)
+            .order_by("due_date", "id")
+            .limit(MAX_PAGE)
+        )
+        late = await _late(releases, today)
+        content = await _content_ids(vis)
+        awaiting = await models.PerformanceTarget.filter(
+            subject_id__in=content,
+            review_status__in=[enums.ReviewStatus.SUBMITTED, enums.ReviewStatus.DEPT_REVIEWED],
+        ).count()
+        overdue = await models.Rectification.filter(
+            finding__evaluation__subject_id__in=content,
+            due_date__lt=today,
+            status__in=list(t.OPEN_RECTIFICATIONS),
+        ).count()
+        return Dashboard(
+            releases_due=[t.Release.from_model(r, today) for r in due],
+            releases_late=[t.Release.from_model(r, today) for r in late],
+            targets_awaiting_review=awaiting,
+            rectifications_overdue=overdue,
+            coverage=await _coverage(vis, fiscal_year),
+        )
+
+
+async def _late(releases: QuerySet[models.Release], today: date) -> list[models.Release]:
+    unpublished = (
+        await releases.exclude(status=enums.ReleaseStatus.PUBLISHED)
+        .filter(due_date__lt=today)
+        .order_by("due_date", "id")
+        .limit(MAX_PAGE)
+    )
+    published = [
+        r
+        for r in await releases.filter(status=enums.ReleaseStatus.PUBLISHED).order_by("id")
+        if r.published_at is not None and r.published_at.date() > r.due_date
+    ]
+    return (unpublished + published)[:MAX_PAGE]
+
+
+async def _coverage(vis: Visibility, fiscal_year: int) -> Coverage:
+    in_scope = list(
+        await content_subjects(vis)
+        .filter(fiscal_year=fiscal_year, in_disclosure_scope=True)
+        .values_list("id", flat=True)
+    )
+    approved = await models.PerformanceTarget.filter(
+        subject_id__in=in_scope, review_status=enums.ReviewStatus.FINANCE_APPROVED
+    ).values_list("subject_id", flat=True)
+    assessed = await models.SelfAssessment.filter(subject_id__in=in_scope).values_list(
+        "subject_id", flat=True
+    )
+    with_targets, with_assessments = len(set(approved)), len(set(assessed))
+    return Coverage(
+        fiscal_year=fiscal_year,
+        in_scope_subjects=len(in_scope),
+        with_approved_targets=with_targets,
+        with_self_assessments=with_assessments,
+        approved_target_share=_share(with_targets, len(in_scope)),
+        self_assessment_share=_share(with_assessments, len(in_scope)),
+    )

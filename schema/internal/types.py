@@ -1,0 +1,575 @@
+"""GraphQL types of the working data. Each keeps its ORM row private and is built by
+`from_model`; money is `Decimal` 元 (serialised as a string, never a float, D1)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+import schema.public.types  # noqa: F401 (registers the enums both schemas share)
+from schema.internal.context import Info
+from storage import enums, models
+from storage.validation import AMOUNT_COLUMNS, AMOUNT_ROWS
+
+# strawberry.enum registers the GraphQL enum on the class itself, so annotations name the
+# domain enums directly (the public schema registers the others: importing it is enough).
+for _cls, _description in [
+    (enums.ReviewStatus, "绩效目标审核状态."),
+    (enums.ReleaseStatus, "DRAFT → SCHEDULED → PUBLISHED."),
+    (enums.FilingScope, "Whole department or listed projects."),
+    (enums.FilingReason, "涉密 / 敏感."),
+    (enums.FilingStatus, "Active unless withdrawn or revoked (D5)."),
+    (enums.QualitativeBand, "定性指标评分档次."),
+    (enums.EvaluationStatus, "评价进度."),
+    (enums.FindingCategory, "问题类别."),
+    (enums.RectificationStatus, "整改状态."),
+]:
+    strawberry.enum(_cls, description=_description)
+
+AMOUNT_FIELDS = tuple(f"{c}_{r}" for c in AMOUNT_COLUMNS.values() for r in ("total", *AMOUNT_ROWS))
+
+
+@strawberry.type(description="A department (主管部门) or one of its units (所属预算单位).")
+class Department:
+    id: strawberry.ID
+    code: str
+    name: str
+    tier: enums.DepartmentTier
+    org_type: enums.OrgType
+    parent_id: strawberry.ID | None
+    disclosure_contact: str | None
+    version: int = strawberry.field(description="Pass it back to update (optimistic locking).")
+
+    @classmethod
+    def from_model(cls, row: models.Department) -> Department:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            code=row.code,
+            name=row.name,
+            tier=row.tier,
+            org_type=row.org_type,
+            parent_id=None if row.parent_id is None else strawberry.ID(str(row.parent_id)),
+            disclosure_contact=row.disclosure_contact,
+            version=row.version,
+        )
+
+
+@strawberry.type(
+    description="The amounts block in 元: 年初预算数 / 全年预算数 / 全年执行数 × 来源."
+)
+class Amounts:
+    initial_total: Decimal
+    initial_appropriation: Decimal
+    initial_carry_over: Decimal
+    initial_other: Decimal
+    full_year_total: Decimal
+    full_year_appropriation: Decimal
+    full_year_carry_over: Decimal
+    full_year_other: Decimal
+    executed_total: Decimal
+    executed_appropriation: Decimal
+    executed_carry_over: Decimal
+    executed_other: Decimal
+
+
+@strawberry.type(description="A project, policy or department-overall expenditure of a year.")
+class Subject:
+    id: strawberry.ID
+    kind: enums.SubjectKind
+    code: str
+    fiscal_year: int
+    name: str
+    department_id: strawberry.ID
+    implementing_unit_id: strawberry.ID | None
+    budget_book: enums.BudgetBook
+    in_disclosure_scope: bool
+    publication_selected: bool
+    classified: bool = strawberry.field(
+        description="A CLASSIFIED stub (D6): identity only; amounts and content are withheld."
+    )
+    amounts: Amounts | None = strawberry.field(description="None for a classified stub.")
+    version: int
+
+    @classmethod
+    def from_model(cls, row: models.Subject, *, stub: bool) -> Subject:
+        amounts = None if stub else Amounts(**{f: getattr(row, f) for f in AMOUNT_FIELDS})
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            kind=row.kind,
+            code=row.code,
+            fiscal_year=row.fiscal_year,
+            name=row.name,
+            department_id=strawberry.ID(str(row.department_id)),
+            implementing_unit_id=(
+                None
+                if row.implementing_unit_id is None
+                else strawberry.ID(str(row.implementing_unit_id))
+            ),
+            budget_book=row.budget_book,
+            in_disclosure_scope=row.in_disclosure_scope,
+            publication_selected=row.publication_selected,
+            classified=stub,
+            amounts=amounts,
+            version=row.version,
+        )
+
+
+@strawberry.type(description="A level-3 indicator (三级指标) of a target.")
+class Indicator:
+    position: int
+    level1: enums.IndicatorL1
+    level2: enums.IndicatorL2
+    name: str
+    nature: enums.IndicatorNature
+    comparator: enums.Comparator
+    target_value_raw: str
+    target_value_number: Decimal | None
+    unit: str | None
+    weight: Decimal | None
+
+    @classmethod
+    def from_model(cls, row: models.Indicator) -> Indicator:
+        return cls(
+            position=row.position,
+            level1=row.level1,
+            level2=row.level2,
+            name=row.name,
+            nature=row.nature,
+            comparator=row.comparator,
+            target_value_raw=row.target_value_raw,
+            target_value_number=row.target_value_number,
+            unit=row.unit,
+            weight=row.weight,
+        )
+
+
+@strawberry.type(description="绩效目标 with its review status.")
+class PerformanceTarget:
+    row: strawberry.Private[models.PerformanceTarget]
+    id: strawberry.ID
+    subject_id: strawberry.ID
+    fiscal_year: int
+    horizon: enums.TargetHorizon
+    overall_goal: str
+    review_status: enums.ReviewStatus
+    rejection_reason: str | None
+    version: int
+
+    @strawberry.field(description="Its indicators, in form order.")
+    async def indicators(self, info: Info) -> list[Indicator]:
+        rows = await info.context.indicators.load(self.row.id)
+        return [Indicator.from_model(r) for r in rows]
+
+    @classmethod
+    def from_model(cls, row: models.PerformanceTarget) -> PerformanceTarget:
+        return cls(
+            row=row,
+            id=strawberry.ID(str(row.id)),
+            subject_id=strawberry.ID(str(row.subject_id)),
+            fiscal_year=row.fiscal_year,
+            horizon=row.horizon,
+            overall_goal=row.overall_goal,
+            review_status=row.review_status,
+            rejection_reason=row.rejection_reason,
+            version=row.version,
+        )
+
+
+@strawberry.type(description="One scored row of a self-assessment form.")
+class SelfAssessmentRow:
+    position: int
+    indicator_name: str
+    weight: Decimal
+    score: Decimal
+    actual_value_raw: str
+    deviation_reason: str
+
+    @classmethod
+    def from_model(cls, row: models.SelfAssessmentRow) -> SelfAssessmentRow:
+        return cls(
+            position=row.position,
+            indicator_name=row.indicator_name,
+            weight=row.weight,
+            score=row.score,
+            actual_value_raw=row.actual_value_raw,
+            deviation_reason=row.deviation_reason,
+        )
+
+
+@strawberry.type(description="绩效自评, scored by the scoring rules.")
+class SelfAssessment:
+    row: strawberry.Private[models.SelfAssessment]
+    id: strawberry.ID
+    subject_id: strawberry.ID
+    fiscal_year: int
+    full_year_budget: Decimal
+    executed: Decimal
+    execution_rate: Decimal = strawberry.field(description="Percent.")
+    execution_score: Decimal
+    total_score: Decimal
+    grade: enums.Grade
+    version: int
+
+    @strawberry.field(description="Its rows, in form order.")
+    async def rows(self, info: Info) -> list[SelfAssessmentRow]:
+        rows = await info.context.assessment_rows.load(self.row.id)
+        return [SelfAssessmentRow.from_model(r) for r in rows]
+
+    @classmethod
+    def from_model(cls, row: models.SelfAssessment) -> SelfAssessment:
+        return cls(
+            row=row,
+            id=strawberry.ID(str(row.id)),
+            subject_id=strawberry.ID(str(row.subject_id)),
+            fiscal_year=row.fiscal_year,
+            full_year_budget=row.full_year_budget,
+            executed=row.executed,
+            execution_rate=row.execution_rate,
+            execution_score=row.execution_score,
+            total_score=row.total_score,
+            grade=row.grade,
+            version=row.version,
+        )
+
+
+@strawberry.type(description="涉密/敏感备案 of a department for a fiscal year.")
+class SensitivityFiling:
+    id: strawberry.ID
+    fiscal_year: int
+    department_id: strawberry.ID
+    scope: enums.FilingScope
+    reason: enums.FilingReason
+    reference: str
+    filed_with: str
+    filed_at: date
+    status: enums.FilingStatus
+    project_ids: list[strawberry.ID]
+    version: int
+
+    @classmethod
+    def from_model(cls, row: models.SensitivityFiling, project_ids: list[int]) -> SensitivityFiling:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            fiscal_year=row.fiscal_year,
+            department_id=strawberry.ID(str(row.department_id)),
+            scope=row.scope,
+            reason=row.reason,
+            reference=row.reference,
+            filed_with=row.filed_with,
+            filed_at=row.filed_at,
+            status=row.status,
+            project_ids=[strawberry.ID(str(i)) for i in sorted(project_ids)],
+            version=row.version,
+        )
+
+
+@strawberry.type(description="公开批次: a department's (or the finance authority's) release.")
+class Release:
+    id: strawberry.ID
+    kind: enums.ReleaseKind
+    fiscal_year: int
+    department_id: strawberry.ID | None
+    approval_date: date
+    due_date: date = strawberry.field(description="Approval date + 20 calendar days.")
+    publish_at: datetime | None = strawberry.field(description="Embargo: not public before.")
+    status: enums.ReleaseStatus
+    published_at: datetime | None
+    current_version: int
+    late: bool = strawberry.field(description="Published after, or still unpublished past, due.")
+    version: int
+
+    @classmethod
+    def from_model(cls, row: models.Release, today: date) -> Release:
+        done = row.published_at.date() if row.published_at is not None else None
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            kind=row.kind,
+            fiscal_year=row.fiscal_year,
+            department_id=None
+            if row.department_id is None
+            else strawberry.ID(str(row.department_id)),
+            approval_date=row.approval_date,
+            due_date=row.due_date,
+            publish_at=row.publish_at,
+            status=row.status,
+            published_at=row.published_at,
+            current_version=row.current_version,
+            late=(done or today) > row.due_date,
+            version=row.version,
+        )
+
+
+@strawberry.type(description="绩效运行监控: execution and attainment during the year.")
+class MonitoringRecord:
+    id: strawberry.ID
+    subject_id: strawberry.ID
+    fiscal_year: int
+    mode: enums.MonitoringMode
+    as_of_date: date
+    budget_to_date: Decimal
+    executed_to_date: Decimal
+    execution_rate: Decimal = strawberry.field(description="Percent, two places.")
+    deviation_level: enums.DeviationLevel
+    notes: str
+    version: int
+
+    @classmethod
+    def from_model(cls, row: models.MonitoringRecord) -> MonitoringRecord:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            subject_id=strawberry.ID(str(row.subject_id)),
+            fiscal_year=row.fiscal_year,
+            mode=row.mode,
+            as_of_date=row.as_of_date,
+            budget_to_date=row.budget_to_date,
+            executed_to_date=row.executed_to_date,
+            execution_rate=row.execution_rate,
+            deviation_level=row.deviation_level,
+            notes=row.notes,
+            version=row.version,
+        )
+
+
+@strawberry.type(description="事前绩效评估 of a new major project or policy.")
+class ExAnteAssessment:
+    id: strawberry.ID
+    subject_id: strawberry.ID
+    fiscal_year: int
+    conducted_by: enums.AssessmentConductor
+    conclusion: enums.ExAnteConclusion
+    requested_amount: Decimal
+    recommended_reduction: Decimal
+    summary: str
+    version: int
+
+    @classmethod
+    def from_model(cls, row: models.ExAnteAssessment) -> ExAnteAssessment:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            subject_id=strawberry.ID(str(row.subject_id)),
+            fiscal_year=row.fiscal_year,
+            conducted_by=row.conducted_by,
+            conclusion=row.conclusion,
+            requested_amount=row.requested_amount,
+            recommended_reduction=row.recommended_reduction,
+            summary=row.summary,
+            version=row.version,
+        )
+
+
+@strawberry.type(description="绩效评价 of a subject's spending.")
+class Evaluation:
+    id: strawberry.ID
+    subject_id: strawberry.ID
+    kind: enums.EvaluationKind
+    fiscal_year: int
+    organiser: str
+    amount_evaluated: Decimal
+    score: Decimal | None
+    grade: enums.Grade | None
+    status: enums.EvaluationStatus
+    version: int
+
+    @classmethod
+    def from_model(cls, row: models.Evaluation) -> Evaluation:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            subject_id=strawberry.ID(str(row.subject_id)),
+            kind=row.kind,
+            fiscal_year=row.fiscal_year,
+            organiser=row.organiser,
+            amount_evaluated=row.amount_evaluated,
+            score=row.score,
+            grade=row.grade,
+            status=row.status,
+            version=row.version,
+        )
+
+
+@strawberry.type(description="整改: a finding's rectification, due 30 days after receipt.")
+class Rectification:
+    id: strawberry.ID
+    finding_id: strawberry.ID
+    category: enums.FindingCategory
+    description: str
+    notice_issued_at: date
+    received_at: date
+    due_date: date
+    measures: str
+    reported_at: date | None
+    status: enums.RectificationStatus
+    overdue: bool = strawberry.field(description="Past due and not reported done.")
+    version: int
+
+    @classmethod
+    def from_model(
+        cls, row: models.Rectification, finding: models.Finding, today: date
+    ) -> Rectification:
+        open_ = row.status in OPEN_RECTIFICATIONS
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            finding_id=strawberry.ID(str(row.finding_id)),
+            category=finding.category,
+            description=finding.description,
+            notice_issued_at=row.notice_issued_at,
+            received_at=row.received_at,
+            due_date=row.due_date,
+            measures=row.measures,
+            reported_at=row.reported_at,
+            status=row.status,
+            overdue=open_ and row.due_date < today,
+            version=row.version,
+        )
+
+
+OPEN_RECTIFICATIONS = (
+    enums.RectificationStatus.OPEN,
+    enums.RectificationStatus.IN_PROGRESS,
+    enums.RectificationStatus.OVERDUE,
+)
+
+
+@strawberry.type(description="A problem a release check found.")
+class ReleaseProblem:
+    rule: str
+    record: str
+    message: str
+
+
+@strawberry.type(description="Who did what to which record, when (invariant 6).")
+class AuditEntry:
+    id: strawberry.ID
+    at: datetime
+    actor: str
+    roles: list[str]
+    department_code: str | None
+    action: str
+    record_type: str
+    record_id: str | None
+    before: JSON | None
+    after: JSON | None
+    classified: bool
+
+    @classmethod
+    def from_model(cls, row: models.AuditEntry) -> AuditEntry:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            at=row.at,
+            actor=row.actor,
+            roles=list(row.roles),
+            department_code=row.department_code,
+            action=row.action,
+            record_type=row.record_type,
+            record_id=row.record_id,
+            before=row.before,
+            after=row.after,
+            classified=row.classified,
+        )
+
+
+# --- mutation results ------------------------------------------------------------------------
+
+
+@strawberry.type(description="The input breaks a rule: nothing was written.")
+class InvalidInput:
+    field: str = strawberry.field(description="Path of the offending input field.")
+    rule: str = strawberry.field(description="Identifier of the rule it breaks.")
+    message: str
+
+
+@strawberry.type(description="No such record, or none you may see.")
+class NotFound:
+    message: str
+
+
+@strawberry.type(description="Your roles do not allow this action on this record.")
+class Forbidden:
+    message: str
+
+
+@strawberry.type(description="The record changed since the version you based this on.")
+class Conflict:
+    message: str
+    current_version: int
+
+
+@strawberry.type(description="Done: the department as it is now.")
+class DepartmentSuccess:
+    department: Department
+
+
+@strawberry.type(description="Done: the subject as it is now.")
+class SubjectSuccess:
+    subject: Subject
+
+
+@strawberry.type(description="Done: the target as it is now.")
+class TargetSuccess:
+    target: PerformanceTarget
+
+
+@strawberry.type(description="Done: the assessment as it is now.")
+class SelfAssessmentSuccess:
+    assessment: SelfAssessment
+
+
+@strawberry.type(description="Done: the filing as it is now.")
+class FilingSuccess:
+    filing: SensitivityFiling
+
+
+@strawberry.type(description="Done: the monitoring record as it is now.")
+class MonitoringSuccess:
+    monitoring: MonitoringRecord
+
+
+@strawberry.type(description="Done: the ex-ante assessment as it is now.")
+class ExAnteSuccess:
+    assessment: ExAnteAssessment
+
+
+@strawberry.type(description="Done: the evaluation as it is now.")
+class EvaluationSuccess:
+    evaluation: Evaluation
+
+
+@strawberry.type(description="Done: the rectification as it is now.")
+class RectificationSuccess:
+    rectification: Rectification
+
+
+@strawberry.type(description="Done: the release as it is now.")
+class ReleaseSuccess:
+    release: Release
+
+
+@strawberry.type(description="What publishing the release now would decide.")
+class ReleaseCheck:
+    release: Release
+    ok: bool
+    records: int = strawberry.field(description="How many records it would carry.")
+    problems: list[ReleaseProblem]
+
+
+_FAILURES = InvalidInput | NotFound | Forbidden | Conflict
+
+
+def _union(name: str, success: Any) -> Any:
+    return Annotated[success | _FAILURES, strawberry.union(name)]
+
+
+DepartmentResult = _union("DepartmentResult", DepartmentSuccess)
+SubjectResult = _union("SubjectResult", SubjectSuccess)
+TargetResult = _union("TargetResult", TargetSuccess)
+SelfAssessmentResult = _union("SelfAssessmentResult", SelfAssessmentSuccess)
+FilingResult = _union("FilingResult", FilingSuccess)
+ReleaseResult = _union("ReleaseResult", ReleaseSuccess)
+EvaluationResult = _union("EvaluationResult", EvaluationSuccess)
+MonitoringResult = _union("MonitoringResult", MonitoringSuccess)
+ExAnteResult = _union("ExAnteResult", ExAnteSuccess)
+RectificationResult = _union("RectificationResult", RectificationSuccess)
+ReleaseCheckResult = _union("ReleaseCheckResult", ReleaseCheck)

@@ -1,0 +1,154 @@
+"""The role matrix, cell by cell: every role × every action, through the HTTP endpoint. A cell the
+matrix grants succeeds; one it does not is `Forbidden` (mutations) or a FORBIDDEN error
+(queries), and changes nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from schema.internal.permissions import MATRIX, Action, Scope
+from storage import models
+from storage.enums import ReviewStatus
+from tests.internal.conftest import Api, World, token
+from tests.internal.ops import OPS
+
+ROLES = sorted(MATRIX)
+OP_ACTIONS = {
+    "createDepartment": Action.EDIT_DEPARTMENT,
+    "updateDepartment": Action.EDIT_DEPARTMENT,
+    "createSubject": Action.EDIT_SUBJECT,
+    "updateSubject": Action.EDIT_SUBJECT,
+    "createTarget": Action.EDIT_TARGET,
+    "submitTarget": Action.EDIT_TARGET,
+    "reviewTarget": Action.REVIEW_TARGET,
+    "approveTarget": Action.APPROVE_TARGET,
+    "rejectTarget": Action.APPROVE_TARGET,
+    "recordSelfAssessment": Action.RECORD_ASSESSMENT,
+    "recordMonitoring": Action.RECORD_MONITORING,
+    "recordExAnteAssessment": Action.RECORD_EX_ANTE,
+    "recordEvaluation": Action.RECORD_EVALUATION,
+    "recordFinding": Action.RECORD_EVALUATION,
+    "reportRectification": Action.REPORT_RECTIFICATION,
+    "fileFiling": Action.FILE_FILING,
+    "createRelease": Action.MANAGE_RELEASE,
+    "scheduleRelease": Action.MANAGE_RELEASE,
+    "checkRelease": Action.MANAGE_RELEASE,
+    "publishRelease": Action.PUBLISH_RELEASE,
+    "withdrawRelease": Action.PUBLISH_RELEASE,
+}
+#: the target's review status each step starts from
+BEFORE = {
+    "reviewTarget": ReviewStatus.SUBMITTED,
+    "approveTarget": ReviewStatus.DEPT_REVIEWED,
+    "rejectTarget": ReviewStatus.DEPT_REVIEWED,
+}
+
+
+def test_every_mutation_has_its_action() -> None:
+    assert set(OP_ACTIONS) == set(OPS)
+    assert set(OP_ACTIONS.values()) | {Action.READ, Action.READ_AUDIT} == set(Action)
+
+
+def caller_token(role: str) -> str:
+    # A department editor works on its own department (101), the others on any.
+    return token(role, "101" if role == "department_editor" else None)
+
+
+def granted(role: str, action: Action) -> bool:
+    return action in MATRIX[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(OPS))
+async def test_mutation_cell(api: Api, world: World, role: str, name: str) -> None:
+    op = OPS[name]
+    if name in BEFORE:
+        await models.PerformanceTarget.filter(id=world.a_target.id).update(
+            review_status=BEFORE[name]
+        )
+    audits = await models.AuditEntry.all().count()
+    body = await api(caller_token(role), op.document, op.variables(world, "a"))
+    result = body["data"]["r"]
+    if granted(role, OP_ACTIONS[name]):
+        expected = {op.success}
+        if name in ("publishRelease", "withdrawRelease"):
+            # Allowed, but the world's release is not publishable (or not published) as is.
+            expected.add("InvalidInput")
+        assert result["__typename"] in expected, result
+    else:
+        assert result == {
+            "__typename": "Forbidden",
+            "message": f"forbidden: your roles do not allow `{OP_ACTIONS[name].value}` here",
+        }
+        assert await models.AuditEntry.all().count() == audits
+
+
+LIST_QUERY = "{ subjects(first: 5) { totalCount } }"
+AUDIT_QUERY = "{ auditLog(first: 5) { totalCount } }"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", [Action.READ, Action.READ_AUDIT])
+async def test_query_cell(api: Api, world: World, role: str, action: Action) -> None:
+    query = LIST_QUERY if action is Action.READ else AUDIT_QUERY
+    body = await api(caller_token(role), query)
+    if granted(role, action):
+        assert "errors" not in body, body
+    else:
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+        assert action.value in body["errors"][0]["message"]
+
+
+def test_the_matrix_as_documented() -> None:
+    """The README's table is this matrix: keep them together."""
+    assert MATRIX["department_editor"] == {
+        Action.READ: Scope.OWN,
+        Action.EDIT_DEPARTMENT: Scope.OWN,
+        Action.EDIT_SUBJECT: Scope.OWN,
+        Action.EDIT_TARGET: Scope.OWN,
+        Action.REVIEW_TARGET: Scope.OWN,
+        Action.RECORD_ASSESSMENT: Scope.OWN,
+        Action.RECORD_MONITORING: Scope.OWN,
+        Action.RECORD_EX_ANTE: Scope.OWN,
+        Action.REPORT_RECTIFICATION: Scope.OWN,
+    }
+    assert set(MATRIX["admin"]) == set(Action)
+    assert set(MATRIX["auditor"]) == {Action.READ, Action.READ_AUDIT}
+
+
+async def test_an_editor_without_a_department_can_do_nothing(api: Api, world: World) -> None:
+    body = await api(token("department_editor"), LIST_QUERY)
+    assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+    op = OPS["updateSubject"]
+    body = await api(token("department_editor"), op.document, op.variables(world, "a"))
+    assert body["data"]["r"]["__typename"] == "Forbidden"
+
+
+def test_the_readme_shows_this_matrix() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Internal API", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    header = next(line for line in section.splitlines() if line.startswith("| action"))
+    roles = [cell.strip() for cell in header.strip("|").split("|")[1:]]
+    assert sorted(roles) == ROLES
+    seen = set()
+    for row in rows:
+        label, *cells = (cell.strip() for cell in row.strip("|").split("|"))
+        if label.startswith("read working data"):
+            action = Action.READ
+        elif label.startswith("audit log"):
+            action = Action.READ_AUDIT
+        else:
+            names = re.findall(r"`(\w+)`", label)
+            actions = {OP_ACTIONS[name] for name in names}
+            assert len(actions) == 1, label
+            action = actions.pop()
+        seen.add(action)
+        for role, cell in zip(roles, cells, strict=True):
+            scope = MATRIX[role].get(action)
+            assert cell.split(" ")[0] == (scope.name if scope else "–"), (label, role)
+    assert seen == set(Action)
