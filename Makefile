@@ -36,6 +36,7 @@ run: install
 BENCH_DB ?= postgres
 bench: install-dev
 	$(BIN)/python -m bench.publish --database $(BENCH_DB)
+	$(BIN)/python -m bench.public_api --database $(BENCH_DB)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -4,26 +4,30 @@ and the object store."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.auth import TokenVerifier
 from api.graphql_http import public_endpoint
 from api.internal_http import internal_endpoint
 from api.settings import Settings
+from publishers.releases import Publisher
 from schema.internal.schema import build as build_internal_schema
 from schema.public.schema import build as build_public_schema
 from storage import database
-from storage.objects import ObjectStore, open_store
+from storage.objects import ObjectStore, check_key, open_store
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(
+    settings: Settings, *, answer_cache: bool = True, fast_path: bool = True
+) -> Starlette:
+    """The app. `answer_cache` and `fast_path` are for benchmarks (bench/serve_public.py)."""
     store = open_store(settings.store_url, settings.s3_access_key, settings.s3_secret_key)
 
     @contextlib.asynccontextmanager
@@ -48,6 +52,8 @@ def create_app(settings: Settings) -> Starlette:
         build_public_schema(production=settings.production),
         public_base_url=settings.public_base_url,
         graphiql=not settings.production,
+        answer_cache=answer_cache,
+        fast_path=fast_path,
     )
     routes = [
         Route("/healthz", healthz),
@@ -55,10 +61,18 @@ def create_app(settings: Settings) -> Starlette:
         Route("/graphql", public, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Route(
             "/internal/graphql",
-            internal_endpoint(build_internal_schema(), TokenVerifier(settings)),
+            internal_endpoint(
+                build_internal_schema(),
+                TokenVerifier(settings),
+                lambda: Publisher(store, data_license=settings.data_license),
+            ),
             methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         ),
     ]
+    if settings.store_url.startswith("file://"):
+        # The local-folder store is the open-data site (`make run` browses it at /open/); an
+        # S3 or MinIO bucket is served by its own web server or CDN instead.
+        routes.append(Route("/open/{path:path}", open_data_endpoint(store), methods=["GET"]))
     middleware = [
         Middleware(
             CORSMiddleware,
@@ -73,6 +87,35 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.store = store
     return app
+
+
+def open_data_endpoint(store: ObjectStore) -> Callable[[Request], Awaitable[Response]]:
+    """Serve the objects of a local-folder store, read-only: ``/open/`` is the site's
+    index.html; a path with any segment starting with "." (the store's ``.gongkai-meta/``
+    metadata, ``..``) is not found, as is anything that is not an object (no listings)."""
+
+    async def open_data(request: Request) -> Response:
+        key = request.path_params["path"] or "index.html"
+        segments = key.split("/")
+        if any(not segment or segment.startswith(".") for segment in segments):
+            return Response("not found", status_code=404, media_type="text/plain")
+        try:
+            info = await store.stat(check_key(key))
+        except ValueError:
+            info = None
+        if info is None:
+            return Response("not found", status_code=404, media_type="text/plain")
+        headers = {
+            "ETag": f'"{info.sha256}"',
+            "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+        }
+        if info.sha256 and request.headers.get("if-none-match") == headers["ETag"]:
+            return Response(status_code=304, headers=headers)
+        body = await store.get(key)
+        return Response(body, media_type=info.content_type, headers=headers)
+
+    return open_data
 
 
 async def _check_database() -> dict[str, str]:

@@ -22,10 +22,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from schema import limits
 from schema.context import Context
+from schema.public.fastpath import Fallback, FastPath
 from schema.rows import fetch
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -146,8 +148,13 @@ def public_endpoint(
     *,
     public_base_url: str,
     graphiql: bool,
+    answer_cache: bool = True,
+    fast_path: bool = True,
 ) -> Callable[[Request], Any]:
-    cache = AnswerCache()
+    """`answer_cache=False` executes every request (a "cold" benchmark, decisions.md D15);
+    `fast_path=False` executes every request field by field through graphql-core."""
+    cache = AnswerCache(ANSWER_CACHE_SIZE if answer_cache else 0)
+    fast = FastPath(schema) if fast_path else None
 
     async def endpoint(request: Request) -> Response:
         if (
@@ -171,7 +178,7 @@ def public_endpoint(
         answer = cache.get(tag)
         if answer is None:
             try:
-                answer = await _execute(schema, graphql, media, public_base_url)
+                answer = await _execute(schema, graphql, media, public_base_url, fast)
             except InvalidOperationTypeError:
                 if request.method == "GET":
                     return _error(405, "GET is for queries only", {"Allow": "POST"})
@@ -191,22 +198,37 @@ async def _execute(
     graphql: GraphQLRequest,
     media: str,
     public_base_url: str,
+    fast: FastPath | None = None,
 ) -> tuple[int, bytes]:
     allowed = {OperationType.QUERY}
     context = Context(public_base_url=public_base_url)
-    try:
-        result = await asyncio.wait_for(
-            schema.execute(
-                graphql.query,
-                variable_values=graphql.variables,
-                context_value=context,
-                operation_name=graphql.operation_name,
-                allowed_operation_types=allowed,
-            ),
-            timeout=limits.EXECUTION_TIMEOUT_SECONDS,
+    # A document runs through strawberry (parse, validation, limits) until it has once executed
+    # without errors; from then on its compiled plan answers, and falls back to strawberry
+    # whenever it cannot answer exactly (schema/public/fastpath.py).
+    compiled = fast.compiled(graphql.query, graphql.operation_name) if fast else None
+
+    async def run() -> dict[str, Any] | ExecutionResult:
+        if compiled is not None:
+            try:
+                return await compiled.execute(graphql.variables, context)
+            except Fallback:
+                pass
+        return await schema.execute(
+            graphql.query,
+            variable_values=graphql.variables,
+            context_value=context,
+            operation_name=graphql.operation_name,
+            allowed_operation_types=allowed,
         )
+
+    try:
+        result = await asyncio.wait_for(run(), timeout=limits.EXECUTION_TIMEOUT_SECONDS)
     except TimeoutError:
         return 503, orjson.dumps({"errors": [{"message": "the query took too long; ask for less"}]})
+    if isinstance(result, dict):
+        return 200, orjson.dumps(result, default=str)
+    if fast is not None and compiled is None and not result.errors:
+        fast.learn(graphql.query, graphql.operation_name)
     payload: dict[str, Any] = {}
     if result.errors:
         payload["errors"] = [error.formatted for error in result.errors]

@@ -3,6 +3,7 @@ and the statistics journalists ask for. All of it reads published snapshot rows 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
@@ -247,6 +248,179 @@ Last = Annotated[int | None, strawberry.argument(description="Page size from the
 Before = Annotated[str | None, strawberry.argument(description="Rows before this cursor.")]
 
 
+# The root lists as plain functions of their arguments: the strawberry resolvers below and the
+# compiled fast path (schema/public/fastpath.py) both call these, so both run the same SQL.
+
+
+async def jurisdiction_page(
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> dict[str, Any]:
+    result = await page(
+        RecordType.JURISDICTION,
+        Where(),
+        "d.record_key",
+        False,
+        _request(first, after, last, before),
+    )
+    return connection(result)
+
+
+async def department_page(
+    filter: CommonFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> dict[str, Any]:
+    where = Where()
+    if filter is not None and filter.fiscalYear is not None:
+        # A department's current row may be of a later year: "published that year" it is.
+        where.add(
+            "d.record_key IN (SELECT y.record_key FROM disclosure y"
+            " WHERE y.record_type = 'DEPARTMENT' AND y.fiscal_year = ?)",
+            filter.fiscalYear,
+        )
+        filter = CommonFilter(
+            jurisdictionCode=filter.jurisdictionCode, departmentCode=filter.departmentCode
+        )
+    _common(where, filter)
+    result = await page(
+        RecordType.DEPARTMENT,
+        where,
+        "d.record_key",
+        False,
+        _request(first, after, last, before),
+    )
+    return connection(result)
+
+
+async def subject_page(
+    filter: SubjectFilter | None = None,
+    orderBy: SubjectOrder | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> dict[str, Any]:
+    order = orderBy or SubjectOrder(field=SubjectOrderField.KEY)
+    result = await page(
+        RecordType.SUBJECT,
+        subject_where(filter),
+        order.field.value,
+        order.direction is Direction.DESC,
+        _request(first, after, last, before),
+    )
+    return connection(result)
+
+
+async def target_page(
+    filter: CommonFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> dict[str, Any]:
+    where = Where()
+    _common(where, filter)
+    result = await page(
+        RecordType.TARGET, where, "d.record_key", False, _request(first, after, last, before)
+    )
+    return connection(result)
+
+
+async def _score_page(
+    record_type: RecordType,
+    filter: ScoreFilter | None,
+    orderBy: ScoreOrder | None,
+    request: PageRequest,
+) -> dict[str, Any]:
+    order = orderBy or ScoreOrder(field=ScoreOrderField.KEY)
+    result = await page(
+        record_type,
+        score_where(filter),
+        order.field.value,
+        order.direction is Direction.DESC,
+        request,
+    )
+    return connection(result)
+
+
+async def self_assessment_page(
+    filter: ScoreFilter | None = None,
+    orderBy: ScoreOrder | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> dict[str, Any]:
+    request = _request(first, after, last, before)
+    return await _score_page(RecordType.SELF_ASSESSMENT, filter, orderBy, request)
+
+
+async def evaluation_page(
+    filter: ScoreFilter | None = None,
+    orderBy: ScoreOrder | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> dict[str, Any]:
+    request = _request(first, after, last, before)
+    return await _score_page(RecordType.EVALUATION, filter, orderBy, request)
+
+
+async def release_page(
+    filter: ReleaseFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> dict[str, Any]:
+    where = Where()
+    _common(where, filter)
+    if filter is not None and filter.kind is not None:
+        where.add("d.release_kind = ?", filter.kind.value)
+    result = await page(
+        RecordType.RELEASE, where, "d.record_key", False, _request(first, after, last, before)
+    )
+    return connection(result)
+
+
+async def annual_statement_page(
+    filter: CommonFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> dict[str, Any]:
+    where = Where()
+    _common(where, filter)
+    result = await page(
+        RecordType.ANNUAL_STATEMENT,
+        where,
+        "d.record_key",
+        False,
+        _request(first, after, last, before),
+    )
+    return connection(result)
+
+
+#: The root lists by field name; their keyword arguments are the fields' arguments.
+LISTS: dict[str, Callable[..., Awaitable[dict[str, Any]]]] = {
+    "jurisdictions": jurisdiction_page,
+    "departments": department_page,
+    "subjects": subject_page,
+    "targets": target_page,
+    "selfAssessments": self_assessment_page,
+    "evaluations": evaluation_page,
+    "releases": release_page,
+    "annualStatements": annual_statement_page,
+}
+
+
 @strawberry.type(description="Published budget-performance information (预算绩效信息公开).")
 class Query:
     @strawberry.field(description="Any published record by its global ID.")
@@ -266,14 +440,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[t.Jurisdiction]:
-        result = await page(
-            RecordType.JURISDICTION,
-            Where(),
-            "d.record_key",
-            False,
-            _request(first, after, last, before),
-        )
-        return connection(result)
+        return await jurisdiction_page(first, after, last, before)
 
     @strawberry.field(description="Published departments and units.")
     async def departments(
@@ -284,26 +451,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[t.Department]:
-        where = Where()
-        if filter is not None and filter.fiscalYear is not None:
-            # A department's current row may be of a later year: "published that year" it is.
-            where.add(
-                "d.record_key IN (SELECT y.record_key FROM disclosure y"
-                " WHERE y.record_type = 'DEPARTMENT' AND y.fiscal_year = ?)",
-                filter.fiscalYear,
-            )
-            filter = CommonFilter(
-                jurisdictionCode=filter.jurisdictionCode, departmentCode=filter.departmentCode
-            )
-        _common(where, filter)
-        result = await page(
-            RecordType.DEPARTMENT,
-            where,
-            "d.record_key",
-            False,
-            _request(first, after, last, before),
-        )
-        return connection(result)
+        return await department_page(filter, first, after, last, before)
 
     @strawberry.field(description="Published projects, policies and department-overall subjects.")
     async def subjects(
@@ -315,15 +463,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[t.Subject]:
-        order = orderBy or SubjectOrder(field=SubjectOrderField.KEY)
-        result = await page(
-            RecordType.SUBJECT,
-            subject_where(filter),
-            order.field.value,
-            order.direction is Direction.DESC,
-            _request(first, after, last, before),
-        )
-        return connection(result)
+        return await subject_page(filter, orderBy, first, after, last, before)
 
     @strawberry.field(description="Published performance targets (with the budget).")
     async def targets(
@@ -334,12 +474,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[t.PerformanceTarget]:
-        where = Where()
-        _common(where, filter)
-        result = await page(
-            RecordType.TARGET, where, "d.record_key", False, _request(first, after, last, before)
-        )
-        return connection(result)
+        return await target_page(filter, first, after, last, before)
 
     @strawberry.field(description="Published self-assessments (with the final accounts).")
     async def selfAssessments(
@@ -351,15 +486,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[t.SelfAssessment]:
-        order = orderBy or ScoreOrder(field=ScoreOrderField.KEY)
-        result = await page(
-            RecordType.SELF_ASSESSMENT,
-            score_where(filter),
-            order.field.value,
-            order.direction is Direction.DESC,
-            _request(first, after, last, before),
-        )
-        return connection(result)
+        return await self_assessment_page(filter, orderBy, first, after, last, before)
 
     @strawberry.field(description="Published evaluation results.")
     async def evaluations(
@@ -371,15 +498,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[t.Evaluation]:
-        order = orderBy or ScoreOrder(field=ScoreOrderField.KEY)
-        result = await page(
-            RecordType.EVALUATION,
-            score_where(filter),
-            order.field.value,
-            order.direction is Direction.DESC,
-            _request(first, after, last, before),
-        )
-        return connection(result)
+        return await evaluation_page(filter, orderBy, first, after, last, before)
 
     @strawberry.field(description="Published releases with their versions and correction notes.")
     async def releases(
@@ -390,14 +509,7 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[t.Release]:
-        where = Where()
-        _common(where, filter)
-        if filter is not None and filter.kind is not None:
-            where.add("d.release_kind = ?", filter.kind.value)
-        result = await page(
-            RecordType.RELEASE, where, "d.record_key", False, _request(first, after, last, before)
-        )
-        return connection(result)
+        return await release_page(filter, first, after, last, before)
 
     @strawberry.field(description="Annual statements of the finance authorities.")
     async def annualStatements(
@@ -408,13 +520,4 @@ class Query:
         last: Last = None,
         before: Before = None,
     ) -> Connection[t.AnnualStatement]:
-        where = Where()
-        _common(where, filter)
-        result = await page(
-            RecordType.ANNUAL_STATEMENT,
-            where,
-            "d.record_key",
-            False,
-            _request(first, after, last, before),
-        )
-        return connection(result)
+        return await annual_statement_page(filter, first, after, last, before)
