@@ -1,0 +1,490 @@
+"""The open-data site (issue #6): charts, pages, feed, calendar and search index rendered at
+publish time from published rows only; links that resolve; stale pages removed; nothing filed on
+any page (invariant 2); and the `/open/` route that serves a local-folder store."""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import urllib.parse
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal as D
+from html.parser import HTMLParser
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from asgi_lifespan import LifespanManager
+from icalendar import Calendar
+
+from api.app import create_app
+from api.settings import Settings
+from publishers import charts, site
+from publishers.records import subject_key
+from publishers.select import Selector
+from publishers.sync import SyncStats
+from storage import database, models, records
+from storage.enums import FilingReason, FilingScope, RecordType, ReleaseStatus
+from storage.errors import StoreError
+from storage.objects import open_store
+from storage.objects.memory import MemoryObjectStore
+from tests.conftest import PublishedDemo
+from tests.publishers import dataset
+from tests.publishers.test_releases import NOW, decoded, everything, publisher
+
+ROOT_KEYS = (site.INDEX_KEY, site.FEED_KEY, site.CALENDAR_KEY, site.SEARCH_KEY)
+
+
+def xml(data: str | bytes) -> ET.Element:
+    return ET.fromstring(data)  # noqa: S314 - our own output, not untrusted input
+
+
+def is_site_key(key: str) -> bool:
+    return key in ROOT_KEYS or key.startswith("site/")
+
+
+def site_objects(objects: dict[str, bytes]) -> dict[str, bytes]:
+    return {k: v for k, v in objects.items() if is_site_key(k)}
+
+
+def site_text(key: str, data: bytes) -> str:
+    """The text of a site object with every way a name can hide undone: iCalendar line folding
+    and escapes first, then JSON escapes, HTML entities and percent-encoding (`decoded`)."""
+    if key.endswith(".ics"):
+        text = data.decode().replace("\r\n ", "").replace("\r\n\t", "")
+        text = text.replace("\\,", ",").replace("\\;", ";").replace("\\n", "\n")
+        data = text.encode()
+    return key + urllib.parse.unquote(key) + decoded(data)
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found += [v for n, v in attrs if n in ("href", "src") and v is not None]
+
+
+def target(page: str, href: str) -> str | None:
+    """The key a relative link on `page` names, or None for a same-page anchor."""
+    if href.startswith(("#", "data:")):
+        return None
+    assert "://" not in href and not href.startswith("/"), f"{page}: {href} is not relative"
+    path = href.split("#")[0]
+    joined = posixpath.normpath(posixpath.join(posixpath.dirname(page), path))
+    assert not joined.startswith(".."), f"{page}: {href} climbs above the root"
+    return urllib.parse.unquote(joined)
+
+
+def broken_links(objects: dict[str, bytes], keys: set[str]) -> list[str]:
+    """Every href/src of every page, feed link and search hit that names no stored object."""
+    broken = []
+    for key, data in objects.items():
+        hrefs: list[str] = []
+        if key.endswith(".html"):
+            parser = Links()
+            parser.feed(data.decode())
+            hrefs = parser.found
+        elif key == site.FEED_KEY:
+            hrefs = [str(e.get("href")) for e in xml(data).iter() if e.get("href")]
+        elif key == site.SEARCH_KEY:
+            hrefs = [item[2] for item in orjson.loads(data)["items"]]
+        for href in hrefs:
+            found = target(key, href)
+            if found is not None and found not in keys:
+                broken.append(f"{key} → {href}")
+    return broken
+
+
+async def published_small(plan: dataset.Plan) -> tuple[dataset.Built, MemoryObjectStore]:
+    built = await dataset.build(plan)
+    store = MemoryObjectStore()
+    await publisher(store).publish_many([r.id for r in built.releases])
+    return built, store
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+
+def test_charts_are_deterministic_accessible_svg_with_escaped_labels() -> None:
+    rows = [("<script>x</script>", D("12.50")), ("政府性基金预算", D("3.25"))]
+    bars = charts.horizontal_bars("b1", "预算 & 构成", rows, lambda v: f"{v} 万元", "万元")
+    again = charts.horizontal_bars("b1", "预算 & 构成", rows, lambda v: f"{v} 万元", "万元")
+    assert bars == again
+    svg = xml(str(bars.svg))
+    assert svg.get("role") == "img" and svg.get("aria-labelledby") == "b1-t b1-d"
+    ns = "{http://www.w3.org/2000/svg}"
+    assert svg.find(f"{ns}title").text == "预算 & 构成"  # type: ignore[union-attr]
+    assert "<script>" not in str(bars.svg) and "&lt;script&gt;" in str(bars.svg)
+    assert bars.rows == (("<script>x</script>", "12.50 万元"), ("政府性基金预算", "3.25 万元"))
+    widths = [r.get("width") for r in svg.iter(f"{ns}rect")]
+    assert widths == ["380", "98.8"]  # proportional, exact decimals
+
+    grades = charts.stacked_bars(
+        "g",
+        "等级",
+        [("2024年", [("优", 3), ("良", 1), ("中", 0), ("差", 0)])],
+        charts.GRADE_COLOURS,
+    )
+    assert grades.headers == ("", "优", "良", "中", "差", "合计")
+    assert grades.rows == (("2024年", "3", "1", "0", "0", "4"),)
+    xml(str(grades.svg))
+    histogram = charts.columns("r", "执行率", [("<50%", 0), ("≥95%", 7)], "执行率")
+    assert "≥95%：7个" in str(histogram.svg)
+    for empty in (
+        charts.horizontal_bars("e", "空", [], str, "万元"),
+        charts.stacked_bars("e", "空", []),
+        charts.columns("e", "空", [], "x"),
+    ):
+        xml(str(empty.svg))
+
+
+def test_amounts_show_in_wan_yuan_and_codes_make_safe_segments() -> None:
+    assert site.wan("100000.00") == "10.00"
+    assert site.wan("123456789.99") == "12,345.68"
+    assert site.wan("50.00") == "0.01"  # half-up
+    assert site.wan(None) == "—"
+    assert site.percent("94.9450") == "94.95%"
+    assert site.segment("101-2017-0010") == "101-2017-0010"
+    assert site.segment("项目/1") == "~" + "项目/1".encode().hex()
+    assert site.segment("..a") != "..a" and site.segment("~x").startswith("~7e")
+
+
+# --- the small data set ------------------------------------------------------------------------
+
+
+async def test_every_publish_renders_the_site_and_every_link_resolves(db: str) -> None:
+    _, store = await published_small(dataset.Plan(departments=2, projects=2))
+    objects = await everything(store)
+    pages = site_objects(objects)
+    department = "site/departments/990101/PUBD0X/index.html"
+    for key in [
+        *ROOT_KEYS,
+        site.STYLE_KEY,
+        "site/years/990101/2024/index.html",
+        "site/releases/990101/2024/budget/PUBD0X/index.html",
+        "site/releases/990101/2024/final-accounts/PUBD1X/index.html",
+        "site/releases/990101/2025/finance-annual/finance/index.html",
+        department,
+        "site/projects/990101/PUBP0-0Q/index.html",
+        "site/projects/990101/PUBD0X-OV/index.html",
+    ]:
+        assert key in pages, key
+    assert broken_links(pages, set(objects)) == []
+    manifest = orjson.loads(objects[site.SITE_MANIFEST_KEY])["objects"]
+    assert manifest == {k: site.sha256_hex(v) for k, v in pages.items()}
+
+    release = pages["site/releases/990101/2024/final-accounts/PUBD0X/index.html"].decode()
+    for suffix in (".json", ".csv", ".excel.csv", "datapackage.v1.json", "manifest.v1.json"):
+        assert re.search(rf'href="[^"]*{re.escape(suffix)}"', release), suffix
+    data_file = re.search(r'href="((?:\.\./)+releases/[^"]+/data/subjects\.\w+\.json)"', release)
+    assert data_file is not None
+    key = target("site/releases/990101/2024/final-accounts/PUBD0X/index.html", data_file[1])
+    assert key is not None
+    assert site.sha256_hex(objects[key]) in release and f'value="{len(objects[key])}"' in release
+    assert "10.00" in release and "9.50" in release  # 100,000 and 95,000 元 in 万元
+    assert "95.00%" in release  # the execution rate
+    for key, data in pages.items():
+        if key.endswith(".html"):
+            text = data.decode()
+            assert '<html lang="zh-CN">' in text and 'name="viewport"' in text, key
+            assert site.TOTALS_NOTE in text, key  # D7
+            assert "演示数据" in text, key  # D4: the data set's jurisdiction is a demo
+            assert "<script" not in text or key == site.INDEX_KEY, key
+            outside = text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+            assert "http://" not in outside and "https://" not in outside, key  # no external
+    project = pages["site/projects/990101/PUBP0-0Q/index.html"].decode()
+    assert "目标</span>≥90%" in project and "<strong>95%</strong>" in project
+
+
+async def test_the_site_renders_the_same_bytes_and_a_rerun_writes_nothing(db: str) -> None:
+    _, store = await published_small(dataset.Plan(departments=1, projects=2))
+    published = await site.load(store)
+    first = site.render_site(published)
+    assert [(r.path, r.data) for r in first] == [
+        (r.path, r.data) for r in site.render_site(published)
+    ]
+    writes = store.puts
+    stats = SyncStats()
+    await publisher(store, NOW + timedelta(days=5)).write_pointers(stats)
+    assert store.puts == writes and stats.written == 0
+    feed = xml(await store.get(site.FEED_KEY))
+    atom = "{http://www.w3.org/2005/Atom}"
+    updated = [e.text for e in feed.iter(f"{atom}updated")]
+    assert updated[0] == max(updated[1:])  # the feed's time is its latest entry's, not the clock
+    calendar = Calendar.from_ical(await store.get(site.CALENDAR_KEY))
+    assert len(calendar.walk("VEVENT")) == 3
+
+
+async def test_names_are_escaped_on_every_page(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    evil = '<script>alert("x")</script>&amp;"项目'
+    await models.Subject.filter(code="PUBP0-0Q").update(name=evil)
+    store = MemoryObjectStore()
+    await publisher(store).publish_many([r.id for r in built.releases])
+    pages = site_objects(await everything(store))
+    project = pages["site/projects/990101/PUBP0-0Q/index.html"].decode()
+    assert html.escape(evil) in project
+    for key, data in pages.items():
+        text = data.decode()
+        assert '<script>alert("x")' not in text, key
+        assert "alert(&#34;x&#34;)" not in text.replace("&amp;", "&") or key.endswith(".html")
+    hits = orjson.loads(pages[site.SEARCH_KEY])["items"]
+    assert [evil, "项目支出", "site/projects/990101/PUBP0-0Q/index.html"] in hits
+    xml(pages[site.FEED_KEY])  # still well-formed XML
+
+
+@pytest.mark.parametrize("reason", [FilingReason.SENSITIVE, FilingReason.CLASSIFIED])
+async def test_nothing_filed_is_on_any_page_feed_calendar_or_search_index(
+    db: str, reason: FilingReason
+) -> None:
+    plan = dataset.Plan(
+        departments=3,
+        projects=2,
+        whole_department_filings={0: reason},
+        project_filings={(1, 0): reason},
+    )
+    built, store = await published_small(plan)
+    pages = site_objects(await everything(store))
+    texts = {key: site_text(key, data) for key, data in pages.items()}
+    found = [f"{m} in {k}" for k, text in texts.items() for m in built.filed_markers if m in text]
+    assert found == []
+    everything_shown = "".join(texts.values())
+    assert sorted(m for m in built.public_markers if m not in everything_shown) == []
+
+
+async def test_scheduled_releases_are_in_the_calendar_only_when_their_department_is_public(
+    db: str,
+) -> None:
+    plan = dataset.Plan(
+        departments=2, projects=1, whole_department_filings={1: FilingReason.SENSITIVE}
+    )
+    built = await dataset.build(plan)
+    budget_0, final_0, budget_1, final_1, annual = built.releases
+    store = MemoryObjectStore()
+    await publisher(store).publish_many([budget_0.id, annual.id])
+    for release in (final_0, budget_1, final_1):
+        release.status = ReleaseStatus.SCHEDULED
+        await release.save()
+    await publisher(store).write_pointers(SyncStats())
+    calendar = (await store.get(site.CALENDAR_KEY)).decode().replace("\r\n ", "")
+    assert "PUBD0部门2024年度决算公开（待公开）" in calendar
+    assert "SECRET" not in calendar and calendar.count("BEGIN:VEVENT") == 3
+
+
+async def test_pages_of_a_withdrawn_department_are_deleted_and_nothing_links_to_them(
+    db: str,
+) -> None:
+    _, store = await published_small(dataset.Plan(departments=2, projects=1))
+    before = await everything(store)
+    gone = [k for k in site_objects(before) if "/PUBD0X/" in k or "/PUBP0-" in k]
+    assert len(gone) == 4  # two release pages, the department, the project
+    department = await models.Department.get(code="PUBD0X")
+    await records.file_filing(
+        department,
+        fiscal_year=dataset.YEAR,
+        scope=FilingScope.WHOLE_DEPARTMENT,
+        reason=FilingReason.CLASSIFIED,
+        reference="补备3",
+        filed_with="测试区财政局",
+        filed_at=NOW.date(),
+    )
+    await publisher(store, NOW + timedelta(days=2)).withdraw()
+    after = await everything(store)
+    assert [k for k in gone if k in after] == []
+    assert broken_links(site_objects(after), set(after)) == []
+    markers = {"PUBD0X", "PUBD0部门", "PUBP0-0Q", "PUBP0-0项目"}
+    assert [
+        m for m in markers for k, v in site_objects(after).items() if m in site_text(k, v)
+    ] == []
+    manifest = orjson.loads(after[site.SITE_MANIFEST_KEY])["objects"]
+    assert set(manifest) == set(site_objects(after))
+    index = after[site.INDEX_KEY].decode()
+    assert "撤回" in index  # the notice, naming no one
+
+
+async def test_a_store_failure_while_writing_the_site_is_completed_by_the_rerun(db: str) -> None:
+    built, store = await published_small(dataset.Plan(departments=1, projects=1))
+    await models.Subject.filter(code="PUBP0-0Q").update(name="PUBP0-0项目（更正）")
+    writes = 0
+
+    def fail(operation: str, key: str) -> bool:
+        nonlocal writes
+        if operation == "put" and key.startswith("site/releases/"):
+            writes += 1
+            return True
+        return False
+
+    store.fail_on = fail
+    with pytest.raises(StoreError):
+        await publisher(store, NOW + timedelta(days=1)).publish(built.releases[0].id)
+    assert writes
+    interim = orjson.loads(await store.get(site.SITE_MANIFEST_KEY))["objects"]
+    page = "site/releases/990101/2024/budget/PUBD0X/index.html"
+    assert interim[page] is None  # not vouched for
+    store.fail_on = None
+    await publisher(store, NOW + timedelta(days=1)).write_pointers(SyncStats())
+    objects = await everything(store)
+    manifest = orjson.loads(objects[site.SITE_MANIFEST_KEY])["objects"]
+    assert manifest == {k: site.sha256_hex(v) for k, v in site_objects(objects).items()}
+    assert "PUBP0-0项目（更正）" in objects[page].decode()
+
+
+# --- the /open/ route --------------------------------------------------------------------------
+
+
+async def test_open_serves_the_local_store_read_only_and_hides_its_metadata(
+    db: str, tmp_path: Path
+) -> None:
+    store = open_store(f"file://{tmp_path / 'store'}")
+    await store.put("index.html", "<p>首页</p>".encode(), site.HTML_TYPE)
+    await store.put("site/style.css", b"p{}", site.CSS_TYPE)
+    await database.close()
+    try:
+        app = create_app(Settings(database_url=db, store_url=f"file://{tmp_path / 'store'}"))
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                for path in ("/open/", "/open/index.html"):
+                    response = await client.get(path)
+                    assert response.status_code == 200, path
+                    assert response.text == "<p>首页</p>"
+                    assert response.headers["content-type"] == site.HTML_TYPE
+                etag = response.headers["etag"]
+                again = await client.get("/open/index.html", headers={"if-none-match": etag})
+                assert again.status_code == 304
+                assert (await client.head("/open/site/style.css")).status_code == 200
+                for path in (
+                    "/open/.gongkai-meta/index.html.json",
+                    "/open/site/.hidden",
+                    "/open/site/%2e%2e/index.html",
+                    "/open/missing.html",
+                    "/open/site/",
+                ):
+                    assert (await client.get(path)).status_code == 404, path
+                assert (await client.post("/open/index.html")).status_code == 405
+        s3 = Settings(
+            database_url=db,
+            store_url="s3+http://127.0.0.1:9/gongkai",
+            s3_access_key="a",
+            s3_secret_key="b",
+        )
+        async with LifespanManager(create_app(s3)) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                assert (await client.get("/open/index.html")).status_code == 404
+    finally:
+        await database.init(db, global_fallback=True)
+
+
+# --- the demo, published once (D18) ------------------------------------------------------------
+
+
+@dataclass
+class Names:
+    """What each fiscal year of the demo files and publishes, by name, code and key."""
+
+    filed: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    public: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    filed_keys: set[str] = field(default_factory=set)
+
+    def markers(self, years: set[int]) -> set[str]:
+        """Markers of filed records for a page covering `years`: every name or link filed in
+        some year that is public in none of the page's years (a name public in a year the page
+        shows may rightly be on it, whatever another year filed)."""
+        filed = set().union(*(self.filed[y] - self.public[y] for y in self.filed))
+        return filed - set().union(*(self.public[y] for y in years))
+
+
+async def filed_names() -> Names:
+    """Mirror of `test_demo_publish._filed_markers`, keeping the public names beside the filed
+    ones, and the page links (department and project codes) of both."""
+    jurisdiction = await models.Jurisdiction.get()
+    code = jurisdiction.code
+    selector = Selector()
+    names = Names()
+    for year in sorted(set(await models.Release.all().values_list("fiscal_year", flat=True))):
+        facts = await selector.year_facts(jurisdiction.id, year)
+        covered = facts.coverage.covered_subject_ids()
+        filed_departments = facts.coverage.covered_department_ids()
+        for i, s in facts.subjects.items():
+            department = facts.departments[s.department_id].code
+            bucket = names.filed if i in covered else names.public
+            bucket[year] |= {s.name, f"projects/{code}/{site.segment(s.code)}/"}
+            if i in covered:
+                names.filed_keys.add(subject_key(code, department, str(s.kind), s.code, year))
+        for i, d in facts.departments.items():
+            bucket = names.filed if i in filed_departments else names.public
+            bucket[year] |= {d.name, f"departments/{code}/{site.segment(d.code)}/"}
+    return names
+
+
+async def page_years(keys: list[str]) -> dict[str, set[int]]:
+    """The fiscal years each page shows, from the published rows behind it."""
+    years = sorted(set(await models.Release.all().values_list("fiscal_year", flat=True)))
+    by_department: dict[str, set[int]] = defaultdict(set)
+    by_code: dict[str, set[int]] = defaultdict(set)
+    for row in await models.Disclosure.filter(record_type=RecordType.DEPARTMENT).values(
+        "department_code", "fiscal_year"
+    ):
+        by_department[site.segment(row["department_code"])].add(row["fiscal_year"])
+    for row in await models.Disclosure.filter(record_type=RecordType.SUBJECT).values(
+        "data", "fiscal_year"
+    ):
+        by_code[site.segment(row["data"]["code"])].add(row["fiscal_year"])
+    covered = {}
+    for key in keys:
+        parts = key.split("/")
+        if key in ROOT_KEYS:
+            covered[key] = set(years)
+        elif parts[1] in ("releases", "years"):
+            year = int(parts[3])
+            covered[key] = {year, year - 1} if parts[4:5] == ["finance-annual"] else {year}
+        elif parts[1] == "departments":
+            covered[key] = by_department[parts[3]]
+        elif parts[1] == "projects":
+            covered[key] = by_code[parts[3]]
+    return covered
+
+
+async def test_nothing_of_a_years_filings_is_on_the_demo_site(
+    published_demo: PublishedDemo,
+) -> None:
+    store = published_demo.store
+    keys = [i.key for i in await store.list("site/") if i.key.endswith(".html")]
+    keys += list(ROOT_KEYS)
+    async with database.connected(published_demo.url):
+        names = await filed_names()
+        covered = await page_years(keys)
+    assert all(names.filed.values()), "each year of the demo has filings"
+    found = []
+    for key in keys:
+        text = site_text(key, await store.get(key))
+        found += [f"{m} in {key}" for m in names.markers(covered[key]) if m in text]
+        found += [f"{k} in {key}" for k in names.filed_keys if f'"{k}"' in text]
+        if key.endswith(".html"):
+            assert "演示数据" in text and site.TOTALS_NOTE in text, key
+    assert found == []
+
+
+async def test_a_correction_is_listed_on_its_release_page_the_index_and_the_feed(db: str) -> None:
+    built, store = await published_small(dataset.Plan(departments=1, projects=1))
+    await models.Subject.filter(code="PUBP0-0Q").update(name="PUBP0-0项目（更正）")
+    budget = built.releases[0]
+    await publisher(store, NOW + timedelta(days=3)).publish(budget.id, note="更正项目名称")
+    objects = await everything(store)
+    page = "site/releases/990101/2024/budget/PUBD0X/index.html"
+    release = objects[page].decode()
+    assert "第2版" in release and "更正项目名称" in release
+    assert 'manifest.v1.json">manifest.v1.json' in release  # the old version stays listed
+    index = objects[site.INDEX_KEY].decode()
+    assert "更正项目名称" in index and "PUBD0X/index.html" in index
+    feed = objects[site.FEED_KEY].decode()
+    assert "更正：【演示数据】PUBD0部门2024年度预算公开" in feed
+    assert broken_links(site_objects(objects), set(objects)) == []
