@@ -311,7 +311,9 @@ def argument(draw: st.DrawFn, doc: Document, name: str, type_name: str) -> str:
             if not value:
                 return f"{name}: {_literal(value)}"
             key = sorted(value)[0]
-            inner_type = str(TYPES[type_name].fields[key].type)  # type: ignore[union-attr]
+            input_type = TYPES[type_name]
+            assert isinstance(input_type, GraphQLInputObjectType)
+            inner_type = str(input_type.fields[key].type)
             parts = [f"{k}: {_literal(v)}" for k, v in value.items() if k != key]
             parts.append(f"{key}: {doc.variable(inner_type, _json(value[key]))}")
             return f"{name}: {{{', '.join(parts)}}}"
