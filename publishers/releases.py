@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
@@ -34,7 +35,7 @@ from publishers.records import facets, file_path, search_text, subject_key
 from publishers.render import Rendered, dumps, jsonable, sha256_hex
 from publishers.select import Selection, Selector
 from publishers.sync import SyncStats, put_if_changed, upload_objects
-from storage import models
+from storage import database, models
 from storage.enums import CorrectionKind, RecordType, ReleaseKind, ReleaseStatus
 from storage.errors import GongkaiError
 from storage.objects import ObjectNotFound, ObjectStore
@@ -238,6 +239,8 @@ class Publisher:
             if progress:
                 progress(release_id)
         await self.write_pointers(batch.stats)
+        if batch.results:
+            await refresh_statistics()
         return batch
 
     async def due(self) -> list[int]:
@@ -506,6 +509,14 @@ class Publisher:
         await models.Release.filter(id=release.id, claimed_by=self.worker).update(
             claimed_by=None, claimed_until=None
         )
+
+
+async def refresh_statistics() -> None:
+    """After a batch of publishes, let PostgreSQL's planner see the new snapshot rows: without
+    statistics it picks plans for empty tables and public queries slow down a hundredfold until
+    autovacuum comes round."""
+    if database.dialect() == "postgres":
+        await connections.get("default").execute_script("ANALYZE disclosure; ANALYZE search_gram;")
 
 
 def render_release(selection: Selection) -> list[Rendered]:
