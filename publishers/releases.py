@@ -8,7 +8,7 @@ state intact; rerunning completes it:
 3. upload the data and report objects that the current version does not already have;
 4. write the version's manifest (an interrupted earlier attempt's manifest is reused);
 5. in one database transaction: the version row, the snapshot rows, the release's status;
-6. regenerate the pointer objects (the catalog), writing only bytes that changed.
+6. regenerate the pointer objects (the catalog and the site), writing only bytes that changed.
 
 Objects of an unfinished publish are linked from nowhere: the catalog and the database are the
 only ways in, and the bucket policy grants reads, not listing.

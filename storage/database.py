@@ -46,8 +46,11 @@ async def close() -> None:
 
 async def migrate(db_url: str) -> None:
     """Apply every pending migration (creates the database file or tables as needed)."""
-    await migrate_api(config=tortoise_config(db_url))
-    await Tortoise.close_connections()
+    try:
+        await migrate_api(config=tortoise_config(db_url))
+    finally:
+        # Also after a failure: an open connection would keep the process from exiting.
+        await Tortoise.close_connections()
 
 
 @asynccontextmanager

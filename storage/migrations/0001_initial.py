@@ -1,7 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from orjson import loads
-from storage.enums import AssessmentConductor, BudgetBook, Comparator, DepartmentTier, DeviationLevel, DocKind, EvaluationCategory, EvaluationKind, EvaluationStatus, ExAnteConclusion, FilingReason, FilingScope, FilingStatus, FinanceAuthorityRole, FindingCategory, FiscalLevel, FundingPurpose, Grade, IndicatorL1, IndicatorL2, IndicatorNature, InvestmentKind, MonitoringMode, OrgType, ProjectAttribute, ProjectType, QualitativeBand, RecordType, RectificationStatus, ReleaseKind, ReleaseStatus, ReviewStatus, SubjectKind, TargetHorizon, TransferType
+from storage.enums import AssessmentConductor, BudgetBook, Comparator, CorrectionKind, DepartmentTier, DeviationLevel, DocKind, EvaluationCategory, EvaluationKind, EvaluationStatus, ExAnteConclusion, FilingReason, FilingScope, FilingStatus, FinanceAuthorityRole, FindingCategory, FiscalLevel, FundingPurpose, Grade, IndicatorL1, IndicatorL2, IndicatorNature, InvestmentKind, MonitoringMode, OrgType, ProjectAttribute, ProjectType, QualitativeBand, RecordType, RectificationStatus, ReleaseKind, ReleaseStatus, ReviewStatus, SubjectKind, TargetHorizon, TransferType
 from storage.money import MoneyField
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS
@@ -99,20 +99,47 @@ class Migration(migrations.Migration):
             bases=['VersionedModel'],
         ),
         ops.CreateModel(
+            name='CorrectionNotice',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                ('jurisdiction', fields.ForeignKeyField('models.Jurisdiction', source_field='jurisdiction_id', db_constraint=True, to_field='id', related_name='notices', on_delete=OnDelete.RESTRICT)),
+                ('release', fields.ForeignKeyField('models.Release', source_field='release_id', null=True, db_constraint=True, to_field='id', related_name='notices', on_delete=OnDelete.SET_NULL)),
+                ('fiscal_year', fields.IntField()),
+                ('published_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('kind', fields.CharEnumField(description='CORRECTION: CORRECTION\nWITHDRAWAL: WITHDRAWAL', enum_type=CorrectionKind, max_length=16)),
+                ('note', fields.TextField(unique=False)),
+            ],
+            options={'table': 'correction_notice', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A public notice that published records were corrected or withdrawn (D7, D12).'},
+            bases=['TimestampedModel'],
+        ),
+        ops.CreateModel(
             name='Disclosure',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('release', fields.ForeignKeyField('models.Release', source_field='release_id', db_constraint=True, to_field='id', related_name='disclosures', on_delete=OnDelete.CASCADE)),
                 ('release_version', fields.IntField()),
-                ('record_type', fields.CharEnumField(description='JURISDICTION: JURISDICTION\nDEPARTMENT: DEPARTMENT\nSUBJECT: SUBJECT\nTARGET: TARGET\nEX_ANTE_ASSESSMENT: EX_ANTE_ASSESSMENT\nMONITORING: MONITORING\nSELF_ASSESSMENT: SELF_ASSESSMENT\nEVALUATION: EVALUATION\nANNUAL_STATEMENT: ANNUAL_STATEMENT\nFILE: FILE', enum_type=RecordType, max_length=24)),
+                ('record_type', fields.CharEnumField(description='JURISDICTION: JURISDICTION\nDEPARTMENT: DEPARTMENT\nSUBJECT: SUBJECT\nTARGET: TARGET\nEX_ANTE_ASSESSMENT: EX_ANTE_ASSESSMENT\nMONITORING: MONITORING\nSELF_ASSESSMENT: SELF_ASSESSMENT\nEVALUATION: EVALUATION\nANNUAL_STATEMENT: ANNUAL_STATEMENT\nFILE: FILE\nRELEASE: RELEASE', enum_type=RecordType, max_length=24)),
                 ('record_key', fields.CharField(description='stable public identifier', max_length=120)),
                 ('fiscal_year', fields.IntField()),
                 ('jurisdiction_code', fields.CharField(max_length=12)),
                 ('department_code', fields.CharField(null=True, max_length=32)),
                 ('name', fields.CharField(default='', max_length=300)),
                 ('data', fields.JSONField(encoder=JSON_DUMPS, decoder=loads)),
+                ('release_kind', fields.CharEnumField(description='BUDGET: BUDGET\nFINAL_ACCOUNTS: FINAL_ACCOUNTS\nFINANCE_ANNUAL: FINANCE_ANNUAL', enum_type=ReleaseKind, max_length=24)),
+                ('precedence', fields.IntField(default=1, description='a record in several releases is answered from the highest')),
+                ('subject_key', fields.CharField(null=True, description="the record's subject", max_length=120)),
+                ('subject_kind', fields.CharField(null=True, max_length=24)),
+                ('budget_book', fields.CharField(null=True, max_length=32)),
+                ('funding_purpose', fields.CharField(null=True, max_length=32)),
+                ('transfer_type', fields.CharField(null=True, max_length=40)),
+                ('grade', fields.CharField(null=True, max_length=16)),
+                ('score_hundredths', fields.IntField(null=True)),
+                ('budget_fen', fields.BigIntField(null=True, description='全年预算数 (or 年初预算数) in 分')),
+                ('executed_fen', fields.BigIntField(null=True, description='全年执行数 in 分')),
             ],
-            options={'table': 'disclosure', 'app': 'models', 'unique_together': (('release', 'record_type', 'record_key'),), 'indexes': [Index(fields=['record_type', 'fiscal_year']), Index(fields=['jurisdiction_code', 'department_code'])], 'pk_attr': 'id', 'table_description': 'A published snapshot row: one record exactly as a release version published it.'},
+            options={'table': 'disclosure', 'app': 'models', 'unique_together': (('release', 'record_type', 'record_key'),), 'indexes': [Index(fields=['record_type', 'fiscal_year']), Index(fields=['jurisdiction_code', 'department_code']), Index(fields=['record_type', 'record_key']), Index(fields=['subject_key'])], 'pk_attr': 'id', 'table_description': 'A published snapshot row: one record exactly as a release version published it.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -126,10 +153,22 @@ class Migration(migrations.Migration):
                 ('published_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('manifest_key', fields.CharField(max_length=300)),
                 ('manifest_sha256', fields.CharField(max_length=64)),
+                ('content_sha256', fields.CharField(default='', description='digest of the (path, sha256) list of its objects', max_length=64)),
+                ('input_sha256', fields.CharField(default='', description='digest of the records and files it was made of', max_length=64)),
                 ('correction_note', fields.TextField(null=True, unique=False)),
             ],
             options={'table': 'release_version', 'app': 'models', 'unique_together': (('release', 'number'),), 'pk_attr': 'id', 'table_description': 'One published version of a release: the first publish, a correction or a withdrawal.'},
             bases=['TimestampedModel'],
+        ),
+        ops.CreateModel(
+            name='SearchGram',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('disclosure', fields.ForeignKeyField('models.Disclosure', source_field='disclosure_id', db_constraint=True, to_field='id', related_name='grams', on_delete=OnDelete.CASCADE)),
+                ('gram', fields.CharField(max_length=2)),
+            ],
+            options={'table': 'search_gram', 'app': 'models', 'unique_together': (('disclosure', 'gram'),), 'indexes': [Index(fields=['gram', 'disclosure_id'])], 'pk_attr': 'id', 'table_description': 'The Chinese search index (D14): each character bigram (and single character) of a'},
+            bases=['Model'],
         ),
         ops.CreateModel(
             name='StoredFile',
