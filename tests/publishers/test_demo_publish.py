@@ -140,7 +140,10 @@ async def test_republishing_the_unchanged_demo_writes_nothing(
 
     before = {k: hashlib.sha256(v).hexdigest() for k, v in (await published_demo.objects()).items()}
     async with database.connected(published_demo.url):
-        ids = [r.id for r in await models.Release.filter(status=ReleaseStatus.PUBLISHED)]
+        # One year's releases: the whole republish is what `make bench` measures.
+        published = models.Release.filter(status=ReleaseStatus.PUBLISHED)
+        year = (await published.first().values_list("fiscal_year", flat=True)) or 0
+        ids = [r.id for r in await published.filter(fiscal_year=year)]
         release = await models.Release.get(id=ids[0]).prefetch_related("jurisdiction", "department")
         batch = await Publisher(published_demo.store).publish_many(ids)
     assert batch.stats.written == 0
