@@ -157,7 +157,12 @@ class PublishedDemo:
         """Every object in the store, fetched once (in parallel) and shared by the tests that
         scan them."""
         if self._objects is None:
-            keys = [i.key for i in await self.store.list()]
+            # Names straight from the bucket listing: `store.list()` would also fetch every
+            # object's metadata, one request each.
+            listing = await asyncio.to_thread(
+                lambda: list(self.store.client.list_objects(self.store.bucket, recursive=True))
+            )
+            keys = sorted(str(item.object_name) for item in listing)
             limit = asyncio.Semaphore(8)
 
             async def fetch(key: str) -> bytes:
