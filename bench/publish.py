@@ -3,17 +3,16 @@ the floor of uploading the same bytes with a bare minio-SDK loop.
 
     .venv/bin/python -m bench.publish [--database postgres|sqlite] [--scale district|town]
 
-S3 is moto's standalone server on loopback (a real S3-protocol HTTP server, in a thread of this
-process, so the floor and the publish share its cost alike). The demo data set is built once
-into a template database (`gongkai_bench_<scale>` on PostgreSQL, a file under var/bench/ on
-SQLite) and copied for every run, so each run starts from unpublished releases.
+S3 is moto's standalone server on loopback (a real S3-protocol HTTP server), a process of its
+own like MinIO in production; the floor and the publish talk to the same server. The demo data
+set is built once into a template database (`gongkai_bench_<scale>` on PostgreSQL, a file under
+var/bench/ on SQLite) and copied for every run, so each run starts from unpublished releases.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import resource
 import shutil
 import time
@@ -22,10 +21,10 @@ from pathlib import Path
 
 import asyncpg
 from minio import Minio
-from moto.server import ThreadedMotoServer
 
 from api.cli import history_time
 from api.demo import generate
+from bench.moto import moto_server
 from publishers import site
 from publishers.releases import Publisher
 from publishers.sync import SyncStats
@@ -146,34 +145,26 @@ async def main() -> None:
     parser.add_argument("--scale", choices=("district", "town"), default="district")
     args = parser.parse_args()
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log lines
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = await prepare_database(args.database, args.scale)
-    try:
-        store = S3ObjectStore(
-            f"{host}:{port}",
-            "bench-publish",
-            access_key="bench",
-            secret_key="bench-secret",
-            secure=False,
-        )
-        await store.ensure_bucket()
-        async with database.connected(url):
-            releases = await models.Release.all().count()
-            publisher = TimedPublisher(store)
-            first, stats, published = await publish_everything(publisher)
-            peak = peak_rss_mib()
-            load_s, render_s, pages, page_bytes = await time_site(store)
-            second, again, _ = await publish_everything(Publisher(store))
-        client = Minio(f"{host}:{port}", "bench", "bench-secret", secure=False)
-        floor_s, floor_objects, floor_bytes = await asyncio.to_thread(
-            floor, client, "bench-publish", "bench-floor"
-        )
-    finally:
-        await drop_database(url)
-        server.stop()
+    with moto_server() as endpoint:
+        url = await prepare_database(args.database, args.scale)
+        try:
+            store = S3ObjectStore(
+                endpoint, "bench-publish", access_key="bench", secret_key="secret", secure=False
+            )
+            await store.ensure_bucket()
+            async with database.connected(url):
+                releases = await models.Release.all().count()
+                publisher = TimedPublisher(store)
+                first, stats, published = await publish_everything(publisher)
+                peak = peak_rss_mib()
+                load_s, render_s, pages, page_bytes = await time_site(store)
+                second, again, _ = await publish_everything(Publisher(store))
+            client = Minio(endpoint, "bench", "secret", secure=False)
+            floor_s, floor_objects, floor_bytes = await asyncio.to_thread(
+                floor, client, "bench-publish", "bench-floor"
+            )
+        finally:
+            await drop_database(url)
 
     print(f"\npublish benchmark: {args.scale} demo on {args.database}, S3 = moto on loopback")
     print(f"  releases                 {releases} ({published} published, the rest exempt)")

@@ -6,9 +6,11 @@ active filing is dropped here, before any record is built, so no later step can 
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+import asyncio
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from publishers import records as build
 from publishers import rules
@@ -45,20 +47,83 @@ class YearFacts:
     coverage: rules.Coverage
 
 
+M = TypeVar("M", bound=models.Model)
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _grouped(rows: Iterable[M], key: str) -> dict[int, list[M]]:
+    groups: dict[int, list[M]] = defaultdict(list)
+    for row in rows:
+        groups[getattr(row, key)].append(row)
+    return groups
+
+
+@dataclass
+class YearRecords:
+    """The working rows one kind of release carries for a jurisdiction and fiscal year, grouped by
+    owner and loaded in a handful of queries: every department's release of that year picks its
+    own from them instead of querying again (a district has ~60 departments a year)."""
+
+    subjects: dict[int, models.Subject]
+    targets: dict[int, list[models.PerformanceTarget]] = field(default_factory=dict)
+    """Finance-approved targets by subject (BUDGET)."""
+    indicators: dict[int, list[models.Indicator]] = field(default_factory=dict)
+    """By target."""
+    ex_ante: dict[int, list[models.ExAnteAssessment]] = field(default_factory=dict)
+    assessments: dict[int, list[models.SelfAssessment]] = field(default_factory=dict)
+    rows: dict[int, list[models.SelfAssessmentRow]] = field(default_factory=dict)
+    """By self-assessment."""
+    monitoring: dict[int, list[models.MonitoringRecord]] = field(default_factory=dict)
+    evaluations: dict[int, list[models.Evaluation]] = field(default_factory=dict)
+    reports: dict[int, models.EvaluationReport] = field(default_factory=dict)
+    """By evaluation, with the main text loaded."""
+    documents: dict[int, list[models.StoredFile]] = field(default_factory=dict)
+    """By department."""
+
+
 class Selector:
-    """Selects releases; caches the per-(jurisdiction, year) facts across releases of one run."""
+    """Selects releases. Caches, for the length of one run, the per-(jurisdiction, year) facts
+    and the most recently used years' working rows; a run must not outlive the data it read
+    (the API makes a new publisher per request)."""
+
+    #: Years of working rows kept at once: enough for the releases of one year of every kind,
+    #: while the memory of a many-year run stays bounded.
+    KEEP_YEARS = 4
 
     def __init__(self) -> None:
-        self._years: dict[tuple[int, int], YearFacts] = {}
+        # Tasks, not results: releases selected at once share one load instead of racing.
+        self._years: dict[tuple[int, int], asyncio.Task[YearFacts]] = {}
+        self._records: OrderedDict[tuple[int, int, ReleaseKind], asyncio.Task[YearRecords]] = (
+            OrderedDict()
+        )
+        self._jurisdictions: dict[int, models.Jurisdiction] = {}
 
     async def year_facts(self, jurisdiction_id: int, fiscal_year: int) -> YearFacts:
         key = (jurisdiction_id, fiscal_year)
         if key not in self._years:
-            self._years[key] = await _load_year(jurisdiction_id, fiscal_year)
-        return self._years[key]
+            self._years[key] = asyncio.ensure_future(_load_year(jurisdiction_id, fiscal_year))
+        return await _settled(self._years, key)
+
+    async def year_records(
+        self, jurisdiction_id: int, fiscal_year: int, kind: ReleaseKind
+    ) -> YearRecords:
+        key = (jurisdiction_id, fiscal_year, kind)
+        if key in self._records:
+            self._records.move_to_end(key)
+        else:
+            facts = await self.year_facts(jurisdiction_id, fiscal_year)
+            if key not in self._records:  # another release may have started it meanwhile
+                self._records[key] = asyncio.ensure_future(_load_records(facts, fiscal_year, kind))
+                while len(self._records) > self.KEEP_YEARS:
+                    self._records.popitem(last=False)
+        return await _settled(self._records, key)
 
     async def select(self, release: models.Release) -> Selection:
-        jurisdiction = await models.Jurisdiction.get(id=release.jurisdiction_id)
+        jurisdiction = self._jurisdictions.get(release.jurisdiction_id)
+        if jurisdiction is None:
+            jurisdiction = await models.Jurisdiction.get(id=release.jurisdiction_id)
+            self._jurisdictions[jurisdiction.id] = jurisdiction
         selection = Selection(release)
         if release.kind is ReleaseKind.FINANCE_ANNUAL:
             await self._finance_annual(jurisdiction, selection)
@@ -80,11 +145,10 @@ class Selector:
         family = facts.coverage.department_with_units(department_id)
         own = [s for s in facts.subjects.values() if s.department_id in family]
         included = sorted(s.id for s in own if rules.publishable(s, facts.coverage))
-        subjects = {s.id: s for s in await models.Subject.filter(id__in=included)}
+        rows = await self.year_records(jurisdiction.id, release.fiscal_year, release.kind)
+        subjects = {i: rows.subjects[i] for i in included}
 
-        approved = await models.PerformanceTarget.filter(
-            subject_id__in=included, review_status=ReviewStatus.FINANCE_APPROVED
-        )
+        approved = [t for i in included for t in rows.targets.get(i, ())]
         if release.kind is ReleaseKind.BUDGET:
             target_facts = [
                 TargetFact(subject_id=t.subject_id, review_status=t.review_status) for t in approved
@@ -123,17 +187,11 @@ class Selector:
         selection.records += subject_records.values()
 
         if release.kind is ReleaseKind.BUDGET:
-            await _budget_records(selection, subject_records, approved)
-            doc_kinds = [DocKind.BUDGET_DOC, DocKind.TARGET_TABLE]
+            _budget_records(selection, subject_records, approved, rows)
         else:
-            await _final_accounts_records(selection, subject_records)
-            doc_kinds = [DocKind.FINAL_ACCOUNTS_DOC, DocKind.SELF_ASSESSMENT_FORM]
-        documents = await models.StoredFile.filter(
-            department_id__in=sorted(family),
-            fiscal_year=release.fiscal_year,
-            doc_kind__in=doc_kinds,
-        ).order_by("sha256")
-        for stored in documents:
+            _final_accounts_records(selection, subject_records, rows)
+        documents = [d for i in sorted(family) for d in rows.documents.get(i, ())]
+        for stored in sorted(documents, key=lambda d: (d.sha256, d.id)):
             owner = facts.departments[stored.department_id or 0]
             selection.records.append(build.file_record(stored, owner.code, None))
             selection.files.append(stored)
@@ -195,55 +253,37 @@ class Selector:
             selection.files.append(report.main_text)
 
 
-async def _budget_records(
+def _budget_records(
     selection: Selection,
     subjects: dict[int, Record],
     approved: Iterable[models.PerformanceTarget],
+    rows: YearRecords,
 ) -> None:
-    targets = list(approved)
-    indicators: dict[int, list[models.Indicator]] = defaultdict(list)
-    for indicator in await models.Indicator.filter(target_id__in=[t.id for t in targets]):
-        indicators[indicator.target_id].append(indicator)
-    for target in sorted(targets, key=lambda t: t.id):
+    for target in sorted(approved, key=lambda t: t.id):
         subject = subjects[target.subject_id]
-        selection.records.append(build.target_record(subject, target, indicators[target.id]))
-    year = selection.release.fiscal_year
-    for assessment in await models.ExAnteAssessment.filter(
-        subject_id__in=list(subjects), fiscal_year=year
-    ).order_by("id"):
-        subject = subjects[assessment.subject_id]
-        selection.records.append(build.ex_ante_record(subject, assessment))
-
-
-async def _final_accounts_records(selection: Selection, subjects: dict[int, Record]) -> None:
-    year = selection.release.fiscal_year
-    ids = list(subjects)
-    assessments = await models.SelfAssessment.filter(subject_id__in=ids, fiscal_year=year)
-    rows: dict[int, list[models.SelfAssessmentRow]] = defaultdict(list)
-    for row in await models.SelfAssessmentRow.filter(assessment_id__in=[a.id for a in assessments]):
-        rows[row.assessment_id].append(row)
+        indicators = rows.indicators.get(target.id, [])
+        selection.records.append(build.target_record(subject, target, indicators))
+    assessments = [a for i in subjects for a in rows.ex_ante.get(i, ())]
     for assessment in sorted(assessments, key=lambda a: a.id):
-        subject = subjects[assessment.subject_id]
+        selection.records.append(build.ex_ante_record(subjects[assessment.subject_id], assessment))
+
+
+def _final_accounts_records(
+    selection: Selection, subjects: dict[int, Record], rows: YearRecords
+) -> None:
+    assessments = [a for i in subjects for a in rows.assessments.get(i, ())]
+    for assessment in sorted(assessments, key=lambda a: a.id):
         selection.records.append(
-            build.self_assessment_record(subject, assessment, rows[assessment.id])
+            build.self_assessment_record(
+                subjects[assessment.subject_id], assessment, rows.rows.get(assessment.id, [])
+            )
         )
-
-    for record in await models.MonitoringRecord.filter(
-        subject_id__in=ids, fiscal_year=year
-    ).order_by("id"):
+    monitoring = [m for i in subjects for m in rows.monitoring.get(i, ())]
+    for record in sorted(monitoring, key=lambda m: m.id):
         selection.records.append(build.monitoring_record(subjects[record.subject_id], record))
-
-    evaluations = await models.Evaluation.filter(subject_id__in=ids, fiscal_year=year).order_by(
-        "id"
-    )
-    reports = {
-        r.evaluation_id: r
-        for r in await models.EvaluationReport.filter(
-            evaluation_id__in=[e.id for e in evaluations]
-        ).prefetch_related("main_text")
-    }
-    for evaluation in evaluations:
-        report = reports.get(evaluation.id)
+    evaluations = [e for i in subjects for e in rows.evaluations.get(i, ())]
+    for evaluation in sorted(evaluations, key=lambda e: e.id):
+        report = rows.reports.get(evaluation.id)
         link = None
         if report is not None and rules.report_main_text_publishable(
             evaluation.kind, Sensitivity.NONE
@@ -252,6 +292,62 @@ async def _final_accounts_records(selection: Selection, subjects: dict[int, Reco
         selection.records.append(
             build.evaluation_record(subjects[evaluation.subject_id], evaluation, link)
         )
+
+
+async def _settled(cache: MutableMapping[K, asyncio.Task[V]], key: K) -> V:
+    """The result of a cached load; a failed load leaves the cache, so a retry loads again."""
+    task = cache[key]
+    try:
+        return await asyncio.shield(task)
+    except Exception:
+        if cache.get(key) is task:
+            del cache[key]
+        raise
+
+
+async def _load_records(facts: YearFacts, fiscal_year: int, kind: ReleaseKind) -> YearRecords:
+    """Every working row that `kind` releases of the year may carry, in one query per table.
+    What a release actually carries is still decided per release, by the rules."""
+    ids = sorted(facts.subjects)
+    subjects = {s.id: s for s in await models.Subject.filter(id__in=ids)}
+    found = YearRecords(subjects)
+    if kind is ReleaseKind.BUDGET:
+        targets = await models.PerformanceTarget.filter(
+            subject_id__in=ids, review_status=ReviewStatus.FINANCE_APPROVED
+        )
+        found.targets = _grouped(targets, "subject_id")
+        indicators = await models.Indicator.filter(target_id__in=[t.id for t in targets])
+        found.indicators = _grouped(indicators, "target_id")
+        ex_ante = await models.ExAnteAssessment.filter(subject_id__in=ids, fiscal_year=fiscal_year)
+        found.ex_ante = _grouped(ex_ante, "subject_id")
+        doc_kinds = [DocKind.BUDGET_DOC, DocKind.TARGET_TABLE]
+    else:
+        assessments = await models.SelfAssessment.filter(
+            subject_id__in=ids, fiscal_year=fiscal_year
+        )
+        found.assessments = _grouped(assessments, "subject_id")
+        rows = await models.SelfAssessmentRow.filter(assessment_id__in=[a.id for a in assessments])
+        found.rows = _grouped(rows, "assessment_id")
+        monitoring = await models.MonitoringRecord.filter(
+            subject_id__in=ids, fiscal_year=fiscal_year
+        )
+        found.monitoring = _grouped(monitoring, "subject_id")
+        evaluations = await models.Evaluation.filter(subject_id__in=ids, fiscal_year=fiscal_year)
+        found.evaluations = _grouped(evaluations, "subject_id")
+        found.reports = {
+            r.evaluation_id: r
+            for r in await models.EvaluationReport.filter(
+                evaluation_id__in=[e.id for e in evaluations]
+            ).prefetch_related("main_text")
+        }
+        doc_kinds = [DocKind.FINAL_ACCOUNTS_DOC, DocKind.SELF_ASSESSMENT_FORM]
+    documents = await models.StoredFile.filter(
+        department_id__in=sorted(facts.departments),
+        fiscal_year=fiscal_year,
+        doc_kind__in=doc_kinds,
+    )
+    found.documents = _grouped(documents, "department_id")
+    return found
 
 
 async def _load_year(jurisdiction_id: int, fiscal_year: int) -> YearFacts:

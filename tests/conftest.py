@@ -11,9 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +20,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bench.moto import moto_server
 from publishers.releases import Batch, Publisher
 from storage import database, models
 from storage.objects import open_store
@@ -86,30 +84,9 @@ class Databases:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """``host:port`` of moto's standalone S3 server on loopback, started once per session on a
-    free port. A process of its own, so it runs on the other core, not under this one's GIL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(  # noqa: S603 (our own venv's moto_server, fixed arguments)
-        [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("moto_server did not start") from None
-                time.sleep(0.1)
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    """``host:port`` of moto's standalone S3 server on loopback, started once per session."""
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")
