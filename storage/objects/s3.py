@@ -15,6 +15,7 @@ import asyncio
 import io
 import string
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 from urllib.parse import quote, unquote
 
@@ -36,6 +37,8 @@ from storage.objects import (
 )
 
 _META_HEADER = "x-amz-meta-"
+#: HEAD requests in flight at once when listing (the client's connection pool holds 10).
+PARALLEL_STATS = 8
 _NOT_FOUND = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound"})
 #: Printable ASCII stays readable in headers; "%" is escaped so that decoding is exact.
 _SAFE = "".join(c for c in string.punctuation if c != "%")
@@ -135,13 +138,15 @@ class S3ObjectStore:
             raise
 
     async def list(self, prefix: str = "") -> list[ObjectInfo]:
-        """One listing plus a HEAD per object: S3 listings carry no user metadata."""
+        """One listing plus a HEAD per object, several at once: S3 listings carry no user
+        metadata, and the sha256 is metadata."""
         check_prefix(prefix)
 
         def scan() -> list[ObjectInfo]:
             listed = self.client.list_objects(self.bucket, prefix=prefix or None, recursive=True)
             keys = sorted(str(obj.object_name) for obj in listed if not obj.is_dir)
-            return [self._stat(key) for key in keys]
+            with ThreadPoolExecutor(max_workers=PARALLEL_STATS) as pool:
+                return list(pool.map(self._stat, keys))
 
         return await self._run("list", prefix, scan)
 
