@@ -4,7 +4,9 @@ Follows the GraphQL-over-HTTP conventions: POST (JSON) or GET (queries only); an
 `application/graphql-response+json` when the client accepts it (then a request that cannot run
 gets a 4xx), else `application/json` (always 200 once the request is well-formed). GET answers
 carry an `ETag` and `Cache-Control`; the tag changes only when a release is published, corrected
-or withdrawn (the publication epoch), and `If-None-Match` gets a 304 without executing.
+or withdrawn (the publication epoch), and `If-None-Match` gets a 304 without executing. Reading
+the request and choosing the media type are shared with the internal endpoint
+(`api/graphql_transport.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import asyncio
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -25,30 +26,21 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from api.graphql_transport import (
+    GRAPHQL_RESPONSE,
+    GraphQLRequest,
+    RequestError,
+    error_response,
+    media_type,
+    parse_request,
+)
 from schema import limits
 from schema.context import Context
 from schema.public.fastpath import Fallback, FastPath
 from schema.rows import fetch
 
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-JSON = "application/json"
-MAX_BODY_BYTES = 64 * 1024
 ANSWER_CACHE_SIZE = 1024
 CACHE_CONTROL = "public, max-age=60"
-
-
-class RequestError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.headers = headers or {}
-
-
-@dataclass(frozen=True)
-class GraphQLRequest:
-    query: str
-    variables: dict[str, Any] | None
-    operation_name: str | None
 
 
 async def publication_epoch() -> str:
@@ -83,58 +75,6 @@ class AnswerCache:
             self._answers.popitem(last=False)
 
 
-def _media_type(request: Request) -> str:
-    accept = request.headers.get("accept", "")
-    if GRAPHQL_RESPONSE in accept or not accept or ("*/*" in accept and JSON not in accept):
-        return GRAPHQL_RESPONSE
-    if JSON in accept or "application/*" in accept:
-        return JSON
-    raise RequestError(406, f"answers are {GRAPHQL_RESPONSE} or {JSON}")
-
-
-def _from_mapping(params: dict[str, Any]) -> GraphQLRequest:
-    query = params.get("query")
-    if not isinstance(query, str) or not query.strip():
-        raise RequestError(400, "the request has no `query` string")
-    variables = params.get("variables")
-    if isinstance(variables, str):
-        try:
-            variables = orjson.loads(variables)
-        except orjson.JSONDecodeError:
-            raise RequestError(400, "`variables` is not JSON") from None
-    if variables is not None and not isinstance(variables, dict):
-        raise RequestError(400, "`variables` must be a JSON object")
-    operation = params.get("operationName")
-    if operation is not None and not isinstance(operation, str):
-        raise RequestError(400, "`operationName` must be a string")
-    return GraphQLRequest(query, variables, operation or None)
-
-
-async def _parse(request: Request) -> GraphQLRequest:
-    if request.method == "GET":
-        return _from_mapping(dict(request.query_params))
-    if request.method != "POST":
-        raise RequestError(405, "use GET or POST", {"Allow": "GET, POST"})
-    content_type = request.headers.get("content-type", "").split(";")[0].strip()
-    if content_type != JSON:
-        raise RequestError(415, f"POST a JSON body ({JSON})")
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise RequestError(413, f"the request body exceeds {MAX_BODY_BYTES} bytes")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise RequestError(413, f"the request body exceeds {MAX_BODY_BYTES} bytes")
-    try:
-        params = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise RequestError(400, "the request body is not JSON") from None
-    if not isinstance(params, dict):
-        raise RequestError(400, "the request body must be a JSON object")
-    return _from_mapping(params)
-
-
 def _tag(epoch: str, graphql: GraphQLRequest, media: str) -> str:
     key = orjson.dumps(
         [epoch, graphql.query, graphql.variables, graphql.operation_name, media],
@@ -165,10 +105,10 @@ def public_endpoint(
         ):
             return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
         try:
-            media = _media_type(request)
-            graphql = await _parse(request)
+            media = media_type(request)
+            graphql = await parse_request(request)
         except RequestError as error:
-            return _error(error.status, str(error), error.headers)
+            return error_response(error.status, str(error), error.headers)
 
         epoch = await publication_epoch()
         tag = _tag(epoch, graphql, media)
@@ -181,8 +121,8 @@ def public_endpoint(
                 answer = await _execute(schema, graphql, media, public_base_url, fast)
             except InvalidOperationTypeError:
                 if request.method == "GET":
-                    return _error(405, "GET is for queries only", {"Allow": "POST"})
-                return _error(400, "this API is read-only: send a query", {})
+                    return error_response(405, "GET is for queries only", {"Allow": "POST"})
+                return error_response(400, "this API is read-only: send a query", {})
             if answer[0] == 200:
                 cache.put(tag, answer)
         status, body = answer
@@ -240,12 +180,3 @@ async def _execute(
     # that understand graphql-response+json, 200 for plain JSON clients.
     status = 400 if result.data is None and result.errors and media == GRAPHQL_RESPONSE else 200
     return status, orjson.dumps(payload, default=str)
-
-
-def _error(status: int, message: str, headers: dict[str, str]) -> Response:
-    return Response(
-        orjson.dumps({"errors": [{"message": message}]}),
-        status_code=status,
-        media_type=JSON,
-        headers=headers,
-    )

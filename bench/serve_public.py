@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from publishers.records import department_key
 from schema.rows import CURRENT
 
 PAGE_SIZE = 100
@@ -117,7 +118,7 @@ def floor_app(database_url: str) -> Starlette:
                 r["record_key"]: orjson.loads(r["data"])
                 for r in await connection.fetch(
                     DEPARTMENTS,
-                    sorted({f"{s['jurisdictionCode']}/{s['departmentCode']}" for s in subjects}),
+                    sorted({_department(s) for s in subjects}),
                 )
             }
             targets: dict[str, dict[str, Any]] = {}
@@ -126,7 +127,7 @@ def floor_app(database_url: str) -> Starlette:
         nodes = [
             _project(
                 s,
-                departments.get(f"{s['jurisdictionCode']}/{s['departmentCode']}"),
+                departments.get(_department(s)),
                 targets.get(s["key"]),
             )
             for s in subjects
@@ -162,3 +163,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _department(subject: dict[str, Any]) -> str:
+    return department_key(subject["jurisdictionCode"], subject["departmentCode"])

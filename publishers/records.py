@@ -15,6 +15,7 @@ from typing import Any
 from publishers.render import Record
 from storage import models
 from storage.enums import LabelledEnum, RecordType, ReleaseKind
+from storage.files import EXTENSIONS
 
 
 def labelled(name: str, value: LabelledEnum | None) -> dict[str, Any]:
@@ -28,15 +29,23 @@ def jurisdiction_key(jurisdiction: models.Jurisdiction) -> str:
     return jurisdiction.code
 
 
-def department_key(jurisdiction: models.Jurisdiction, department: models.Department) -> str:
-    return f"{jurisdiction.code}/{department.code}"
+#: Joins the parts of a record key. The public API matches keys by this convention, in Python
+#: and in SQL (schema/public/statistics.py groups by department key).
+KEY_SEPARATOR = "/"
+
+
+def department_key(jurisdiction_code: str, department_code: str) -> str:
+    """``<jurisdiction>/<department>``: a department's or a unit's key, the same every year."""
+    return f"{jurisdiction_code}{KEY_SEPARATOR}{department_code}"
 
 
 def subject_key(
     jurisdiction_code: str, department_code: str, kind: str, code: str, fiscal_year: int
 ) -> str:
-    """``<jurisdiction>/<department>/<kind>/<code>/<year>``; a subject's records extend it."""
-    return f"{jurisdiction_code}/{department_code}/{kind}/{code}/{fiscal_year}"
+    """``<jurisdiction>/<department>/<kind>/<code>/<year>``: its department's key extended; a
+    subject's records extend it in turn."""
+    parts = (department_key(jurisdiction_code, department_code), kind, code, str(fiscal_year))
+    return KEY_SEPARATOR.join(parts)
 
 
 def file_key(stored: models.StoredFile) -> str:
@@ -45,7 +54,7 @@ def file_key(stored: models.StoredFile) -> str:
 
 def file_path(stored: models.StoredFile) -> str:
     """Content-addressed, so the same file is one object however often it is published."""
-    extension = {"application/pdf": "pdf"}.get(stored.content_type, "bin")
+    extension = EXTENSIONS.get(stored.content_type, "bin")
     return f"files/{stored.sha256}.{extension}"
 
 
@@ -68,7 +77,7 @@ def department_record(
     fiscal_year: int,
 ) -> Record:
     data = {
-        "key": department_key(jurisdiction, department),
+        "key": department_key(jurisdiction.code, department.code),
         "code": department.code,
         "name": department.name,
         "jurisdictionCode": jurisdiction.code,

@@ -4,92 +4,83 @@ publish time into the bucket, so the public data can be read with nothing but th
 
 Three steps, like the rest of the publishers:
 
-- `load` reads what the site shows from the database: the `Disclosure` snapshot rows of the
-  current versions of PUBLISHED releases, their versions, the correction notices, and the due
-  dates of SCHEDULED releases whose department already has published rows for that year (a
-  department under a whole-department filing never has). It never reads a working table's
-  content, so nothing unpublished or filed can appear: security by construction (invariant 2).
-  It also reads each release's current manifest from the store, for the file links.
+- `load` (`publishers/site_data.py`, and importable from here) reads what the site shows from
+  published rows only, and the current manifests, into a `SiteInput`.
 - `render_site` is pure: `SiteInput` in, a list of `Rendered` objects (key → bytes) out, the
-  same bytes for the same input (invariant 4). Pages are Jinja2 templates with autoescape; links
-  are relative and name files explicitly (``…/index.html``, D16), so the site works under any
-  prefix; a page links only to objects that exist (pages of the site, or objects listed in a
-  current manifest). Amounts are shown in 万元 with two decimals; data files keep 元.
-- `sync_site` writes the pages that changed (pointer objects, D10) and deletes the pages that
-  vanished (a whole department withdrawn, D12), keeping `site-manifest.json` as the list of the
-  site's keys and their sha256: an unchanged rerun reads that one object and writes nothing.
+  same bytes for the same input (invariant 4). The pages are here: Jinja2 templates with
+  autoescape; links are relative and name files explicitly (``…/index.html``, D16), so the site
+  works under any prefix; a page links only to objects that exist (pages of the site, or objects
+  listed in a current manifest). The feed and the calendar are `publishers/feeds.py`, the search
+  index `publishers/search_index.py`, the keys of everything `publishers/site_paths.py`, and how
+  values are shown (万元, dates) `publishers/display.py`.
+- `sync_site` (`publishers/site_sync.py`) writes the pages that changed (pointer objects, D10)
+  and deletes the pages that vanished (a whole department withdrawn, D12), keeping
+  `site-manifest.json` as the list of the site's keys and their sha256: an unchanged rerun reads
+  that one object and writes nothing.
 
-Object keys::
-
-    index.html                                     jurisdictions, years, releases, search, news
-    feed.xml  calendar.ics  search-index.json      Atom feed, due dates, the search box's index
-    site/style.css
-    site/years/<jurisdiction>/<year>/index.html    a year's charts and releases
-    site/releases/<jurisdiction>/<year>/<kind>/<department>/index.html
-    site/departments/<jurisdiction>/<code>/index.html
-    site/projects/<jurisdiction>/<code>/index.html   a subject (project, policy, overall) by code
-    site-manifest.json                             the site's keys (not linked from any page)
+`update_site` runs the three when the site's inputs changed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from importlib import resources
 from typing import Any
-from urllib.parse import quote
 
 import orjson
-from feedgen.feed import FeedGenerator
-from icalendar import Calendar, Event
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from publishers import charts
+from publishers.display import (
+    CENT,
+    DEMO_NOTE,
+    TOTALS_NOTE,
+    day,
+    percent,
+    size,
+    to_utc,
+    wan,
+    when,
+)
+from publishers.feeds import ATOM_TYPE, CALENDAR_TYPE, calendar_bytes, feed_bytes
 from publishers.render import JSON_TYPE, Rendered, sha256_hex
-from publishers.sync import PARALLEL_UPLOADS, SyncStats, put_if_changed
-from storage import models
-from storage.enums import CorrectionKind, Grade, RecordType, ReleaseKind, ReleaseStatus
+from publishers.search_index import search_bytes
+from publishers.site_data import (
+    FileLink,
+    Notice,
+    Published,
+    PublishedRelease,
+    Row,
+    SiteInput,
+    Subject,
+    load,
+)
+from publishers.site_paths import (
+    CALENDAR_KEY,
+    FEED_KEY,
+    INDEX_KEY,
+    SEARCH_KEY,
+    SITE_MANIFEST_KEY,
+    STYLE_KEY,
+    department_page,
+    project_page,
+    quoted,
+    release_page,
+    year_page,
+)
+from publishers.site_sync import fingerprint, sync_site
+from publishers.sync import SyncStats
+from storage.enums import Grade, RecordType
 from storage.objects import ObjectNotFound, ObjectStore
 
-INDEX_KEY = "index.html"
-FEED_KEY = "feed.xml"
-CALENDAR_KEY = "calendar.ics"
-SEARCH_KEY = "search-index.json"
-STYLE_KEY = "site/style.css"
-SITE_MANIFEST_KEY = "site-manifest.json"
 HTML_TYPE = "text/html; charset=utf-8"
 CSS_TYPE = "text/css; charset=utf-8"
-ATOM_TYPE = "application/atom+xml; charset=utf-8"
-CALENDAR_TYPE = "text/calendar; charset=utf-8"
-#: The newest entries the feed carries.
-FEED_ENTRIES = 100
-#: Record types the pages show (monitoring rows stay in the data files).
-SHOWN = (
-    RecordType.JURISDICTION,
-    RecordType.DEPARTMENT,
-    RecordType.SUBJECT,
-    RecordType.TARGET,
-    RecordType.EX_ANTE_ASSESSMENT,
-    RecordType.SELF_ASSESSMENT,
-    RecordType.EVALUATION,
-    RecordType.ANNUAL_STATEMENT,
-    RecordType.FILE,
-    RecordType.RELEASE,
-)
-TOTALS_NOTE = (
-    "本站的数量、合计和分布只包括已公开的记录，可能与官方预算总数不同。"
-    "Totals cover published records only and can differ from the official budget totals."
-)
-DEMO_NOTE = "本站所列行政区划、部门、项目和数字均为虚构。Demo data: fictitious."
-CENT = Decimal("0.01")
 #: Execution-rate bins (percent): lower bounds and labels; the last bin takes 100 % and above.
 RATE_BINS = (
     (Decimal(0), "<50%"),
@@ -99,454 +90,6 @@ RATE_BINS = (
     (Decimal(90), "90–95%"),
     (Decimal(95), "≥95%"),
 )
-_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-
-
-# --- what the renderer takes -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Row:
-    """One published snapshot row."""
-
-    record_type: RecordType
-    key: str
-    fiscal_year: int
-    department_code: str | None
-    data: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class FileLink:
-    """An object of a release's current version, as its manifest lists it."""
-
-    key: str
-    path: str
-    title: str
-    content_type: str
-    size: int
-    sha256: str
-
-
-@dataclass(frozen=True)
-class PublishedRelease:
-    """A published release: its catalog entry (the RELEASE row), its current snapshot rows and
-    the objects of its current version (the manifest included)."""
-
-    entry: Mapping[str, Any]
-    rows: tuple[Row, ...]
-    objects: tuple[FileLink, ...]
-
-    @property
-    def key(self) -> str:
-        return str(self.entry["key"])
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A correction notice (D7): the date and the kind, never a count or a withdrawn name."""
-
-    id: int
-    jurisdiction_code: str
-    fiscal_year: int
-    published_at: datetime
-    kind: str
-    kind_label: str
-    note: str
-    release_key: str | None
-
-
-@dataclass(frozen=True)
-class Scheduled:
-    """A scheduled release whose department is published for its year: its due date."""
-
-    jurisdiction_code: str
-    fiscal_year: int
-    kind: ReleaseKind
-    department_code: str | None
-    due_date: date
-    publish_at: datetime | None
-
-
-@dataclass(frozen=True)
-class SiteInput:
-    releases: tuple[PublishedRelease, ...]
-    notices: tuple[Notice, ...] = ()
-    scheduled: tuple[Scheduled, ...] = ()
-
-
-# --- load: the database (published rows only) and the current manifests ------------------------
-
-#: Parsed manifests by (key, sha256): a manifest's bytes are fixed by its digest.
-_manifests: dict[tuple[str, str], tuple[FileLink, ...]] = {}
-
-
-async def load(store: ObjectStore) -> SiteInput:
-    """Everything the site shows, from published snapshot rows (see the module docstring)."""
-    releases = {
-        r["id"]: r
-        for r in await models.Release.filter(status=ReleaseStatus.PUBLISHED).values(
-            "id", "current_version"
-        )
-    }
-    rows: dict[int, list[Row]] = defaultdict(list)
-    for row in await models.Disclosure.filter(
-        release__status=ReleaseStatus.PUBLISHED, record_type__in=list(SHOWN)
-    ).values(
-        "release_id",
-        "release_version",
-        "record_type",
-        "record_key",
-        "fiscal_year",
-        "department_code",
-        "data",
-    ):
-        release = releases.get(row["release_id"])
-        if release is None or row["release_version"] != release["current_version"]:
-            continue
-        rows[row["release_id"]].append(
-            Row(
-                RecordType(row["record_type"]),
-                row["record_key"],
-                row["fiscal_year"],
-                row["department_code"],
-                row["data"],
-            )
-        )
-    versions = {
-        (v["release_id"], v["number"]): v["manifest_sha256"]
-        for v in await models.ReleaseVersion.filter(release_id__in=list(releases)).values(
-            "release_id", "number", "manifest_sha256"
-        )
-    }
-    limit = asyncio.Semaphore(PARALLEL_UPLOADS)
-
-    async def published(release_id: int) -> PublishedRelease | None:
-        own = sorted(rows[release_id], key=lambda r: (r.record_type.value, r.key))
-        entries = [r.data for r in own if r.record_type is RecordType.RELEASE]
-        if not entries:
-            return None
-        entry = entries[0]
-        digest = versions.get((release_id, releases[release_id]["current_version"]), "")
-        async with limit:
-            objects = await _manifest_objects(store, str(entry["manifest"]), digest)
-        return PublishedRelease(entry, tuple(own), objects)
-
-    loaded = await asyncio.gather(*(published(i) for i in sorted(releases)))
-    done = tuple(sorted((r for r in loaded if r is not None), key=lambda r: r.key))
-    return SiteInput(done, await _notices(done), await _scheduled(done))
-
-
-async def _manifest_objects(store: ObjectStore, key: str, digest: str) -> tuple[FileLink, ...]:
-    cached = _manifests.get((key, digest))
-    if cached is not None:
-        return cached
-    try:
-        data = await store.get(key)
-    except ObjectNotFound:
-        return ()
-    listed = [
-        FileLink(
-            e["key"], e["path"], e.get("title") or "", e["contentType"], e["bytes"], e["sha256"]
-        )
-        for e in orjson.loads(data)["objects"]
-        if not e.get("withdrawn")
-    ]
-    own = FileLink(key, key.rsplit("/", 1)[-1], "清单", JSON_TYPE, len(data), sha256_hex(data))
-    objects = (*listed, own)
-    if sha256_hex(data) == digest:
-        if len(_manifests) > 20_000:
-            _manifests.clear()
-        _manifests[(key, digest)] = objects
-    return objects
-
-
-async def _notices(releases: Sequence[PublishedRelease]) -> tuple[Notice, ...]:
-    published = {r.key for r in releases}
-    keys = {
-        (
-            str(r.entry["jurisdictionCode"]),
-            int(r.entry["fiscalYear"]),
-            r.entry["kind"],
-            r.entry["departmentCode"],
-        ): r.key
-        for r in releases
-    }
-    found = []
-    for n in await models.CorrectionNotice.all().values(
-        "id",
-        "jurisdiction__code",
-        "fiscal_year",
-        "published_at",
-        "kind",
-        "note",
-        "release__kind",
-        "release__department__code",
-        "release__status",
-    ):
-        release_key = None
-        if n["release__status"] is not None and (
-            ReleaseStatus(n["release__status"]) is ReleaseStatus.PUBLISHED
-        ):
-            release_key = keys.get(
-                (
-                    n["jurisdiction__code"],
-                    n["fiscal_year"],
-                    ReleaseKind(n["release__kind"]).value,
-                    n["release__department__code"],
-                )
-            )
-        kind = CorrectionKind(n["kind"])
-        found.append(
-            Notice(
-                n["id"],
-                n["jurisdiction__code"],
-                n["fiscal_year"],
-                n["published_at"],
-                kind.value,
-                kind.label,
-                n["note"],
-                release_key if release_key in published else None,
-            )
-        )
-    return tuple(sorted(found, key=lambda n: (n.published_at, n.id)))
-
-
-async def _scheduled(releases: Sequence[PublishedRelease]) -> tuple[Scheduled, ...]:
-    """Due dates of SCHEDULED releases, gated on published rows: a department release only if
-    its department has a published DEPARTMENT row for that year, a finance release only if its
-    jurisdiction has published anything."""
-    public_departments = {
-        (row.data["jurisdictionCode"], row.data["code"], row.fiscal_year)
-        for r in releases
-        for row in r.rows
-        if row.record_type is RecordType.DEPARTMENT
-    }
-    jurisdictions = {str(r.entry["jurisdictionCode"]) for r in releases}
-    found = []
-    for s in await models.Release.filter(status=ReleaseStatus.SCHEDULED).values(
-        "jurisdiction__code", "department__code", "kind", "fiscal_year", "due_date", "publish_at"
-    ):
-        jurisdiction, department = s["jurisdiction__code"], s["department__code"]
-        if jurisdiction not in jurisdictions:
-            continue
-        if department is not None and (
-            (jurisdiction, department, s["fiscal_year"]) not in public_departments
-        ):
-            continue
-        found.append(
-            Scheduled(
-                jurisdiction,
-                s["fiscal_year"],
-                ReleaseKind(s["kind"]),
-                department,
-                s["due_date"],
-                s["publish_at"],
-            )
-        )
-    return tuple(
-        sorted(
-            found,
-            key=lambda s: (s.due_date, s.jurisdiction_code, s.department_code or "", s.kind.value),
-        )
-    )
-
-
-# --- formatting --------------------------------------------------------------------------------
-
-
-def wan(value: Any) -> str:
-    """An amount in 元 (Decimal or its string) shown in 万元 with two decimals (D16)."""
-    if value is None or value == "":
-        return "—"
-    amount = (Decimal(value) / 10000).quantize(CENT, rounding=ROUND_HALF_UP)
-    return f"{amount:,.2f}"
-
-
-def percent(value: Any) -> str:
-    if value is None or value == "":
-        return "—"
-    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)}%"
-
-
-def size(value: int) -> str:
-    if value < 1024:
-        return f"{value} B"
-    if value < 1024 * 1024:
-        return f"{Decimal(value) / 1024:.1f} KB"
-    return f"{Decimal(value) / 1024 / 1024:.1f} MB"
-
-
-def day(value: Any) -> str:
-    return str(value)[:10] if value else "—"
-
-
-def when(value: Any) -> str:
-    text = str(value)
-    return f"{text[:10]} {text[11:16]}" if len(text) >= 16 else text
-
-
-def segment(code: str) -> str:
-    """A code as one key segment: itself when plain, else ``~`` and the hex of its UTF-8 (no
-    plain code starts with ``~``, so the two never collide)."""
-    if _SAFE_SEGMENT.fullmatch(code) and ".." not in code:
-        return code
-    return "~" + code.encode().hex()
-
-
-def release_page(release_key: str) -> str:
-    return f"site/releases/{release_key}/index.html"
-
-
-def department_page(jurisdiction: str, code: str) -> str:
-    return f"site/departments/{segment(jurisdiction)}/{segment(code)}/index.html"
-
-
-def project_page(jurisdiction: str, code: str) -> str:
-    return f"site/projects/{segment(jurisdiction)}/{segment(code)}/index.html"
-
-
-def year_page(jurisdiction: str, year: int) -> str:
-    return f"site/years/{segment(jurisdiction)}/{year}/index.html"
-
-
-@lru_cache(maxsize=65536)
-def _quoted(key: str) -> str:
-    return quote(key, safe="/-._~")
-
-
-def _to_utc(value: Any) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.astimezone(UTC)
-
-
-# --- the published data, indexed ---------------------------------------------------------------
-
-
-@dataclass
-class Subject:
-    """A subject of one year as the site shows it: its best row (the final accounts carry all
-    three amount columns) and what hangs off it."""
-
-    row: Row
-    release_key: str
-    target: Mapping[str, Any] | None = None
-    assessment: Mapping[str, Any] | None = None
-    evaluations: list[Mapping[str, Any]] = field(default_factory=list)
-    ex_ante: list[Mapping[str, Any]] = field(default_factory=list)
-    releases: dict[str, str] = field(default_factory=dict)  # kind → release key
-
-    @property
-    def data(self) -> Mapping[str, Any]:
-        return self.row.data
-
-    @property
-    def budget(self) -> Any:
-        amounts = self.data["amounts"]
-        return amounts.get("fullYear", amounts["initial"])["total"]
-
-
-class Published:
-    """Indexes over the published rows, shared by all pages."""
-
-    def __init__(self, data: SiteInput) -> None:
-        self.releases = {r.key: r for r in data.releases}
-        self.notices = data.notices
-        self.scheduled = data.scheduled
-        self.jurisdictions: dict[str, Mapping[str, Any]] = {}
-        self.departments: dict[tuple[str, str], dict[int, Mapping[str, Any]]] = defaultdict(dict)
-        self.units: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
-        self.subjects: dict[str, Subject] = {}
-        self.files: dict[str, tuple[str, Mapping[str, Any]]] = {}
-        self.reports_about: dict[str, list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
-        # Objects of the current versions, and the manifests of every version (D11 keeps
-        # them: a withdrawal rewrites an old manifest, never deletes it).
-        self.objects = {o.key for r in data.releases for o in r.objects}
-        self.objects |= {str(v["manifest"]) for r in data.releases for v in r.entry["versions"]}
-        self.by_year: dict[tuple[str, int], list[PublishedRelease]] = defaultdict(list)
-        for release in data.releases:
-            e = release.entry
-            self.by_year[(str(e["jurisdictionCode"]), int(e["fiscalYear"]))].append(release)
-            for row in release.rows:
-                self._add(release, row)
-        for release in data.releases:
-            if release.entry["kind"] == ReleaseKind.BUDGET.value:
-                self._attach(release, overwrite=False)
-        for release in data.releases:
-            if release.entry["kind"] == ReleaseKind.FINAL_ACCOUNTS.value:
-                self._attach(release, overwrite=True)
-        self.projects: dict[tuple[str, str], dict[int, list[Subject]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        self.department_subjects: dict[tuple[str, str], list[Subject]] = defaultdict(list)
-        for subject in sorted(self.subjects.values(), key=lambda s: s.row.key):
-            d = subject.data
-            self.projects[(d["jurisdictionCode"], d["code"])][d["fiscalYear"]].append(subject)
-            self.department_subjects[(d["jurisdictionCode"], d["departmentCode"])].append(subject)
-
-    def _add(self, release: PublishedRelease, row: Row) -> None:
-        match row.record_type:
-            case RecordType.JURISDICTION:
-                self.jurisdictions[row.key] = row.data
-            case RecordType.DEPARTMENT:
-                jurisdiction = str(row.data["jurisdictionCode"])
-                self.departments[(jurisdiction, str(row.data["code"]))][row.fiscal_year] = row.data
-                if row.data["parentCode"]:  # a unit: its latest name under its department
-                    units = self.units[(jurisdiction, str(row.data["parentCode"]))]
-                    units[str(row.data["code"])] = str(row.data["name"])
-            case RecordType.FILE:
-                key = f"releases/{release.key}/{row.data['path']}"
-                if key in self.objects:
-                    self.files[row.key] = (key, row.data)
-                    if row.data.get("aboutKey"):
-                        self.reports_about[str(row.data["aboutKey"])].append((key, row.data))
-
-    def _attach(self, release: PublishedRelease, *, overwrite: bool) -> None:
-        kind = str(release.entry["kind"])
-        for row in release.rows:
-            if row.record_type is RecordType.SUBJECT:
-                found = self.subjects.get(row.key)
-                if found is None or overwrite:
-                    subject = Subject(row, release.key)
-                    if found is not None:
-                        subject.target, subject.ex_ante = found.target, found.ex_ante
-                        subject.releases = found.releases
-                    self.subjects[row.key] = subject
-                self.subjects[row.key].releases[kind] = release.key
-        for row in release.rows:
-            owner = self.subjects.get(str(row.data.get("subjectKey")))
-            if owner is None:
-                continue
-            match row.record_type:
-                case RecordType.TARGET if row.data["horizon"] == "ANNUAL" or owner.target is None:
-                    owner.target = row.data
-                case RecordType.EX_ANTE_ASSESSMENT:
-                    owner.ex_ante.append(row.data)
-                case RecordType.SELF_ASSESSMENT:
-                    owner.assessment = row.data
-                case RecordType.EVALUATION:
-                    owner.evaluations.append(row.data)
-
-    def report(self, evaluation: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
-        """The published main text of an evaluation report, if any."""
-        found = self.files.get(str(evaluation.get("reportFileKey")))
-        if found is not None:
-            return found
-        about = self.reports_about.get(str(evaluation["key"]))
-        return about[0] if about else None
-
-    def department_name(self, jurisdiction: str, code: str | None, year: int) -> str | None:
-        names = self.departments.get((jurisdiction, code or ""), {})
-        found = names.get(year)
-        return None if found is None else str(found["name"])
-
-    def jurisdiction_name(self, code: str) -> str:
-        found = self.jurisdictions.get(code)
-        return str(found["name"]) if found else code
-
-    def is_demo(self, code: str) -> bool:
-        found = self.jurisdictions.get(code)
-        return bool(found and found.get("demo"))
 
 
 # --- views: plain values for the templates -----------------------------------------------------
@@ -740,18 +283,8 @@ class _Pages:
         for jurisdiction, year in self.p.by_year:
             self.pages.add(year_page(jurisdiction, year))
         self.pages |= {release_page(key) for key in self.p.releases}
-        self.pages |= {department_page(j, c) for j, c in self._department_codes()}
+        self.pages |= {department_page(j, c) for j, c in self.p.release_departments()}
         self.pages |= {project_page(j, c) for j, c in self.p.projects}
-
-    def _department_codes(self) -> list[tuple[str, str]]:
-        """Departments (主管部门) with a release of their own."""
-        return sorted(
-            {
-                (str(r.entry["jurisdictionCode"]), str(r.entry["departmentCode"]))
-                for r in self.p.releases.values()
-                if r.entry["departmentCode"]
-            }
-        )
 
     def link(self, page: str) -> Callable[[str], str | None]:
         """Relative links from `page`: None for a key that is neither a page nor an object of a
@@ -761,7 +294,7 @@ class _Pages:
         def to(key: str) -> str | None:
             if key not in self.pages and key not in self.p.objects:
                 return None
-            return up + _quoted(key)
+            return up + quoted(key)
 
         return to
 
@@ -805,7 +338,7 @@ class _Pages:
                     ),
                     "departments": [
                         (c, self._latest_name(j, c))
-                        for j, c in self._department_codes()
+                        for j, c in self.p.release_departments()
                         if j == code
                     ],
                 }
@@ -874,7 +407,7 @@ class _Pages:
         """What is new: first publications and correction notices, newest first."""
         items = [
             {
-                "at": _to_utc(r.entry["publishedAt"]),
+                "at": to_utc(r.entry["publishedAt"]),
                 "label": "公开",
                 "title": r.entry["title"],
                 "page": release_page(r.key),
@@ -885,7 +418,7 @@ class _Pages:
         for notice in self.p.notices:
             items.append(
                 {
-                    "at": _to_utc(notice.published_at),
+                    "at": to_utc(notice.published_at),
                     "label": notice.kind_label,
                     "title": self._notice_title(notice),
                     "page": release_page(notice.release_key) if notice.release_key else None,
@@ -1187,7 +720,7 @@ class _Pages:
             self.year(jurisdiction, year)
         for release in sorted(self.p.releases.values(), key=lambda r: r.key):
             self.release(release)
-        for jurisdiction, code in self._department_codes():
+        for jurisdiction, code in self.p.release_departments():
             self.department(jurisdiction, code)
         for jurisdiction, code in sorted(self.p.projects):
             self.project(jurisdiction, code)
@@ -1199,175 +732,33 @@ def _file_order(link: FileLink) -> tuple[int, str]:
     return rank, link.path
 
 
-# --- feed, calendar, search index --------------------------------------------------------------
-
-
-def _tag(specific: str) -> str:
-    return f"tag:gongkai,2024:{specific}"
-
-
-def feed_bytes(p: Published) -> bytes:
-    """Atom: the first publication of every release and every correction notice, newest first;
-    `updated` is the latest publication time, so the same data gives the same bytes."""
-    entries = []
-    for release in p.releases.values():
-        e = release.entry
-        on_time = "按时" if e["onTime"] else "逾期"
-        entries.append(
-            (
-                _to_utc(e["publishedAt"]),
-                _tag(f"release/{release.key}"),
-                f"公开：{e['title']}",
-                release_page(release.key),
-                f"{e['kindLabel']}，{e['fiscalYear']}年度；批准日期{e['approvalDate']}，"
-                f"公开截止日{e['dueDate']}，{on_time}公开。",
-            )
-        )
-    for notice in p.notices:
-        title = (
-            p.releases[notice.release_key].entry["title"]
-            if notice.release_key
-            else f"{p.jurisdiction_name(notice.jurisdiction_code)}{notice.fiscal_year}年度"
-        )
-        entries.append(
-            (
-                _to_utc(notice.published_at),
-                _tag(f"notice/{notice.id}"),
-                f"{notice.kind_label}：{title}",
-                release_page(notice.release_key) if notice.release_key else INDEX_KEY,
-                notice.note,
-            )
-        )
-    entries.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    feed = FeedGenerator()
-    feed.id(_tag("feed"))
-    feed.title("预算绩效信息公开：公开与更正")
-    feed.subtitle("各部门预算绩效信息公开批次和更正公告。" + TOTALS_NOTE)
-    feed.author({"name": "预算绩效信息公开"})
-    feed.link(href=INDEX_KEY, rel="alternate", type="text/html")
-    feed.link(href=FEED_KEY, rel="self", type="application/atom+xml")
-    feed.language("zh-CN")
-    feed.generator("gongkai")
-    epoch = entries[0][0] if entries else datetime(2000, 1, 1, tzinfo=UTC)
-    feed.updated(epoch)
-    for moment, ident, title, page, summary in entries[:FEED_ENTRIES]:
-        item = feed.add_entry(order="append")
-        item.id(ident)
-        item.title(title)
-        item.updated(moment)
-        item.published(moment)
-        item.link(href=page, rel="alternate", type="text/html")
-        item.summary(summary)
-    return bytes(feed.atom_str(pretty=True))
-
-
-def calendar_bytes(p: Published) -> bytes:
-    """iCalendar: the due date (approval + 20 days) of every published and scheduled release,
-    as all-day events; DTSTAMP is a publication time, never the clock."""
-    calendar = Calendar()
-    calendar.add("prodid", "-//gongkai//预算绩效信息公开//ZH")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", "预算绩效信息公开截止日")
-    times = [_to_utc(r.entry["publishedAt"]) for r in p.releases.values()]
-    epoch = max(times, default=datetime(2000, 1, 1, tzinfo=UTC))
-    events = []
-    for release in p.releases.values():
-        e = release.entry
-        status = "已按时公开" if e["onTime"] else "已逾期公开"
-        events.append(
-            (
-                date.fromisoformat(str(e["dueDate"])),
-                release.key,
-                f"公开截止：{e['title']}（{status}）",
-                f"批准日期{e['approvalDate']}；公开截止日{e['dueDate']}；"
-                f"首次公开{day(e['publishedAt'])}。",
-                _to_utc(e["versions"][-1]["publishedAt"]),
-            )
-        )
-    for s in p.scheduled:
-        owner = (
-            p.department_name(s.jurisdiction_code, s.department_code, s.fiscal_year)
-            if s.department_code
-            else str(p.jurisdictions[s.jurisdiction_code]["financeAuthority"])
-        )
-        if owner is None:
-            continue
-        demo = "【演示数据】" if p.is_demo(s.jurisdiction_code) else ""
-        folder = f"{s.jurisdiction_code}/{s.fiscal_year}/{s.kind.value}/{s.department_code}"
-        embargo = f"；定于{when(s.publish_at.astimezone(UTC))}（UTC）公开" if s.publish_at else ""
-        events.append(
-            (
-                s.due_date,
-                folder,
-                f"公开截止：{demo}{owner}{s.fiscal_year}年度{s.kind.label}（待公开）",
-                f"公开截止日{s.due_date.isoformat()}{embargo}。",
-                epoch,
-            )
-        )
-    for due, ident, summary, description, stamp in sorted(events, key=lambda e: (e[0], e[1])):
-        event = Event()
-        event.add("uid", f"{ident}@gongkai")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", due)
-        event.add("summary", summary)
-        event.add("description", description)
-        event.add("transp", "TRANSPARENT")
-        calendar.add_component(event)
-    return bytes(calendar.to_ical())
-
-
-def search_bytes(p: Published) -> bytes:
-    """The search box's index: every published name with its kind and page."""
-    items: set[tuple[str, str, str]] = set()
-    own_pages = _department_keys(p)
-    for release in p.releases.values():
-        items.add((str(release.entry["title"]), "公开批次", release_page(release.key)))
-    for (jurisdiction, code), names in p.departments.items():
-        page = department_page(jurisdiction, code)
-        if (jurisdiction, code) in own_pages:
-            items |= {(str(n["name"]), "部门", page) for n in names.values()}
-    for (jurisdiction, code), years in p.projects.items():
-        page = project_page(jurisdiction, code)
-        for subjects in years.values():
-            for s in subjects:
-                items.add((str(s.data["name"]), str(s.data["kindLabel"]), page))
-    document = {"items": [list(item) for item in sorted(items)]}
-    return orjson.dumps(document) + b"\n"
-
-
-def _department_keys(p: Published) -> set[tuple[str, str]]:
-    return {
-        (str(r.entry["jurisdictionCode"]), str(r.entry["departmentCode"]))
-        for r in p.releases.values()
-        if r.entry["departmentCode"]
-    }
-
-
-def render_site(data: SiteInput) -> list[Rendered]:
-    """Every object of the site, sorted by key: the same input gives the same bytes."""
+def render_site(data: SiteInput, base_url: str | None = None) -> list[Rendered]:
+    """Every object of the site, sorted by key: the same input gives the same bytes. With a
+    `base_url` (the public address of the store, D17) the feed and the calendar link to the
+    pages absolutely; the pages' own links stay relative."""
     published = Published(data)
     out = _Pages(published).render()
     style = (resources.files("publishers") / "templates" / "style.css").read_bytes()
     extra = [
         (STYLE_KEY, style, CSS_TYPE),
-        (FEED_KEY, feed_bytes(published), ATOM_TYPE),
-        (CALENDAR_KEY, calendar_bytes(published), CALENDAR_TYPE),
+        (FEED_KEY, feed_bytes(published, base_url), ATOM_TYPE),
+        (CALENDAR_KEY, calendar_bytes(published, base_url), CALENDAR_TYPE),
         (SEARCH_KEY, search_bytes(published), JSON_TYPE),
     ]
     out += [Rendered(key, body, kind, sha256_hex(body)) for key, body, kind in extra]
     return sorted(out, key=lambda r: r.path)
 
 
-# --- sync: write what changed, delete what vanished --------------------------------------------
+# --- the workflow: load, render, sync ------------------------------------------------------
 
 
-async def update_site(store: ObjectStore, stats: SyncStats) -> None:
-    """Bring the site in the store up to date with the database (a pointer object, D10).
+async def update_site(store: ObjectStore, stats: SyncStats, *, base_url: str | None = None) -> None:
+    """Bring the site in the store up to date with the database (a pointer object, D10);
+    `base_url` as for `render_site`.
 
     When the inputs are the ones the stored site was rendered from (`fingerprint`), nothing is
     loaded or rendered: an unchanged republish costs two small queries and one read."""
-    digest = await fingerprint()
+    digest = await fingerprint(base_url)
     try:
         stored = orjson.loads(await store.get(SITE_MANIFEST_KEY))
     except ObjectNotFound:
@@ -1377,106 +768,5 @@ async def update_site(store: ObjectStore, stats: SyncStats) -> None:
         return
     published = await load(store)
     # Rendering a district is seconds of CPU: keep the event loop (an API process) free.
-    pages = await asyncio.to_thread(render_site, published)
+    pages = await asyncio.to_thread(render_site, published, base_url)
     await sync_site(store, pages, stats, digest)
-
-
-async def fingerprint() -> str:
-    """A digest of everything the site is rendered from: the current version (and manifest) of
-    every published release — snapshot rows change only with a new version — the correction
-    notices, the scheduled releases, and the renderer itself (this module and its templates)."""
-    versions = await models.ReleaseVersion.filter(release__status=ReleaseStatus.PUBLISHED).values(
-        "release_id", "number", "manifest_sha256", "release__current_version"
-    )
-    current = sorted(
-        (v["release_id"], v["number"], v["manifest_sha256"])
-        for v in versions
-        if v["number"] == v["release__current_version"]
-    )
-    notices = (
-        await models.CorrectionNotice.all()
-        .order_by("id")
-        .values_list("id", "release_id", "fiscal_year", "published_at", "kind", "note")
-    )
-    scheduled = (
-        await models.Release.filter(status=ReleaseStatus.SCHEDULED)
-        .order_by("id")
-        .values_list(
-            "id",
-            "jurisdiction__code",
-            "department__code",
-            "kind",
-            "fiscal_year",
-            "due_date",
-            "publish_at",
-        )
-    )
-    inputs = [_code_digest(), current, notices, scheduled]
-    return sha256_hex(orjson.dumps(inputs, default=str))
-
-
-@lru_cache(maxsize=1)
-def _code_digest() -> str:
-    package = resources.files("publishers")
-    parts = [package / "site.py", package / "charts.py"]
-    parts += sorted((p for p in (package / "templates").iterdir() if p.is_file()), key=str)
-    return sha256_hex(b"".join(part.read_bytes() for part in parts))
-
-
-async def sync_site(
-    store: ObjectStore, pages: Sequence[Rendered], stats: SyncStats, digest: str | None = None
-) -> None:
-    """Write the pages whose bytes changed, delete the pages that are gone, then record the
-    site's keys (and the `fingerprint` of its inputs) in `site-manifest.json` (D10, D12).
-
-    The manifest says which bytes the store holds under each key. Before anything changes, the
-    keys about to be written are marked unknown in it, so a crash part way leaves a manifest that
-    never claims bytes the store may not hold; the rerun rewrites those keys. Leaf pages go
-    first and the root objects (index, feed, calendar, search index) after them, so a link
-    appears only once its page is there; vanished pages go after every page that linked them.
-    """
-    try:
-        old: dict[str, str | None] = orjson.loads(await store.get(SITE_MANIFEST_KEY))["objects"]
-    except ObjectNotFound:
-        old = {}
-    new = {page.path: page.sha256 for page in pages}
-    changed = [page for page in pages if old.get(page.path) != page.sha256]
-    stale = sorted(set(old) - set(new))
-    stats.skipped += len(pages) - len(changed)
-    if changed or stale:
-        interim = {**old, **{page.path: None for page in changed}}
-        await put_if_changed(store, SITE_MANIFEST_KEY, _manifest(interim, None), JSON_TYPE, stats)
-        await _put_pages(store, changed, old, stats)
-        for key in stale:
-            await store.delete(key)
-    await put_if_changed(store, SITE_MANIFEST_KEY, _manifest(new, digest), JSON_TYPE, stats)
-
-
-async def _put_pages(
-    store: ObjectStore, changed: Sequence[Rendered], old: Mapping[str, str | None], stats: SyncStats
-) -> None:
-    limit = asyncio.Semaphore(PARALLEL_UPLOADS)
-
-    async def put(page: Rendered) -> None:
-        async with limit:
-            if page.path in old:
-                await put_if_changed(store, page.path, page.data, page.content_type, stats)
-            else:  # a key the site never had: nothing to compare with, skip the stat
-                await store.put(page.path, page.data, page.content_type)
-                stats.written += 1
-                stats.bytes += page.size
-
-    leaves = [page for page in changed if page.path.startswith("site/")]
-    roots = [page for page in changed if not page.path.startswith("site/")]
-    for group in (leaves, roots):
-        try:
-            async with asyncio.TaskGroup() as tasks:
-                for page in group:
-                    tasks.create_task(put(page))
-        except ExceptionGroup as failures:
-            raise failures.exceptions[0] from None
-
-
-def _manifest(objects: Mapping[str, str | None], digest: str | None) -> bytes:
-    document = {"fingerprint": digest, "objects": dict(sorted(objects.items()))}
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"

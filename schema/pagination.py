@@ -7,6 +7,7 @@ and points at the same place when rows are published before it. Every list needs
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,14 +42,16 @@ class Page:
     cursors: list[str]
     has_next: bool
     has_previous: bool
-    record_type: RecordType
-    where: Where
+    #: Counts the rows that match across all pages; run only when `totalCount` is asked for.
+    count: Callable[[], Awaitable[int]]
 
     async def total(self) -> int:
-        rows = await fetch(
-            f"SELECT COUNT(*) AS n FROM disclosure d WHERE {self.where.sql()}", self.where.params
-        )
-        return int(rows[0]["n"])
+        return await self.count()
+
+
+async def _count(where: Where) -> int:
+    rows = await fetch(f"SELECT COUNT(*) AS n FROM disclosure d WHERE {where.sql()}", where.params)
+    return int(rows[0]["n"])
 
 
 async def page(
@@ -83,6 +86,5 @@ async def page(
         cursors=[encode_cursor([r["sort_value"], r["record_key"]]) for r in rows],
         has_next=more if forward else request.before is not None,
         has_previous=more if not forward else request.after is not None,
-        record_type=record_type,
-        where=where,
+        count=lambda: _count(where),
     )

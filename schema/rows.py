@@ -1,4 +1,5 @@
-"""Reading published snapshot rows: the only data access of the public API (invariant 1).
+"""Reading published snapshot rows: the public API's data access (invariant 1), beside the
+correction notices, which the publisher writes as it publishes (`schema/public/notices.py`).
 
 Every query here reads `disclosure` (and its `search_gram` index), nothing else: what was never
 published, or was withdrawn, has no row, so no filter can forget it. A record that rides several

@@ -67,6 +67,7 @@ from graphql.language import Visitor
 from graphql.pyutils import Undefined
 from strawberry.types.arguments import StrawberryArgument, convert_arguments
 
+from publishers.records import department_key
 from schema import limits, rows
 from schema.context import Context
 from schema.public import queries, statistics
@@ -99,7 +100,7 @@ class Relation:
 def _department_key(code_field: str) -> Callable[[dict[str, Any]], str | None]:
     def key(source: dict[str, Any]) -> str | None:
         code = source[code_field]
-        return None if code is None else f"{source['jurisdictionCode']}/{code}"
+        return None if code is None else department_key(source["jurisdictionCode"], code)
 
     return key
 
@@ -141,6 +142,7 @@ RELATIONS: dict[str, Relation] = {
     _T + "Release.jurisdiction": Relation(
         RecordType.JURISDICTION, RECORD, _item("jurisdictionCode")
     ),
+    _T + "CorrectionNotice.release": Relation(RecordType.RELEASE, RECORD, _item("releaseKey")),
 }
 
 # Field kinds: how a field's value comes out of its parent's snapshot dict. The first ones
@@ -161,8 +163,8 @@ LOCAL: dict[str, tuple[int, str]] = {
 # Root fields: a list page, `node`, `statistics`.
 ROOT_LIST, ROOT_NODE, ROOT_STATISTICS = range(3)
 ROOTS: dict[str, int] = {
-    **{f"schema.public.queries.Query.{name}": ROOT_LIST for name in queries.LISTS},
-    "schema.public.queries.Query.node": ROOT_NODE,
+    **{f"{f.__module__}.{f.__qualname__}": ROOT_LIST for f in queries.LISTS.values()},
+    "schema.public.queries.find_node": ROOT_NODE,
     "schema.public.schema.Query.statistics": ROOT_STATISTICS,
 }
 

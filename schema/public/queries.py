@@ -3,7 +3,8 @@ and the statistics journalists ask for. All of it reads published snapshot rows 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
@@ -15,6 +16,7 @@ from publishers import search
 from schema import rows
 from schema.context import Context
 from schema.pagination import Page, PageRequest, page
+from schema.public import notices
 from schema.public import types as t
 from schema.rows import Where
 from storage.enums import RecordType
@@ -148,6 +150,12 @@ class ReleaseFilter(CommonFilter):
     kind: t.ReleaseKind | None = strawberry.field(default=None, description="Release kind.")
 
 
+@strawberry.input(description="Which correction notices: every given condition must hold.")
+class CorrectionNoticeFilter:
+    fiscalYear: int | None = strawberry.field(default=None, description="Fiscal year.")
+    jurisdictionCode: str | None = strawberry.field(default=None, description="Jurisdiction.")
+
+
 def _fen(value: Decimal) -> int:
     return int(value * 100)
 
@@ -236,45 +244,52 @@ def score_where(f: ScoreFilter | None) -> Where:
     return where
 
 
-def _request(
-    first: int | None, after: str | None, last: int | None, before: str | None
-) -> PageRequest:
-    return PageRequest(first=first, after=after, last=last, before=before)
-
-
 First = Annotated[int | None, strawberry.argument(description="Page size from the start (1–100).")]
 After = Annotated[str | None, strawberry.argument(description="Rows after this cursor.")]
 Last = Annotated[int | None, strawberry.argument(description="Page size from the end (1–100).")]
 Before = Annotated[str | None, strawberry.argument(description="Rows before this cursor.")]
+#: The Relay arguments of every root list, declared once: `relay` adds them to each list.
+PAGE_ARGUMENTS = tuple(
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+    for name, annotation in (("first", First), ("after", After), ("last", Last), ("before", Before))
+)
+
+Lister = Callable[..., Awaitable[Page]]
+#: A root list's resolver. It answers a connection as a dict (the schema reads dicts with
+#: `getitem`), typed Any so that it fits the field's annotation, `Connection[…]`.
+RootList = Callable[..., Coroutine[Any, Any, Any]]
 
 
-# The root lists as plain functions of their arguments: the strawberry resolvers below and the
-# compiled fast path (schema/public/fastpath.py) both call these, so both run the same SQL.
+def relay(lister: Lister) -> RootList:
+    """A root list as its resolver: `lister` takes its filters and a `request: PageRequest`;
+    the resolver takes the same filters (names, types, defaults, order unchanged) followed by
+    `PAGE_ARGUMENTS`, and answers the page as a connection. Strawberry reads the arguments from
+    the resolver's signature, so the schema shows them exactly as if written out by hand."""
+    own = [p for p in inspect.signature(lister).parameters.values() if p.name != "request"]
+
+    async def resolver(**arguments: Any) -> dict[str, Any]:
+        request = PageRequest(**{p.name: arguments.pop(p.name, None) for p in PAGE_ARGUMENTS})
+        return connection(await lister(**arguments, request=request))
+
+    resolver.__signature__ = inspect.Signature([*own, *PAGE_ARGUMENTS])  # type: ignore[attr-defined]
+    # Its own name and module: strawberry resolves the filters' annotations in that module, and
+    # the fast path (schema/public/fastpath.py) recognises root lists by qualified name.
+    resolver.__module__, resolver.__name__ = lister.__module__, lister.__name__
+    resolver.__qualname__, resolver.__doc__ = lister.__qualname__, lister.__doc__
+    return resolver
 
 
-async def jurisdiction_page(
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> dict[str, Any]:
-    result = await page(
-        RecordType.JURISDICTION,
-        Where(),
-        "d.record_key",
-        False,
-        _request(first, after, last, before),
-    )
-    return connection(result)
+# The root lists: the resolvers of the Query fields below, plain functions of their arguments
+# that the compiled fast path (schema/public/fastpath.py) calls too, so both run the same SQL.
 
 
-async def department_page(
-    filter: CommonFilter | None = None,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> dict[str, Any]:
+@relay
+async def jurisdiction_page(request: PageRequest) -> Page:
+    return await page(RecordType.JURISDICTION, Where(), "d.record_key", False, request)
+
+
+@relay
+async def department_page(filter: CommonFilter | None = None, *, request: PageRequest) -> Page:
     where = Where()
     if filter is not None and filter.fiscalYear is not None:
         # A department's current row may be of a later year: "published that year" it is.
@@ -287,48 +302,28 @@ async def department_page(
             jurisdictionCode=filter.jurisdictionCode, departmentCode=filter.departmentCode
         )
     _common(where, filter)
-    result = await page(
-        RecordType.DEPARTMENT,
-        where,
-        "d.record_key",
-        False,
-        _request(first, after, last, before),
-    )
-    return connection(result)
+    return await page(RecordType.DEPARTMENT, where, "d.record_key", False, request)
 
 
+@relay
 async def subject_page(
     filter: SubjectFilter | None = None,
     orderBy: SubjectOrder | None = None,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> dict[str, Any]:
+    *,
+    request: PageRequest,
+) -> Page:
     order = orderBy or SubjectOrder(field=SubjectOrderField.KEY)
-    result = await page(
-        RecordType.SUBJECT,
-        subject_where(filter),
-        order.field.value,
-        order.direction is Direction.DESC,
-        _request(first, after, last, before),
+    descending = order.direction is Direction.DESC
+    return await page(
+        RecordType.SUBJECT, subject_where(filter), order.field.value, descending, request
     )
-    return connection(result)
 
 
-async def target_page(
-    filter: CommonFilter | None = None,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> dict[str, Any]:
+@relay
+async def target_page(filter: CommonFilter | None = None, *, request: PageRequest) -> Page:
     where = Where()
     _common(where, filter)
-    result = await page(
-        RecordType.TARGET, where, "d.record_key", False, _request(first, after, last, before)
-    )
-    return connection(result)
+    return await page(RecordType.TARGET, where, "d.record_key", False, request)
 
 
 async def _score_page(
@@ -336,80 +331,60 @@ async def _score_page(
     filter: ScoreFilter | None,
     orderBy: ScoreOrder | None,
     request: PageRequest,
-) -> dict[str, Any]:
+) -> Page:
     order = orderBy or ScoreOrder(field=ScoreOrderField.KEY)
-    result = await page(
-        record_type,
-        score_where(filter),
-        order.field.value,
-        order.direction is Direction.DESC,
-        request,
-    )
-    return connection(result)
+    descending = order.direction is Direction.DESC
+    return await page(record_type, score_where(filter), order.field.value, descending, request)
 
 
+@relay
 async def self_assessment_page(
     filter: ScoreFilter | None = None,
     orderBy: ScoreOrder | None = None,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> dict[str, Any]:
-    request = _request(first, after, last, before)
+    *,
+    request: PageRequest,
+) -> Page:
     return await _score_page(RecordType.SELF_ASSESSMENT, filter, orderBy, request)
 
 
+@relay
 async def evaluation_page(
     filter: ScoreFilter | None = None,
     orderBy: ScoreOrder | None = None,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> dict[str, Any]:
-    request = _request(first, after, last, before)
+    *,
+    request: PageRequest,
+) -> Page:
     return await _score_page(RecordType.EVALUATION, filter, orderBy, request)
 
 
-async def release_page(
-    filter: ReleaseFilter | None = None,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> dict[str, Any]:
+@relay
+async def release_page(filter: ReleaseFilter | None = None, *, request: PageRequest) -> Page:
     where = Where()
     _common(where, filter)
     if filter is not None and filter.kind is not None:
         where.add("d.release_kind = ?", filter.kind.value)
-    result = await page(
-        RecordType.RELEASE, where, "d.record_key", False, _request(first, after, last, before)
-    )
-    return connection(result)
+    return await page(RecordType.RELEASE, where, "d.record_key", False, request)
 
 
+@relay
 async def annual_statement_page(
-    filter: CommonFilter | None = None,
-    first: int | None = None,
-    after: str | None = None,
-    last: int | None = None,
-    before: str | None = None,
-) -> dict[str, Any]:
+    filter: CommonFilter | None = None, *, request: PageRequest
+) -> Page:
     where = Where()
     _common(where, filter)
-    result = await page(
-        RecordType.ANNUAL_STATEMENT,
-        where,
-        "d.record_key",
-        False,
-        _request(first, after, last, before),
-    )
-    return connection(result)
+    return await page(RecordType.ANNUAL_STATEMENT, where, "d.record_key", False, request)
+
+
+@relay
+async def correction_notice_page(
+    filter: CorrectionNoticeFilter | None = None, *, request: PageRequest
+) -> Page:
+    f = filter or CorrectionNoticeFilter()
+    return await notices.notice_page(f.fiscalYear, f.jurisdictionCode, request)
 
 
 #: The root lists by field name; their keyword arguments are the fields' arguments.
-LISTS: dict[str, Callable[..., Awaitable[dict[str, Any]]]] = {
+LISTS: dict[str, RootList] = {
     "jurisdictions": jurisdiction_page,
     "departments": department_page,
     "subjects": subject_page,
@@ -418,106 +393,52 @@ LISTS: dict[str, Callable[..., Awaitable[dict[str, Any]]]] = {
     "evaluations": evaluation_page,
     "releases": release_page,
     "annualStatements": annual_statement_page,
+    "correctionNotices": correction_notice_page,
 }
+
+
+async def find_node(info: Info[Context, None], id: strawberry.ID) -> t.Node | None:
+    record_type, key = rows.parse_node_id(str(id))
+    return await info.context.loaders.record(record_type).load(key)
 
 
 @strawberry.type(description="Published budget-performance information (预算绩效信息公开).")
 class Query:
-    @strawberry.field(description="Any published record by its global ID.")
-    async def node(
-        self,
-        info: Info[Context, None],
-        id: strawberry.ID,
-    ) -> t.Node | None:
-        record_type, key = rows.parse_node_id(str(id))
-        return await info.context.loaders.record(record_type).load(key)
-
-    @strawberry.field(description="Jurisdictions with published records.")
-    async def jurisdictions(
-        self,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[t.Jurisdiction]:
-        return await jurisdiction_page(first, after, last, before)
-
-    @strawberry.field(description="Published departments and units.")
-    async def departments(
-        self,
-        filter: CommonFilter | None = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[t.Department]:
-        return await department_page(filter, first, after, last, before)
-
-    @strawberry.field(description="Published projects, policies and department-overall subjects.")
-    async def subjects(
-        self,
-        filter: SubjectFilter | None = None,
-        orderBy: SubjectOrder | None = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[t.Subject]:
-        return await subject_page(filter, orderBy, first, after, last, before)
-
-    @strawberry.field(description="Published performance targets (with the budget).")
-    async def targets(
-        self,
-        filter: CommonFilter | None = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[t.PerformanceTarget]:
-        return await target_page(filter, first, after, last, before)
-
-    @strawberry.field(description="Published self-assessments (with the final accounts).")
-    async def selfAssessments(
-        self,
-        filter: ScoreFilter | None = None,
-        orderBy: ScoreOrder | None = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[t.SelfAssessment]:
-        return await self_assessment_page(filter, orderBy, first, after, last, before)
-
-    @strawberry.field(description="Published evaluation results.")
-    async def evaluations(
-        self,
-        filter: ScoreFilter | None = None,
-        orderBy: ScoreOrder | None = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[t.Evaluation]:
-        return await evaluation_page(filter, orderBy, first, after, last, before)
-
-    @strawberry.field(description="Published releases with their versions and correction notes.")
-    async def releases(
-        self,
-        filter: ReleaseFilter | None = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[t.Release]:
-        return await release_page(filter, first, after, last, before)
-
-    @strawberry.field(description="Annual statements of the finance authorities.")
-    async def annualStatements(
-        self,
-        filter: CommonFilter | None = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[t.AnnualStatement]:
-        return await annual_statement_page(filter, first, after, last, before)
+    # Fields as attributes, `node` too: strawberry lists attribute fields before method fields,
+    # and the SDL keeps `node` first.
+    node: t.Node | None = strawberry.field(
+        resolver=find_node, description="Any published record by its global ID."
+    )
+    jurisdictions: Connection[t.Jurisdiction] = strawberry.field(
+        resolver=jurisdiction_page, description="Jurisdictions with published records."
+    )
+    departments: Connection[t.Department] = strawberry.field(
+        resolver=department_page, description="Published departments and units."
+    )
+    subjects: Connection[t.Subject] = strawberry.field(
+        resolver=subject_page,
+        description="Published projects, policies and department-overall subjects.",
+    )
+    targets: Connection[t.PerformanceTarget] = strawberry.field(
+        resolver=target_page, description="Published performance targets (with the budget)."
+    )
+    selfAssessments: Connection[t.SelfAssessment] = strawberry.field(
+        resolver=self_assessment_page,
+        description="Published self-assessments (with the final accounts).",
+    )
+    evaluations: Connection[t.Evaluation] = strawberry.field(
+        resolver=evaluation_page, description="Published evaluation results."
+    )
+    releases: Connection[t.Release] = strawberry.field(
+        resolver=release_page,
+        description="Published releases with their versions and correction notes.",
+    )
+    annualStatements: Connection[t.AnnualStatement] = strawberry.field(
+        resolver=annual_statement_page,
+        description="Annual statements of the finance authorities.",
+    )
+    correctionNotices: Connection[t.CorrectionNotice] = strawberry.field(
+        resolver=correction_notice_page,
+        description="Correction and withdrawal notices (更正/撤回公告), oldest first: the date "
+        "and the kind of each, never what was withdrawn or how much (D7).",
+    )

@@ -10,6 +10,7 @@ from typing import Any
 
 import strawberry
 
+from publishers.records import KEY_SEPARATOR
 from schema import rows
 from schema.public import types as t
 from schema.public.queries import SubjectFilter, subject_where
@@ -20,7 +21,8 @@ from storage.money import from_fen, half_up
 @strawberry.enum(description="What to group statistics by.")
 class StatisticsDimension(Enum):
     YEAR = "CAST(d.fiscal_year AS TEXT)"
-    DEPARTMENT = "d.jurisdiction_code || '/' || d.department_code"
+    # The department key (publishers.records.department_key), built in SQL.
+    DEPARTMENT = f"d.jurisdiction_code || '{KEY_SEPARATOR}' || d.department_code"
     BUDGET_BOOK = "d.budget_book"
     FUNDING_PURPOSE = "COALESCE(d.funding_purpose, '')"
 

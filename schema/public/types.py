@@ -14,6 +14,7 @@ from typing import Any, NewType
 import strawberry
 from strawberry.types import Info
 
+from publishers.records import department_key
 from schema.context import Context
 from storage import enums
 from storage.enums import RecordType
@@ -66,6 +67,9 @@ DeviationLevel = _enum(enums.DeviationLevel, "How far in-year monitoring found e
 DocKind = _enum(enums.DocKind, "The kind of a published document.")
 ReleaseKind = _enum(
     enums.ReleaseKind, "预算公开 / 决算公开 / the finance authority's annual release."
+)
+CorrectionKind = _enum(
+    enums.CorrectionKind, "更正 (a corrected version) / 撤回 (a withdrawal under a filing)."
 )
 
 
@@ -128,7 +132,7 @@ class Department(Node):
         code = self["parentCode"]
         if code is None:
             return None
-        key = f"{self['jurisdictionCode']}/{code}"
+        key = department_key(self["jurisdictionCode"], code)
         return await info.context.loaders.record(RecordType.DEPARTMENT).load(key)
 
 
@@ -345,7 +349,7 @@ class Subject(Node):
 
     @strawberry.field(description="Its 主管部门.")
     async def department(self, info: Info[Context, None]) -> Department | None:
-        key = f"{self['jurisdictionCode']}/{self['departmentCode']}"
+        key = department_key(self["jurisdictionCode"], self["departmentCode"])
         return await info.context.loaders.record(RecordType.DEPARTMENT).load(key)
 
     @strawberry.field(description="Its performance target (annual), published with the budget.")
@@ -434,7 +438,7 @@ class Release(Node):
     async def department(self, info: Info[Context, None]) -> Department | None:
         if self["departmentCode"] is None:
             return None
-        key = f"{self['jurisdictionCode']}/{self['departmentCode']}"
+        key = department_key(self["jurisdictionCode"], self["departmentCode"])
         return await info.context.loaders.record(RecordType.DEPARTMENT).load(key)
 
     @strawberry.field(description="Its jurisdiction.")
@@ -442,6 +446,32 @@ class Release(Node):
         return await info.context.loaders.record(RecordType.JURISDICTION).load(
             self["jurisdictionCode"]
         )
+
+
+@strawberry.type(
+    description="更正/撤回公告: published information of a jurisdiction and year was corrected "
+    "or withdrawn. It gives the date and the kind, never a withdrawn record nor a count (D7)."
+)
+class CorrectionNotice:
+    date: Date = _f("When it was corrected or withdrawn (Asia/Shanghai).")
+    kind: CorrectionKind = _f("Correction or withdrawal.")
+    kindLabel: str = _label("kind")
+    jurisdictionCode: str = _f("Code of the jurisdiction whose published information changed.")
+    fiscalYear: int = _f("Fiscal year of the release concerned.")
+    releaseKey: str | None = _f(
+        "Key of the release corrected, while it is published; none when a whole release was "
+        "withdrawn (naming it would name its department)."
+    )
+    releaseKind: ReleaseKind | None = _f("Kind of that release.")
+    releaseKindLabel: str | None = _label("releaseKind")
+    note: str = _f("What was done (Chinese); never names a withdrawn record.")
+
+    @strawberry.field(description="The release corrected, while it is published.")
+    async def release(self, info: Info[Context, None]) -> Release | None:
+        key = self["releaseKey"]
+        if key is None:
+            return None
+        return await info.context.loaders.record(RecordType.RELEASE).load(key)
 
 
 async def _subject(record: Any, info: Info[Context, None]) -> Subject | None:

@@ -15,6 +15,7 @@ from asgi_lifespan import LifespanManager
 
 from api.app import create_app
 from api.settings import Settings
+from publishers.releases import WITHDRAWAL_NOTE
 from storage import database, models
 from storage.objects.memory import MemoryObjectStore
 from tests.publishers import dataset
@@ -90,6 +91,44 @@ async def test_get_is_cached_behind_an_etag_until_something_is_published(
     assert changed.status_code == 200
     assert changed.headers["etag"] != tag
     assert "（更正）" in changed.text
+
+
+NOTICES = """{ correctionNotices(first: 10, filter: {fiscalYear: 2024}) {
+  totalCount nodes { date kind kindLabel jurisdictionCode fiscalYear releaseKey note } } }"""
+
+
+async def test_a_withdrawal_is_a_public_notice_that_names_no_one(db: str, tmp_path: Path) -> None:
+    await dataset.withdraw_whole_department(MemoryObjectStore(), NOW)
+    async for client in client_for(db, tmp_path):
+        # The first answer teaches the fast path, the second comes from it: the same bytes.
+        answers = [
+            await client.post(
+                "/graphql", json={"query": NOTICES}, headers={"accept": GRAPHQL_RESPONSE}
+            )
+            for _ in range(2)
+        ]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].content == answers[1].content
+    found = answers[0].json()["data"]["correctionNotices"]
+    # One notice per release withdrawn whole (its budget and its final accounts): the date and
+    # the kind of correction, no department, no release, no count in the note (D7).
+    assert (
+        found["nodes"]
+        == [
+            {
+                "date": "2026-03-03",
+                "kind": "WITHDRAWAL",
+                "kindLabel": "撤回",
+                "jurisdictionCode": "990101",
+                "fiscalYear": dataset.YEAR,
+                "releaseKey": None,
+                "note": WITHDRAWAL_NOTE,
+            }
+        ]
+        * 2
+    )
+    assert not re.search(r"\d", WITHDRAWAL_NOTE)
+    assert not [m for m in dataset.WITHDRAWN_MARKERS if m in answers[0].text]
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 
+from publishers.releases import Publisher
 from storage import models, records, scoring
 from storage.enums import (
     BudgetBook,
@@ -29,6 +30,7 @@ from storage.enums import (
     ReviewStatus,
     SubjectKind,
 )
+from storage.objects import ObjectStore
 from tests import factories
 
 YEAR = 2024
@@ -247,3 +249,40 @@ async def build(plan: Plan) -> Built:
         )
     )
     return Built(jurisdiction, releases, filed, public)
+
+
+#: What `withdraw_whole_department` withdraws: the department's and its project's codes and
+#: names, which nothing public may hold afterwards.
+WITHDRAWN_MARKERS = frozenset({"PUBD0X", "PUBD0部门", "PUBP0-0Q", "PUBP0-0项目"})
+
+
+@dataclass
+class Withdrawal:
+    built: Built
+    department: models.Department  # the one filed whole after publication
+    published: set[str]  # the keys in the store before the withdrawal
+
+
+async def withdraw_whole_department(store: ObjectStore, now: datetime) -> Withdrawal:
+    """Two departments of one project each, published at `now`; then department PUBD0X is
+    filed whole (CLASSIFIED) after publication, and the filing is enforced two days later
+    (D12): the scenario of the withdrawal tests of the store, the site and the public API."""
+    built = await build(Plan(departments=2, projects=1))
+    await _publisher(store, now).publish_many([r.id for r in built.releases])
+    published = {info.key for info in await store.list()}
+    department = await models.Department.get(code="PUBD0X")
+    await records.file_filing(
+        department,
+        fiscal_year=YEAR,
+        scope=FilingScope.WHOLE_DEPARTMENT,
+        reason=FilingReason.CLASSIFIED,
+        reference="补备0",
+        filed_with="测试区财政局",
+        filed_at=now.date(),
+    )
+    await _publisher(store, now + timedelta(days=2)).withdraw()
+    return Withdrawal(built, department, published)
+
+
+def _publisher(store: ObjectStore, now: datetime) -> Publisher:
+    return Publisher(store, worker="test", clock=lambda: now)

@@ -4,6 +4,7 @@ any page (invariant 2); and the `/open/` route that serves a local-folder store.
 
 from __future__ import annotations
 
+import ast
 import html
 import posixpath
 import re
@@ -24,12 +25,13 @@ from icalendar import Calendar
 
 from api.app import create_app
 from api.settings import Settings
-from publishers import charts, site
+from publishers import charts, display, site, site_paths, site_sync
 from publishers.records import subject_key
+from publishers.render import sha256_hex
 from publishers.select import Selector
 from publishers.sync import SyncStats
-from storage import database, models, records
-from storage.enums import FilingReason, FilingScope, RecordType, ReleaseStatus
+from storage import database, models
+from storage.enums import FilingReason, RecordType, ReleaseStatus
 from storage.errors import StoreError
 from storage.objects import open_store
 from storage.objects.memory import MemoryObjectStore
@@ -37,7 +39,12 @@ from tests.conftest import PublishedDemo
 from tests.publishers import dataset
 from tests.publishers.test_releases import NOW, decoded, everything, publisher
 
-ROOT_KEYS = (site.INDEX_KEY, site.FEED_KEY, site.CALENDAR_KEY, site.SEARCH_KEY)
+ROOT_KEYS = (
+    site_paths.INDEX_KEY,
+    site_paths.FEED_KEY,
+    site_paths.CALENDAR_KEY,
+    site_paths.SEARCH_KEY,
+)
 
 
 def xml(data: str | bytes) -> ET.Element:
@@ -91,9 +98,9 @@ def broken_links(objects: dict[str, bytes], keys: set[str]) -> list[str]:
             parser = Links()
             parser.feed(data.decode())
             hrefs = parser.found
-        elif key == site.FEED_KEY:
+        elif key == site_paths.FEED_KEY:
             hrefs = [str(e.get("href")) for e in xml(data).iter() if e.get("href")]
-        elif key == site.SEARCH_KEY:
+        elif key == site_paths.SEARCH_KEY:
             hrefs = [item[2] for item in orjson.loads(data)["items"]]
         for href in hrefs:
             found = target(key, href)
@@ -146,14 +153,14 @@ def test_charts_are_deterministic_accessible_svg_with_escaped_labels() -> None:
 
 
 def test_amounts_show_in_wan_yuan_and_codes_make_safe_segments() -> None:
-    assert site.wan("100000.00") == "10.00"
-    assert site.wan("123456789.99") == "12,345.68"
-    assert site.wan("50.00") == "0.01"  # half-up
-    assert site.wan(None) == "—"
-    assert site.percent("94.9450") == "94.95%"
-    assert site.segment("101-2017-0010") == "101-2017-0010"
-    assert site.segment("项目/1") == "~" + "项目/1".encode().hex()
-    assert site.segment("..a") != "..a" and site.segment("~x").startswith("~7e")
+    assert display.wan("100000.00") == "10.00"
+    assert display.wan("123456789.99") == "12,345.68"
+    assert display.wan("50.00") == "0.01"  # half-up
+    assert display.wan(None) == "—"
+    assert display.percent("94.9450") == "94.95%"
+    assert site_paths.segment("101-2017-0010") == "101-2017-0010"
+    assert site_paths.segment("项目/1") == "~" + "项目/1".encode().hex()
+    assert site_paths.segment("..a") != "..a" and site_paths.segment("~x").startswith("~7e")
 
 
 # --- the small data set ------------------------------------------------------------------------
@@ -166,7 +173,7 @@ async def test_every_publish_renders_the_site_and_every_link_resolves(db: str) -
     department = "site/departments/990101/PUBD0X/index.html"
     for key in [
         *ROOT_KEYS,
-        site.STYLE_KEY,
+        site_paths.STYLE_KEY,
         "site/years/990101/2024/index.html",
         "site/releases/990101/2024/budget/PUBD0X/index.html",
         "site/releases/990101/2024/final-accounts/PUBD1X/index.html",
@@ -177,8 +184,8 @@ async def test_every_publish_renders_the_site_and_every_link_resolves(db: str) -
     ]:
         assert key in pages, key
     assert broken_links(pages, set(objects)) == []
-    manifest = orjson.loads(objects[site.SITE_MANIFEST_KEY])["objects"]
-    assert manifest == {k: site.sha256_hex(v) for k, v in pages.items()}
+    manifest = orjson.loads(objects[site_paths.SITE_MANIFEST_KEY])["objects"]
+    assert manifest == {k: sha256_hex(v) for k, v in pages.items()}
 
     release = pages["site/releases/990101/2024/final-accounts/PUBD0X/index.html"].decode()
     for suffix in (".json", ".csv", ".excel.csv", "datapackage.v1.json", "manifest.v1.json"):
@@ -187,16 +194,16 @@ async def test_every_publish_renders_the_site_and_every_link_resolves(db: str) -
     assert data_file is not None
     key = target("site/releases/990101/2024/final-accounts/PUBD0X/index.html", data_file[1])
     assert key is not None
-    assert site.sha256_hex(objects[key]) in release and f'value="{len(objects[key])}"' in release
+    assert sha256_hex(objects[key]) in release and f'value="{len(objects[key])}"' in release
     assert "10.00" in release and "9.50" in release  # 100,000 and 95,000 元 in 万元
     assert "95.00%" in release  # the execution rate
     for key, data in pages.items():
         if key.endswith(".html"):
             text = data.decode()
             assert '<html lang="zh-CN">' in text and 'name="viewport"' in text, key
-            assert site.TOTALS_NOTE in text, key  # D7
+            assert display.TOTALS_NOTE in text, key  # D7
             assert "演示数据" in text, key  # D4: the data set's jurisdiction is a demo
-            assert "<script" not in text or key == site.INDEX_KEY, key
+            assert "<script" not in text or key == site_paths.INDEX_KEY, key
             outside = text.replace('xmlns="http://www.w3.org/2000/svg"', "")
             assert "http://" not in outside and "https://" not in outside, key  # no external
     project = pages["site/projects/990101/PUBP0-0Q/index.html"].decode()
@@ -214,12 +221,74 @@ async def test_the_site_renders_the_same_bytes_and_a_rerun_writes_nothing(db: st
     stats = SyncStats()
     await publisher(store, NOW + timedelta(days=5)).write_pointers(stats)
     assert store.puts == writes and stats.written == 0
-    feed = xml(await store.get(site.FEED_KEY))
+    feed = xml(await store.get(site_paths.FEED_KEY))
     atom = "{http://www.w3.org/2005/Atom}"
     updated = [e.text for e in feed.iter(f"{atom}updated")]
     assert updated[0] == max(updated[1:])  # the feed's time is its latest entry's, not the clock
-    calendar = Calendar.from_ical(await store.get(site.CALENDAR_KEY))
+    calendar = Calendar.from_ical(await store.get(site_paths.CALENDAR_KEY))
     assert len(calendar.walk("VEVENT")) == 3
+
+
+BASE = "https://open.example.gov.cn/gongkai/"
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+async def test_under_a_base_url_the_feed_and_the_calendar_link_absolutely(db: str) -> None:
+    _, store = await published_small(dataset.Plan(departments=1, projects=1))
+    published = await site.load(store)
+    relative = {r.path: r.data for r in site.render_site(published)}
+    absolute = {r.path: r.data for r in site.render_site(published, base_url=BASE)}
+    # The pages keep their relative links (the site works under any prefix): only the feed and
+    # the calendar change.
+    assert relative.keys() == absolute.keys()
+    assert {k for k in relative if relative[k] != absolute[k]} == {
+        site_paths.FEED_KEY,
+        site_paths.CALENDAR_KEY,
+    }
+    feed, plain = xml(absolute[site_paths.FEED_KEY]), xml(relative[site_paths.FEED_KEY])
+    links = [str(e.get("href")) for e in feed.iter(f"{ATOM}link")]
+    assert links and all(link.startswith(BASE) for link in links)
+    assert all(link.removeprefix(BASE) in relative for link in links)  # each names a page
+    assert f"{BASE}site/releases/990101/2024/budget/PUBD0X/index.html" in links
+    assert [str(e.get("href")) for e in plain.iter(f"{ATOM}link")] == [
+        link.removeprefix(BASE) for link in links
+    ]
+    # IDs are tag: URIs, the same under any address (an Atom ID never changes).
+    ids = [e.text for e in feed.iter(f"{ATOM}id")]
+    assert ids == [e.text for e in plain.iter(f"{ATOM}id")]
+    assert all(str(i).startswith("tag:gongkai,2024:") for i in ids)
+    events = Calendar.from_ical(absolute[site_paths.CALENDAR_KEY]).walk("VEVENT")
+    urls = [str(e["url"]) for e in events]
+    assert len(urls) == 3 and all(url.removeprefix(BASE) in relative for url in urls)
+    plain_events = Calendar.from_ical(relative[site_paths.CALENDAR_KEY]).walk("VEVENT")
+    assert not [e for e in plain_events if "url" in e]  # iCalendar URLs must be absolute
+    # update_site takes the base too, and re-renders when it changes (then writes nothing).
+    stats = SyncStats()
+    await site.update_site(store, stats, base_url=BASE)
+    assert stats.written == 4  # the feed, the calendar, the site manifest (interim, final)
+    assert await store.get(site_paths.FEED_KEY) == absolute[site_paths.FEED_KEY]
+    again = SyncStats()
+    await site.update_site(store, again, base_url=BASE)
+    assert again.written == 0
+
+
+def test_the_fingerprint_covers_every_module_that_renders_the_site() -> None:
+    """A change to any module the site is rendered with must re-render it (`site_sync`)."""
+    folder = Path(site.__file__).parent
+    found: set[str] = set()
+    pending = ["site"]
+    while pending:
+        module = pending.pop()
+        if f"{module}.py" in found:
+            continue
+        found.add(f"{module}.py")
+        for node in ast.walk(ast.parse((folder / f"{module}.py").read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "publishers":
+                pending += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("publishers."):
+                pending.append(str(node.module).split(".")[1])
+    # The data publisher's own modules: they shape no byte of the site.
+    assert found - {"render.py", "sync.py"} == set(site_sync.RENDERER)
 
 
 async def test_names_are_escaped_on_every_page(db: str) -> None:
@@ -235,9 +304,9 @@ async def test_names_are_escaped_on_every_page(db: str) -> None:
         text = data.decode()
         assert '<script>alert("x")' not in text, key
         assert "alert(&#34;x&#34;)" not in text.replace("&amp;", "&") or key.endswith(".html")
-    hits = orjson.loads(pages[site.SEARCH_KEY])["items"]
+    hits = orjson.loads(pages[site_paths.SEARCH_KEY])["items"]
     assert [evil, "项目支出", "site/projects/990101/PUBP0-0Q/index.html"] in hits
-    xml(pages[site.FEED_KEY])  # still well-formed XML
+    xml(pages[site_paths.FEED_KEY])  # still well-formed XML
 
 
 @pytest.mark.parametrize("reason", [FilingReason.SENSITIVE, FilingReason.CLASSIFIED])
@@ -273,7 +342,7 @@ async def test_scheduled_releases_are_in_the_calendar_only_when_their_department
         release.status = ReleaseStatus.SCHEDULED
         await release.save()
     await publisher(store).write_pointers(SyncStats())
-    calendar = (await store.get(site.CALENDAR_KEY)).decode().replace("\r\n ", "")
+    calendar = (await store.get(site_paths.CALENDAR_KEY)).decode().replace("\r\n ", "")
     assert "PUBD0部门2024年度决算公开（待公开）" in calendar
     assert "SECRET" not in calendar and calendar.count("BEGIN:VEVENT") == 3
 
@@ -281,31 +350,22 @@ async def test_scheduled_releases_are_in_the_calendar_only_when_their_department
 async def test_pages_of_a_withdrawn_department_are_deleted_and_nothing_links_to_them(
     db: str,
 ) -> None:
-    _, store = await published_small(dataset.Plan(departments=2, projects=1))
-    before = await everything(store)
-    gone = [k for k in site_objects(before) if "/PUBD0X/" in k or "/PUBP0-" in k]
+    store = MemoryObjectStore()
+    withdrawal = await dataset.withdraw_whole_department(store, NOW)
+    gone = [
+        k for k in withdrawal.published if is_site_key(k) and ("/PUBD0X/" in k or "/PUBP0-" in k)
+    ]
     assert len(gone) == 4  # two release pages, the department, the project
-    department = await models.Department.get(code="PUBD0X")
-    await records.file_filing(
-        department,
-        fiscal_year=dataset.YEAR,
-        scope=FilingScope.WHOLE_DEPARTMENT,
-        reason=FilingReason.CLASSIFIED,
-        reference="补备3",
-        filed_with="测试区财政局",
-        filed_at=NOW.date(),
-    )
-    await publisher(store, NOW + timedelta(days=2)).withdraw()
     after = await everything(store)
     assert [k for k in gone if k in after] == []
     assert broken_links(site_objects(after), set(after)) == []
-    markers = {"PUBD0X", "PUBD0部门", "PUBP0-0Q", "PUBP0-0项目"}
+    markers = dataset.WITHDRAWN_MARKERS
     assert [
         m for m in markers for k, v in site_objects(after).items() if m in site_text(k, v)
     ] == []
-    manifest = orjson.loads(after[site.SITE_MANIFEST_KEY])["objects"]
+    manifest = orjson.loads(after[site_paths.SITE_MANIFEST_KEY])["objects"]
     assert set(manifest) == set(site_objects(after))
-    index = after[site.INDEX_KEY].decode()
+    index = after[site_paths.INDEX_KEY].decode()
     assert "撤回" in index  # the notice, naming no one
 
 
@@ -325,14 +385,14 @@ async def test_a_store_failure_while_writing_the_site_is_completed_by_the_rerun(
     with pytest.raises(StoreError):
         await publisher(store, NOW + timedelta(days=1)).publish(built.releases[0].id)
     assert writes
-    interim = orjson.loads(await store.get(site.SITE_MANIFEST_KEY))["objects"]
+    interim = orjson.loads(await store.get(site_paths.SITE_MANIFEST_KEY))["objects"]
     page = "site/releases/990101/2024/budget/PUBD0X/index.html"
     assert interim[page] is None  # not vouched for
     store.fail_on = None
     await publisher(store, NOW + timedelta(days=1)).write_pointers(SyncStats())
     objects = await everything(store)
-    manifest = orjson.loads(objects[site.SITE_MANIFEST_KEY])["objects"]
-    assert manifest == {k: site.sha256_hex(v) for k, v in site_objects(objects).items()}
+    manifest = orjson.loads(objects[site_paths.SITE_MANIFEST_KEY])["objects"]
+    assert manifest == {k: sha256_hex(v) for k, v in site_objects(objects).items()}
     assert "PUBP0-0项目（更正）" in objects[page].decode()
 
 
@@ -416,12 +476,12 @@ async def filed_names() -> Names:
         for i, s in facts.subjects.items():
             department = facts.departments[s.department_id].code
             bucket = names.filed if i in covered else names.public
-            bucket[year] |= {s.name, f"projects/{code}/{site.segment(s.code)}/"}
+            bucket[year] |= {s.name, f"projects/{code}/{site_paths.segment(s.code)}/"}
             if i in covered:
                 names.filed_keys.add(subject_key(code, department, str(s.kind), s.code, year))
         for i, d in facts.departments.items():
             bucket = names.filed if i in filed_departments else names.public
-            bucket[year] |= {d.name, f"departments/{code}/{site.segment(d.code)}/"}
+            bucket[year] |= {d.name, f"departments/{code}/{site_paths.segment(d.code)}/"}
     return names
 
 
@@ -433,11 +493,11 @@ async def page_years(keys: list[str]) -> dict[str, set[int]]:
     for row in await models.Disclosure.filter(record_type=RecordType.DEPARTMENT).values(
         "department_code", "fiscal_year"
     ):
-        by_department[site.segment(row["department_code"])].add(row["fiscal_year"])
+        by_department[site_paths.segment(row["department_code"])].add(row["fiscal_year"])
     for row in await models.Disclosure.filter(record_type=RecordType.SUBJECT).values(
         "data", "fiscal_year"
     ):
-        by_code[site.segment(row["data"]["code"])].add(row["fiscal_year"])
+        by_code[site_paths.segment(row["data"]["code"])].add(row["fiscal_year"])
     covered = {}
     for key in keys:
         parts = key.split("/")
@@ -469,7 +529,7 @@ async def test_nothing_of_a_years_filings_is_on_the_demo_site(
         found += [f"{m} in {key}" for m in names.markers(covered[key]) if m in text]
         found += [f"{k} in {key}" for k in names.filed_keys if f'"{k}"' in text]
         if key.endswith(".html"):
-            assert "演示数据" in text and site.TOTALS_NOTE in text, key
+            assert "演示数据" in text and display.TOTALS_NOTE in text, key
     assert found == []
 
 
@@ -483,8 +543,8 @@ async def test_a_correction_is_listed_on_its_release_page_the_index_and_the_feed
     release = objects[page].decode()
     assert "第2版" in release and "更正项目名称" in release
     assert 'manifest.v1.json">manifest.v1.json' in release  # the old version stays listed
-    index = objects[site.INDEX_KEY].decode()
+    index = objects[site_paths.INDEX_KEY].decode()
     assert "更正项目名称" in index and "PUBD0X/index.html" in index
-    feed = objects[site.FEED_KEY].decode()
+    feed = objects[site_paths.FEED_KEY].decode()
     assert "更正：【演示数据】PUBD0部门2024年度预算公开" in feed
     assert broken_links(site_objects(objects), set(objects)) == []

@@ -31,7 +31,7 @@ import pytest
 from minio.error import S3Error
 from websockets.sync.client import connect
 
-from publishers import site
+from publishers import site_paths
 from storage.objects.s3 import S3ObjectStore
 from tests.conftest import PublishedDemo
 
@@ -291,12 +291,12 @@ async def test_the_demo_site_loads_in_chromium_without_errors_or_broken_links(
     published_demo: PublishedDemo, browser: Browser
 ) -> None:
     store = published_demo.store
-    keys = set(orjson.loads(await store.get(site.SITE_MANIFEST_KEY))["objects"])
+    keys = set(orjson.loads(await store.get(site_paths.SITE_MANIFEST_KEY))["objects"])
     release = sorted(k for k in keys if "/final-accounts/" in k and k.startswith("site/releases/"))
     assert release, "the demo publishes final accounts"
     department_code = release[0].split("/")[-2]
     jurisdiction = release[0].split("/")[2]
-    department = site.department_page(jurisdiction, department_code)
+    department = site_paths.department_page(jurisdiction, department_code)
     assert department in keys
     page = (await store.get(department)).decode()
     projects = [k for k in keys if k.startswith(f"site/projects/{jurisdiction}/")]
@@ -309,7 +309,9 @@ async def test_the_demo_site_loads_in_chromium_without_errors_or_broken_links(
     }
     # A department's name, as a reader would type it into the search box.
     query = next(
-        i[0] for i in orjson.loads(await store.get(site.SEARCH_KEY))["items"] if i[1] == "部门"
+        i[0]
+        for i in orjson.loads(await store.get(site_paths.SEARCH_KEY))["items"]
+        if i[1] == "部门"
     )
 
     server, bucket = serve(store)

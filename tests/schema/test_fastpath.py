@@ -328,6 +328,7 @@ LISTS = {
     "evaluations": ("Evaluation", "ScoreFilter", "ScoreOrder"),
     "releases": ("Release", "ReleaseFilter", None),
     "annualStatements": ("AnnualStatement", "CommonFilter", None),
+    "correctionNotices": ("CorrectionNotice", "CorrectionNoticeFilter", None),
 }
 
 
@@ -515,6 +516,8 @@ async def test_every_field_of_every_type(published: dataset.Built) -> None:
             department {{ code }}
             jurisdiction {{ code level levelLabel financeAuthority demo }} }} }}
           annualStatements(first: 5) {{ nodes {{ id key jurisdictionCode year title text }} }}
+          correctionNotices(last: 5) {{ totalCount nodes {{ date kind kindLabel jurisdictionCode
+            fiscalYear releaseKey releaseKind releaseKindLabel note release {{ key title }} }} }}
           statistics(groupBy: FUNDING_PURPOSE) {{ key label subjects budget executed executionRate
             assessed grades {{ EXCELLENT GOOD AVERAGE POOR }} }}
         }}""",
@@ -524,6 +527,7 @@ async def test_every_field_of_every_type(published: dataset.Built) -> None:
     nodes = [e["node"] for e in data["subjects"]["edges"]]
     assert any(n["monitoring"] for n in nodes) and any(n["exAnteAssessments"] for n in nodes)
     assert any(len(r["versions"]) > 1 for r in data["releases"]["nodes"])
+    assert data["correctionNotices"]["nodes"][-1]["release"]["key"]
 
 
 async def test_node_with_fragments_on_the_interface(published: dataset.Built) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,10 @@ from schema.context import Context
 from schema.public.schema import build
 from schema.rows import node_id
 from storage import models
-from storage.enums import FilingReason, RecordType
+from storage.enums import FilingReason, RecordType, ReleaseKind
 from storage.objects.memory import MemoryObjectStore
 from tests.publishers import dataset
-from tests.publishers.test_releases import publisher
+from tests.publishers.test_releases import NOW, publisher
 
 SCHEMA = build()
 SDL = Path(__file__).resolve().parents[2] / "schema" / "public.graphql"
@@ -214,6 +215,76 @@ async def test_releases_and_versions(published: dataset.Built) -> None:
     )
     finance = next(r for r in releases if r["kind"] == "FINANCE_ANNUAL")
     assert finance["department"] is None
+
+
+NOTICES = """
+query($first: Int, $after: String, $last: Int, $before: String,
+      $filter: CorrectionNoticeFilter) {
+  correctionNotices(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    nodes { date kind kindLabel jurisdictionCode fiscalYear releaseKey releaseKind note
+      release { key } }
+  }
+}
+"""
+
+
+async def test_correction_notices_name_their_release_only_while_it_is_published(db: str) -> None:
+    store = MemoryObjectStore()
+    withdrawal = await dataset.withdraw_whole_department(store, NOW)
+    budget = next(
+        r
+        for r in withdrawal.built.releases
+        if r.kind is ReleaseKind.BUDGET and r.department_id != withdrawal.department.id
+    )
+    await models.Subject.filter(code="PUBP1-0Q").update(name="PUBP1-0项目（更正）")
+    await publisher(store, NOW + timedelta(days=3)).publish(budget.id, note="更正项目名称")
+    data = await run(NOTICES, first=100)
+    notices = data["correctionNotices"]
+    assert notices["totalCount"] == 4
+    nodes = notices["nodes"]
+    # Oldest first: the two releases of the department filed whole name nothing; the finance
+    # authority's release lost the department's report and stays published; then a correction.
+    assert [(n["date"], n["kind"], n["releaseKind"]) for n in nodes] == [
+        ("2026-03-03", "WITHDRAWAL", None),
+        ("2026-03-03", "WITHDRAWAL", None),
+        ("2026-03-03", "WITHDRAWAL", "FINANCE_ANNUAL"),
+        ("2026-03-04", "CORRECTION", "BUDGET"),
+    ]
+    assert all(n["release"] is None and n["releaseKey"] is None for n in nodes[:2])
+    correction = nodes[-1]
+    assert correction["releaseKey"] == f"990101/{dataset.YEAR}/budget/PUBD1X"
+    assert correction["release"] == {"key": correction["releaseKey"]}
+    assert correction["note"] == "更正项目名称"
+    assert not [m for m in dataset.WITHDRAWN_MARKERS if m in orjson.dumps(data).decode()]
+    # Pages of one, both ways; three notices share a moment, and the id orders them.
+    seen, after = [], None
+    while True:
+        page = (await run(NOTICES, first=1, after=after))["correctionNotices"]
+        seen += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    back, before = [], None
+    while True:
+        page = (await run(NOTICES, last=1, before=before))["correctionNotices"]
+        back = page["nodes"] + back
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    assert seen == nodes and back == nodes
+
+    async def count(**f: Any) -> int:
+        found = await run(NOTICES, first=100, filter=f)
+        return int(found["correctionNotices"]["totalCount"])
+
+    assert await count(fiscalYear=dataset.YEAR + 1) == 1
+    assert await count(fiscalYear=dataset.YEAR, jurisdictionCode="990101") == 3
+    assert await count(jurisdictionCode="000000") == 0
+    assert "not a cursor" in await fails(NOTICES, first=1, after="bad")
+    forged = "WyJub3QgYSB0aW1lIiwxXQ"  # ["not a time",1]
+    assert "not a cursor" in await fails(NOTICES, first=1, after=forged)
 
 
 async def test_the_number_of_queries_does_not_grow_with_the_page_size(

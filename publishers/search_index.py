@@ -1,0 +1,29 @@
+"""The site's search index (`search-index.json`): every published name with its kind and the
+page that shows it, for the search box of the index page. Read from published rows only, like
+every page, so nothing filed can be found (invariant 2)."""
+
+from __future__ import annotations
+
+import orjson
+
+from publishers.site_data import Published
+from publishers.site_paths import department_page, project_page, release_page
+
+
+def search_bytes(p: Published) -> bytes:
+    """The search box's index: every published name with its kind and page."""
+    items: set[tuple[str, str, str]] = set()
+    own_pages = set(p.release_departments())
+    for release in p.releases.values():
+        items.add((str(release.entry["title"]), "公开批次", release_page(release.key)))
+    for (jurisdiction, code), names in p.departments.items():
+        page = department_page(jurisdiction, code)
+        if (jurisdiction, code) in own_pages:
+            items |= {(str(n["name"]), "部门", page) for n in names.values()}
+    for (jurisdiction, code), years in p.projects.items():
+        page = project_page(jurisdiction, code)
+        for subjects in years.values():
+            for s in subjects:
+                items.add((str(s.data["name"]), str(s.data["kindLabel"]), page))
+    document = {"items": [list(item) for item in sorted(items)]}
+    return orjson.dumps(document) + b"\n"

@@ -1,0 +1,434 @@
+"""What the open-data site shows: the published rows, loaded and indexed.
+
+`load` reads, from the database, the `Disclosure` snapshot rows of the current versions of
+PUBLISHED releases, their versions, the correction notices, and the due dates of SCHEDULED
+releases whose department already has published rows for that year (a department under a
+whole-department filing never has). It never reads a working table's content, so nothing
+unpublished or filed can appear: security by construction (invariant 2). It also reads each
+release's current manifest from the store, for the file links.
+
+`Published` indexes a `SiteInput` once for every output of the site: the pages
+(`publishers/site.py`), the feed and the calendar (`publishers/feeds.py`) and the search index
+(`publishers/search_index.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+
+from publishers.render import JSON_TYPE, sha256_hex
+from publishers.sync import PARALLEL_UPLOADS
+from storage import models
+from storage.enums import CorrectionKind, RecordType, ReleaseKind, ReleaseStatus
+from storage.objects import ObjectNotFound, ObjectStore
+
+#: Record types the pages show (monitoring rows stay in the data files).
+SHOWN = (
+    RecordType.JURISDICTION,
+    RecordType.DEPARTMENT,
+    RecordType.SUBJECT,
+    RecordType.TARGET,
+    RecordType.EX_ANTE_ASSESSMENT,
+    RecordType.SELF_ASSESSMENT,
+    RecordType.EVALUATION,
+    RecordType.ANNUAL_STATEMENT,
+    RecordType.FILE,
+    RecordType.RELEASE,
+)
+
+
+# --- what the site is rendered from ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One published snapshot row."""
+
+    record_type: RecordType
+    key: str
+    fiscal_year: int
+    department_code: str | None
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class FileLink:
+    """An object of a release's current version, as its manifest lists it."""
+
+    key: str
+    path: str
+    title: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PublishedRelease:
+    """A published release: its catalog entry (the RELEASE row), its current snapshot rows and
+    the objects of its current version (the manifest included)."""
+
+    entry: Mapping[str, Any]
+    rows: tuple[Row, ...]
+    objects: tuple[FileLink, ...]
+
+    @property
+    def key(self) -> str:
+        return str(self.entry["key"])
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A correction notice (D7): the date and the kind, never a count or a withdrawn name."""
+
+    id: int
+    jurisdiction_code: str
+    fiscal_year: int
+    published_at: datetime
+    kind: str
+    kind_label: str
+    note: str
+    release_key: str | None
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A scheduled release whose department is published for its year: its due date."""
+
+    jurisdiction_code: str
+    fiscal_year: int
+    kind: ReleaseKind
+    department_code: str | None
+    due_date: date
+    publish_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SiteInput:
+    releases: tuple[PublishedRelease, ...]
+    notices: tuple[Notice, ...] = ()
+    scheduled: tuple[Scheduled, ...] = ()
+
+
+# --- load: the database (published rows only) and the current manifests ------------------------
+
+#: Parsed manifests by (key, sha256): a manifest's bytes are fixed by its digest.
+_manifests: dict[tuple[str, str], tuple[FileLink, ...]] = {}
+
+
+async def load(store: ObjectStore) -> SiteInput:
+    """Everything the site shows, from published snapshot rows (see the module docstring)."""
+    releases = {
+        r["id"]: r
+        for r in await models.Release.filter(status=ReleaseStatus.PUBLISHED).values(
+            "id", "current_version"
+        )
+    }
+    rows: dict[int, list[Row]] = defaultdict(list)
+    for row in await models.Disclosure.filter(
+        release__status=ReleaseStatus.PUBLISHED, record_type__in=list(SHOWN)
+    ).values(
+        "release_id",
+        "release_version",
+        "record_type",
+        "record_key",
+        "fiscal_year",
+        "department_code",
+        "data",
+    ):
+        release = releases.get(row["release_id"])
+        if release is None or row["release_version"] != release["current_version"]:
+            continue
+        rows[row["release_id"]].append(
+            Row(
+                RecordType(row["record_type"]),
+                row["record_key"],
+                row["fiscal_year"],
+                row["department_code"],
+                row["data"],
+            )
+        )
+    versions = {
+        (v["release_id"], v["number"]): v["manifest_sha256"]
+        for v in await models.ReleaseVersion.filter(release_id__in=list(releases)).values(
+            "release_id", "number", "manifest_sha256"
+        )
+    }
+    limit = asyncio.Semaphore(PARALLEL_UPLOADS)
+
+    async def published(release_id: int) -> PublishedRelease | None:
+        own = sorted(rows[release_id], key=lambda r: (r.record_type.value, r.key))
+        entries = [r.data for r in own if r.record_type is RecordType.RELEASE]
+        if not entries:
+            return None
+        entry = entries[0]
+        digest = versions.get((release_id, releases[release_id]["current_version"]), "")
+        async with limit:
+            objects = await _manifest_objects(store, str(entry["manifest"]), digest)
+        return PublishedRelease(entry, tuple(own), objects)
+
+    loaded = await asyncio.gather(*(published(i) for i in sorted(releases)))
+    done = tuple(sorted((r for r in loaded if r is not None), key=lambda r: r.key))
+    return SiteInput(done, await _notices(done), await _scheduled(done))
+
+
+async def _manifest_objects(store: ObjectStore, key: str, digest: str) -> tuple[FileLink, ...]:
+    cached = _manifests.get((key, digest))
+    if cached is not None:
+        return cached
+    try:
+        data = await store.get(key)
+    except ObjectNotFound:
+        return ()
+    listed = [
+        FileLink(
+            e["key"], e["path"], e.get("title") or "", e["contentType"], e["bytes"], e["sha256"]
+        )
+        for e in orjson.loads(data)["objects"]
+        if not e.get("withdrawn")
+    ]
+    own = FileLink(key, key.rsplit("/", 1)[-1], "清单", JSON_TYPE, len(data), sha256_hex(data))
+    objects = (*listed, own)
+    if sha256_hex(data) == digest:
+        if len(_manifests) > 20_000:
+            _manifests.clear()
+        _manifests[(key, digest)] = objects
+    return objects
+
+
+async def _notices(releases: Sequence[PublishedRelease]) -> tuple[Notice, ...]:
+    published = {r.key for r in releases}
+    keys = {
+        (
+            str(r.entry["jurisdictionCode"]),
+            int(r.entry["fiscalYear"]),
+            r.entry["kind"],
+            r.entry["departmentCode"],
+        ): r.key
+        for r in releases
+    }
+    found = []
+    for n in await models.CorrectionNotice.all().values(
+        "id",
+        "jurisdiction__code",
+        "fiscal_year",
+        "published_at",
+        "kind",
+        "note",
+        "release__kind",
+        "release__department__code",
+        "release__status",
+    ):
+        release_key = None
+        if n["release__status"] is not None and (
+            ReleaseStatus(n["release__status"]) is ReleaseStatus.PUBLISHED
+        ):
+            release_key = keys.get(
+                (
+                    n["jurisdiction__code"],
+                    n["fiscal_year"],
+                    ReleaseKind(n["release__kind"]).value,
+                    n["release__department__code"],
+                )
+            )
+        kind = CorrectionKind(n["kind"])
+        found.append(
+            Notice(
+                n["id"],
+                n["jurisdiction__code"],
+                n["fiscal_year"],
+                n["published_at"],
+                kind.value,
+                kind.label,
+                n["note"],
+                release_key if release_key in published else None,
+            )
+        )
+    return tuple(sorted(found, key=lambda n: (n.published_at, n.id)))
+
+
+async def _scheduled(releases: Sequence[PublishedRelease]) -> tuple[Scheduled, ...]:
+    """Due dates of SCHEDULED releases, gated on published rows: a department release only if
+    its department has a published DEPARTMENT row for that year, a finance release only if its
+    jurisdiction has published anything."""
+    public_departments = {
+        (row.data["jurisdictionCode"], row.data["code"], row.fiscal_year)
+        for r in releases
+        for row in r.rows
+        if row.record_type is RecordType.DEPARTMENT
+    }
+    jurisdictions = {str(r.entry["jurisdictionCode"]) for r in releases}
+    found = []
+    for s in await models.Release.filter(status=ReleaseStatus.SCHEDULED).values(
+        "jurisdiction__code", "department__code", "kind", "fiscal_year", "due_date", "publish_at"
+    ):
+        jurisdiction, department = s["jurisdiction__code"], s["department__code"]
+        if jurisdiction not in jurisdictions:
+            continue
+        if department is not None and (
+            (jurisdiction, department, s["fiscal_year"]) not in public_departments
+        ):
+            continue
+        found.append(
+            Scheduled(
+                jurisdiction,
+                s["fiscal_year"],
+                ReleaseKind(s["kind"]),
+                department,
+                s["due_date"],
+                s["publish_at"],
+            )
+        )
+    return tuple(
+        sorted(
+            found,
+            key=lambda s: (s.due_date, s.jurisdiction_code, s.department_code or "", s.kind.value),
+        )
+    )
+
+
+# --- the published data, indexed ---------------------------------------------------------------
+
+
+@dataclass
+class Subject:
+    """A subject of one year as the site shows it: its best row (the final accounts carry all
+    three amount columns) and what hangs off it."""
+
+    row: Row
+    release_key: str
+    target: Mapping[str, Any] | None = None
+    assessment: Mapping[str, Any] | None = None
+    evaluations: list[Mapping[str, Any]] = field(default_factory=list)
+    ex_ante: list[Mapping[str, Any]] = field(default_factory=list)
+    releases: dict[str, str] = field(default_factory=dict)  # kind → release key
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        return self.row.data
+
+    @property
+    def budget(self) -> Any:
+        amounts = self.data["amounts"]
+        return amounts.get("fullYear", amounts["initial"])["total"]
+
+
+class Published:
+    """Indexes over the published rows, shared by all pages."""
+
+    def __init__(self, data: SiteInput) -> None:
+        self.releases = {r.key: r for r in data.releases}
+        self.notices = data.notices
+        self.scheduled = data.scheduled
+        self.jurisdictions: dict[str, Mapping[str, Any]] = {}
+        self.departments: dict[tuple[str, str], dict[int, Mapping[str, Any]]] = defaultdict(dict)
+        self.units: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+        self.subjects: dict[str, Subject] = {}
+        self.files: dict[str, tuple[str, Mapping[str, Any]]] = {}
+        self.reports_about: dict[str, list[tuple[str, Mapping[str, Any]]]] = defaultdict(list)
+        # Objects of the current versions, and the manifests of every version (D11 keeps
+        # them: a withdrawal rewrites an old manifest, never deletes it).
+        self.objects = {o.key for r in data.releases for o in r.objects}
+        self.objects |= {str(v["manifest"]) for r in data.releases for v in r.entry["versions"]}
+        self.by_year: dict[tuple[str, int], list[PublishedRelease]] = defaultdict(list)
+        for release in data.releases:
+            e = release.entry
+            self.by_year[(str(e["jurisdictionCode"]), int(e["fiscalYear"]))].append(release)
+            for row in release.rows:
+                self._add(release, row)
+        for release in data.releases:
+            if release.entry["kind"] == ReleaseKind.BUDGET.value:
+                self._attach(release, overwrite=False)
+        for release in data.releases:
+            if release.entry["kind"] == ReleaseKind.FINAL_ACCOUNTS.value:
+                self._attach(release, overwrite=True)
+        self.projects: dict[tuple[str, str], dict[int, list[Subject]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        self.department_subjects: dict[tuple[str, str], list[Subject]] = defaultdict(list)
+        for subject in sorted(self.subjects.values(), key=lambda s: s.row.key):
+            d = subject.data
+            self.projects[(d["jurisdictionCode"], d["code"])][d["fiscalYear"]].append(subject)
+            self.department_subjects[(d["jurisdictionCode"], d["departmentCode"])].append(subject)
+
+    def _add(self, release: PublishedRelease, row: Row) -> None:
+        match row.record_type:
+            case RecordType.JURISDICTION:
+                self.jurisdictions[row.key] = row.data
+            case RecordType.DEPARTMENT:
+                jurisdiction = str(row.data["jurisdictionCode"])
+                self.departments[(jurisdiction, str(row.data["code"]))][row.fiscal_year] = row.data
+                if row.data["parentCode"]:  # a unit: its latest name under its department
+                    units = self.units[(jurisdiction, str(row.data["parentCode"]))]
+                    units[str(row.data["code"])] = str(row.data["name"])
+            case RecordType.FILE:
+                key = f"releases/{release.key}/{row.data['path']}"
+                if key in self.objects:
+                    self.files[row.key] = (key, row.data)
+                    if row.data.get("aboutKey"):
+                        self.reports_about[str(row.data["aboutKey"])].append((key, row.data))
+
+    def _attach(self, release: PublishedRelease, *, overwrite: bool) -> None:
+        kind = str(release.entry["kind"])
+        for row in release.rows:
+            if row.record_type is RecordType.SUBJECT:
+                found = self.subjects.get(row.key)
+                if found is None or overwrite:
+                    subject = Subject(row, release.key)
+                    if found is not None:
+                        subject.target, subject.ex_ante = found.target, found.ex_ante
+                        subject.releases = found.releases
+                    self.subjects[row.key] = subject
+                self.subjects[row.key].releases[kind] = release.key
+        for row in release.rows:
+            owner = self.subjects.get(str(row.data.get("subjectKey")))
+            if owner is None:
+                continue
+            match row.record_type:
+                case RecordType.TARGET if row.data["horizon"] == "ANNUAL" or owner.target is None:
+                    owner.target = row.data
+                case RecordType.EX_ANTE_ASSESSMENT:
+                    owner.ex_ante.append(row.data)
+                case RecordType.SELF_ASSESSMENT:
+                    owner.assessment = row.data
+                case RecordType.EVALUATION:
+                    owner.evaluations.append(row.data)
+
+    def report(self, evaluation: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
+        """The published main text of an evaluation report, if any."""
+        found = self.files.get(str(evaluation.get("reportFileKey")))
+        if found is not None:
+            return found
+        about = self.reports_about.get(str(evaluation["key"]))
+        return about[0] if about else None
+
+    def department_name(self, jurisdiction: str, code: str | None, year: int) -> str | None:
+        names = self.departments.get((jurisdiction, code or ""), {})
+        found = names.get(year)
+        return None if found is None else str(found["name"])
+
+    def jurisdiction_name(self, code: str) -> str:
+        found = self.jurisdictions.get(code)
+        return str(found["name"]) if found else code
+
+    def is_demo(self, code: str) -> bool:
+        found = self.jurisdictions.get(code)
+        return bool(found and found.get("demo"))
+
+    def release_departments(self) -> list[tuple[str, str]]:
+        """(jurisdiction, code) of the departments (主管部门) with a release of their own: the
+        departments that have a page."""
+        return sorted(
+            {
+                (str(r.entry["jurisdictionCode"]), str(r.entry["departmentCode"]))
+                for r in self.releases.values()
+                if r.entry["departmentCode"]
+            }
+        )

@@ -1,0 +1,57 @@
+"""Where the site's objects live: their keys, and the page of each thing it shows.
+
+Keys name files explicitly (``…/index.html``, D16): S3 and MinIO have no directory index::
+
+    index.html                                     jurisdictions, years, releases, search, news
+    feed.xml  calendar.ics  search-index.json      Atom feed, due dates, the search box's index
+    site/style.css
+    site/years/<jurisdiction>/<year>/index.html    a year's charts and releases
+    site/releases/<jurisdiction>/<year>/<kind>/<department>/index.html
+    site/departments/<jurisdiction>/<code>/index.html
+    site/projects/<jurisdiction>/<code>/index.html   a subject (project, policy, overall) by code
+    site-manifest.json                             the site's keys (not linked from any page)
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from urllib.parse import quote
+
+INDEX_KEY = "index.html"
+FEED_KEY = "feed.xml"
+CALENDAR_KEY = "calendar.ics"
+SEARCH_KEY = "search-index.json"
+STYLE_KEY = "site/style.css"
+SITE_MANIFEST_KEY = "site-manifest.json"
+_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def segment(code: str) -> str:
+    """A code as one key segment: itself when plain, else ``~`` and the hex of its UTF-8 (no
+    plain code starts with ``~``, so the two never collide)."""
+    if _SAFE_SEGMENT.fullmatch(code) and ".." not in code:
+        return code
+    return "~" + code.encode().hex()
+
+
+def release_page(release_key: str) -> str:
+    return f"site/releases/{release_key}/index.html"
+
+
+def department_page(jurisdiction: str, code: str) -> str:
+    return f"site/departments/{segment(jurisdiction)}/{segment(code)}/index.html"
+
+
+def project_page(jurisdiction: str, code: str) -> str:
+    return f"site/projects/{segment(jurisdiction)}/{segment(code)}/index.html"
+
+
+def year_page(jurisdiction: str, year: int) -> str:
+    return f"site/years/{segment(jurisdiction)}/{year}/index.html"
+
+
+@lru_cache(maxsize=65536)
+def quoted(key: str) -> str:
+    """A key as the path of a URL."""
+    return quote(key, safe="/-._~")
