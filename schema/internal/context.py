@@ -6,14 +6,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
 from publishers.releases import Publisher
+from publishers.rules import SHANGHAI
 from schema.internal.permissions import Caller, Visibility, visibility
 from storage import models
+
+if TYPE_CHECKING:  # types imports this module for `Info`
+    from schema.internal.types import EvaluationReport
 
 
 def _indicator_loader() -> DataLoader[int, list[models.Indicator]]:
@@ -37,6 +42,24 @@ def _row_loader() -> DataLoader[int, list[models.SelfAssessmentRow]]:
     return DataLoader(load_fn=load)
 
 
+def _report_loader() -> DataLoader[int, EvaluationReport | None]:
+    """Evaluation id → its report, main text and annexes (callers load visible evaluations only)."""
+
+    async def load(evaluation_ids: list[int]) -> list[EvaluationReport | None]:
+        from schema.internal.types import EvaluationReport
+
+        rows = await models.EvaluationReport.filter(
+            evaluation_id__in=evaluation_ids
+        ).prefetch_related("main_text", "annexes")
+        found = {
+            r.evaluation_id: EvaluationReport.from_model(r, r.main_text, list(r.annexes))
+            for r in rows
+        }
+        return [found.get(i) for i in evaluation_ids]
+
+    return DataLoader(load_fn=load)
+
+
 @dataclass
 class InternalContext:
     caller: Caller
@@ -47,7 +70,12 @@ class InternalContext:
     assessment_rows: DataLoader[int, list[models.SelfAssessmentRow]] = field(
         default_factory=_row_loader
     )
+    reports: DataLoader[int, EvaluationReport | None] = field(default_factory=_report_loader)
     _visibility: Visibility | None = None
+
+    def today(self) -> date:
+        """The calendar date in Asia/Shanghai (D3): due dates and lateness are counted in it."""
+        return self.clock().astimezone(SHANGHAI).date()
 
     async def visibility(self, *, fresh: bool = False) -> Visibility:
         """What the caller may see; `fresh` after a write that can change it (a filing)."""

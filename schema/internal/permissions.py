@@ -44,15 +44,18 @@ class Action(str, Enum):
     READ = "read"  # working records: departments, subjects, targets, assessments, filings, releases
     EDIT_DEPARTMENT = "edit_department"  # create / update departments and units
     EDIT_SUBJECT = "edit_subject"  # create / update projects, policies, department-overall
-    EDIT_TARGET = "edit_target"  # create a target with indicators, submit it
+    EDIT_TARGET = "edit_target"  # create, edit (while DRAFT or REJECTED) and submit a target
     REVIEW_TARGET = "review_target"  # 主管部门审核
     APPROVE_TARGET = "approve_target"  # 财政审核: approve or reject with a reason
     RECORD_ASSESSMENT = "record_assessment"  # 绩效自评
     RECORD_MONITORING = "record_monitoring"  # 绩效运行监控 ("双监控")
     RECORD_EX_ANTE = "record_ex_ante"  # 事前绩效评估
-    RECORD_EVALUATION = "record_evaluation"  # 绩效评价 and its findings (问题) with 整改通知
+    # 绩效评价, its report files, its findings (问题) with 整改通知, flagging overdue 整改
+    RECORD_EVALUATION = "record_evaluation"
     REPORT_RECTIFICATION = "report_rectification"  # the department reports its 整改 measures
-    FILE_FILING = "file_filing"  # 涉密/敏感备案
+    UPLOAD_DOCUMENT = "upload_document"  # a department's budget / final-accounts documents
+    FILE_FILING = "file_filing"  # 涉密/敏感备案: file one, revoke one (the finance bureau)
+    WITHDRAW_FILING = "withdraw_filing"  # the filing department takes its own filing back
     MANAGE_RELEASE = "manage_release"  # create, schedule, check
     PUBLISH_RELEASE = "publish_release"  # publish, withdraw
     READ_AUDIT = "read_audit"  # the audit log
@@ -77,6 +80,8 @@ MATRIX: dict[str, dict[Action, Scope]] = {
         Action.RECORD_MONITORING: Scope.OWN,
         Action.RECORD_EX_ANTE: Scope.OWN,
         Action.REPORT_RECTIFICATION: Scope.OWN,
+        Action.UPLOAD_DOCUMENT: Scope.OWN,
+        Action.WITHDRAW_FILING: Scope.OWN,
     },
     "finance_officer": {
         Action.READ: Scope.ALL,

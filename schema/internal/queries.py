@@ -9,16 +9,27 @@ import base64
 from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Generic, TypeVar, cast
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from schema.internal import nodes as lookup
 from schema.internal import types as t
 from schema.internal.context import Info
-from schema.internal.permissions import Action, Scope, Visibility, requires, scope_of
+from schema.internal.ids import parse, pk_of
+from schema.internal.permissions import Action, Visibility, requires
+from schema.internal.visible import (
+    audit_query,
+    content_subject_ids,
+    content_subjects,
+    departments_query,
+    documents_query,
+    filings_query,
+    releases_query,
+    subjects_query,
+)
 from storage import enums, models
 
 MAX_PAGE = 100
@@ -86,81 +97,6 @@ async def paginate(
     )
 
 
-# --- what a caller may see, as queryset filters ---------------------------------------------
-
-
-def _own(vis: Visibility) -> bool:
-    return scope_of(vis.caller, Action.READ) is Scope.OWN
-
-
-def departments_query(vis: Visibility) -> QuerySet[models.Department]:
-    query = models.Department.all()
-    if _own(vis):
-        query = query.filter(id__in=list(vis.own_departments))
-    return query.exclude(id__in=list(vis.hidden_departments()))
-
-
-def subjects_query(vis: Visibility) -> QuerySet[models.Subject]:
-    query = models.Subject.all()
-    if _own(vis):
-        query = query.filter(department_id__in=list(vis.own_departments))
-    return query.exclude(id__in=list(vis.hidden_subjects()))
-
-
-def content_subjects(vis: Visibility) -> QuerySet[models.Subject]:
-    """Subjects whose content (targets, assessments) may be shown: no stubs at all (D6)."""
-    return subjects_query(vis).exclude(id__in=list(vis.classified_subjects))
-
-
-async def _content_ids(vis: Visibility) -> list[int]:
-    return cast(list[int], await content_subjects(vis).values_list("id", flat=True))
-
-
-async def filings_query(vis: Visibility) -> QuerySet[models.SensitivityFiling]:
-    query = models.SensitivityFiling.all()
-    if _own(vis):
-        query = query.filter(department_id__in=list(vis.own_departments))
-    pairs = await models.SensitivityFiling.all().values_list("id", "department_id")
-    return query.exclude(id__in=list(vis.hidden_filings(pairs)))
-
-
-def releases_query(vis: Visibility) -> QuerySet[models.Release]:
-    query = models.Release.all()
-    if _own(vis):
-        query = query.filter(department_id__in=list(vis.own_departments))
-    hidden = list(vis.hidden_departments())
-    return query.filter(Q(department_id__isnull=True) | ~Q(department_id__in=hidden or [0]))
-
-
-async def _ids(query: QuerySet[M]) -> set[int]:
-    return set(cast(list[int], await query.values_list("id", flat=True)))
-
-
-async def audit_query(vis: Visibility) -> QuerySet[models.AuditEntry]:
-    """Entries about records the caller may not see are not there for it (D6), whatever their
-    `classified` flag said when they were written."""
-    query = models.AuditEntry.all()
-    if vis.caller.classified:
-        return query
-    subjects = vis.hidden_subjects() | set(vis.classified_subjects)
-    pairs = await models.SensitivityFiling.all().values_list("id", "department_id")
-    hidden: dict[str, set[int]] = {
-        "Department": vis.hidden_departments(),
-        "Subject": subjects,
-        "SensitivityFiling": vis.hidden_filings(pairs),
-        "PerformanceTarget": await _ids(models.PerformanceTarget.filter(subject_id__in=subjects)),
-        "SelfAssessment": await _ids(models.SelfAssessment.filter(subject_id__in=subjects)),
-        "Release": await _ids(models.Release.filter(department_id__in=vis.hidden_departments())),
-    }
-    query = query.filter(classified=False)
-    for record_type, ids in hidden.items():
-        if ids:
-            # Not `exclude(a=…, b=…)`: Tortoise negates each condition (NOT a AND NOT b).
-            about = Q(record_type=record_type) & Q(record_id__in=[str(i) for i in ids])
-            query = query.filter(~about)
-    return query
-
-
 # --- filters ---------------------------------------------------------------------------------
 
 
@@ -178,6 +114,13 @@ class TargetFilter:
     review_status: enums.ReviewStatus | None = None
 
 
+@strawberry.input(description="Filter department documents.")
+class DocumentFilter:
+    department_id: strawberry.ID | None = None
+    fiscal_year: int | None = None
+    doc_kind: enums.DocKind | None = None
+
+
 @strawberry.input(description="Filter releases.")
 class ReleaseFilter:
     fiscal_year: int | None = None
@@ -185,11 +128,10 @@ class ReleaseFilter:
     status: enums.ReleaseStatus | None = None
 
 
-def _int(value: strawberry.ID | None) -> int:
-    try:
-        return int(value) if value is not None else -1
-    except ValueError:
-        return -1
+def _pk(value: strawberry.ID, type_name: str) -> int:
+    """A filter's global ID as a database id; one that names no such record matches nothing."""
+    pk = pk_of(value, type_name)
+    return -1 if pk is None else pk
 
 
 @strawberry.type(description="Share of in-scope subjects with approved targets / assessments.")
@@ -232,9 +174,7 @@ class WorkingQueries:
 
     @strawberry.field(description="A department by id.", permission_classes=READ)
     async def department(self, info: Info, id: strawberry.ID) -> t.Department | None:
-        vis = await info.context.visibility()
-        row = await departments_query(vis).get_or_none(id=_int(id))
-        return t.Department.from_model(row) if row else None
+        return await lookup.one(info.context, t.Department, id)
 
     @strawberry.field(
         description="Projects, policies, department-overall.", permission_classes=READ
@@ -246,7 +186,7 @@ class WorkingQueries:
         query = subjects_query(vis)
         if filter is not None:
             if filter.department_id is not None:
-                query = query.filter(department_id=_int(filter.department_id))
+                query = query.filter(department_id=_pk(filter.department_id, "Department"))
             if filter.fiscal_year is not None:
                 query = query.filter(fiscal_year=filter.fiscal_year)
             if filter.kind is not None:
@@ -257,19 +197,17 @@ class WorkingQueries:
 
     @strawberry.field(description="A subject by id.", permission_classes=READ)
     async def subject(self, info: Info, id: strawberry.ID) -> t.Subject | None:
-        vis = await info.context.visibility()
-        row = await subjects_query(vis).get_or_none(id=_int(id))
-        return t.Subject.from_model(row, stub=vis.is_stub(row.id)) if row else None
+        return await lookup.one(info.context, t.Subject, id)
 
     @strawberry.field(description="Performance targets.", permission_classes=READ)
     async def targets(
         self, info: Info, first: int, after: str | None = None, filter: TargetFilter | None = None
     ) -> Connection[t.PerformanceTarget]:
         vis = await info.context.visibility()
-        query = models.PerformanceTarget.filter(subject_id__in=await _content_ids(vis))
+        query = models.PerformanceTarget.filter(subject_id__in=await content_subject_ids(vis))
         if filter is not None:
             if filter.subject_id is not None:
-                query = query.filter(subject_id=_int(filter.subject_id))
+                query = query.filter(subject_id=_pk(filter.subject_id, "Subject"))
             if filter.fiscal_year is not None:
                 query = query.filter(fiscal_year=filter.fiscal_year)
             if filter.review_status is not None:
@@ -278,36 +216,28 @@ class WorkingQueries:
 
     @strawberry.field(description="A target by id.", permission_classes=READ)
     async def target(self, info: Info, id: strawberry.ID) -> t.PerformanceTarget | None:
-        vis = await info.context.visibility()
-        row = await models.PerformanceTarget.filter(
-            id=_int(id), subject_id__in=await _content_ids(vis)
-        ).first()
-        return t.PerformanceTarget.from_model(row) if row else None
+        return await lookup.one(info.context, t.PerformanceTarget, id)
 
     @strawberry.field(description="Self-assessments.", permission_classes=READ)
     async def self_assessments(
         self, info: Info, first: int, after: str | None = None, fiscal_year: int | None = None
     ) -> Connection[t.SelfAssessment]:
         vis = await info.context.visibility()
-        query = models.SelfAssessment.filter(subject_id__in=await _content_ids(vis))
+        query = models.SelfAssessment.filter(subject_id__in=await content_subject_ids(vis))
         if fiscal_year is not None:
             query = query.filter(fiscal_year=fiscal_year)
         return await paginate(query, first, after, t.SelfAssessment.from_model)
 
     @strawberry.field(description="A self-assessment by id.", permission_classes=READ)
     async def self_assessment(self, info: Info, id: strawberry.ID) -> t.SelfAssessment | None:
-        vis = await info.context.visibility()
-        row = await models.SelfAssessment.filter(
-            id=_int(id), subject_id__in=await _content_ids(vis)
-        ).first()
-        return t.SelfAssessment.from_model(row) if row else None
+        return await lookup.one(info.context, t.SelfAssessment, id)
 
     @strawberry.field(description="In-year monitoring records.", permission_classes=READ)
     async def monitoring_records(
         self, info: Info, first: int, after: str | None = None
     ) -> Connection[t.MonitoringRecord]:
         vis = await info.context.visibility()
-        query = models.MonitoringRecord.filter(subject_id__in=await _content_ids(vis))
+        query = models.MonitoringRecord.filter(subject_id__in=await content_subject_ids(vis))
         return await paginate(query, first, after, t.MonitoringRecord.from_model)
 
     @strawberry.field(description="Ex-ante assessments.", permission_classes=READ)
@@ -315,7 +245,7 @@ class WorkingQueries:
         self, info: Info, first: int, after: str | None = None
     ) -> Connection[t.ExAnteAssessment]:
         vis = await info.context.visibility()
-        query = models.ExAnteAssessment.filter(subject_id__in=await _content_ids(vis))
+        query = models.ExAnteAssessment.filter(subject_id__in=await content_subject_ids(vis))
         return await paginate(query, first, after, t.ExAnteAssessment.from_model)
 
     @strawberry.field(description="Evaluations.", permission_classes=READ)
@@ -323,7 +253,7 @@ class WorkingQueries:
         self, info: Info, first: int, after: str | None = None
     ) -> Connection[t.Evaluation]:
         vis = await info.context.visibility()
-        query = models.Evaluation.filter(subject_id__in=await _content_ids(vis))
+        query = models.Evaluation.filter(subject_id__in=await content_subject_ids(vis))
         return await paginate(query, first, after, t.Evaluation.from_model)
 
     @strawberry.field(description="Rectifications of findings.", permission_classes=READ)
@@ -331,9 +261,9 @@ class WorkingQueries:
         self, info: Info, first: int, after: str | None = None, overdue_only: bool = False
     ) -> Connection[t.Rectification]:
         vis = await info.context.visibility()
-        today = info.context.clock().date()
+        today = info.context.today()
         query = models.Rectification.filter(
-            finding__evaluation__subject_id__in=await _content_ids(vis)
+            finding__evaluation__subject_id__in=await content_subject_ids(vis)
         )
         if overdue_only:
             query = query.filter(due_date__lt=today, status__in=list(t.OPEN_RECTIFICATIONS))
@@ -363,12 +293,7 @@ class WorkingQueries:
         if fiscal_year is not None:
             query = query.filter(fiscal_year=fiscal_year)
         connection = await paginate(query, first, after, lambda r: r)
-        ids = [edge.node.id for edge in connection.edges]
-        projects: dict[int, list[int]] = {i: [] for i in ids}
-        links = await models.SensitivityFiling.filter(id__in=ids).values_list("id", "projects__id")
-        for filing_id, project_id in links:
-            if project_id is not None:
-                projects[filing_id].append(project_id)
+        projects = await lookup.project_ids([edge.node.id for edge in connection.edges])
         return Connection(
             edges=[
                 Edge(
@@ -386,7 +311,7 @@ class WorkingQueries:
         self, info: Info, first: int, after: str | None = None, filter: ReleaseFilter | None = None
     ) -> Connection[t.Release]:
         vis = await info.context.visibility()
-        today = info.context.clock().date()
+        today = info.context.today()
         query = releases_query(vis)
         if filter is not None:
             if filter.fiscal_year is not None:
@@ -399,9 +324,7 @@ class WorkingQueries:
 
     @strawberry.field(description="A release by id.", permission_classes=READ)
     async def release(self, info: Info, id: strawberry.ID) -> t.Release | None:
-        vis = await info.context.visibility()
-        row = await releases_query(vis).get_or_none(id=_int(id))
-        return t.Release.from_model(row, info.context.clock().date()) if row else None
+        return await lookup.one(info.context, t.Release, id)
 
     @strawberry.field(
         description="The audit log, newest last (auditors, admins).", permission_classes=READ_AUDIT
@@ -412,20 +335,65 @@ class WorkingQueries:
         first: int,
         after: str | None = None,
         record_type: str | None = None,
-        record_id: strawberry.ID | None = None,
+        record_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The global ID of a record: its entries only."),
+        ] = None,
     ) -> Connection[t.AuditEntry]:
         vis = await info.context.visibility()
         query = await audit_query(vis)
         if record_type is not None:
             query = query.filter(record_type=record_type)
         if record_id is not None:
-            query = query.filter(record_id=str(record_id))
+            about = parse(record_id) or ("", 0)
+            query = query.filter(record_type=about[0], record_id=str(about[1]))
         return await paginate(query, first, after, t.AuditEntry.from_model)
+
+    @strawberry.field(
+        description="Department documents (budget, final accounts …): metadata, not bytes.",
+        permission_classes=READ,
+    )
+    async def documents(
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        filter: DocumentFilter | None = None,
+    ) -> Connection[t.StoredFile]:
+        vis = await info.context.visibility()
+        query = await documents_query(vis)
+        if filter is not None:
+            if filter.department_id is not None:
+                query = query.filter(department_id=_pk(filter.department_id, "Department"))
+            if filter.fiscal_year is not None:
+                query = query.filter(fiscal_year=filter.fiscal_year)
+            if filter.doc_kind is not None:
+                query = query.filter(doc_kind=filter.doc_kind)
+        return await paginate(query, first, after, t.StoredFile.from_model)
+
+    @strawberry.field(
+        description="Any record by its global ID; null when there is none you may see.",
+        permission_classes=READ,
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> t.Node | None:
+        return (await lookup.resolve(info.context, [id]))[0]
+
+    @strawberry.field(
+        description=f"Records by their global IDs (at most {MAX_PAGE}), in order; null for each "
+        "one there is none you may see.",
+        permission_classes=READ,
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[t.Node | None]:
+        if len(ids) > MAX_PAGE:
+            raise GraphQLError(
+                f"ask for at most {MAX_PAGE} ids, not {len(ids)}", extensions={"code": "BAD_INPUT"}
+            )
+        return await lookup.resolve(info.context, ids)
 
     @strawberry.field(description="The finance bureau's dashboard.", permission_classes=READ)
     async def dashboard(self, info: Info, fiscal_year: int) -> Dashboard:
         vis = await info.context.visibility()
-        today = info.context.clock().date()
+        today = info.context.today()
         releases = releases_query(vis)
         due = (
             await releases.exclude(status=enums.ReleaseStatus.PUBLISHED)
@@ -433,7 +401,7 @@ class WorkingQueries:
             .limit(MAX_PAGE)
         )
         late = await _late(releases, today)
-        content = await _content_ids(vis)
+        content = await content_subject_ids(vis)
         awaiting = await models.PerformanceTarget.filter(
             subject_id__in=content,
             review_status__in=[enums.ReviewStatus.SUBMITTED, enums.ReviewStatus.DEPT_REVIEWED],

@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 
 import schema.public.types  # noqa: F401 (registers the enums both schemas share)
 from schema.internal.context import Info
+from schema.internal.ids import global_id, optional_global_id
 from storage import enums, models
 from storage.validation import AMOUNT_COLUMNS, AMOUNT_ROWS
 
@@ -33,9 +34,15 @@ for _cls, _description in [
 AMOUNT_FIELDS = tuple(f"{c}_{r}" for c in AMOUNT_COLUMNS.values() for r in ("total", *AMOUNT_ROWS))
 
 
+@strawberry.interface(description="An object with a global ID (Relay): `node(id:)` finds it.")
+class Node:
+    id: strawberry.ID = strawberry.field(
+        description="Global ID; every argument that names a record takes it."
+    )
+
+
 @strawberry.type(description="A department (主管部门) or one of its units (所属预算单位).")
-class Department:
-    id: strawberry.ID
+class Department(Node):
     code: str
     name: str
     tier: enums.DepartmentTier
@@ -47,12 +54,12 @@ class Department:
     @classmethod
     def from_model(cls, row: models.Department) -> Department:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=global_id(cls.__name__, row.id),
             code=row.code,
             name=row.name,
             tier=row.tier,
             org_type=row.org_type,
-            parent_id=None if row.parent_id is None else strawberry.ID(str(row.parent_id)),
+            parent_id=optional_global_id("Department", row.parent_id),
             disclosure_contact=row.disclosure_contact,
             version=row.version,
         )
@@ -77,8 +84,7 @@ class Amounts:
 
 
 @strawberry.type(description="A project, policy or department-overall expenditure of a year.")
-class Subject:
-    id: strawberry.ID
+class Subject(Node):
     kind: enums.SubjectKind
     code: str
     fiscal_year: int
@@ -98,17 +104,13 @@ class Subject:
     def from_model(cls, row: models.Subject, *, stub: bool) -> Subject:
         amounts = None if stub else Amounts(**{f: getattr(row, f) for f in AMOUNT_FIELDS})
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=global_id(cls.__name__, row.id),
             kind=row.kind,
             code=row.code,
             fiscal_year=row.fiscal_year,
             name=row.name,
-            department_id=strawberry.ID(str(row.department_id)),
-            implementing_unit_id=(
-                None
-                if row.implementing_unit_id is None
-                else strawberry.ID(str(row.implementing_unit_id))
-            ),
+            department_id=global_id("Department", row.department_id),
+            implementing_unit_id=optional_global_id("Department", row.implementing_unit_id),
             budget_book=row.budget_book,
             in_disclosure_scope=row.in_disclosure_scope,
             publication_selected=row.publication_selected,
@@ -148,9 +150,8 @@ class Indicator:
 
 
 @strawberry.type(description="绩效目标 with its review status.")
-class PerformanceTarget:
+class PerformanceTarget(Node):
     row: strawberry.Private[models.PerformanceTarget]
-    id: strawberry.ID
     subject_id: strawberry.ID
     fiscal_year: int
     horizon: enums.TargetHorizon
@@ -168,8 +169,8 @@ class PerformanceTarget:
     def from_model(cls, row: models.PerformanceTarget) -> PerformanceTarget:
         return cls(
             row=row,
-            id=strawberry.ID(str(row.id)),
-            subject_id=strawberry.ID(str(row.subject_id)),
+            id=global_id(cls.__name__, row.id),
+            subject_id=global_id("Subject", row.subject_id),
             fiscal_year=row.fiscal_year,
             horizon=row.horizon,
             overall_goal=row.overall_goal,
@@ -201,9 +202,8 @@ class SelfAssessmentRow:
 
 
 @strawberry.type(description="绩效自评, scored by the scoring rules.")
-class SelfAssessment:
+class SelfAssessment(Node):
     row: strawberry.Private[models.SelfAssessment]
-    id: strawberry.ID
     subject_id: strawberry.ID
     fiscal_year: int
     full_year_budget: Decimal
@@ -223,8 +223,8 @@ class SelfAssessment:
     def from_model(cls, row: models.SelfAssessment) -> SelfAssessment:
         return cls(
             row=row,
-            id=strawberry.ID(str(row.id)),
-            subject_id=strawberry.ID(str(row.subject_id)),
+            id=global_id(cls.__name__, row.id),
+            subject_id=global_id("Subject", row.subject_id),
             fiscal_year=row.fiscal_year,
             full_year_budget=row.full_year_budget,
             executed=row.executed,
@@ -237,8 +237,7 @@ class SelfAssessment:
 
 
 @strawberry.type(description="涉密/敏感备案 of a department for a fiscal year.")
-class SensitivityFiling:
-    id: strawberry.ID
+class SensitivityFiling(Node):
     fiscal_year: int
     department_id: strawberry.ID
     scope: enums.FilingScope
@@ -253,23 +252,22 @@ class SensitivityFiling:
     @classmethod
     def from_model(cls, row: models.SensitivityFiling, project_ids: list[int]) -> SensitivityFiling:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=global_id(cls.__name__, row.id),
             fiscal_year=row.fiscal_year,
-            department_id=strawberry.ID(str(row.department_id)),
+            department_id=global_id("Department", row.department_id),
             scope=row.scope,
             reason=row.reason,
             reference=row.reference,
             filed_with=row.filed_with,
             filed_at=row.filed_at,
             status=row.status,
-            project_ids=[strawberry.ID(str(i)) for i in sorted(project_ids)],
+            project_ids=[global_id("Subject", i) for i in sorted(project_ids)],
             version=row.version,
         )
 
 
 @strawberry.type(description="公开批次: a department's (or the finance authority's) release.")
-class Release:
-    id: strawberry.ID
+class Release(Node):
     kind: enums.ReleaseKind
     fiscal_year: int
     department_id: strawberry.ID | None
@@ -286,12 +284,10 @@ class Release:
     def from_model(cls, row: models.Release, today: date) -> Release:
         done = row.published_at.date() if row.published_at is not None else None
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=global_id(cls.__name__, row.id),
             kind=row.kind,
             fiscal_year=row.fiscal_year,
-            department_id=None
-            if row.department_id is None
-            else strawberry.ID(str(row.department_id)),
+            department_id=optional_global_id("Department", row.department_id),
             approval_date=row.approval_date,
             due_date=row.due_date,
             publish_at=row.publish_at,
@@ -304,8 +300,7 @@ class Release:
 
 
 @strawberry.type(description="绩效运行监控: execution and attainment during the year.")
-class MonitoringRecord:
-    id: strawberry.ID
+class MonitoringRecord(Node):
     subject_id: strawberry.ID
     fiscal_year: int
     mode: enums.MonitoringMode
@@ -320,8 +315,8 @@ class MonitoringRecord:
     @classmethod
     def from_model(cls, row: models.MonitoringRecord) -> MonitoringRecord:
         return cls(
-            id=strawberry.ID(str(row.id)),
-            subject_id=strawberry.ID(str(row.subject_id)),
+            id=global_id(cls.__name__, row.id),
+            subject_id=global_id("Subject", row.subject_id),
             fiscal_year=row.fiscal_year,
             mode=row.mode,
             as_of_date=row.as_of_date,
@@ -335,8 +330,7 @@ class MonitoringRecord:
 
 
 @strawberry.type(description="事前绩效评估 of a new major project or policy.")
-class ExAnteAssessment:
-    id: strawberry.ID
+class ExAnteAssessment(Node):
     subject_id: strawberry.ID
     fiscal_year: int
     conducted_by: enums.AssessmentConductor
@@ -349,8 +343,8 @@ class ExAnteAssessment:
     @classmethod
     def from_model(cls, row: models.ExAnteAssessment) -> ExAnteAssessment:
         return cls(
-            id=strawberry.ID(str(row.id)),
-            subject_id=strawberry.ID(str(row.subject_id)),
+            id=global_id(cls.__name__, row.id),
+            subject_id=global_id("Subject", row.subject_id),
             fiscal_year=row.fiscal_year,
             conducted_by=row.conducted_by,
             conclusion=row.conclusion,
@@ -361,27 +355,92 @@ class ExAnteAssessment:
         )
 
 
+@strawberry.type(
+    description="An uploaded report or document: its metadata (the bytes stay in the database)."
+)
+class StoredFile(Node):
+    title: str
+    filename: str
+    doc_kind: enums.DocKind
+    media_type: str = strawberry.field(description="Recognised from the content, not the name.")
+    size: int = strawberry.field(description="Bytes.")
+    sha256: str
+    fiscal_year: int
+    department_id: strawberry.ID | None
+    uploaded_by: str
+    uploaded_at: datetime
+
+    @classmethod
+    def from_model(cls, row: models.StoredFile) -> StoredFile:
+        return cls(
+            id=global_id(cls.__name__, row.id),
+            title=row.title,
+            filename=row.filename,
+            doc_kind=row.doc_kind,
+            media_type=row.content_type,
+            size=row.size,
+            sha256=row.sha256,
+            fiscal_year=row.fiscal_year,
+            department_id=optional_global_id("Department", row.department_id),
+            uploaded_by=row.uploaded_by,
+            uploaded_at=row.created_at,
+        )
+
+
+@strawberry.type(description="评价报告: its main text (正文) and internal annexes.")
+class EvaluationReport(Node):
+    evaluation_id: strawberry.ID
+    title: str
+    main_text: StoredFile = strawberry.field(
+        description="Published with the finance authority's annual release when DR-8 allows."
+    )
+    annexes: list[StoredFile] = strawberry.field(description="Never published (DR-8).")
+    version: int
+
+    @classmethod
+    def from_model(
+        cls, row: models.EvaluationReport, main_text: models.StoredFile, annexes: list[Any]
+    ) -> EvaluationReport:
+        return cls(
+            id=global_id(cls.__name__, row.id),
+            evaluation_id=global_id("Evaluation", row.evaluation_id),
+            title=row.title,
+            main_text=StoredFile.from_model(main_text),
+            annexes=[StoredFile.from_model(a) for a in sorted(annexes, key=lambda a: a.id)],
+            version=row.version,
+        )
+
+
 @strawberry.type(description="绩效评价 of a subject's spending.")
-class Evaluation:
-    id: strawberry.ID
+class Evaluation(Node):
+    row: strawberry.Private[models.Evaluation]
     subject_id: strawberry.ID
     kind: enums.EvaluationKind
     fiscal_year: int
     organiser: str
+    third_party: str | None
+    budget_book: enums.BudgetBook
     amount_evaluated: Decimal
     score: Decimal | None
     grade: enums.Grade | None
     status: enums.EvaluationStatus
     version: int
 
+    @strawberry.field(description="Its report, once uploaded.")
+    async def report(self, info: Info) -> EvaluationReport | None:
+        return await info.context.reports.load(self.row.id)
+
     @classmethod
     def from_model(cls, row: models.Evaluation) -> Evaluation:
         return cls(
-            id=strawberry.ID(str(row.id)),
-            subject_id=strawberry.ID(str(row.subject_id)),
+            row=row,
+            id=global_id(cls.__name__, row.id),
+            subject_id=global_id("Subject", row.subject_id),
             kind=row.kind,
             fiscal_year=row.fiscal_year,
             organiser=row.organiser,
+            third_party=row.third_party,
+            budget_book=row.budget_book,
             amount_evaluated=row.amount_evaluated,
             score=row.score,
             grade=row.grade,
@@ -391,8 +450,7 @@ class Evaluation:
 
 
 @strawberry.type(description="整改: a finding's rectification, due 30 days after receipt.")
-class Rectification:
-    id: strawberry.ID
+class Rectification(Node):
     finding_id: strawberry.ID
     category: enums.FindingCategory
     description: str
@@ -401,7 +459,10 @@ class Rectification:
     due_date: date
     measures: str
     reported_at: date | None
-    status: enums.RectificationStatus
+    status: enums.RectificationStatus = strawberry.field(
+        description="As stored, except that an open one past its due date reads OVERDUE at once "
+        "(`flagOverdueRectifications` also stores it)."
+    )
     overdue: bool = strawberry.field(description="Past due and not reported done.")
     version: int
 
@@ -409,10 +470,10 @@ class Rectification:
     def from_model(
         cls, row: models.Rectification, finding: models.Finding, today: date
     ) -> Rectification:
-        open_ = row.status in OPEN_RECTIFICATIONS
+        overdue = is_overdue(row, today)
         return cls(
-            id=strawberry.ID(str(row.id)),
-            finding_id=strawberry.ID(str(row.finding_id)),
+            id=global_id(cls.__name__, row.id),
+            finding_id=global_id("Finding", row.finding_id),
             category=finding.category,
             description=finding.description,
             notice_issued_at=row.notice_issued_at,
@@ -420,8 +481,8 @@ class Rectification:
             due_date=row.due_date,
             measures=row.measures,
             reported_at=row.reported_at,
-            status=row.status,
-            overdue=open_ and row.due_date < today,
+            status=enums.RectificationStatus.OVERDUE if overdue else row.status,
+            overdue=overdue,
             version=row.version,
         )
 
@@ -433,6 +494,11 @@ OPEN_RECTIFICATIONS = (
 )
 
 
+def is_overdue(row: models.Rectification, today: date) -> bool:
+    """S:000: a rectification not reported done within 30 days of the notice is overdue."""
+    return row.status in OPEN_RECTIFICATIONS and row.due_date < today
+
+
 @strawberry.type(description="A problem a release check found.")
 class ReleaseProblem:
     rule: str
@@ -441,15 +507,16 @@ class ReleaseProblem:
 
 
 @strawberry.type(description="Who did what to which record, when (invariant 6).")
-class AuditEntry:
-    id: strawberry.ID
+class AuditEntry(Node):
     at: datetime
     actor: str
     roles: list[str]
     department_code: str | None
     action: str
     record_type: str
-    record_id: str | None
+    record_id: strawberry.ID | None = strawberry.field(
+        description="Global ID of the record the entry is about."
+    )
     before: JSON | None
     after: JSON | None
     classified: bool
@@ -457,18 +524,24 @@ class AuditEntry:
     @classmethod
     def from_model(cls, row: models.AuditEntry) -> AuditEntry:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=global_id(cls.__name__, row.id),
             at=row.at,
             actor=row.actor,
             roles=list(row.roles),
             department_code=row.department_code,
             action=row.action,
             record_type=row.record_type,
-            record_id=row.record_id,
+            record_id=_record_node_id(row.record_type, row.record_id),
             before=row.before,
             after=row.after,
             classified=row.classified,
         )
+
+
+def _record_node_id(record_type: str, record_id: str | None) -> strawberry.ID | None:
+    if record_id is None or not record_id.isdigit():
+        return None
+    return global_id(record_type, int(record_id))
 
 
 # --- mutation results ------------------------------------------------------------------------
@@ -547,6 +620,22 @@ class ReleaseSuccess:
     release: Release
 
 
+@strawberry.type(description="Done: the file is stored (metadata; the bytes are not echoed).")
+class FileSuccess:
+    file: StoredFile
+
+
+@strawberry.type(description="Done: the report as it is now.")
+class EvaluationReportSuccess:
+    report: EvaluationReport
+
+
+@strawberry.type(description="Done: the rectifications newly flagged OVERDUE (those you may see).")
+class OverdueFlagged:
+    flagged: int
+    rectifications: list[Rectification]
+
+
 @strawberry.type(description="What publishing the release now would decide.")
 class ReleaseCheck:
     release: Release
@@ -573,3 +662,6 @@ MonitoringResult = _union("MonitoringResult", MonitoringSuccess)
 ExAnteResult = _union("ExAnteResult", ExAnteSuccess)
 RectificationResult = _union("RectificationResult", RectificationSuccess)
 ReleaseCheckResult = _union("ReleaseCheckResult", ReleaseCheck)
+FileResult = _union("FileResult", FileSuccess)
+EvaluationReportResult = _union("EvaluationReportResult", EvaluationReportSuccess)
+OverdueResult = _union("OverdueResult", OverdueFlagged)

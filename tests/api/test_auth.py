@@ -205,14 +205,14 @@ async def test_bad_tokens_get_401_and_nothing_runs(
     import api.internal_http
 
     parsed = False
-    original = api.internal_http._parse
+    original = api.internal_http.parse_request
 
     async def spy(request: Any) -> Any:
         nonlocal parsed
         parsed = True
         return await original(request)
 
-    monkeypatch.setattr(api.internal_http, "_parse", spy)
+    monkeypatch.setattr(api.internal_http, "parse_request", spy)
     response = await client.post(
         "/internal/graphql",
         json={"query": ME},

@@ -18,26 +18,34 @@ import httpx
 import orjson
 import pytest
 from asgi_lifespan import LifespanManager
+from tortoise.models import Model
 
 from api.app import create_app
 from api.auth import Role, mint
 from api.settings import Settings
-from storage import database, models, records
+from schema.internal.ids import global_id
+from storage import database, files, models, records
 from storage.enums import (
+    AssessmentConductor,
     BudgetBook,
     Comparator,
     DepartmentTier,
+    DeviationLevel,
+    DocKind,
     EvaluationKind,
+    ExAnteConclusion,
     FilingReason,
     FilingScope,
     FindingCategory,
     IndicatorL1,
     IndicatorL2,
     IndicatorNature,
+    MonitoringMode,
     OrgType,
     ReleaseKind,
 )
 from tests import factories
+from tests.internal import samples
 
 SECRET = "development-secret-of-at-least-32-bytes!"
 MARKER = "SECRET"
@@ -60,6 +68,11 @@ def token(
         department=dept,
         classified=classified,
     )
+
+
+def gid(row: Model) -> str:
+    """The global ID the internal API gives a record (its model name is its GraphQL type)."""
+    return str(global_id(type(row).__name__, row.pk))
 
 
 def indicator(**overrides: Any) -> records.IndicatorInput:
@@ -102,6 +115,15 @@ class World:
     b_evaluation: models.Evaluation
     a_rectification: models.Rectification
     b_rectification: models.Rectification
+    a_monitoring: models.MonitoringRecord
+    b_monitoring: models.MonitoringRecord
+    a_ex_ante: models.ExAnteAssessment
+    b_ex_ante: models.ExAnteAssessment
+    a_report: models.EvaluationReport
+    b_report: models.EvaluationReport
+    #: SENSITIVE project filings (敏感, not classified) of 甲项目 and 乙项目
+    a_filing: models.SensitivityFiling
+    b_filing: models.SensitivityFiling
 
 
 async def build_world() -> World:
@@ -186,28 +208,89 @@ async def build_world() -> World:
             )
         )
         evaluations.append(evaluation)
+    content = [
+        await _content(p, e) for p, e in zip((a_project, b_project), evaluations, strict=True)
+    ]
+    sensitive = [
+        await records.file_filing(
+            department,
+            fiscal_year=YEAR,
+            scope=FilingScope.PROJECTS,
+            reason=FilingReason.SENSITIVE,
+            reference=f"敏备-{department.code}",
+            filed_with="测试区财政局",
+            filed_at=date(YEAR, 1, 6),
+            projects=[project],
+        )
+        for department, project in ((a, a_project), (b, b_project))
+    ]
     return World(
-        j,
-        a,
-        a_unit,
-        b,
-        b_unit,
-        s,
-        a_project,
-        b_project,
-        b_secret,
-        s_project,
-        a_target,
-        b_target,
-        a_release,
-        b_release,
-        s_release,
-        filings,
-        evaluations[0],
-        evaluations[1],
-        rectifications[0],
-        rectifications[1],
+        jurisdiction=j,
+        a=a,
+        a_unit=a_unit,
+        b=b,
+        b_unit=b_unit,
+        s=s,
+        a_project=a_project,
+        b_project=b_project,
+        b_secret=b_secret,
+        s_project=s_project,
+        a_target=a_target,
+        b_target=b_target,
+        a_release=a_release,
+        b_release=b_release,
+        s_release=s_release,
+        filings=filings,
+        a_evaluation=evaluations[0],
+        b_evaluation=evaluations[1],
+        a_rectification=rectifications[0],
+        b_rectification=rectifications[1],
+        a_monitoring=content[0][0],
+        b_monitoring=content[1][0],
+        a_ex_ante=content[0][1],
+        b_ex_ante=content[1][1],
+        a_report=content[0][2],
+        b_report=content[1][2],
+        a_filing=sensitive[0],
+        b_filing=sensitive[1],
     )
+
+
+async def _content(
+    project: models.Subject, evaluation: models.Evaluation
+) -> tuple[models.MonitoringRecord, models.ExAnteAssessment, models.EvaluationReport]:
+    """A monitoring record, an ex-ante assessment and an evaluation report (PDF main text)."""
+    monitoring = await models.MonitoringRecord.create(
+        subject=project,
+        fiscal_year=YEAR,
+        mode=MonitoringMode.KEY,
+        as_of_date=date(YEAR, 7, 31),
+        budget_to_date=Decimal("100000.00"),
+        executed_to_date=Decimal("50000.00"),
+        execution_rate=Decimal("50.00"),
+        deviation_level=DeviationLevel.MINOR,
+    )
+    ex_ante = await models.ExAnteAssessment.create(
+        subject=project,
+        fiscal_year=YEAR,
+        conducted_by=AssessmentConductor.FINANCE,
+        conclusion=ExAnteConclusion.SUPPORT,
+        requested_amount=Decimal("300000.00"),
+    )
+    department = await models.Department.get(id=project.department_id)
+    main_text = await files.store(
+        files.Upload(f"{project.code}-report.pdf", samples.pdf(project.code)),
+        title=f"{project.name}绩效评价报告",
+        doc_kind=DocKind.EVALUATION_REPORT_MAIN_TEXT,
+        jurisdiction_id=department.jurisdiction_id,
+        department_id=department.id,
+        fiscal_year=YEAR,
+        uploaded_by="fixture",
+    )
+    report = await models.EvaluationReport.create(
+        evaluation=evaluation, title=main_text.title, main_text=main_text
+    )
+    return monitoring, ex_ante, report
 
 
 @dataclass
@@ -224,12 +307,44 @@ class Api:
         )
 
     async def __call__(
-        self, bearer: str, query: str, variables: dict[str, Any] | None = None
+        self,
+        bearer: str,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        files: dict[str, tuple[str, bytes]] | None = None,
     ) -> dict[str, Any]:
-        response = await self.raw(bearer, query, variables)
+        if files:
+            response = await self.upload(bearer, query, variables or {}, files)
+        else:
+            response = await self.raw(bearer, query, variables)
         assert response.status_code in (200, 400), response.text
         body: dict[str, Any] = orjson.loads(response.content)
         return body
+
+    async def upload(
+        self,
+        bearer: str,
+        query: str,
+        variables: dict[str, Any],
+        files: dict[str, tuple[str, bytes]],
+    ) -> httpx.Response:
+        """A GraphQL multipart request: `files` maps a variable name to (file name, bytes)."""
+        operations = {"query": query, "variables": {**variables, **dict.fromkeys(files)}}
+        names = list(files)
+        mapping = {str(i): [f"variables.{name}"] for i, name in enumerate(names)}
+        parts = {
+            str(i): (files[name][0], files[name][1], "application/octet-stream")
+            for i, name in enumerate(names)
+        }
+        return await self.client.post(
+            "/internal/graphql",
+            data={
+                "operations": orjson.dumps(operations).decode(),
+                "map": orjson.dumps(mapping).decode(),
+            },
+            files=parts,
+            headers={"Authorization": f"Bearer {bearer}"},
+        )
 
 
 @pytest.fixture

@@ -4,10 +4,11 @@ scope and audit tests run the very same operations."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from tests.internal.conftest import World
+from tests.internal import samples
+from tests.internal.conftest import World, gid
 
 RESULT = """
   __typename
@@ -67,12 +68,14 @@ def amounts(total: str, appropriation: str | None = None) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Op:
-    """A mutation: its document and how to aim it at a department's records ("a" or "b")."""
+    """A mutation: its document and how to aim it at a department's records ("a" or "b");
+    `files` are the uploads it sends (variable name → file name, bytes), as a multipart request."""
 
     name: str
     document: str
     variables: Callable[[World, str], dict[str, Any]]
     success: str
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
 
 def _pick(world: World, side: str, attr: str) -> Any:
@@ -91,7 +94,7 @@ OPS: dict[str, Op] = {
                     "name": "新单位",
                     "tier": "UNIT",
                     "orgType": "PUBLIC_INSTITUTION",
-                    "parentId": str(_pick(w, s, "").id),
+                    "parentId": gid(_pick(w, s, "")),
                 }
             },
             "DepartmentSuccess",
@@ -104,7 +107,7 @@ OPS: dict[str, Op] = {
                 "id: $id, version: $v, patch: $p",
                 "DepartmentSuccess",
             ),
-            lambda w, s: {"id": str(_pick(w, s, "").id), "v": 1, "p": {"name": "改名局"}},
+            lambda w, s: {"id": gid(_pick(w, s, "")), "v": 1, "p": {"name": "改名局"}},
             "DepartmentSuccess",
         ),
         Op(
@@ -116,7 +119,7 @@ OPS: dict[str, Op] = {
                     "code": "NEW-1",
                     "fiscalYear": 2024,
                     "name": "新项目",
-                    "departmentId": str(_pick(w, s, "").id),
+                    "departmentId": gid(_pick(w, s, "")),
                     "budgetBook": "GENERAL_PUBLIC",
                     "amounts": amounts("1000.50"),
                 }
@@ -131,7 +134,7 @@ OPS: dict[str, Op] = {
                 "id: $id, version: $v, patch: $p",
                 "SubjectSuccess",
             ),
-            lambda w, s: {"id": str(_pick(w, s, "project").id), "v": 1, "p": {"name": "改名"}},
+            lambda w, s: {"id": gid(_pick(w, s, "project")), "v": 1, "p": {"name": "改名"}},
             "SubjectSuccess",
         ),
         Op(
@@ -142,25 +145,25 @@ OPS: dict[str, Op] = {
                 "subjectId: $s, overallGoal: $g, indicators: $i, horizon: OVERALL",
                 "TargetSuccess",
             ),
-            lambda w, s: {"s": str(_pick(w, s, "project").id), "g": "总体目标", "i": [indicator()]},
+            lambda w, s: {"s": gid(_pick(w, s, "project")), "g": "总体目标", "i": [indicator()]},
             "TargetSuccess",
         ),
         Op(
             "submitTarget",
             doc("submitTarget", "$id: ID!, $v: Int!", "id: $id, version: $v", "TargetSuccess"),
-            lambda w, s: {"id": str(_pick(w, s, "target").id), "v": 1},
+            lambda w, s: {"id": gid(_pick(w, s, "target")), "v": 1},
             "TargetSuccess",
         ),
         Op(
             "reviewTarget",
             doc("reviewTarget", "$id: ID!, $v: Int!", "id: $id, version: $v", "TargetSuccess"),
-            lambda w, s: {"id": str(_pick(w, s, "target").id), "v": 1},
+            lambda w, s: {"id": gid(_pick(w, s, "target")), "v": 1},
             "TargetSuccess",
         ),
         Op(
             "approveTarget",
             doc("approveTarget", "$id: ID!, $v: Int!", "id: $id, version: $v", "TargetSuccess"),
-            lambda w, s: {"id": str(_pick(w, s, "target").id), "v": 1},
+            lambda w, s: {"id": gid(_pick(w, s, "target")), "v": 1},
             "TargetSuccess",
         ),
         Op(
@@ -171,7 +174,7 @@ OPS: dict[str, Op] = {
                 "id: $id, version: $v, reason: $r",
                 "TargetSuccess",
             ),
-            lambda w, s: {"id": str(_pick(w, s, "target").id), "v": 1, "r": "指标不可衡量"},
+            lambda w, s: {"id": gid(_pick(w, s, "target")), "v": 1, "r": "指标不可衡量"},
             "TargetSuccess",
         ),
         Op(
@@ -183,7 +186,7 @@ OPS: dict[str, Op] = {
                 "SelfAssessmentSuccess",
             ),
             lambda w, s: {
-                "s": str(_pick(w, s, "project").id),
+                "s": gid(_pick(w, s, "project")),
                 "b": "250000.00",
                 "e": "215457.60",
                 "rows": [assessment_row()],
@@ -195,7 +198,7 @@ OPS: dict[str, Op] = {
             doc("recordMonitoring", "$i: MonitoringInput!", "input: $i", "MonitoringSuccess"),
             lambda w, s: {
                 "i": {
-                    "subjectId": str(_pick(w, s, "project").id),
+                    "subjectId": gid(_pick(w, s, "project")),
                     "mode": "KEY",
                     "asOfDate": "2024-07-31",
                     "budgetToDate": "120000.00",
@@ -210,7 +213,7 @@ OPS: dict[str, Op] = {
             doc("recordExAnteAssessment", "$i: ExAnteInput!", "input: $i", "ExAnteSuccess"),
             lambda w, s: {
                 "i": {
-                    "subjectId": str(_pick(w, s, "project").id),
+                    "subjectId": gid(_pick(w, s, "project")),
                     "conductedBy": "FINANCE",
                     "conclusion": "SUPPORT_WITH_REDUCTION",
                     "requestedAmount": "300000.00",
@@ -224,7 +227,7 @@ OPS: dict[str, Op] = {
             doc("recordEvaluation", "$i: EvaluationInput!", "input: $i", "EvaluationSuccess"),
             lambda w, s: {
                 "i": {
-                    "subjectId": str(_pick(w, s, "project").id),
+                    "subjectId": gid(_pick(w, s, "project")),
                     "kind": "DEPARTMENT",
                     "fiscalYear": 2024,
                     "organiser": "测试区财政局",
@@ -240,7 +243,7 @@ OPS: dict[str, Op] = {
             doc("recordFinding", "$i: FindingInput!", "input: $i", "RectificationSuccess"),
             lambda w, s: {
                 "i": {
-                    "evaluationId": str(_pick(w, s, "evaluation").id),
+                    "evaluationId": gid(_pick(w, s, "evaluation")),
                     "category": "COARSE_INDICATORS",
                     "description": "指标设置粗放",
                     "noticeIssuedAt": "2025-05-01",
@@ -258,7 +261,7 @@ OPS: dict[str, Op] = {
                 "RectificationSuccess",
             ),
             lambda w, s: {
-                "id": str(_pick(w, s, "rectification").id),
+                "id": gid(_pick(w, s, "rectification")),
                 "v": 1,
                 "m": "已细化指标",
                 "at": "2025-05-30",
@@ -270,14 +273,14 @@ OPS: dict[str, Op] = {
             doc("fileFiling", "$i: FilingInput!", "input: $i", "FilingSuccess"),
             lambda w, s: {
                 "i": {
-                    "departmentId": str(_pick(w, s, "").id),
+                    "departmentId": gid(_pick(w, s, "")),
                     "fiscalYear": 2024,
                     "scope": "PROJECTS",
                     "reason": "SENSITIVE",
                     "reference": "敏备1",
                     "filedWith": "测试区财政局",
                     "filedAt": "2024-01-10",
-                    "projectIds": [str(_pick(w, s, "project").id)],
+                    "projectIds": [gid(_pick(w, s, "project"))],
                 }
             },
             "FilingSuccess",
@@ -290,7 +293,7 @@ OPS: dict[str, Op] = {
                     "kind": "FINAL_ACCOUNTS",
                     "fiscalYear": 2024,
                     "approvalDate": "2025-07-10",
-                    "departmentId": str(_pick(w, s, "").id),
+                    "departmentId": gid(_pick(w, s, "")),
                 }
             },
             "ReleaseSuccess",
@@ -304,7 +307,7 @@ OPS: dict[str, Op] = {
                 "ReleaseSuccess",
             ),
             lambda w, s: {
-                "id": str(_pick(w, s, "release").id),
+                "id": gid(_pick(w, s, "release")),
                 "v": 1,
                 "at": "2024-02-01T09:00:00+08:00",
             },
@@ -313,20 +316,145 @@ OPS: dict[str, Op] = {
         Op(
             "checkRelease",
             doc("checkRelease", "$id: ID!", "id: $id", "ReleaseCheck"),
-            lambda w, s: {"id": str(_pick(w, s, "release").id)},
+            lambda w, s: {"id": gid(_pick(w, s, "release"))},
             "ReleaseCheck",
         ),
         Op(
             "publishRelease",
             doc("publishRelease", "$id: ID!, $v: Int!", "id: $id, version: $v", "ReleaseSuccess"),
-            lambda w, s: {"id": str(_pick(w, s, "release").id), "v": 1},
+            lambda w, s: {"id": gid(_pick(w, s, "release")), "v": 1},
             "ReleaseSuccess",
         ),
         Op(
             "withdrawRelease",
             doc("withdrawRelease", "$id: ID!, $v: Int!", "id: $id, version: $v", "ReleaseSuccess"),
-            lambda w, s: {"id": str(_pick(w, s, "release").id), "v": 1},
+            lambda w, s: {"id": gid(_pick(w, s, "release")), "v": 1},
             "ReleaseSuccess",
+        ),
+        Op(
+            "updateTarget",
+            doc(
+                "updateTarget",
+                "$id: ID!, $v: Int!, $p: TargetPatch!",
+                "id: $id, version: $v, patch: $p",
+                "TargetSuccess",
+            ),
+            lambda w, s: {
+                "id": gid(_pick(w, s, "target")),
+                "v": 1,
+                "p": {
+                    "overallGoal": "新目标",
+                    "indicators": [indicator(), indicator(name="及时率")],
+                },
+            },
+            "TargetSuccess",
+        ),
+        Op(
+            "updateMonitoring",
+            doc(
+                "updateMonitoring",
+                "$id: ID!, $v: Int!, $p: MonitoringPatch!",
+                "id: $id, version: $v, patch: $p",
+                "MonitoringSuccess",
+            ),
+            lambda w, s: {
+                "id": gid(_pick(w, s, "monitoring")),
+                "v": 1,
+                "p": {"executedToDate": "75000.00", "deviationLevel": "NONE"},
+            },
+            "MonitoringSuccess",
+        ),
+        Op(
+            "updateExAnteAssessment",
+            doc(
+                "updateExAnteAssessment",
+                "$id: ID!, $v: Int!, $p: ExAntePatch!",
+                "id: $id, version: $v, patch: $p",
+                "ExAnteSuccess",
+            ),
+            lambda w, s: {
+                "id": gid(_pick(w, s, "ex_ante")),
+                "v": 1,
+                "p": {"conclusion": "SUPPORT_WITH_REDUCTION", "recommendedReduction": "30000.00"},
+            },
+            "ExAnteSuccess",
+        ),
+        Op(
+            "updateEvaluation",
+            doc(
+                "updateEvaluation",
+                "$id: ID!, $v: Int!, $p: EvaluationPatch!",
+                "id: $id, version: $v, patch: $p",
+                "EvaluationSuccess",
+            ),
+            lambda w, s: {
+                "id": gid(_pick(w, s, "evaluation")),
+                "v": 1,
+                "p": {"score": "79.5", "status": "PLAN_REVIEWED"},
+            },
+            "EvaluationSuccess",
+        ),
+        Op(
+            "flagOverdueRectifications",
+            "mutation { r: flagOverdueRectifications { "
+            f"{RESULT} ... on OverdueFlagged {{ flagged }} }} }}",
+            lambda w, s: {},
+            "OverdueFlagged",
+        ),
+        Op(
+            "withdrawFiling",
+            doc("withdrawFiling", "$id: ID!, $v: Int!", "id: $id, version: $v", "FilingSuccess"),
+            lambda w, s: {"id": gid(_pick(w, s, "filing")), "v": 1},
+            "FilingSuccess",
+        ),
+        Op(
+            "revokeFiling",
+            doc("revokeFiling", "$id: ID!, $v: Int!", "id: $id, version: $v", "FilingSuccess"),
+            lambda w, s: {"id": gid(_pick(w, s, "filing")), "v": 1},
+            "FilingSuccess",
+        ),
+        Op(
+            "uploadDocument",
+            doc(
+                "uploadDocument",
+                "$i: DocumentInput!, $file: Upload!",
+                "input: $i, file: $file",
+                "FileSuccess",
+            ),
+            lambda w, s: {
+                "i": {
+                    "departmentId": gid(_pick(w, s, "")),
+                    "fiscalYear": 2024,
+                    "docKind": "BUDGET_DOC",
+                    "title": "2024年部门预算",
+                }
+            },
+            "FileSuccess",
+            {"file": ("部门预算.pdf", samples.pdf("budget"))},
+        ),
+        Op(
+            "uploadEvaluationReport",
+            doc(
+                "uploadEvaluationReport",
+                "$e: ID!, $t: String!, $mainText: Upload!, $v: Int",
+                "evaluationId: $e, title: $t, mainText: $mainText, version: $v",
+                "EvaluationReportSuccess",
+            ),
+            lambda w, s: {"e": gid(_pick(w, s, "evaluation")), "t": "评价报告（修订）", "v": 1},
+            "EvaluationReportSuccess",
+            {"mainText": ("报告.docx", samples.docx())},
+        ),
+        Op(
+            "addEvaluationReportAnnex",
+            doc(
+                "addEvaluationReportAnnex",
+                "$r: ID!, $v: Int!, $t: String!, $file: Upload!",
+                "reportId: $r, version: $v, title: $t, file: $file",
+                "EvaluationReportSuccess",
+            ),
+            lambda w, s: {"r": gid(_pick(w, s, "report")), "v": 1, "t": "评分表"},
+            "EvaluationReportSuccess",
+            {"file": ("评分表.xlsx", samples.xlsx())},
         ),
     ]
 }

@@ -4,13 +4,16 @@ dashboard or the audit log — and of a CLASSIFIED subject only the identity stu
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import orjson
 import pytest
 
 from storage import models
-from tests.internal.conftest import MARKER, Api, World, token
+from storage.enums import BudgetBook, DeviationLevel, EvaluationKind, MonitoringMode
+from tests.internal.conftest import MARKER, Api, World, gid, token
 from tests.internal.ops import OPS, amounts, assessment_row, indicator
 
 CLEARED_ADMIN = token("admin", classified=True, sub="cleared-admin")
@@ -43,15 +46,15 @@ async def classified_writes(api: Api, world: World) -> None:
     writes: list[tuple[str, dict[str, Any]]] = [
         (
             OPS["updateSubject"].document,
-            {"id": str(world.s_project.id), "v": 1, "p": {"name": "SECRET机密项目改"}},
+            {"id": gid(world.s_project), "v": 1, "p": {"name": "SECRET机密项目改"}},
         ),
         (
             OPS["updateSubject"].document,
-            {"id": str(world.b_secret.id), "v": 1, "p": {"name": "SECRET乙涉密项目改"}},
+            {"id": gid(world.b_secret), "v": 1, "p": {"name": "SECRET乙涉密项目改"}},
         ),
         (
             OPS["updateDepartment"].document,
-            {"id": str(world.s.id), "v": 1, "p": {"name": "SECRET机密局改"}},
+            {"id": gid(world.s), "v": 1, "p": {"name": "SECRET机密局改"}},
         ),
         (
             OPS["createSubject"].document,
@@ -61,7 +64,7 @@ async def classified_writes(api: Api, world: World) -> None:
                     "code": "SECRET-NEW",
                     "fiscalYear": 2024,
                     "name": "SECRET新项目",
-                    "departmentId": str(world.s.id),
+                    "departmentId": gid(world.s),
                     "budgetBook": "GENERAL_PUBLIC",
                 }
             },
@@ -70,7 +73,7 @@ async def classified_writes(api: Api, world: World) -> None:
             OPS["fileFiling"].document,
             {
                 "i": {
-                    "departmentId": str(world.s.id),
+                    "departmentId": gid(world.s),
                     "fiscalYear": 2025,
                     "scope": "WHOLE_DEPARTMENT",
                     "reason": "CLASSIFIED",
@@ -88,10 +91,10 @@ async def classified_writes(api: Api, world: World) -> None:
 
 def variables(world: World) -> dict[str, Any]:
     return {
-        "s": str(world.s_project.id),
-        "ss": str(world.b_secret.id),
-        "d": str(world.s.id),
-        "r": str(world.s_release.id),
+        "s": gid(world.s_project),
+        "ss": gid(world.b_secret),
+        "d": gid(world.s),
+        "r": gid(world.s_release),
     }
 
 
@@ -121,8 +124,8 @@ async def test_nothing_classified_reaches_an_uncleared_user(
     if role != "department_editor":
         assert data["departments"]["totalCount"] == 4  # A, B and their units
         assert data["subjects"]["totalCount"] == 2  # 甲项目, 乙项目
-        assert data["filings"]["totalCount"] == 0
-        assert str(world.s_release.id) not in {e["node"]["id"] for e in data["releases"]["edges"]}
+        assert data["filings"]["totalCount"] == 2  # the two SENSITIVE ones
+        assert gid(world.s_release) not in {e["node"]["id"] for e in data["releases"]["edges"]}
     if role in ("auditor", "admin"):
         log = await api(bearer, AUDIT)
         assert MARKER not in orjson.dumps(log).decode()
@@ -135,12 +138,12 @@ async def test_mutations_on_classified_records_say_not_found(
 ) -> None:
     bearer = token(role, dept)
     for name, target in [
-        ("updateSubject", {"id": str(world.s_project.id), "v": 1, "p": {"name": "x"}}),
-        ("updateSubject", {"id": str(world.b_secret.id), "v": 1, "p": {"name": "x"}}),
-        ("updateDepartment", {"id": str(world.s.id), "v": 1, "p": {"name": "x"}}),
+        ("updateSubject", {"id": gid(world.s_project), "v": 1, "p": {"name": "x"}}),
+        ("updateSubject", {"id": gid(world.b_secret), "v": 1, "p": {"name": "x"}}),
+        ("updateDepartment", {"id": gid(world.s), "v": 1, "p": {"name": "x"}}),
         (
             "scheduleRelease",
-            {"id": str(world.s_release.id), "v": 1, "at": "2024-02-01T09:00:00+08:00"},
+            {"id": gid(world.s_release), "v": 1, "at": "2024-02-01T09:00:00+08:00"},
         ),
     ]:
         body = await api(bearer, OPS[name].document, target)
@@ -157,7 +160,8 @@ async def test_own_department_sees_its_stubs_without_clearance(api: Api, world: 
     names = {e["node"]["name"]: e["node"]["classified"] for e in data["subjects"]["edges"]}
     assert names == {"乙项目": False, "SECRET乙涉密项目": True}
     assert data["other"] == {"name": "SECRET乙涉密项目"}
-    assert [e["node"]["reference"] for e in data["filings"]["edges"]] == ["SECRET-REF-2"]
+    references = [e["node"]["reference"] for e in data["filings"]["edges"]]
+    assert references == ["SECRET-REF-2", "敏备-202"]
     assert "SECRET机密" not in orjson.dumps(body).decode()  # S is not theirs
 
 
@@ -168,13 +172,13 @@ async def test_cleared_users_see_stubs_but_no_content(api: Api, world: World) ->
     data = body["data"]
     assert data["subject"] == {"name": "SECRET机密项目改"}
     assert data["departments"]["totalCount"] == 6
-    assert data["filings"]["totalCount"] == 3
+    assert data["filings"]["totalCount"] == 5
     stubs = [e["node"] for e in data["subjects"]["edges"] if e["node"]["classified"]]
     assert len(stubs) == 3
     stub_ids = {s["id"] for s in stubs}
     assert not stub_ids & {e["node"]["subjectId"] for e in data["targets"]["edges"]}
     amounts_query = "query($s: ID!) { subject(id: $s) { classified amounts { fullYearTotal } } }"
-    stub = await api(bearer, amounts_query, {"s": str(world.b_secret.id)})
+    stub = await api(bearer, amounts_query, {"s": gid(world.b_secret)})
     assert stub["data"]["subject"] == {"classified": True, "amounts": None}
     log = await api(bearer, AUDIT)
     assert log["data"]["auditLog"]["totalCount"] == 5
@@ -184,17 +188,17 @@ async def test_content_of_a_classified_subject_is_refused(api: Api, world: World
     refused = [
         (
             OPS["createTarget"].document,
-            {"s": str(world.s_project.id), "g": "目标", "i": [indicator()]},
+            {"s": gid(world.s_project), "g": "目标", "i": [indicator()]},
             "subjectId",
         ),
         (
             OPS["recordSelfAssessment"].document,
-            {"s": str(world.b_secret.id), "b": "1.00", "e": "1.00", "rows": [assessment_row()]},
+            {"s": gid(world.b_secret), "b": "1.00", "e": "1.00", "rows": [assessment_row()]},
             "subjectId",
         ),
         (
             OPS["updateSubject"].document,
-            {"id": str(world.s_project.id), "v": 1, "p": {"amounts": amounts("10.00")}},
+            {"id": gid(world.s_project), "v": 1, "p": {"amounts": amounts("10.00")}},
             "patch.amounts",
         ),
         (
@@ -205,7 +209,7 @@ async def test_content_of_a_classified_subject_is_refused(api: Api, world: World
                     "code": "SECRET-X",
                     "fiscalYear": 2024,
                     "name": "SECRET项目X",
-                    "departmentId": str(world.s.id),
+                    "departmentId": gid(world.s),
                     "budgetBook": "GENERAL_PUBLIC",
                     "amounts": amounts("10.00"),
                 }
@@ -227,7 +231,7 @@ async def test_content_of_a_classified_subject_is_refused(api: Api, world: World
 async def test_a_classified_filing_needs_the_clearance(api: Api, world: World) -> None:
     variables_ = {
         "i": {
-            "departmentId": str(world.a.id),
+            "departmentId": gid(world.a),
             "fiscalYear": 2025,
             "scope": "WHOLE_DEPARTMENT",
             "reason": "CLASSIFIED",
@@ -238,34 +242,101 @@ async def test_a_classified_filing_needs_the_clearance(api: Api, world: World) -
     }
     body = await api(token("finance_officer"), OPS["fileFiling"].document, variables_)
     assert body["data"]["r"]["__typename"] == "Forbidden"
-    assert await models.SensitivityFiling.all().count() == 2
+    assert await models.SensitivityFiling.all().count() == 4  # the world's, no new one
 
 
 async def test_a_new_filing_hides_at_once(api: Api, world: World) -> None:
     """A project of A filed CLASSIFIED by a cleared officer vanishes for an uncleared one."""
     query = "query($s: ID!) { subject(id: $s) { name } subjects(first: 10) { totalCount } }"
     officer = token("finance_officer")
-    before = await api(officer, query, {"s": str(world.a_project.id)})
+    before = await api(officer, query, {"s": gid(world.a_project)})
     assert before["data"]["subject"] == {"name": "甲项目"}
     body = await api(
         token("finance_officer", classified=True),
         OPS["fileFiling"].document,
         {
             "i": {
-                "departmentId": str(world.a.id),
+                "departmentId": gid(world.a),
                 "fiscalYear": 2024,
                 "scope": "PROJECTS",
                 "reason": "CLASSIFIED",
                 "reference": "R4",
                 "filedWith": "保密局",
                 "filedAt": "2024-03-05",
-                "projectIds": [str(world.a_project.id)],
+                "projectIds": [gid(world.a_project)],
             }
         },
     )
     assert body["data"]["r"]["__typename"] == "FilingSuccess", body
-    after = await api(officer, query, {"s": str(world.a_project.id)})
+    after = await api(officer, query, {"s": gid(world.a_project)})
     assert after["data"] == {"subject": None, "subjects": {"totalCount": 1}}
     # and its earlier content (the target of 甲项目) is gone from every list
     targets = await api(officer, "{ targets(first: 10) { totalCount } }")
     assert targets["data"]["targets"]["totalCount"] == 1
+
+
+async def test_content_of_a_stub_cannot_be_changed_by_anyone(api: Api, world: World) -> None:
+    """Content left from before a CLASSIFIED filing does not exist for any caller, cleared or
+    not: updates and uploads aimed at it are NotFound and name nothing."""
+    monitoring = await models.MonitoringRecord.create(
+        subject=world.s_project,
+        fiscal_year=2024,
+        mode=MonitoringMode.KEY,
+        as_of_date=date(2024, 7, 31),
+        budget_to_date=Decimal("1.00"),
+        executed_to_date=Decimal("1.00"),
+        execution_rate=Decimal("100.00"),
+        deviation_level=DeviationLevel.NONE,
+    )
+    evaluation = await models.Evaluation.create(
+        subject=world.b_secret,
+        kind=EvaluationKind.FINANCE_KEY,
+        fiscal_year=2024,
+        organiser="SECRET组织者",
+        budget_book=BudgetBook.GENERAL_PUBLIC,
+    )
+    attempts: list[tuple[str, dict[str, Any]]] = [
+        ("updateMonitoring", {"id": gid(monitoring), "v": 1, "p": {"notes": "x"}}),
+        ("updateEvaluation", {"id": gid(evaluation), "v": 1, "p": {"score": "50"}}),
+        ("uploadEvaluationReport", {"e": gid(evaluation), "t": "报告"}),
+    ]
+    for bearer in (CLEARED_ADMIN, token("admin"), token("department_editor", "202")):
+        for name, variables_ in attempts:
+            body = await api(bearer, OPS[name].document, variables_, OPS[name].files)
+            result = body["data"]["r"]
+            assert result["__typename"] in ("NotFound", "Forbidden"), (name, result)
+            assert MARKER not in orjson.dumps(body).decode()
+    assert await models.AuditEntry.all().count() == 0
+    assert await models.StoredFile.all().count() == 2  # the world's two report main texts
+
+
+async def test_a_late_filing_hides_the_audit_trail_of_content(api: Api, world: World) -> None:
+    """Entries about A's monitoring, evaluation and report, written before 甲项目 was filed
+    CLASSIFIED, vanish with it for uncleared auditors — and so do the report's files."""
+    admin = token("admin")
+    for name in ("updateMonitoring", "updateEvaluation", "uploadEvaluationReport"):
+        op = OPS[name]
+        body = await api(admin, op.document, op.variables(world, "a"), op.files)
+        assert body["data"]["r"]["__typename"] == op.success, body
+    auditor = token("auditor")
+    assert (await api(auditor, AUDIT))["data"]["auditLog"]["totalCount"] == 3
+    report = await models.EvaluationReport.get(id=world.a_report.id)
+    file = await models.StoredFile.get(id=report.main_text_id)  # the one just uploaded
+    node = "query($id: ID!) { node(id: $id) { id } }"
+    assert (await api(auditor, node, {"id": gid(file)}))["data"]["node"] is not None
+    filed = await api(
+        token("finance_officer", classified=True),
+        OPS["fileFiling"].document,
+        {
+            "i": {
+                **OPS["fileFiling"].variables(world, "a")["i"],
+                "reason": "CLASSIFIED",
+                "reference": "SECRET-REF-5",
+            }
+        },
+    )
+    assert filed["data"]["r"]["__typename"] == "FilingSuccess"
+    assert (await api(auditor, AUDIT))["data"]["auditLog"]["totalCount"] == 0
+    assert (await api(auditor, node, {"id": gid(file)}))["data"]["node"] is None
+    cleared = await api(token("auditor", classified=True), AUDIT)
+    assert cleared["data"]["auditLog"]["totalCount"] == 4

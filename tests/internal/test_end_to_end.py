@@ -13,9 +13,10 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from api.app import create_app
+from schema.internal.ids import global_id
 from storage import database, models
 from storage.enums import ReleaseKind
-from tests.internal.conftest import Api, settings, token
+from tests.internal.conftest import Api, gid, settings, token
 from tests.publishers import dataset
 
 PUBLISHER = token("publisher", sub="publisher-1")
@@ -56,7 +57,7 @@ async def test_release_through_the_api_reaches_store_and_public_api(
                 "kind": "BUDGET",
                 "fiscalYear": dataset.YEAR,
                 "approvalDate": "2024-01-25",
-                "departmentId": str(department_id),
+                "departmentId": str(global_id("Department", department_id)),
             }
         },
     )
@@ -122,14 +123,14 @@ async def test_release_through_the_api_reaches_store_and_public_api(
         "mutation($i: FilingInput!) { r: fileFiling(input: $i) { __typename } }",
         {
             "i": {
-                "departmentId": str(department_id),
+                "departmentId": str(global_id("Department", department_id)),
                 "fiscalYear": dataset.YEAR,
                 "scope": "PROJECTS",
                 "reason": "SENSITIVE",
                 "reference": "敏备9",
                 "filedWith": "测试区财政局",
                 "filedAt": "2024-03-01",
-                "projectIds": [str(project.id)],
+                "projectIds": [gid(project)],
             }
         },
     )

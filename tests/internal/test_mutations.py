@@ -11,7 +11,7 @@ import pytest
 
 from storage import models
 from storage.enums import ReviewStatus
-from tests.internal.conftest import Api, World, token
+from tests.internal.conftest import Api, World, gid, token
 from tests.internal.ops import OPS, RESULT, amounts, assessment_row, indicator
 
 EDITOR = token("department_editor", "101", sub="editor-a")
@@ -20,14 +20,43 @@ PUBLISHER = token("publisher", sub="publisher-1")
 
 
 async def run(api: Api, bearer: str, name: str, variables: dict[str, Any]) -> dict[str, Any]:
-    body = await api(bearer, OPS[name].document, variables)
+    body = await api(bearer, OPS[name].document, variables, OPS[name].files)
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]["r"]
     return result
 
 
-async def counts() -> dict[str, int]:
+VERSIONED = [
+    models.Department,
+    models.Subject,
+    models.PerformanceTarget,
+    models.MonitoringRecord,
+    models.ExAnteAssessment,
+    models.Evaluation,
+    models.EvaluationReport,
+    models.Rectification,
+    models.SensitivityFiling,
+    models.Release,
+]
+
+
+def _without_version(variables: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in variables.items() if k != "v"}
+
+
+async def counts() -> dict[str, Any]:
+    """Rows of every table a mutation writes, and every versioned row's version: a refused
+    write leaves all of them as they were."""
     return {
+        "versions": {
+            model.__name__: sorted(await model.all().values_list("id", "version"))
+            for model in VERSIONED
+        },
+        "indicator_rows": sorted(await models.Indicator.all().values_list("id", "name")),
+        "files": await models.StoredFile.all().count(),
+        "contents": await models.FileContent.all().count(),
+        "reports": await models.EvaluationReport.all().count(),
+        "annexes": await models.EvaluationReport.filter(annexes__id__isnull=False).count(),
         "audit": await models.AuditEntry.all().count(),
         "subjects": await models.Subject.all().count(),
         "targets": await models.PerformanceTarget.all().count(),
@@ -55,7 +84,7 @@ async def test_target_workflow(api: Api, world: World) -> None:
         EDITOR,
         "mutation($s: ID!, $i: [IndicatorInput!]!) { r: createTarget(subjectId: $s, "
         f'overallGoal: "总体", indicators: $i, horizon: OVERALL) {{ {TARGET_FIELDS} }} }}',
-        {"s": str(world.a_project.id), "i": [indicator(), indicator(name="满意度", weight="40")]},
+        {"s": gid(world.a_project), "i": [indicator(), indicator(name="满意度", weight="40")]},
     )
     target = created["data"]["r"]["target"]
     assert target["reviewStatus"] == "DRAFT"
@@ -95,7 +124,7 @@ async def test_target_workflow(api: Api, world: World) -> None:
 
 
 async def test_review_steps_keep_their_order(api: Api, world: World) -> None:
-    result = await run(api, FINANCE, "approveTarget", {"id": str(world.a_target.id), "v": 1})
+    result = await run(api, FINANCE, "approveTarget", {"id": gid(world.a_target), "v": 1})
     assert (result["__typename"], result["field"], result["rule"]) == (
         "InvalidInput",
         "reviewStatus",
@@ -104,9 +133,7 @@ async def test_review_steps_keep_their_order(api: Api, world: World) -> None:
     await models.PerformanceTarget.filter(id=world.a_target.id).update(
         review_status=ReviewStatus.SUBMITTED
     )
-    result = await run(
-        api, FINANCE, "rejectTarget", {"id": str(world.a_target.id), "v": 1, "r": "  "}
-    )
+    result = await run(api, FINANCE, "rejectTarget", {"id": gid(world.a_target), "v": 1, "r": "  "})
     assert (result["field"], result["rule"]) == ("reason", "required")
     assert await models.AuditEntry.all().count() == 0
 
@@ -114,12 +141,23 @@ async def test_review_steps_keep_their_order(api: Api, world: World) -> None:
 @pytest.mark.parametrize(
     ("name", "variables"),
     [
-        ("updateDepartment", lambda w: {"id": str(w.a.id), "p": {"name": "新名"}}),
-        ("updateSubject", lambda w: {"id": str(w.a_project.id), "p": {"name": "新名"}}),
-        ("submitTarget", lambda w: {"id": str(w.a_target.id)}),
+        ("updateDepartment", lambda w: {"id": gid(w.a), "p": {"name": "新名"}}),
+        ("updateSubject", lambda w: {"id": gid(w.a_project), "p": {"name": "新名"}}),
+        ("submitTarget", lambda w: {"id": gid(w.a_target)}),
         (
             "scheduleRelease",
-            lambda w: {"id": str(w.a_release.id), "at": "2024-02-01T09:00:00+08:00"},
+            lambda w: {"id": gid(w.a_release), "at": "2024-02-01T09:00:00+08:00"},
+        ),
+        *(
+            (name, lambda w, name=name: _without_version(OPS[name].variables(w, "a")))
+            for name in [
+                "updateTarget",
+                "updateMonitoring",
+                "updateExAnteAssessment",
+                "updateEvaluation",
+                "uploadEvaluationReport",
+                "addEvaluationReportAnnex",
+            ]
         ),
     ],
 )
@@ -142,11 +180,17 @@ async def test_a_stale_version_is_a_conflict(
 async def test_a_conflict_changes_nothing(api: Api, world: World) -> None:
     await models.Subject.filter(id=world.a_project.id).update(version=2, name="别人改的")
     result = await run(
-        api, EDITOR, "updateSubject", {"id": str(world.a_project.id), "v": 1, "p": {"name": "我的"}}
+        api, EDITOR, "updateSubject", {"id": gid(world.a_project), "v": 1, "p": {"name": "我的"}}
     )
     assert result["__typename"] == "Conflict"
     row = await models.Subject.get(id=world.a_project.id)
     assert (row.name, row.version) == ("别人改的", 2)
+
+
+def patched(world: World, name: str, **patch: Any) -> dict[str, Any]:
+    """The op's variables aimed at A's record, with these fields in its patch."""
+    variables = OPS[name].variables(world, "a")
+    return {**variables, "p": {**variables["p"], **patch}}
 
 
 @pytest.mark.parametrize(
@@ -155,7 +199,7 @@ async def test_a_conflict_changes_nothing(api: Api, world: World) -> None:
         (
             "createTarget",
             lambda w: {
-                "s": str(w.a_project.id),
+                "s": gid(w.a_project),
                 "g": "目标",
                 "i": [indicator(), indicator(level1="SATISFACTION", level2="QUANTITY")],
             },
@@ -164,14 +208,14 @@ async def test_a_conflict_changes_nothing(api: Api, world: World) -> None:
         ),
         (
             "createTarget",
-            lambda w: {"s": str(w.a_project.id), "g": " ", "i": [indicator()]},
+            lambda w: {"s": gid(w.a_project), "g": " ", "i": [indicator()]},
             "overall_goal",
             "required",
         ),
         (
             "recordSelfAssessment",
             lambda w: {
-                "s": str(w.a_project.id),
+                "s": gid(w.a_project),
                 "b": "250000.00",
                 "e": "200000.00",
                 "rows": [assessment_row(actual="45")],
@@ -182,7 +226,7 @@ async def test_a_conflict_changes_nothing(api: Api, world: World) -> None:
         (
             "recordSelfAssessment",
             lambda w: {
-                "s": str(w.a_project.id),
+                "s": gid(w.a_project),
                 "b": "250000.001",
                 "e": "200000.00",
                 "rows": [assessment_row()],
@@ -198,7 +242,7 @@ async def test_a_conflict_changes_nothing(api: Api, world: World) -> None:
                     "code": "X-1",
                     "fiscalYear": 2024,
                     "name": "项目",
-                    "departmentId": str(w.a.id),
+                    "departmentId": gid(w.a),
                     "budgetBook": "GENERAL_PUBLIC",
                     "amounts": amounts("100.00", appropriation="90.00"),
                 }
@@ -214,7 +258,7 @@ async def test_a_conflict_changes_nothing(api: Api, world: World) -> None:
                     "code": "101-P1",
                     "fiscalYear": 2024,
                     "name": "重复",
-                    "departmentId": str(w.a.id),
+                    "departmentId": gid(w.a),
                     "budgetBook": "GENERAL_PUBLIC",
                 }
             },
@@ -223,7 +267,7 @@ async def test_a_conflict_changes_nothing(api: Api, world: World) -> None:
         ),
         (
             "updateSubject",
-            lambda w: {"id": str(w.a_project.id), "v": 1, "p": {"amounts": amounts("-1.00")}},
+            lambda w: {"id": gid(w.a_project), "v": 1, "p": {"amounts": amounts("-1.00")}},
             "amounts.initial_total",
             "amount-non-negative",
         ),
@@ -276,11 +320,110 @@ async def test_a_conflict_changes_nothing(api: Api, world: World) -> None:
                     "name": "单位",
                     "tier": "DEPARTMENT",
                     "orgType": "ADMINISTRATIVE",
-                    "parentId": str(w.a.id),
+                    "parentId": gid(w.a),
                 }
             },
             "parent",
             "department-top-level",
+        ),
+        (
+            "updateTarget",
+            lambda w: patched(
+                w,
+                "updateTarget",
+                indicators=[indicator(), indicator(level1="SATISFACTION", level2="QUANTITY")],
+            ),
+            "patch.indicators[1].level2",
+            "indicator-level2-child",
+        ),
+        (
+            "updateTarget",
+            lambda w: patched(w, "updateTarget", indicators=[]),
+            "patch.indicators",
+            "indicators-required",
+        ),
+        (
+            "updateTarget",
+            lambda w: patched(w, "updateTarget", overallGoal="  "),
+            "patch.overallGoal",
+            "required",
+        ),
+        (
+            "updateTarget",
+            lambda w: patched(
+                w, "updateTarget", indicators=[indicator(nature="QUALITATIVE", comparator="GE")]
+            ),
+            "patch.indicators[0].comparator",
+            "indicator-comparator-nature",
+        ),
+        (
+            "updateMonitoring",
+            lambda w: patched(w, "updateMonitoring", budgetToDate="0"),
+            "patch.budgetToDate",
+            "budget-positive",
+        ),
+        (
+            "updateMonitoring",
+            lambda w: patched(w, "updateMonitoring", executedToDate="-1.00"),
+            "patch.executedToDate",
+            "amount-non-negative",
+        ),
+        (
+            "updateExAnteAssessment",
+            lambda w: {
+                "id": gid(w.a_ex_ante),
+                "v": 1,
+                "p": {"conclusion": "SUPPORT_WITH_REDUCTION"},
+            },
+            "patch.recommendedReduction",
+            "reduction-matches-conclusion",
+        ),
+        (
+            "updateExAnteAssessment",
+            lambda w: patched(w, "updateExAnteAssessment", recommendedReduction="300000.01"),
+            "patch.recommendedReduction",
+            "reduction-within-request",
+        ),
+        (
+            "updateEvaluation",
+            lambda w: patched(w, "updateEvaluation", score="100.01"),
+            "patch.score",
+            "score-range",
+        ),
+        (
+            "updateEvaluation",
+            lambda w: patched(w, "updateEvaluation", organiser=" "),
+            "patch.organiser",
+            "required",
+        ),
+        (
+            "updateEvaluation",
+            lambda w: patched(w, "updateEvaluation", amountEvaluated="1.001"),
+            "patch.amountEvaluated",
+            "money-two-places",
+        ),
+        (
+            "uploadDocument",
+            lambda w: {
+                "i": {
+                    **OPS["uploadDocument"].variables(w, "a")["i"],
+                    "docKind": "EVALUATION_REPORT_ANNEX",
+                }
+            },
+            "input.docKind",
+            "doc-kind-of-department",
+        ),
+        (
+            "uploadDocument",
+            lambda w: {"i": {**OPS["uploadDocument"].variables(w, "a")["i"], "title": " "}},
+            "input.title",
+            "required",
+        ),
+        (
+            "uploadEvaluationReport",
+            lambda w: {**OPS["uploadEvaluationReport"].variables(w, "a"), "t": ""},
+            "title",
+            "required",
         ),
     ],
 )
@@ -309,7 +452,12 @@ async def test_every_write_is_audited(api: Api, world: World) -> None:
         ("createSubject", OPS["createSubject"].variables(world, "a"), "Subject"),
         ("updateSubject", OPS["updateSubject"].variables(world, "a"), "Subject"),
         ("createTarget", OPS["createTarget"].variables(world, "a"), "PerformanceTarget"),
-        ("submitTarget", OPS["submitTarget"].variables(world, "a"), "PerformanceTarget"),
+        ("updateTarget", OPS["updateTarget"].variables(world, "a"), "PerformanceTarget"),
+        (
+            "submitTarget",
+            {**OPS["submitTarget"].variables(world, "a"), "v": 2},
+            "PerformanceTarget",
+        ),
         ("reviewTarget", OPS["reviewTarget"].variables(world, "b"), "PerformanceTarget"),
         (
             "recordSelfAssessment",
@@ -328,6 +476,26 @@ async def test_every_write_is_audited(api: Api, world: World) -> None:
         ("fileFiling", OPS["fileFiling"].variables(world, "b"), "SensitivityFiling"),
         ("createRelease", OPS["createRelease"].variables(world, "a"), "Release"),
         ("scheduleRelease", OPS["scheduleRelease"].variables(world, "a"), "Release"),
+        ("updateMonitoring", OPS["updateMonitoring"].variables(world, "a"), "MonitoringRecord"),
+        (
+            "updateExAnteAssessment",
+            OPS["updateExAnteAssessment"].variables(world, "a"),
+            "ExAnteAssessment",
+        ),
+        ("updateEvaluation", OPS["updateEvaluation"].variables(world, "a"), "Evaluation"),
+        ("uploadDocument", OPS["uploadDocument"].variables(world, "a"), "StoredFile"),
+        (
+            "uploadEvaluationReport",
+            OPS["uploadEvaluationReport"].variables(world, "a"),
+            "EvaluationReport",
+        ),
+        (
+            "addEvaluationReportAnnex",
+            OPS["addEvaluationReportAnnex"].variables(world, "b"),
+            "EvaluationReport",
+        ),
+        ("withdrawFiling", OPS["withdrawFiling"].variables(world, "a"), "SensitivityFiling"),
+        ("revokeFiling", OPS["revokeFiling"].variables(world, "b"), "SensitivityFiling"),
     ]
     for name, variables, record_type in steps:
         before = await models.AuditEntry.all().count()
@@ -339,17 +507,26 @@ async def test_every_write_is_audited(api: Api, world: World) -> None:
         assert (entry.actor, entry.roles, entry.department_code) == ("admin-1", ["admin"], "101")
         assert (entry.action, entry.record_type) == (name, record_type)
         assert entry.after is not None and entry.record_id == str(entry.after["id"])
-        if name.startswith(("create", "record", "file")):
+        if name.startswith(("create", "record", "file")) or name == "uploadDocument":
             assert entry.before is None
         else:
             assert entry.before is not None
             assert entry.after["version"] == entry.before["version"] + 1
+    # One entry per rectification flagged: A's from the world and the one recordFinding added
+    # (B's was reported done above).
+    flagged = await run(api, admin, "flagOverdueRectifications", {})
+    assert flagged == {"__typename": "OverdueFlagged", "flagged": 2}
+    entries = await models.AuditEntry.filter(action="flagOverdueRectifications")
+    assert {(e.record_type, e.before["status"], e.after["status"]) for e in entries} == {
+        ("Rectification", "OPEN", "OVERDUE")
+    }
     log = await api(
         token("auditor"),
         "{ auditLog(first: 100) { totalCount edges { node { action recordType actor roles } } } }",
     )
-    assert log["data"]["auditLog"]["totalCount"] == len(steps)
-    assert [e["node"]["action"] for e in log["data"]["auditLog"]["edges"]] == [s[0] for s in steps]
+    actions = [s[0] for s in steps] + ["flagOverdueRectifications"] * 2
+    assert log["data"]["auditLog"]["totalCount"] == len(actions)
+    assert [e["node"]["action"] for e in log["data"]["auditLog"]["edges"]] == actions
 
 
 async def test_money_is_exact(api: Api, world: World) -> None:
@@ -377,7 +554,7 @@ async def test_self_assessment_is_scored(api: Api, world: World) -> None:
             "rows { score deviationReason } } }",
         ),
         {
-            "s": str(world.a_project.id),
+            "s": gid(world.a_project),
             "b": "250000.00",
             "e": "215457.60",
             "rows": [assessment_row(actual="45", reason="进度滞后，下年加快")],
@@ -418,7 +595,7 @@ async def test_dashboard(api: Api, world: World) -> None:
         " withApprovedTargets withSelfAssessments approvedTargetShare selfAssessmentShare } } }",
     )
     dashboard = body["data"]["dashboard"]
-    visible = [str(world.a_release.id), str(world.b_release.id)]
+    visible = [gid(world.a_release), gid(world.b_release)]
     assert [r["id"] for r in dashboard["releasesDue"]] == visible
     assert [r["id"] for r in dashboard["releasesLate"]] == visible  # due 2024-02-14, unpublished
     assert dashboard["targetsAwaitingReview"] == 1
@@ -460,7 +637,8 @@ async def test_findings_and_rectifications(api: Api, world: World) -> None:
     )
     rectification = found["data"]["r"]["rectification"]
     assert rectification["dueDate"] == "2025-06-02"  # received 2025-05-03 + 30 days
-    assert rectification["status"] == "OPEN" and rectification["overdue"]
+    # stored OPEN, read as OVERDUE: its due date has passed
+    assert rectification["status"] == "OVERDUE" and rectification["overdue"]
 
     overdue = "{ rectifications(first: 10, overdueOnly: true) { totalCount } }"
     assert (await api(EDITOR, overdue))["data"]["rectifications"]["totalCount"] == 2
@@ -507,6 +685,6 @@ async def test_monitoring_and_ex_ante(api: Api, world: World) -> None:
         "{ monitoringRecords(first: 5) { totalCount } exAnteAssessments(first: 5) { totalCount } }",
     )
     assert lists["data"] == {
-        "monitoringRecords": {"totalCount": 1},
-        "exAnteAssessments": {"totalCount": 0},  # B's, not A's
+        "monitoringRecords": {"totalCount": 2},  # the world's and the new one
+        "exAnteAssessments": {"totalCount": 1},  # the world's; the new one is B's
     }

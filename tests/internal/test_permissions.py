@@ -22,17 +22,27 @@ OP_ACTIONS = {
     "createSubject": Action.EDIT_SUBJECT,
     "updateSubject": Action.EDIT_SUBJECT,
     "createTarget": Action.EDIT_TARGET,
+    "updateTarget": Action.EDIT_TARGET,
     "submitTarget": Action.EDIT_TARGET,
     "reviewTarget": Action.REVIEW_TARGET,
     "approveTarget": Action.APPROVE_TARGET,
     "rejectTarget": Action.APPROVE_TARGET,
     "recordSelfAssessment": Action.RECORD_ASSESSMENT,
     "recordMonitoring": Action.RECORD_MONITORING,
+    "updateMonitoring": Action.RECORD_MONITORING,
     "recordExAnteAssessment": Action.RECORD_EX_ANTE,
+    "updateExAnteAssessment": Action.RECORD_EX_ANTE,
     "recordEvaluation": Action.RECORD_EVALUATION,
+    "updateEvaluation": Action.RECORD_EVALUATION,
+    "uploadEvaluationReport": Action.RECORD_EVALUATION,
+    "addEvaluationReportAnnex": Action.RECORD_EVALUATION,
     "recordFinding": Action.RECORD_EVALUATION,
+    "flagOverdueRectifications": Action.RECORD_EVALUATION,
     "reportRectification": Action.REPORT_RECTIFICATION,
+    "uploadDocument": Action.UPLOAD_DOCUMENT,
     "fileFiling": Action.FILE_FILING,
+    "revokeFiling": Action.FILE_FILING,
+    "withdrawFiling": Action.WITHDRAW_FILING,
     "createRelease": Action.MANAGE_RELEASE,
     "scheduleRelease": Action.MANAGE_RELEASE,
     "checkRelease": Action.MANAGE_RELEASE,
@@ -70,7 +80,7 @@ async def test_mutation_cell(api: Api, world: World, role: str, name: str) -> No
             review_status=BEFORE[name]
         )
     audits = await models.AuditEntry.all().count()
-    body = await api(caller_token(role), op.document, op.variables(world, "a"))
+    body = await api(caller_token(role), op.document, op.variables(world, "a"), op.files)
     result = body["data"]["r"]
     if granted(role, OP_ACTIONS[name]):
         expected = {op.success}
@@ -115,6 +125,8 @@ def test_the_matrix_as_documented() -> None:
         Action.RECORD_MONITORING: Scope.OWN,
         Action.RECORD_EX_ANTE: Scope.OWN,
         Action.REPORT_RECTIFICATION: Scope.OWN,
+        Action.UPLOAD_DOCUMENT: Scope.OWN,
+        Action.WITHDRAW_FILING: Scope.OWN,
     }
     assert set(MATRIX["admin"]) == set(Action)
     assert set(MATRIX["auditor"]) == {Action.READ, Action.READ_AUDIT}

@@ -10,7 +10,7 @@ import pytest
 from schema.internal.permissions import MATRIX
 from storage import models
 from storage.enums import ReviewStatus
-from tests.internal.conftest import Api, World, token
+from tests.internal.conftest import Api, World, gid, token
 from tests.internal.ops import OPS, RESULT
 from tests.internal.test_permissions import BEFORE, OP_ACTIONS
 
@@ -31,11 +31,18 @@ async def state() -> list[object]:
         sorted(await models.Subject.all().values_list("id", "version", "name")),
         sorted(await models.PerformanceTarget.all().values_list("id", "version", "review_status")),
         sorted(await models.Release.all().values_list("id", "version", "status")),
-        await models.Evaluation.all().count(),
-        await models.MonitoringRecord.all().count(),
-        await models.ExAnteAssessment.all().count(),
         await models.Finding.all().count(),
+        await models.Indicator.all().count(),
+        await models.StoredFile.all().count(),
+        await models.FileContent.all().count(),
+        sorted(await models.Indicator.all().values_list("id", "name")),
         sorted(await models.Rectification.all().values_list("id", "version", "status")),
+        sorted(await models.SensitivityFiling.all().values_list("id", "version", "status")),
+        sorted(await models.Evaluation.all().values_list("id", "version", "score")),
+        sorted(await models.MonitoringRecord.all().values_list("id", "version")),
+        sorted(await models.ExAnteAssessment.all().values_list("id", "version")),
+        sorted(await models.EvaluationReport.all().values_list("id", "version", "main_text_id")),
+        await models.EvaluationReport.filter(annexes__id__isnull=False).count(),
     ]
 
 
@@ -47,7 +54,7 @@ async def test_editor_cannot_change_another_department(api: Api, world: World, n
             review_status=BEFORE[name]
         )
     before = await state()
-    body = await api(EDITOR_A, op.document, op.variables(world, "b"))
+    body = await api(EDITOR_A, op.document, op.variables(world, "b"), op.files)
     result = body["data"]["r"]
     if OP_ACTIONS[name] in MATRIX["department_editor"]:
         # B's records do not exist for A's editor: the same answer as for a missing id.
@@ -70,7 +77,7 @@ async def test_editor_can_work_on_its_units(api: Api, world: World) -> None:
         EDITOR_A,
         'mutation($id: ID!) { r: updateDepartment(id: $id, version: 1, patch: {name: "甲单位"}) '
         f"{{ {RESULT} ... on DepartmentSuccess {{ department {{ name version }} }} }} }}",
-        {"id": str(world.a_unit.id)},
+        {"id": gid(world.a_unit)},
     )
     assert body["data"]["r"]["department"] == {"name": "甲单位", "version": 2}
 
@@ -97,23 +104,23 @@ async def test_editor_reads_only_its_own_department(api: Api, world: World) -> N
         EDITOR_A,
         query,
         {
-            "b": str(world.b.id),
-            "bs": str(world.b_project.id),
-            "bt": str(world.b_target.id),
-            "br": str(world.b_release.id),
+            "b": gid(world.b),
+            "bs": gid(world.b_project),
+            "bt": gid(world.b_target),
+            "br": gid(world.b_release),
         },
     )
     data = body["data"]
     assert [e["node"]["code"] for e in data["departments"]["edges"]] == ["101", "101001"]
     assert data["departments"]["totalCount"] == 2
     assert [e["node"]["code"] for e in data["subjects"]["edges"]] == ["101-P1"]
-    assert [e["node"]["id"] for e in data["targets"]["edges"]] == [str(world.a_target.id)]
-    assert [e["node"]["id"] for e in data["releases"]["edges"]] == [str(world.a_release.id)]
-    assert data["filings"]["totalCount"] == 0
+    assert [e["node"]["id"] for e in data["targets"]["edges"]] == [gid(world.a_target)]
+    assert [e["node"]["id"] for e in data["releases"]["edges"]] == [gid(world.a_release)]
+    assert data["filings"]["totalCount"] == 1  # its own (SENSITIVE) filing; not B's
     assert data["department"] is data["subject"] is data["target"] is data["release"] is None
     assert data["dashboard"] == {
         "targetsAwaitingReview": 0,
-        "releasesDue": [{"id": str(world.a_release.id)}],
+        "releasesDue": [{"id": gid(world.a_release)}],
         "coverage": {"inScopeSubjects": 1},
     }
     text = orjson.dumps(body).decode()
