@@ -16,8 +16,8 @@ from starlette.routing import Route
 from api.auth import TokenVerifier
 from api.graphql_http import public_endpoint
 from api.internal_http import internal_endpoint
+from api.publishing import make_publisher
 from api.settings import Settings
-from publishers.releases import Publisher
 from schema.internal.schema import build as build_internal_schema
 from schema.public.schema import build as build_public_schema
 from storage import database
@@ -64,7 +64,8 @@ def create_app(
             internal_endpoint(
                 build_internal_schema(),
                 TokenVerifier(settings),
-                lambda: Publisher(store, data_license=settings.data_license),
+                lambda: make_publisher(settings, store),
+                max_upload_bytes=settings.max_upload_bytes,
             ),
             methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         ),

@@ -5,6 +5,7 @@
     gongkai check --release ID                     list every problem; write nothing
     gongkai publish --release ID | --due | --all   publish to the object store
     gongkai withdraw [--release ID]                enforce filings added after publication
+    gongkai flag-overdue                           store OVERDUE on late rectifications (daily)
     gongkai token --role R [--dept CODE]           mint a development JWT (HS secret only)
     gongkai serve --host H --port P                serve the API
 
@@ -28,12 +29,13 @@ from rich.progress import Progress
 
 from api import settings as settings_module
 from api.auth import AuthenticationError, Role, mint
+from api.publishing import make_publisher
 from api.settings import Settings, SettingsError
 from publishers.releases import Publisher
 from publishers.rules import SHANGHAI
+from schema.internal.overdue import flag_overdue_rectifications
 from storage import database, models
 from storage.errors import GongkaiError
-from storage.objects import open_store
 
 console = Console(stderr=True, highlight=False)
 
@@ -94,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     withdraw.add_argument("--release", type=int, metavar="ID")
 
+    commands.add_parser(
+        "flag-overdue",
+        help="store OVERDUE on open rectifications past their due date (for a daily cron line)",
+    )
+
     token = commands.add_parser("token", help="mint a development token (needs an HS secret)")
     token.add_argument(
         "--role",
@@ -141,8 +148,7 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _publisher(settings: Settings) -> Publisher:
-    store = open_store(settings.store_url, settings.s3_access_key, settings.s3_secret_key)
-    return Publisher(store, data_license=settings.data_license)
+    return make_publisher(settings)
 
 
 async def _check(settings: Settings, args: argparse.Namespace) -> int:
@@ -211,6 +217,13 @@ async def _withdraw(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _flag_overdue(settings: Settings) -> int:
+    async with database.connected(settings.database_url):
+        flagged = await flag_overdue_rectifications(datetime.now(SHANGHAI).date())
+    console.print(f"{len(flagged)} rectifications flagged overdue")
+    return 0
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -239,6 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_publish(settings, args))
         elif args.command == "withdraw":
             return asyncio.run(_withdraw(settings, args))
+        elif args.command == "flag-overdue":
+            return asyncio.run(_flag_overdue(settings))
         elif args.command == "token":
             print(
                 mint(

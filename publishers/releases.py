@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from tortoise import connections
@@ -139,7 +140,9 @@ class Batch:
 
 
 class Publisher:
-    """Publishes releases to one object store. `clock` is injectable (decisions.md D3)."""
+    """Publishes releases to one object store. `clock` is injectable (decisions.md D3);
+    `base_url` is where the public reads the store, for the absolute links of the catalog, feed
+    and calendar; `parallel` overrides how many releases `publish_many` keeps in flight."""
 
     def __init__(
         self,
@@ -150,9 +153,11 @@ class Publisher:
         clock: Callable[[], datetime] | None = None,
         lease: timedelta = DEFAULT_LEASE,
         parallel: int | None = None,
+        base_url: str | None = None,
     ) -> None:
         self.store = store
         self.parallel = parallel
+        self.base_url = base_url
         self.data_license = data_license
         self.worker = worker or default_worker()
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -544,9 +549,9 @@ class Publisher:
         site (pages, feed, calendar, search index) — writing only bytes that changed and
         deleting the pages of releases that vanished (D10, D12)."""
         await put_if_changed(
-            self.store, CATALOG_KEY, await catalog_bytes(), render.JSON_TYPE, stats
+            self.store, CATALOG_KEY, await catalog_bytes(self.base_url), render.JSON_TYPE, stats
         )
-        await site.update_site(self.store, stats)
+        await site.update_site(self.store, stats, base_url=self.base_url)
 
     # --- lease -----------------------------------------------------------------------------
 
@@ -641,12 +646,19 @@ def release_entry(
     }
 
 
-async def catalog_bytes() -> bytes:
-    """The catalog of every published release, with its versions, and the correction notices."""
+async def catalog_bytes(base_url: str | None = None) -> bytes:
+    """The catalog of every published release, with its versions, and the correction notices.
+    Keys are relative to the bucket root; under a public `base_url` each release also gets the
+    absolute addresses of its manifest and data package (D17)."""
     releases = await models.Release.filter(status=ReleaseStatus.PUBLISHED).prefetch_related(
         "jurisdiction", "department", "versions"
     )
     entries = [release_entry(release, list(release.versions)) for release in releases]
+    if base_url:
+        root = base_url.rstrip("/")
+        for entry in entries:
+            entry["manifestUrl"] = f"{root}/{quote(entry['manifest'])}"
+            entry["datapackageUrl"] = f"{root}/{quote(entry['datapackage'])}"
     notices = await models.CorrectionNotice.all().prefetch_related("jurisdiction")
     notice_entries = [
         {

@@ -103,6 +103,22 @@ async def test_publish_writes_data_manifest_catalog_and_snapshots(db: str) -> No
     assert not leaks(objects, {"SECRET"})
 
 
+async def test_under_a_public_base_url_the_catalog_links_absolutely(db: str) -> None:
+    built = await dataset.build(dataset.Plan())
+    store = MemoryObjectStore()
+    base = "https://open.example.gov.cn/budget/"
+    p = Publisher(store, worker="test", clock=lambda: NOW, base_url=base)
+    await publish_all(p, built)
+    catalog = orjson.loads(await store.get(CATALOG_KEY))
+    for entry in catalog["releases"]:
+        assert entry["manifestUrl"] == "https://open.example.gov.cn/budget/" + entry["manifest"]
+        assert entry["datapackageUrl"].endswith("/" + entry["datapackage"])
+        assert await store.stat(entry["manifest"]) is not None  # the key the link points at
+    writes = store.puts
+    await publish_all(Publisher(store, worker="test", clock=lambda: NOW, base_url=base), built)
+    assert store.puts == writes
+
+
 async def test_rerun_of_a_published_release_writes_nothing(db: str) -> None:
     built = await dataset.build(dataset.Plan())
     store = MemoryObjectStore()
@@ -237,26 +253,14 @@ async def test_a_filing_after_publication_withdraws_every_version(db: str) -> No
 
 
 async def test_a_whole_department_filed_after_publication_disappears(db: str) -> None:
-    built = await dataset.build(dataset.Plan(departments=2, projects=1))
     store = MemoryObjectStore()
-    await publish_all(publisher(store), built)
-    department = await models.Department.get(code="PUBD0X")
-    await records.file_filing(
-        department,
-        fiscal_year=dataset.YEAR,
-        scope=FilingScope.WHOLE_DEPARTMENT,
-        reason=FilingReason.CLASSIFIED,
-        reference="补备2",
-        filed_with="测试区财政局",
-        filed_at=NOW.date(),
-    )
-    await publisher(store, NOW + timedelta(days=2)).withdraw()
+    withdrawal = await dataset.withdraw_whole_department(store, NOW)
     after = await everything(store)
-    markers = {"PUBD0X", "PUBD0部门", "PUBP0-0Q", "PUBP0-0项目"}
-    assert not leaks(after, markers)
-    assert not await snapshot_leaks(markers)
+    assert not leaks(after, set(dataset.WITHDRAWN_MARKERS))
+    assert not await snapshot_leaks(set(dataset.WITHDRAWN_MARKERS))
     catalog = orjson.loads(after[CATALOG_KEY])
     assert all(r["departmentCode"] != "PUBD0X" for r in catalog["releases"])
+    department = withdrawal.department
     assert await models.Release.filter(department=department, status="PUBLISHED").count() == 0
 
 

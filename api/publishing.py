@@ -1,0 +1,14 @@
+"""The publisher as the settings configure it, for the command line and the internal API."""
+
+from __future__ import annotations
+
+from api.settings import Settings
+from publishers.releases import Publisher
+from storage.objects import ObjectStore, open_store
+
+
+def make_publisher(settings: Settings, store: ObjectStore | None = None) -> Publisher:
+    """A new publisher (it caches what it selected for one run: make one per run or request)."""
+    if store is None:
+        store = open_store(settings.store_url, settings.s3_access_key, settings.s3_secret_key)
+    return Publisher(store, data_license=settings.data_license, base_url=settings.public_base_url)
