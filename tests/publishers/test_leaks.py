@@ -41,7 +41,7 @@ def plans(draw: st.DrawFn) -> dataset.Plan:
 async def test_nothing_filed_is_ever_published(
     databases: Databases, migrated_template: str, plan: dataset.Plan
 ) -> None:
-    url = await databases.copy(migrated_template)
+    url = await databases.copy(migrated_template, ahead=True)
     await database.init(url, global_fallback=True)
     try:
         built = await dataset.build(plan)
