@@ -189,15 +189,37 @@ class Publisher:
         now = self.clock()
         if release.publish_at is not None and release.publish_at > now:
             raise Embargoed(f"release {release_id} is embargoed until {release.publish_at}")
-        if not await self._claim(release, now):
-            raise Claimed(f"release {release_id} is being published by {release.claimed_by}")
-        try:
-            result = await self._publish_claimed(release, as_of or now, note)
-        finally:
-            await self._unclaim(release)
+        if await self._unchanged(release):
+            result = PublishResult(release_id, "unchanged", release.current_version)
+        else:
+            if not await self._claim(release, now):
+                raise Claimed(f"release {release_id} is being published by {release.claimed_by}")
+            try:
+                # What another worker published before our claim is the version to follow.
+                await release.refresh_from_db(fields=["status", "current_version", "published_at"])
+                result = await self._publish_claimed(release, as_of or now, note)
+            finally:
+                await self._unclaim(release)
         if pointers:
             await self.write_pointers(result.stats)
         return result
+
+    async def _unchanged(self, release: models.Release) -> bool:
+        """Whether the current version holds exactly what a publish would select now: a
+        read-only look before claiming, so an unchanged republish writes nothing, not even a
+        lease. Anything else (a change, a withdrawal, a problem) goes on to the claimed path,
+        which decides again under the lease."""
+        if not release.current_version:
+            return False
+        selection = await self.selector.select(release)
+        if selection.exempt or selection.problems:
+            return False
+        current = await models.ReleaseVersion.get_or_none(
+            release_id=release.id, number=release.current_version
+        )
+        if current is None or current.input_sha256 != input_digest(selection):
+            return False
+        return not await self._withdrawn_keys(release, selection)
 
     async def _publish_claimed(
         self, release: models.Release, published_at: datetime, note: str | None
@@ -263,11 +285,19 @@ class Publisher:
         take in the other tasks' statements: it publishes one release at a time."""
         outcomes: dict[int, PublishResult | ReleaseError] = {}
         limit = asyncio.Semaphore(self.parallel_releases())
+        loaded = {
+            r.id: r
+            for r in await models.Release.filter(id__in=list(release_ids)).select_related(
+                "jurisdiction", "department"
+            )
+        }
 
         async def one(release_id: int) -> None:
             async with limit:
                 try:
-                    release = await _load(release_id)
+                    release = loaded.get(release_id)
+                    if release is None:
+                        raise ReleaseError(f"no release with id {release_id}")
                     when = as_of(release) if as_of else None
                     outcomes[release_id] = await self._publish(release, when, note, pointers=False)
                 except ReleaseError as error:

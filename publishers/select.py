@@ -45,6 +45,8 @@ class YearFacts:
     departments: dict[int, models.Department]
     subjects: dict[int, SubjectFact]
     coverage: rules.Coverage
+    working: dict[int, models.Subject]
+    """The same subjects as working rows, for the records built from them."""
 
 
 M = TypeVar("M", bound=models.Model)
@@ -59,6 +61,13 @@ def _grouped(rows: Iterable[M], key: str) -> dict[int, list[M]]:
     return groups
 
 
+def _grouped_values(rows: Iterable[build.Row], key: str) -> dict[int, list[build.Row]]:
+    groups: dict[int, list[build.Row]] = defaultdict(list)
+    for row in rows:
+        groups[row[key]].append(row)
+    return groups
+
+
 @dataclass
 class YearRecords:
     """The working rows one kind of release carries for a jurisdiction and fiscal year, grouped by
@@ -68,12 +77,12 @@ class YearRecords:
     subjects: dict[int, models.Subject]
     targets: dict[int, list[models.PerformanceTarget]] = field(default_factory=dict)
     """Finance-approved targets by subject (BUDGET)."""
-    indicators: dict[int, list[models.Indicator]] = field(default_factory=dict)
-    """By target."""
+    indicators: dict[int, list[build.Row]] = field(default_factory=dict)
+    """By target, as field values."""
     ex_ante: dict[int, list[models.ExAnteAssessment]] = field(default_factory=dict)
     assessments: dict[int, list[models.SelfAssessment]] = field(default_factory=dict)
-    rows: dict[int, list[models.SelfAssessmentRow]] = field(default_factory=dict)
-    """By self-assessment."""
+    rows: dict[int, list[build.Row]] = field(default_factory=dict)
+    """By self-assessment, as field values."""
     monitoring: dict[int, list[models.MonitoringRecord]] = field(default_factory=dict)
     evaluations: dict[int, list[models.Evaluation]] = field(default_factory=dict)
     reports: dict[int, models.EvaluationReport] = field(default_factory=dict)
@@ -308,16 +317,19 @@ async def _settled(cache: MutableMapping[K, asyncio.Task[V]], key: K) -> V:
 async def _load_records(facts: YearFacts, fiscal_year: int, kind: ReleaseKind) -> YearRecords:
     """Every working row that `kind` releases of the year may carry, in one query per table.
     What a release actually carries is still decided per release, by the rules."""
+    # By lists of ids rather than joins on the subject: a join's plan depends on the planner's
+    # statistics, and right after a bulk load (the demo) they made one query take 6 s, not 60 ms.
     ids = sorted(facts.subjects)
-    subjects = {s.id: s for s in await models.Subject.filter(id__in=ids)}
-    found = YearRecords(subjects)
+    found = YearRecords(facts.working)
     if kind is ReleaseKind.BUDGET:
         targets = await models.PerformanceTarget.filter(
             subject_id__in=ids, review_status=ReviewStatus.FINANCE_APPROVED
         )
         found.targets = _grouped(targets, "subject_id")
-        indicators = await models.Indicator.filter(target_id__in=[t.id for t in targets])
-        found.indicators = _grouped(indicators, "target_id")
+        indicators = await models.Indicator.filter(target_id__in=[t.id for t in targets]).values(
+            "target_id", *build.INDICATOR_FIELDS
+        )
+        found.indicators = _grouped_values(indicators, "target_id")
         ex_ante = await models.ExAnteAssessment.filter(subject_id__in=ids, fiscal_year=fiscal_year)
         found.ex_ante = _grouped(ex_ante, "subject_id")
         doc_kinds = [DocKind.BUDGET_DOC, DocKind.TARGET_TABLE]
@@ -326,8 +338,10 @@ async def _load_records(facts: YearFacts, fiscal_year: int, kind: ReleaseKind) -
             subject_id__in=ids, fiscal_year=fiscal_year
         )
         found.assessments = _grouped(assessments, "subject_id")
-        rows = await models.SelfAssessmentRow.filter(assessment_id__in=[a.id for a in assessments])
-        found.rows = _grouped(rows, "assessment_id")
+        rows = await models.SelfAssessmentRow.filter(
+            assessment_id__in=[a.id for a in assessments]
+        ).values("assessment_id", *build.ASSESSMENT_ROW_FIELDS)
+        found.rows = _grouped_values(rows, "assessment_id")
         monitoring = await models.MonitoringRecord.filter(
             subject_id__in=ids, fiscal_year=fiscal_year
         )
@@ -352,39 +366,28 @@ async def _load_records(facts: YearFacts, fiscal_year: int, kind: ReleaseKind) -
 
 async def _load_year(jurisdiction_id: int, fiscal_year: int) -> YearFacts:
     departments = {d.id: d for d in await models.Department.filter(jurisdiction_id=jurisdiction_id)}
-    subject_rows = await models.Subject.filter(
-        department__jurisdiction_id=jurisdiction_id, fiscal_year=fiscal_year
-    ).values(
-        "id",
-        "kind",
-        "code",
-        "name",
-        "fiscal_year",
-        "department_id",
-        "implementing_unit_id",
-        "parent_id",
-        "in_disclosure_scope",
-        "publication_selected",
-        "transfer_type",
-        "initial_total",
-        "full_year_total",
-    )
-    subjects = {
-        row["id"]: SubjectFact(
-            id=row["id"],
-            kind=row["kind"],
-            code=row["code"],
-            name=row["name"],
-            fiscal_year=row["fiscal_year"],
-            department_id=row["department_id"],
-            implementing_unit_id=row["implementing_unit_id"],
-            parent_id=row["parent_id"],
-            in_disclosure_scope=row["in_disclosure_scope"],
-            publication_selected=row["publication_selected"],
-            transfer_type=row["transfer_type"],
-            budgeted=bool(row["initial_total"]) or bool(row["full_year_total"]),
+    working = {
+        s.id: s
+        for s in await models.Subject.filter(
+            department__jurisdiction_id=jurisdiction_id, fiscal_year=fiscal_year
         )
-        for row in subject_rows
+    }
+    subjects = {
+        s.id: SubjectFact(
+            id=s.id,
+            kind=s.kind,
+            code=s.code,
+            name=s.name,
+            fiscal_year=s.fiscal_year,
+            department_id=s.department_id,
+            implementing_unit_id=s.implementing_unit_id,
+            parent_id=s.parent_id,
+            in_disclosure_scope=s.in_disclosure_scope,
+            publication_selected=s.publication_selected,
+            transfer_type=s.transfer_type,
+            budgeted=bool(s.initial_total) or bool(s.full_year_total),
+        )
+        for s in working.values()
     }
     filings = await models.SensitivityFiling.filter(
         department_id__in=list(departments), fiscal_year=fiscal_year
@@ -405,4 +408,4 @@ async def _load_year(jurisdiction_id: int, fiscal_year: int) -> YearFacts:
         DepartmentFact(id=d.id, parent_id=d.parent_id) for d in departments.values()
     ]
     coverage = rules.Coverage.build(fiscal_year, department_facts, subjects.values(), filing_facts)
-    return YearFacts(departments, subjects, coverage)
+    return YearFacts(departments, subjects, coverage, working)
