@@ -66,6 +66,10 @@ def _cursor(key: str) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([key, key])).decode().rstrip("=")
 
 
+def _department(subject: dict[str, Any]) -> str:
+    return department_key(subject["jurisdictionCode"], subject["departmentCode"])
+
+
 def _project(
     subject: dict[str, Any], department: dict[str, Any] | None, target: dict[str, Any] | None
 ) -> dict[str, Any]:
@@ -163,7 +167,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def _department(subject: dict[str, Any]) -> str:
-    return department_key(subject["jurisdictionCode"], subject["departmentCode"])
