@@ -13,6 +13,7 @@ import strawberry
 from strawberry.types import Info
 
 from publishers import search
+from publishers.records import KEY_SEPARATOR as SEP
 from schema import rows
 from schema.context import Context
 from schema.pagination import Page, PageRequest, page
@@ -218,7 +219,9 @@ def subject_where(f: SubjectFilter | None) -> Where:
             where.add(f"d.{column} <= ?", _fen(high))
     if f.code is not None:
         escaped = f.code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.add("d.record_key LIKE ? ESCAPE '\\'", f"%/{escaped}/%")
+        # A subject's key ends <code>/<four-digit year> (`subject_key`): anchored there, the
+        # code cannot match the department segment, or a record of another kind.
+        where.add("d.record_key LIKE ? ESCAPE '\\'", f"%{SEP}{escaped}{SEP}____")
     if f.grade is not None:
         where.add(
             "d.record_key IN (SELECT a.subject_key FROM disclosure a"

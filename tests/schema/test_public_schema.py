@@ -148,6 +148,10 @@ async def test_filters(published: dataset.Built) -> None:
     assert await count(grade="EXCELLENT") == 3
     assert await count(fiscalYear=dataset.YEAR + 1) == 0
     assert await count(budgetBook="GENERAL_PUBLIC", transferType="NONE") == 5
+    # `code` is the subject's own code, not any segment of its key: not its department's.
+    assert await count(code="PUBP2-0Q") == 1
+    assert await count(code="PUBD2X-OV") == 1
+    assert await count(code="PUBD2X") == 0
 
 
 async def test_pagination_walks_forwards_and_backwards(published: dataset.Built) -> None:
