@@ -206,9 +206,7 @@ class RecordMutations:
 
         async def work() -> t.TargetSuccess:
             need(ctx, Action.EDIT_TARGET)
-            subject, vis = await writes.subject(ctx, subject_id, Action.EDIT_TARGET)
-            if vis.is_stub(subject.id):
-                raise InvalidRecord("subjectId", "classified-stub-only", STUB_MESSAGE)
+            subject = await writes.subject_for_content(ctx, subject_id, Action.EDIT_TARGET)
             items = [records.IndicatorInput(**vars(i)) for i in indicators]
             async with in_transaction():
                 row = await records.create_target(subject, overall_goal, items, horizon)
@@ -328,9 +326,7 @@ class RecordMutations:
 
         async def work() -> t.SelfAssessmentSuccess:
             need(ctx, Action.RECORD_ASSESSMENT)
-            subject, vis = await writes.subject(ctx, subject_id, Action.RECORD_ASSESSMENT)
-            if vis.is_stub(subject.id):
-                raise InvalidRecord("subjectId", "classified-stub-only", STUB_MESSAGE)
+            subject = await writes.subject_for_content(ctx, subject_id, Action.RECORD_ASSESSMENT)
             budget = writes.money("fullYearBudget", full_year_budget)
             spent = writes.money("executed", executed)
             inputs = [scoring.RowInput(**vars(r)) for r in rows]
@@ -358,9 +354,9 @@ class RecordMutations:
 
         async def work() -> t.MonitoringSuccess:
             need(ctx, Action.RECORD_MONITORING)
-            subject, vis = await writes.subject(ctx, input.subject_id, Action.RECORD_MONITORING)
-            if vis.is_stub(subject.id):
-                raise InvalidRecord("subjectId", "classified-stub-only", STUB_MESSAGE)
+            subject = await writes.subject_for_content(
+                ctx, input.subject_id, Action.RECORD_MONITORING
+            )
             amounts = _monitoring_amounts(input.budget_to_date, input.executed_to_date, "")
             async with in_transaction():
                 row = await models.MonitoringRecord.create(
@@ -409,9 +405,7 @@ class RecordMutations:
 
         async def work() -> t.ExAnteSuccess:
             need(ctx, Action.RECORD_EX_ANTE)
-            subject, vis = await writes.subject(ctx, input.subject_id, Action.RECORD_EX_ANTE)
-            if vis.is_stub(subject.id):
-                raise InvalidRecord("subjectId", "classified-stub-only", STUB_MESSAGE)
+            subject = await writes.subject_for_content(ctx, input.subject_id, Action.RECORD_EX_ANTE)
             amounts = _ex_ante_amounts(
                 input.conclusion, input.requested_amount, input.recommended_reduction, ""
             )
@@ -465,9 +459,9 @@ class RecordMutations:
 
         async def work() -> t.EvaluationSuccess:
             need(ctx, Action.RECORD_EVALUATION)
-            subject, vis = await writes.subject(ctx, input.subject_id, Action.RECORD_EVALUATION)
-            if vis.is_stub(subject.id):
-                raise InvalidRecord("subjectId", "classified-stub-only", STUB_MESSAGE)
+            subject = await writes.subject_for_content(
+                ctx, input.subject_id, Action.RECORD_EVALUATION
+            )
             _check_organiser(input.organiser, "organiser")
             async with in_transaction():
                 row = await models.Evaluation.create(

@@ -226,6 +226,17 @@ async def subject(
     return row, vis
 
 
+async def subject_for_content(
+    ctx: InternalContext, id: strawberry.ID | None, action: Action
+) -> models.Subject:
+    """The subject new content is recorded for: found as `subject` finds it, and refused when
+    it is a CLASSIFIED stub, which keeps no content (D6)."""
+    row, vis = await subject(ctx, id, action)
+    if vis.is_stub(row.id):
+        raise InvalidRecord("subjectId", "classified-stub-only", STUB_MESSAGE)
+    return row
+
+
 async def subject_content(
     ctx: InternalContext, model: type[C], id: strawberry.ID, action: Action, kind: str
 ) -> tuple[C, models.Subject]:
