@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 from typing import TypeVar
 
 from publishers import records as build
@@ -49,22 +50,15 @@ class YearFacts:
     """The same subjects as working rows, for the records built from them."""
 
 
-M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
 K = TypeVar("K")
 V = TypeVar("V")
 
 
-def _grouped(rows: Iterable[M], key: str) -> dict[int, list[M]]:
-    groups: dict[int, list[M]] = defaultdict(list)
+def _grouped(rows: Iterable[T], owner: Callable[[T], int]) -> dict[int, list[T]]:
+    groups: dict[int, list[T]] = defaultdict(list)
     for row in rows:
-        groups[getattr(row, key)].append(row)
-    return groups
-
-
-def _grouped_values(rows: Iterable[build.Row], key: str) -> dict[int, list[build.Row]]:
-    groups: dict[int, list[build.Row]] = defaultdict(list)
-    for row in rows:
-        groups[row[key]].append(row)
+        groups[owner(row)].append(row)
     return groups
 
 
@@ -74,7 +68,6 @@ class YearRecords:
     owner and loaded in a handful of queries: every department's release of that year picks its
     own from them instead of querying again (a district has ~60 departments a year)."""
 
-    subjects: dict[int, models.Subject]
     targets: dict[int, list[models.PerformanceTarget]] = field(default_factory=dict)
     """Finance-approved targets by subject (BUDGET)."""
     indicators: dict[int, list[build.Row]] = field(default_factory=dict)
@@ -155,7 +148,7 @@ class Selector:
         own = [s for s in facts.subjects.values() if s.department_id in family]
         included = sorted(s.id for s in own if rules.publishable(s, facts.coverage))
         rows = await self.year_records(jurisdiction.id, release.fiscal_year, release.kind)
-        subjects = {i: rows.subjects[i] for i in included}
+        subjects = {i: facts.working[i] for i in included}
 
         approved = [t for i in included for t in rows.targets.get(i, ())]
         if release.kind is ReleaseKind.BUDGET:
@@ -320,34 +313,34 @@ async def _load_records(facts: YearFacts, fiscal_year: int, kind: ReleaseKind) -
     # By lists of ids rather than joins on the subject: a join's plan depends on the planner's
     # statistics, and right after a bulk load (the demo) they made one query take 6 s, not 60 ms.
     ids = sorted(facts.subjects)
-    found = YearRecords(facts.working)
+    found = YearRecords()
     if kind is ReleaseKind.BUDGET:
         targets = await models.PerformanceTarget.filter(
             subject_id__in=ids, review_status=ReviewStatus.FINANCE_APPROVED
         )
-        found.targets = _grouped(targets, "subject_id")
+        found.targets = _grouped(targets, attrgetter("subject_id"))
         indicators = await models.Indicator.filter(target_id__in=[t.id for t in targets]).values(
             "target_id", *build.INDICATOR_FIELDS
         )
-        found.indicators = _grouped_values(indicators, "target_id")
+        found.indicators = _grouped(indicators, itemgetter("target_id"))
         ex_ante = await models.ExAnteAssessment.filter(subject_id__in=ids, fiscal_year=fiscal_year)
-        found.ex_ante = _grouped(ex_ante, "subject_id")
+        found.ex_ante = _grouped(ex_ante, attrgetter("subject_id"))
         doc_kinds = [DocKind.BUDGET_DOC, DocKind.TARGET_TABLE]
     else:
         assessments = await models.SelfAssessment.filter(
             subject_id__in=ids, fiscal_year=fiscal_year
         )
-        found.assessments = _grouped(assessments, "subject_id")
+        found.assessments = _grouped(assessments, attrgetter("subject_id"))
         rows = await models.SelfAssessmentRow.filter(
             assessment_id__in=[a.id for a in assessments]
         ).values("assessment_id", *build.ASSESSMENT_ROW_FIELDS)
-        found.rows = _grouped_values(rows, "assessment_id")
+        found.rows = _grouped(rows, itemgetter("assessment_id"))
         monitoring = await models.MonitoringRecord.filter(
             subject_id__in=ids, fiscal_year=fiscal_year
         )
-        found.monitoring = _grouped(monitoring, "subject_id")
+        found.monitoring = _grouped(monitoring, attrgetter("subject_id"))
         evaluations = await models.Evaluation.filter(subject_id__in=ids, fiscal_year=fiscal_year)
-        found.evaluations = _grouped(evaluations, "subject_id")
+        found.evaluations = _grouped(evaluations, attrgetter("subject_id"))
         found.reports = {
             r.evaluation_id: r
             for r in await models.EvaluationReport.filter(
@@ -360,7 +353,7 @@ async def _load_records(facts: YearFacts, fiscal_year: int, kind: ReleaseKind) -
         fiscal_year=fiscal_year,
         doc_kind__in=doc_kinds,
     )
-    found.documents = _grouped(documents, "department_id")
+    found.documents = _grouped(documents, attrgetter("department_id"))
     return found
 
 
