@@ -210,11 +210,21 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _withdraw(settings: Settings, args: argparse.Namespace) -> int:
     async with database.connected(settings.database_url):
-        results = await _publisher(settings).withdraw(
+        report = await _publisher(settings).withdraw(
             [args.release] if args.release is not None else None
         )
-    console.print(f"{len(results)} releases republished without withdrawn records")
-    return 0
+    for release_id, holder in report.blocked:
+        console.print(
+            f"[red]release {release_id}[/] not withdrawn: a live worker ({holder}) holds it; "
+            "rerun `gongkai withdraw` when it is done"
+        )
+    whole = sum(1 for r in report.results if r.outcome == "withdrawn")
+    console.print(
+        f"{len(report.results) - whole} releases republished without withdrawn records, "
+        f"{whole} taken out whole; {report.stats.deleted} objects and versions deleted"
+        + (f"; {len(report.blocked)} releases blocked" if report.blocked else "")
+    )
+    return 1 if report.blocked else 0
 
 
 async def _flag_overdue(settings: Settings) -> int:

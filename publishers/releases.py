@@ -3,24 +3,25 @@
 A publish runs in this order, and a crash or store outage at any step leaves the previous public
 state intact; rerunning completes it:
 
-1. claim the release with a lease (a compare-and-set UPDATE: no transaction held across I/O);
+1. claim the release with a lease (publishers/lease.py: a compare-and-set UPDATE, renewed by a
+   heartbeat, taken over from a dead worker);
 2. select and render (pure), and stop if nothing changed since the current version;
 3. upload the data and report objects that the current version does not already have;
 4. write the version's manifest (an interrupted earlier attempt's manifest is reused);
-5. in one database transaction: the version row, the snapshot rows, the release's status;
-6. regenerate the pointer objects (the catalog and the site), writing only bytes that changed.
+5. in one database transaction, while the lease is still ours: the version row, the snapshot
+   rows, the release's status;
+6. delete what no manifest names (a killed attempt's uploads);
+7. regenerate the pointer objects (the catalog and the site), writing only bytes that changed.
 
-Objects of an unfinished publish are linked from nowhere: the catalog and the database are the
-only ways in, and the bucket policy grants reads, not listing.
+A release that now holds records a filing covers is withdrawn on the way (publishers/
+withdrawal.py): its intent is recorded before step 3, the objects holding the records are
+deleted with every version and the older manifests rewritten without them, and after step 7 the
+store's history is purged before the intent is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
-import os
-import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,11 +35,13 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from publishers import render, rules, search, site
+from publishers import render, rules, search, site, withdrawal
+from publishers.lease import DEFAULT_LEASE, Lease, worker_name
 from publishers.records import facets, file_path, search_text, subject_key
 from publishers.render import Rendered, dumps, jsonable, sha256_hex
 from publishers.select import Selection, Selector
 from publishers.sync import SyncStats, put_if_changed, upload_objects
+from publishers.withdrawal import WITHDRAWAL_NOTE
 from storage import database, models
 from storage.enums import CorrectionKind, RecordType, ReleaseKind, ReleaseStatus
 from storage.errors import GongkaiError
@@ -50,8 +53,6 @@ KIND_SLUGS = {
     ReleaseKind.FINAL_ACCOUNTS: "final-accounts",
     ReleaseKind.FINANCE_ANNUAL: "finance-annual",
 }
-WITHDRAWAL_NOTE = "依据涉密/敏感备案，撤回已公开的部分信息。"
-DEFAULT_LEASE = timedelta(minutes=15)
 #: Releases in flight at once in `publish_many` on PostgreSQL (each also runs its uploads in
 #: parallel); more adds memory without adding overlap on two cores.
 PARALLEL_RELEASES = 3
@@ -75,14 +76,24 @@ class Embargoed(ReleaseError):
     """The release's publish-at time has not come: nothing of it may be uploaded yet."""
 
 
+class LeaseLost(ReleaseError):
+    """The worker's lease ran out and another worker took the release over: nothing was
+    flipped; the other worker's run (or a rerun) completes it."""
+
+
 class Claimed(ReleaseError):
     """Another worker holds the release's lease."""
+
+    def __init__(self, release_id: int, holder: str) -> None:
+        super().__init__(f"release {release_id} is being published by {holder}")
+        self.release_id = release_id
+        self.holder = holder
 
 
 @dataclass
 class PublishResult:
     release_id: int
-    outcome: str  # "published", "unchanged", "exempt"
+    outcome: str  # "published", "unchanged", "exempt", "withdrawn" (the whole release)
     version: int
     stats: SyncStats = field(default_factory=SyncStats)
 
@@ -126,16 +137,22 @@ def content_digest(objects: Iterable[Rendered]) -> str:
     return sha256_hex(listing.encode())
 
 
-def default_worker() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 @dataclass
 class Batch:
     """What `publish_many` did: the results, the refused releases and the writes in all."""
 
     results: list[PublishResult] = field(default_factory=list)
     failures: list[tuple[int, ReleaseError]] = field(default_factory=list)
+    stats: SyncStats = field(default_factory=SyncStats)
+
+
+@dataclass
+class WithdrawReport:
+    """What `withdraw` did: the releases it republished or took out, and those it could not
+    reach because a live worker holds them (release id, holder)."""
+
+    results: list[PublishResult] = field(default_factory=list)
+    blocked: list[tuple[int, str]] = field(default_factory=list)
     stats: SyncStats = field(default_factory=SyncStats)
 
 
@@ -159,10 +176,13 @@ class Publisher:
         self.parallel = parallel
         self.base_url = base_url
         self.data_license = data_license
-        self.worker = worker or default_worker()
+        self.worker = worker or worker_name()
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.lease = lease
+        self.lease = Lease(self.worker, self.clock, lease)
         self.selector = Selector()
+        #: Withdrawals whose per-release steps this run completed: closed once the pointer
+        #: objects are rewritten and the store's history is purged (`write_pointers`).
+        self._withdrawn: list[int] = []
 
     # --- check -----------------------------------------------------------------------------
 
@@ -183,23 +203,35 @@ class Publisher:
         return await self._publish(await _load(release_id), as_of, note, pointers)
 
     async def _publish(
-        self, release: models.Release, as_of: datetime | None, note: str | None, pointers: bool
+        self,
+        release: models.Release,
+        as_of: datetime | None,
+        note: str | None,
+        pointers: bool,
+        *,
+        withdrawing: bool = False,
     ) -> PublishResult:
+        """Publish one release. `withdrawing` (from `withdraw`) ignores the embargo: a release
+        that is public already must lose a filed record at once."""
         release_id = release.id
         now = self.clock()
-        if release.publish_at is not None and release.publish_at > now:
+        if not withdrawing and release.publish_at is not None and release.publish_at > now:
             raise Embargoed(f"release {release_id} is embargoed until {release.publish_at}")
         if await self._unchanged(release):
             result = PublishResult(release_id, "unchanged", release.current_version)
         else:
-            if not await self._claim(release, now):
-                raise Claimed(f"release {release_id} is being published by {release.claimed_by}")
+            holder = await self.lease.claim(release_id)
+            if holder is not None:
+                raise Claimed(release_id, holder)
             try:
-                # What another worker published before our claim is the version to follow.
-                await release.refresh_from_db(fields=["status", "current_version", "published_at"])
-                result = await self._publish_claimed(release, as_of or now, note)
+                async with self.lease.heartbeat(release_id):
+                    # What another worker published before our claim is the version to follow.
+                    await release.refresh_from_db(
+                        fields=["status", "current_version", "published_at"]
+                    )
+                    result = await self._publish_claimed(release, as_of or now, note)
             finally:
-                await self._unclaim(release)
+                await self.lease.release(release_id)
         if pointers:
             await self.write_pointers(result.stats)
         return result
@@ -209,7 +241,7 @@ class Publisher:
         read-only look before claiming, so an unchanged republish writes nothing, not even a
         lease. Anything else (a change, a withdrawal, a problem) goes on to the claimed path,
         which decides again under the lease."""
-        if not release.current_version:
+        if not release.current_version or await withdrawal.pending(release.id):
             return False
         selection = await self.selector.select(release)
         if selection.exempt or selection.problems:
@@ -224,38 +256,67 @@ class Publisher:
     async def _publish_claimed(
         self, release: models.Release, published_at: datetime, note: str | None
     ) -> PublishResult:
+        stats = SyncStats()
+        folder = release_folder(release)
         selection = await self.selector.select(release)
         if selection.exempt:
-            stats = SyncStats()
-            if release.current_version:
-                await self._withdraw_everything(release, published_at)
-            return PublishResult(release.id, "exempt", 0, stats)
+            if not release.current_version and not await withdrawal.pending(release.id):
+                return PublishResult(release.id, "exempt", 0, stats)
+            await self._withdraw_whole(release, published_at, stats)
+            return PublishResult(release.id, "withdrawn", 0, stats)
         if selection.problems:
             raise ReleaseRefused(release.id, selection.problems)
 
+        # A withdrawal (D12) first records what it will delete, then deletes it and rewrites
+        # the older manifests; the version published below is the one without the records.
+        withdrawn = await self._withdrawn_keys(release, selection)
+        intent = await withdrawal.pending(release.id)
+        if withdrawn or intent is not None:
+            intent = await withdrawal.record_intent(
+                self.store, release.id, folder, withdrawn, whole=False, worker=self.worker
+            )
+            doomed = set(intent.object_keys)
+            await withdrawal.delete_objects(self.store, doomed, stats)
+            await withdrawal.rewrite_manifests(self.store, release.id, folder, doomed, stats)
+            note = note or WITHDRAWAL_NOTE
+
+        result = await self._publish_version(
+            release, selection, published_at, note, stats, withdrawing=intent is not None
+        )
+        await withdrawal.remove_orphans(self.store, release.id, folder, stats)
+        if intent is not None:
+            self._withdrawn.append(intent.id)
+            withdrawal.step("republished", release.id)
+        return result
+
+    async def _publish_version(
+        self,
+        release: models.Release,
+        selection: Selection,
+        published_at: datetime,
+        note: str | None,
+        stats: SyncStats,
+        *,
+        withdrawing: bool,
+    ) -> PublishResult:
+        """Steps 2–5: a new version unless the current one holds the same input, or the same
+        content (not while withdrawing: the current version has lost objects)."""
         current = await models.ReleaseVersion.get_or_none(
             release_id=release.id, number=release.current_version
         )
-        withdrawn = await self._withdrawn_keys(release, selection)
         # Rendering is a pure function of the records and files: the same input, already
-        # published, needs no rendering to know that nothing changed.
+        # published, needs no rendering to know that nothing changed. (While a record is being
+        # withdrawn, the current version still holds it, so its input differs.)
         inputs = input_digest(selection)
-        if current is not None and current.input_sha256 == inputs and not withdrawn:
-            return PublishResult(release.id, "unchanged", current.number)
+        if current is not None and current.input_sha256 == inputs:
+            return PublishResult(release.id, "unchanged", current.number, stats)
         objects = render_release(selection) + await _file_objects(selection.files)
         digest = content_digest(objects)
-        if current is not None and current.content_sha256 == digest and not withdrawn:
+        if current is not None and current.content_sha256 == digest and not withdrawing:
             await models.ReleaseVersion.filter(id=current.id).update(input_sha256=inputs)
-            return PublishResult(release.id, "unchanged", current.number)
+            return PublishResult(release.id, "unchanged", current.number, stats)
 
-        stats = SyncStats()
-        known: dict[str, str] = {}
-        if withdrawn:
-            await self._purge_versions(release, withdrawn, stats)
-            note = note or WITHDRAWAL_NOTE
-        elif current is not None:
-            known = await self._manifest_objects(current.manifest_key)
-
+        known = await self._manifest_objects(current.manifest_key) if current else {}
         version = release.current_version + 1
         package = self._datapackage(release, selection, objects, version)
         folder = release_folder(release)
@@ -264,7 +325,15 @@ class Publisher:
             release, selection, [*objects, package], version, published_at, digest, note, stats
         )
         await _flip(
-            release, selection, version, published_at, manifest, (digest, inputs), note, withdrawn
+            self.lease,
+            release,
+            selection,
+            version,
+            published_at,
+            manifest,
+            (digest, inputs),
+            note,
+            withdrawing,
         )
         return PublishResult(release.id, "published", version, stats)
 
@@ -344,25 +413,35 @@ class Publisher:
 
     # --- withdraw --------------------------------------------------------------------------
 
-    async def withdraw(self, release_ids: Sequence[int] | None = None) -> list[PublishResult]:
-        """Enforce filings added after publication on published releases (D12): republish each
-        one whose current records a filing now covers; an unaffected release is left alone."""
+    async def withdraw(self, release_ids: Sequence[int] | None = None) -> WithdrawReport:
+        """Enforce filings added after publication (D12): every published release whose
+        current records a filing now covers, and every release whose earlier withdrawal did not
+        finish, is republished without them (or taken out whole). A release that a live worker
+        holds is reported and skipped, and the run goes on with the others."""
         if release_ids is None:
-            release_ids = [
-                int(str(i))
-                for i in await models.Release.filter(status=ReleaseStatus.PUBLISHED)
-                .order_by("id")
-                .values_list("id", flat=True)
-            ]
-        results = []
+            published = models.Release.filter(status=ReleaseStatus.PUBLISHED)
+            unfinished = models.Withdrawal.filter(finished_at__isnull=True)
+            ids = {int(str(i)) for i in await published.values_list("id", flat=True)}
+            ids |= {int(str(i)) for i in await unfinished.values_list("release_id", flat=True)}
+            release_ids = sorted(ids)
+        report = WithdrawReport()
         for release_id in release_ids:
             release = await _load(release_id)
             selection = await self.selector.select(release)
-            if selection.exempt or await self._withdrawn_keys(release, selection):
-                results.append(await self.publish(release_id, pointers=False))
-        stats = SyncStats()
-        await self.write_pointers(stats)
-        return results
+            due = (selection.exempt and release.current_version) or await self._withdrawn_keys(
+                release, selection
+            )
+            if not due and await withdrawal.pending(release_id) is None:
+                continue
+            try:
+                result = await self._publish(release, None, None, pointers=False, withdrawing=True)
+            except Claimed as claimed:
+                report.blocked.append((release_id, claimed.holder))
+                continue
+            report.results.append(result)
+            report.stats.add(result.stats)
+        await self.write_pointers(report.stats)
+        return report
 
     async def _withdrawn_keys(self, release: models.Release, selection: Selection) -> set[str]:
         """Record keys now public in this release that a filing covers: those the new selection
@@ -376,17 +455,19 @@ class Publisher:
         rows = await models.Disclosure.filter(release_id=release.id).values(
             "record_key", "record_type", "subject_key"
         )
+        dropped = [row for row in rows if row["record_key"] not in kept]
+        # What a file is about is in its record's data: read only for the files dropped.
+        files = [r["record_key"] for r in dropped if r["record_type"] == RecordType.FILE]
+        about_file = {
+            row["record_key"]: row["data"].get("aboutKey")
+            for row in await models.Disclosure.filter(
+                release_id=release.id, record_type=RecordType.FILE, record_key__in=files
+            ).values("record_key", "data")
+        }
         withdrawn = set()
-        for row in rows:
+        for row in dropped:
             key = row["record_key"]
-            if key in kept:
-                continue
-            about = row["subject_key"] or key
-            if row["record_type"] == RecordType.FILE:  # what a file is about is in its record
-                record = await models.Disclosure.get(
-                    release_id=release.id, record_type=RecordType.FILE, record_key=key
-                )
-                about = record.data.get("aboutKey") or key
+            about = about_file.get(key) or row["subject_key"] or key
             if any(_under(k, p) for k in (key, about) for p in prefixes):
                 withdrawn.add(key)
         return withdrawn
@@ -406,95 +487,37 @@ class Publisher:
             for s in covered
         }
 
-    async def _purge_versions(
-        self, release: models.Release, withdrawn: set[str], stats: SyncStats
+    async def _withdraw_whole(
+        self, release: models.Release, when: datetime, stats: SyncStats
     ) -> None:
-        """Delete every stored version of every object, in any version, that holds a withdrawn
-        record; mark those entries withdrawn in the older manifests and data packages."""
-        versions = await models.ReleaseVersion.filter(release_id=release.id).order_by("number")
-        doomed: dict[str, bool] = {}
-        for version in versions:
-            manifest = orjson.loads(await self.store.get(version.manifest_key))
-            for entry in manifest["objects"]:
-                key = entry["key"]
-                if entry.get("withdrawn") or not entry["path"].startswith(("data/", "files/")):
-                    continue
-                if key not in doomed:
-                    doomed[key] = await self._holds_any(key, entry["path"], withdrawn)
-                if doomed[key]:
-                    entry["withdrawn"] = True
-                    entry.pop("title", None)  # a title could name the withdrawn record
-            await self._rewrite_version(release, version, manifest, doomed, stats)
-        for key, gone in sorted(doomed.items()):
-            if gone:
-                await self.store.delete(key)
-
-    async def _holds_any(self, key: str, path: str, withdrawn: set[str]) -> bool:
-        if path.startswith("files/"):
-            digest = path.removeprefix("files/").split(".")[0]
-            return f"file/{digest}" in withdrawn
-        try:
-            data = await self.store.get(key)
-        except ObjectNotFound:
-            return False
-        return bool(_record_keys(path, data) & withdrawn)
-
-    async def _rewrite_version(
-        self,
-        release: models.Release,
-        version: models.ReleaseVersion,
-        manifest: dict[str, Any],
-        doomed: dict[str, bool],
-        stats: SyncStats,
-    ) -> None:
+        """The whole department is filed now: every object of every version goes, then the
+        snapshot rows and the versions, and a notice that names no one is left (D7)."""
         folder = release_folder(release)
-        gone = {k for k, v in doomed.items() if v}
-        package_key = f"{folder}/{manifest['datapackage']}"
-        package = orjson.loads(await self.store.get(package_key))
-        package["resources"] = [
-            r for r in package["resources"] if f"{folder}/{r['path']}" not in gone
-        ]
-        package_bytes = dumps(package)
-        for entry in manifest["objects"]:
-            if entry["key"] == package_key:
-                entry |= {"bytes": len(package_bytes), "sha256": sha256_hex(package_bytes)}
-        await put_if_changed(self.store, package_key, package_bytes, render.JSON_TYPE, stats)
-        manifest_bytes = dumps(manifest)
-        if await put_if_changed(
-            self.store, version.manifest_key, manifest_bytes, render.JSON_TYPE, stats
-        ):
-            version.manifest_sha256 = sha256_hex(manifest_bytes)
-            await version.save(update_fields=["manifest_sha256"])
-
-    async def _withdraw_everything(self, release: models.Release, when: datetime) -> None:
-        """The whole department is filed now: delete every object of every version, the
-        snapshot rows and the versions, and leave a notice that names no one."""
-        versions = await models.ReleaseVersion.filter(release_id=release.id)
-        keys: set[str] = set()
-        for version in versions:
-            try:
-                manifest = orjson.loads(await self.store.get(version.manifest_key))
-            except ObjectNotFound:
-                continue
-            keys |= {entry["key"] for entry in manifest["objects"]}
-            keys.add(version.manifest_key)
-        for key in sorted(keys):
-            await self.store.delete(key)
-        async with in_transaction():
-            await models.Disclosure.filter(release_id=release.id).delete()
-            await models.ReleaseVersion.filter(release_id=release.id).delete()
-            await models.CorrectionNotice.filter(release_id=release.id).delete()
-            await models.CorrectionNotice.create(
-                jurisdiction_id=release.jurisdiction.id,
-                release=None,
-                fiscal_year=release.fiscal_year,
-                published_at=when,
-                kind=CorrectionKind.WITHDRAWAL,
-                note=WITHDRAWAL_NOTE,
-            )
-            await models.Release.filter(id=release.id).update(
-                status=ReleaseStatus.DRAFT, current_version=0, published_at=None
-            )
+        intent = await withdrawal.record_intent(
+            self.store, release.id, folder, set(), whole=True, worker=self.worker
+        )
+        await withdrawal.delete_objects(self.store, intent.object_keys, stats)
+        async with in_transaction() as connection:
+            if not await self.lease.holds(release.id, connection):
+                raise LeaseLost(f"release {release.id}: the lease was lost; rerun withdraw")
+            if await models.ReleaseVersion.filter(release_id=release.id).exists():
+                await models.Disclosure.filter(release_id=release.id).delete()
+                await models.ReleaseVersion.filter(release_id=release.id).delete()
+                await models.CorrectionNotice.filter(release_id=release.id).delete()
+                await models.CorrectionNotice.create(
+                    jurisdiction_id=release.jurisdiction.id,
+                    release=None,
+                    fiscal_year=release.fiscal_year,
+                    published_at=when,
+                    kind=CorrectionKind.WITHDRAWAL,
+                    note=WITHDRAWAL_NOTE,
+                )
+                await models.Release.filter(id=release.id).update(
+                    status=ReleaseStatus.DRAFT, current_version=0, published_at=None
+                )
+        withdrawal.step("republished", release.id)
+        await withdrawal.remove_orphans(self.store, release.id, folder, stats)
+        self._withdrawn.append(intent.id)
 
     # --- manifest, data package, catalog ---------------------------------------------------
 
@@ -577,24 +600,19 @@ class Publisher:
     async def write_pointers(self, stats: SyncStats) -> None:
         """Regenerate the pointer objects from the database — the catalog, then the open-data
         site (pages, feed, calendar, search index) — writing only bytes that changed and
-        deleting the pages of releases that vanished (D10, D12)."""
+        deleting the pages of releases that vanished (D10, D12). After a withdrawal, the
+        earlier versions of every rewritten object still hold what was withdrawn: the store's
+        history is purged, and only then are the withdrawals closed."""
         await put_if_changed(
             self.store, CATALOG_KEY, await catalog_bytes(self.base_url), render.JSON_TYPE, stats
         )
         await site.update_site(self.store, stats, base_url=self.base_url)
-
-    # --- lease -----------------------------------------------------------------------------
-
-    async def _claim(self, release: models.Release, now: datetime) -> bool:
-        claimed = await models.Release.filter(
-            Q(id=release.id) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        ).update(claimed_by=self.worker, claimed_until=now + self.lease)
-        return claimed == 1
-
-    async def _unclaim(self, release: models.Release) -> None:
-        await models.Release.filter(id=release.id, claimed_by=self.worker).update(
-            claimed_by=None, claimed_until=None
-        )
+        withdrawal.step("pointers-written")
+        if self._withdrawn:
+            stats.deleted += await self.store.purge_history()
+            withdrawal.step("history-purged")
+            await withdrawal.close(self._withdrawn, self.clock())
+            self._withdrawn.clear()
 
 
 async def refresh_statistics() -> None:
@@ -722,6 +740,7 @@ async def _load(release_id: int) -> models.Release:
 
 
 async def _flip(
+    lease: Lease,
     release: models.Release,
     selection: Selection,
     version: int,
@@ -729,11 +748,14 @@ async def _flip(
     manifest: Rendered,
     digests: tuple[str, str],
     note: str | None,
-    withdrawn: set[str],
+    withdrawing: bool,
 ) -> None:
     """Step 5: one transaction makes the new version public, or nothing does: the version, its
-    snapshot rows with their search terms, the release's own row, its status."""
+    snapshot rows with their search terms, the release's own row, its status — and only while
+    this worker still holds the lease (a stalled worker whose lease was taken over stops)."""
     async with in_transaction() as connection:
+        if not await lease.holds(release.id, connection):
+            raise LeaseLost(f"release {release.id}: the lease was lost before the flip; rerun")
         new_version = await models.ReleaseVersion.create(
             release_id=release.id,
             number=version,
@@ -750,7 +772,7 @@ async def _flip(
                 release_id=release.id,
                 fiscal_year=release.fiscal_year,
                 published_at=published_at,
-                kind=CorrectionKind.WITHDRAWAL if withdrawn else CorrectionKind.CORRECTION,
+                kind=CorrectionKind.WITHDRAWAL if withdrawing else CorrectionKind.CORRECTION,
                 note=note or f"第{version}版更正第{version - 1}版。",
             )
         versions = await models.ReleaseVersion.filter(release_id=release.id)
@@ -830,19 +852,3 @@ async def _insert_grams(connection: BaseDBAsyncClient, terms: Sequence[tuple[int
 
 def _under(key: str, prefix: str) -> bool:
     return key == prefix or key.startswith(prefix + "/")
-
-
-def _record_keys(path: str, data: bytes) -> set[str]:
-    """Every record key a data object mentions (as key, subject, parent or what it is about)."""
-    names = ("key", "subjectKey", "parentKey", "aboutKey")
-    if path.endswith(".json"):
-        records = orjson.loads(data).get("records", [])
-        return {str(r[n]) for r in records for n in names if r.get(n)}
-    text = data.decode("utf-8-sig")
-    keys: set[str] = set()
-    for row in csv.DictReader(io.StringIO(text)):
-        for name in names:
-            value = (row.get(name) or "").split("#")[0]
-            if value:
-                keys.add(value)
-    return keys

@@ -12,6 +12,7 @@ because of how its row was read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -471,3 +472,42 @@ def _subject_problems(
 
 def _ref(subject_id: int) -> str:
     return f"subject#{subject_id}"
+
+
+# --- The annual statement's counts (D12 after a late filing) ------------------------------------
+
+#: How a statement states a number of departments or of units: "62个预算部门", "310家单位".
+_DEPARTMENTS_STATED = re.compile(r"(\d+)\s*个(?:预算)?部门")
+_UNITS_STATED = re.compile(r"(\d+)\s*[个家](?:预算)?单位")
+
+
+def check_statement_counts(
+    statement_ref: str, text: str, departments: int, units: int
+) -> list[Problem]:
+    """The finance authority's annual statement is authored text, never rewritten here; but its
+    counts must agree with what is public, or a whole-department filing made after it was
+    written shows in the difference (D7). Every number of departments it states must be at
+    most `departments` (those public for the year), the largest must equal it (the coverage
+    it reports), and every number of units must be at most `units`."""
+    problems = []
+    stated = [int(m.group(1)) for m in _DEPARTMENTS_STATED.finditer(text)]
+    if stated and max(stated) != departments:
+        problems.append(
+            Problem(
+                "DR-4g",
+                statement_ref,
+                f"the statement says {max(stated)} departments were covered, but "
+                f"{departments} are public for the year: edit the statement",
+            )
+        )
+    for count in sorted({int(m.group(1)) for m in _UNITS_STATED.finditer(text)}):
+        if count > units:
+            problems.append(
+                Problem(
+                    "DR-4g",
+                    statement_ref,
+                    f"the statement names {count} units, but only {units} are public for "
+                    "the year: edit the statement",
+                )
+            )
+    return problems

@@ -19,11 +19,13 @@ from publishers.facts import DepartmentFact, FilingFact, SubjectFact, TargetFact
 from publishers.render import Record
 from storage import models
 from storage.enums import (
+    DepartmentTier,
     DocKind,
     EvaluationKind,
     ReleaseKind,
     ReviewStatus,
     Sensitivity,
+    SubjectKind,
 )
 
 
@@ -215,6 +217,10 @@ class Selector:
             )
         else:
             selection.records.append(build.annual_statement_record(jurisdiction, statement))
+            stated = await self.year_facts(jurisdiction.id, statement.year)
+            selection.problems += rules.check_statement_counts(
+                f"annual_statement#{statement.id}", statement.text, *_public_counts(stated)
+            )
             if statement.file_id is not None:
                 stored = await models.StoredFile.get(id=statement.file_id)
                 selection.records.append(build.file_record(stored, None, None))
@@ -253,6 +259,23 @@ class Selector:
             )
             selection.records.append(build.file_record(report.main_text, department.code, about))
             selection.files.append(report.main_text)
+
+
+def _public_counts(facts: YearFacts) -> tuple[int, int]:
+    """How many departments (by their department-overall expenditure, which every department
+    discloses) and how many units are public for a year: those no filing covers."""
+    departments = sum(
+        1
+        for s in facts.subjects.values()
+        if s.kind == SubjectKind.DEPARTMENT_OVERALL and rules.publishable(s, facts.coverage)
+    )
+    covered = facts.coverage.covered_department_ids()
+    units = sum(
+        1
+        for d in facts.departments.values()
+        if d.tier is DepartmentTier.UNIT and d.id not in covered
+    )
+    return departments, units
 
 
 def _budget_records(

@@ -23,11 +23,13 @@ class SyncStats:
     written: int = 0
     bytes: int = 0
     skipped: int = 0
+    deleted: int = 0
 
     def add(self, other: SyncStats) -> None:
         self.written += other.written
         self.bytes += other.bytes
         self.skipped += other.skipped
+        self.deleted += other.deleted
 
 
 async def upload_objects(

@@ -565,6 +565,31 @@ class CorrectionNotice(TimestampedModel):
         table = "correction_notice"
 
 
+class Withdrawal(TimestampedModel):
+    """撤回: the durable intent of one release's withdrawal (D12).
+
+    Recorded before anything is deleted: the record keys a filing now covers and every object
+    (each with all its versions) that holds or names one of them. A withdrawal that dies at any
+    step leaves its row open (`finished_at` empty), and the next `withdraw` or publish of the
+    release finishes it from these lists, which no later state of the store can give back (the
+    manifests no longer name the objects once rewritten). When done, the lists are emptied:
+    the row keeps no trace of what was withdrawn.
+    """
+
+    release: fields.ForeignKeyRelation[Release] = fields.ForeignKeyField(
+        "models.Release", related_name="withdrawals", on_delete=fields.CASCADE
+    )
+    release_id: int
+    whole = fields.BooleanField(default=False, description="the whole release goes")
+    record_keys = fields.JSONField(default=list)
+    object_keys = fields.JSONField(default=list)
+    started_by = fields.CharField(max_length=100)
+    finished_at = fields.DatetimeField(null=True, description="empty while the work is open")
+
+    class Meta:
+        table = "withdrawal"
+
+
 class Disclosure(Model):
     """A published snapshot row: one record exactly as a release version published it.
 

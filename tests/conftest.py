@@ -178,10 +178,16 @@ class RecordingStore:
     async def list(self, prefix: str = "") -> list[ObjectInfo]:
         return await self.store.list(prefix)
 
+    async def keys(self, prefix: str = "") -> list[str]:
+        return await self.store.keys(prefix)
+
     async def delete(self, key: str) -> None:
         await self.store.delete(key)
         self.objects.pop(key, None)
         self.writes += 1
+
+    async def purge_history(self) -> int:
+        return await self.store.purge_history()
 
     async def check(self) -> None:
         await self.store.check()

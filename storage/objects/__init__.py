@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -88,8 +88,22 @@ class ObjectStore(Protocol):
         """Every object whose key starts with `prefix`, sorted by key."""
         ...
 
+    async def keys(self, prefix: str = "") -> Sequence[str]:
+        """The keys of every object whose key starts with `prefix`, sorted: `list` without
+        asking for each object's metadata (on S3 that is one request per object)."""
+        ...
+
     async def delete(self, key: str) -> None:
-        """Remove the object and every stored version of it (D12); no-op when absent."""
+        """Remove the object and every stored version of it (D12); no-op when absent. No
+        trace of the key stays behind: a folder left empty by it goes too."""
+        ...
+
+    async def purge_history(self) -> int:
+        """Remove what the store keeps besides the current objects: every non-current version
+        and delete marker of a versioned bucket, and in a folder the empty folders and
+        temporary files a crash left behind. Returns how many were removed. A withdrawal ends
+        with it, because a page rewritten without a withdrawn record keeps the record in its
+        earlier versions (D12)."""
         ...
 
     async def check(self) -> None:

@@ -20,7 +20,9 @@ import json
 import os
 import stat as stat_module
 import tempfile
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -37,6 +39,8 @@ from storage.objects import (
 
 META_DIR = f"{RESERVED_SEGMENT_PREFIX}meta"
 _TMP_PREFIX = f"{RESERVED_SEGMENT_PREFIX}tmp-"
+#: A temporary file this old belongs to no write in flight: its writer died.
+STALE_TEMPORARY = timedelta(minutes=10)
 #: Published files must be readable by whatever web server serves the folder.
 _FILE_MODE = 0o644
 _DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -98,16 +102,50 @@ class LocalObjectStore:
 
         return await self._run("list", prefix, scan)
 
+    async def keys(self, prefix: str = "") -> Sequence[str]:
+        check_prefix(prefix)
+        return sorted(await self._run("keys", prefix, lambda: _keys_under(self.root, prefix)))
+
     async def delete(self, key: str) -> None:
         check_key(key)
 
         def remove() -> None:
             # Data first: a crash in between leaves an orphaned sidecar, which `stat` ignores.
-            for path in (self._path(key), self._meta_path(key)):
+            # Folders named after the key (a project's code, a release's path) go with it.
+            for path, top in (
+                (self._path(key), self.root),
+                (self._meta_path(key), self.root / META_DIR),
+            ):
                 with contextlib.suppress(*_ABSENT):
                     path.unlink()
+                _prune_empty_parents(path, top)
 
         await self._run("delete", key, remove)
+
+    async def purge_history(self) -> int:
+        """Remove the temporary files that a killed writer left (older than
+        `STALE_TEMPORARY`, so that a write in flight is never touched) and every empty
+        folder, in the objects' tree and in the metadata's. A folder keeps no versions."""
+        cutoff = time.time() - STALE_TEMPORARY.total_seconds()
+
+        def purge() -> int:
+            removed = 0
+            if not self.root.is_dir():
+                return 0
+            for dirpath, _dirnames, filenames in os.walk(self.root, topdown=False):
+                folder = Path(dirpath)
+                for name in filenames:
+                    path = folder / name
+                    if name.startswith(_TMP_PREFIX) and path.stat().st_mtime < cutoff:
+                        path.unlink(missing_ok=True)
+                        removed += 1
+                if folder not in (self.root, self.root / META_DIR):
+                    with contextlib.suppress(OSError):  # not empty, or gone already
+                        folder.rmdir()
+                        removed += 1
+            return removed
+
+        return await self._run("purge history", "", purge)
 
     async def check(self) -> None:
         def probe() -> None:
@@ -162,10 +200,27 @@ def _keys_under(root: Path, prefix: str) -> list[str]:
     return keys
 
 
+def _prune_empty_parents(path: Path, top: Path) -> None:
+    """Remove the folders above `path` that are empty now, up to (not including) `top`."""
+    folder = path.parent
+    while folder != top and top in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or already gone): the folders above are not empty either
+            return
+        folder = folder.parent
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a reader or a crash sees the old bytes or the new."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
+    for attempt in range(3):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
+            break
+        except FileNotFoundError:  # a delete pruned the folder between the two calls
+            if attempt == 2:
+                raise
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)

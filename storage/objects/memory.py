@@ -7,7 +7,7 @@ Operations are named after the methods; `list` passes its prefix as the key, `ch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from storage.objects import (
@@ -71,10 +71,20 @@ class MemoryObjectStore:
             if key.startswith(prefix)
         ]
 
+    async def keys(self, prefix: str = "") -> Sequence[str]:
+        check_prefix(prefix)
+        self._maybe_fail("keys", prefix)
+        return sorted(key for key in self._objects if key.startswith(prefix))
+
     async def delete(self, key: str) -> None:
         check_key(key)
         self._maybe_fail("delete", key)
         self._objects.pop(key, None)
+
+    async def purge_history(self) -> int:
+        """Memory keeps no versions and no folders."""
+        self._maybe_fail("purge_history", "")
+        return 0
 
     async def check(self) -> None:
         self._maybe_fail("check", "")

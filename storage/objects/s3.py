@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 from urllib.parse import quote, unquote
@@ -150,6 +150,15 @@ class S3ObjectStore:
 
         return await self._run("list", prefix, scan)
 
+    async def keys(self, prefix: str = "") -> Sequence[str]:
+        check_prefix(prefix)
+
+        def scan() -> list[str]:
+            listed = self.client.list_objects(self.bucket, prefix=prefix or None, recursive=True)
+            return sorted(str(obj.object_name) for obj in listed if not obj.is_dir)
+
+        return await self._run("keys", prefix, scan)
+
     async def delete(self, key: str) -> None:
         """Delete every version and delete marker of `key`: on a versioned bucket a plain
         delete only hides the object, and a withdrawal must remove it (D12). On an unversioned
@@ -169,6 +178,29 @@ class S3ObjectStore:
                 raise StoreError(f"delete {key!r} from bucket {self.bucket!r} failed: {codes}")
 
         await self._run("delete", key, remove)
+
+    async def purge_history(self) -> int:
+        """Delete every non-current version and every delete marker in the bucket (a key
+        whose latest version is a delete marker loses all its versions). On an unversioned
+        bucket each key has one current version and nothing is deleted."""
+
+        def purge() -> int:
+            listed = self.client.list_objects(self.bucket, recursive=True, include_version=True)
+            doomed = [
+                DeleteObject(str(obj.object_name), obj.version_id)
+                for obj in listed
+                # IsLatest comes as the XML text "true"/"false"; unversioned listings omit it.
+                if obj.is_delete_marker or (obj.is_latest or "true").lower() != "true"
+            ]
+            # A key whose current version is a delete marker is gone: its older versions are
+            # non-current and listed above, so the key disappears whole.
+            errors = list(self.client.remove_objects(self.bucket, doomed)) if doomed else []
+            if errors:
+                codes = ", ".join(sorted({str(error.code) for error in errors}))
+                raise StoreError(f"purging old versions in bucket {self.bucket!r} failed: {codes}")
+            return len(doomed)
+
+        return await self._run("purge history", "", purge)
 
     async def check(self) -> None:
         exists = await self._run("check", "", lambda: self.client.bucket_exists(self.bucket))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import urllib.parse
@@ -238,19 +239,27 @@ async def test_a_filing_after_publication_withdraws_every_version(db: str) -> No
     markers = {"PUBP0-0Q", "PUBP0-0项目", "PUBP0-0目标", "PUBP0-0评价报告"}
     before = await everything(store)
     assert leaks(before, markers)
-    results = await publisher(store, NOW + timedelta(days=2)).withdraw()
-    assert results and {r.outcome for r in results} == {"published"}
+    report = await publisher(store, NOW + timedelta(days=2)).withdraw()
+    assert report.results and {r.outcome for r in report.results} == {"published"}
+    assert not report.blocked
     after = await everything(store)
     assert not leaks(after, markers)
     assert not await snapshot_leaks(markers)
-    # Old manifests mark the withdrawn entries and name nothing.
+    # Old manifests keep no entry of a withdrawn object (not even its sha256), and every
+    # entry they keep is there.
     budget = await models.Release.get(id=built.releases[0].id).prefetch_related(
         "jurisdiction", "department"
     )
-    v1 = orjson.loads(after[manifest_key(budget, 1)])
-    assert any(e.get("withdrawn") for e in v1["objects"])
-    for entry in v1["objects"]:
-        assert entry.get("withdrawn") or entry["key"] in after
+    gone = set(before) - set(after)
+    assert gone
+    for version in (1, 2):
+        manifest = orjson.loads(after[manifest_key(budget, version)])
+        assert manifest["objects"]
+        for entry in manifest["objects"]:
+            assert entry["key"] in after and "withdrawn" not in entry
+        listed = {e["sha256"] for e in manifest["objects"]}
+        assert not listed & {hashlib.sha256(before[k]).hexdigest() for k in gone}
+    assert await models.Withdrawal.filter(finished_at__isnull=True).count() == 0
     notices = await models.CorrectionNotice.filter(kind=CorrectionKind.WITHDRAWAL)
     assert notices and all("PUBP0-0" not in n.note for n in notices)
     catalog = orjson.loads(after[CATALOG_KEY])

@@ -1,0 +1,137 @@
+"""The publish lease: at most one worker writes a release at a time (D10).
+
+A worker claims a release with a compare-and-set UPDATE of `claimed_by` / `claimed_until` (no
+transaction held across I/O), renews it while it works (a heartbeat), and gives it back at the
+end. A worker that dies keeps its lease until one of two things frees it:
+
+- the lease runs out: a heartbeat renews it every `lease / 4`, so a dead worker on any host
+  blocks its releases for one lease at most (`DEFAULT_LEASE`);
+- a worker on the same host proves the holder dead at once: a worker's name carries its host,
+  its process id and that process's start time, so a pid that is gone, or that now belongs to a
+  process started at another time, is a dead holder (`kill -9`, an OOM kill, a power cut on a
+  cron host). Workers on other hosts are never presumed dead; they must wait for the expiry.
+
+The flip of a publish re-checks the lease in its transaction (`holds`), so a worker that lost its
+lease while stalled cannot overwrite the work of the one that took it over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
+
+from storage import models
+
+log = logging.getLogger(__name__)
+
+#: Long enough for a heartbeat to be missed three times on a busy machine, short enough that a
+#: release of a crashed worker on another host is free again within minutes.
+DEFAULT_LEASE = timedelta(minutes=2)
+#: `claimed_by` is 100 characters: the host part is cut to leave room for pid and start time.
+_HOST_CHARS = 60
+
+
+def worker_name(pid: int | None = None) -> str:
+    """``host:pid:start`` for this process (or `pid`): unique per process on a host, even when
+    the operating system reuses the pid later."""
+    pid = os.getpid() if pid is None else pid
+    host = socket.gethostname()[:_HOST_CHARS].replace(":", "-")
+    return f"{host}:{pid}:{_start_ticks(pid) or '?'}"
+
+
+def _start_ticks(pid: int) -> str | None:
+    """When the process started, in clock ticks since boot (field 22 of /proc/PID/stat), or
+    None where there is no /proc or no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def is_dead_here(worker: str) -> bool:
+    """Whether `worker` ran on this host and its process is gone. Any name this module did not
+    make, or one from another host, is never presumed dead."""
+    parts = worker.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] == "?":
+        return False
+    host, pid, started = parts
+    if host != socket.gethostname()[:_HOST_CHARS].replace(":", "-"):
+        return False
+    return _start_ticks(int(pid)) != started
+
+
+class Lease:
+    """One worker's claims on releases, with `clock` injectable (decisions.md D3)."""
+
+    def __init__(self, worker: str, clock: Callable[[], datetime], length: timedelta) -> None:
+        self.worker = worker
+        self.clock = clock
+        self.length = length
+
+    async def claim(self, release_id: int) -> str | None:
+        """Take the lease of a release: None when taken, else the name of the live holder."""
+        now = self.clock()
+        free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        if await self._take(Q(id=release_id) & free, now):
+            return None
+        row = await models.Release.filter(id=release_id).first().values("claimed_by")
+        holder = str(row["claimed_by"] or "") if row else ""
+        # Only the dead holder's name is compared: it can no longer renew, and a second worker
+        # taking over at the same moment finds our name there instead.
+        if (
+            holder
+            and is_dead_here(holder)
+            and await self._take(Q(id=release_id, claimed_by=holder), now)
+        ):
+            log.warning("took over release %s from dead worker %s", release_id, holder)
+            return None
+        return holder or "another worker"
+
+    async def release(self, release_id: int) -> None:
+        await models.Release.filter(id=release_id, claimed_by=self.worker).update(
+            claimed_by=None, claimed_until=None
+        )
+
+    async def holds(self, release_id: int, connection: BaseDBAsyncClient) -> bool:
+        """Whether this worker still holds the release (read inside the caller's transaction)."""
+        return await (
+            models.Release.filter(id=release_id, claimed_by=self.worker)
+            .using_db(connection)
+            .exists()
+        )
+
+    @contextlib.asynccontextmanager
+    async def heartbeat(self, release_id: int) -> AsyncIterator[None]:
+        """Renew the lease every quarter of its length while the body runs."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self.length.total_seconds() / 4)
+                await models.Release.filter(id=release_id, claimed_by=self.worker).update(
+                    claimed_until=self.clock() + self.length
+                )
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _take(self, where: Q, now: datetime) -> bool:
+        taken = await models.Release.filter(where).update(
+            claimed_by=self.worker, claimed_until=now + self.length
+        )
+        return taken == 1
