@@ -1,0 +1,143 @@
+"""A publisher process that kills itself with SIGKILL at a chosen point: the crash tests run it
+as a real process (`python -m tests.publishers.crash …`) and then rerun the work in another.
+
+Where it dies is given by ``--kill-at``:
+
+- ``STEP`` — right after the withdrawal step of that name is logged the first time
+  (publishers/withdrawal.py logs each step as it completes);
+- ``STEP+N`` — at the N-th write (put or delete) to the store after that step, before it
+  reaches the store: in the middle of the next step;
+- ``+N`` — at the N-th write from the start;
+- ``key:TEXT`` — at the first write of a key that contains TEXT (``key:manifest.`` dies after
+  a publish's uploads, which run in parallel, have all completed).
+
+SIGKILL is what ``kill -9`` sends: no `finally`, no lease given back, no buffer flushed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from publishers.releases import Publisher
+from storage import database
+from storage.objects import ObjectInfo, ObjectStore, open_store
+
+
+class Trigger:
+    """Counts steps and writes, and kills this process when the chosen point comes."""
+
+    def __init__(self, spec: str) -> None:
+        self.key = spec.removeprefix("key:") if spec.startswith("key:") else None
+        if self.key is not None:
+            spec = "+0"
+        step, _, writes = spec.partition("+")
+        self.step = step or None
+        self.writes = int(writes) if writes else 0
+        self.armed = self.step is None  # writes count once the step has passed
+        self.count = 0
+
+    def on_step(self, name: str) -> None:
+        if self.armed or name != self.step:
+            return
+        if not self.writes:
+            die()
+        self.armed = True
+
+    def on_write(self, key: str) -> None:
+        if self.key is not None and self.key in key:
+            die()
+        if not self.armed:
+            return
+        self.count += 1
+        if self.count == self.writes:
+            die()
+
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class StepHandler(logging.Handler):
+    def __init__(self, trigger: Trigger) -> None:
+        super().__init__()
+        self.trigger = trigger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        step = getattr(record, "step", None)
+        if step is not None:
+            self.trigger.on_step(str(step))
+
+
+class KillingStore:
+    """A real store whose writes pass the trigger first."""
+
+    def __init__(self, store: ObjectStore, trigger: Trigger) -> None:
+        self.store = store
+        self.trigger = trigger
+
+    async def put(
+        self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
+    ) -> ObjectInfo:
+        self.trigger.on_write(key)
+        return await self.store.put(key, data, content_type, metadata)
+
+    async def get(self, key: str) -> bytes:
+        return await self.store.get(key)
+
+    async def stat(self, key: str) -> ObjectInfo | None:
+        return await self.store.stat(key)
+
+    async def list(self, prefix: str = "") -> list[ObjectInfo]:
+        return await self.store.list(prefix)
+
+    async def keys(self, prefix: str = "") -> Sequence[str]:
+        return await self.store.keys(prefix)
+
+    async def delete(self, key: str) -> None:
+        self.trigger.on_write(key)
+        await self.store.delete(key)
+
+    async def purge_history(self) -> int:
+        self.trigger.on_write("")
+        return await self.store.purge_history()
+
+    async def check(self) -> None:
+        await self.store.check()
+
+
+async def run(args: argparse.Namespace) -> None:
+    trigger = Trigger(args.kill_at)
+    handler = StepHandler(trigger)
+    logger = logging.getLogger("publishers")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    store = KillingStore(open_store(args.store, "test", "test-secret"), trigger)
+    now = datetime.fromisoformat(args.now)
+    async with database.connected(args.database):
+        publisher = Publisher(store, clock=lambda: now)  # its worker name is this process's
+        if args.command == "withdraw":
+            await publisher.withdraw()
+        else:
+            await publisher.publish_many(args.release)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="crash")
+    parser.add_argument("command", choices=["withdraw", "publish"])
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--store", required=True)
+    parser.add_argument("--now", required=True, help="the publisher's clock, ISO 8601")
+    parser.add_argument("--kill-at", required=True)
+    parser.add_argument("--release", type=int, action="append", default=[])
+    asyncio.run(run(parser.parse_args(argv)))
+    return 0  # the kill point never came
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
