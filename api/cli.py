@@ -204,6 +204,7 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
         f"{len(ids) - failures} of {len(ids)} releases done ({exempt} under whole-department "
         f"filings, not public); {batch.stats.written} objects ({batch.stats.bytes:,} bytes) "
         f"written, {batch.stats.skipped} unchanged"
+        + (f", {batch.stats.deleted} withdrawn or orphaned deleted" if batch.stats.deleted else "")
     )
     return 1 if failures else 0
 

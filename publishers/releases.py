@@ -217,8 +217,10 @@ class Publisher:
         now = self.clock()
         if not withdrawing and release.publish_at is not None and release.publish_at > now:
             raise Embargoed(f"release {release_id} is embargoed until {release.publish_at}")
-        if await self._unchanged(release):
-            result = PublishResult(release_id, "unchanged", release.current_version)
+        unchanged = await self._unchanged(release)
+        if unchanged is not None:
+            stats = SyncStats(skipped=unchanged.objects)  # so that written + unchanged add up
+            result = PublishResult(release_id, "unchanged", release.current_version, stats)
         else:
             holder = await self.lease.claim(release_id)
             if holder is not None:
@@ -236,22 +238,22 @@ class Publisher:
             await self.write_pointers(result.stats)
         return result
 
-    async def _unchanged(self, release: models.Release) -> bool:
+    async def _unchanged(self, release: models.Release) -> models.ReleaseVersion | None:
         """Whether the current version holds exactly what a publish would select now: a
         read-only look before claiming, so an unchanged republish writes nothing, not even a
         lease. Anything else (a change, a withdrawal, a problem) goes on to the claimed path,
-        which decides again under the lease."""
+        which decides again under the lease. Returns the current version when unchanged."""
         if not release.current_version or await withdrawal.pending(release.id):
-            return False
+            return None
         selection = await self.selector.select(release)
         if selection.exempt or selection.problems:
-            return False
+            return None
         current = await models.ReleaseVersion.get_or_none(
             release_id=release.id, number=release.current_version
         )
         if current is None or current.input_sha256 != input_digest(selection):
-            return False
-        return not await self._withdrawn_keys(release, selection)
+            return None
+        return None if await self._withdrawn_keys(release, selection) else current
 
     async def _publish_claimed(
         self, release: models.Release, published_at: datetime, note: str | None
@@ -309,11 +311,13 @@ class Publisher:
         # withdrawn, the current version still holds it, so its input differs.)
         inputs = input_digest(selection)
         if current is not None and current.input_sha256 == inputs:
+            stats.skipped += current.objects
             return PublishResult(release.id, "unchanged", current.number, stats)
         objects = render_release(selection) + await _file_objects(selection.files)
         digest = content_digest(objects)
         if current is not None and current.content_sha256 == digest and not withdrawing:
             await models.ReleaseVersion.filter(id=current.id).update(input_sha256=inputs)
+            stats.skipped += current.objects
             return PublishResult(release.id, "unchanged", current.number, stats)
 
         known = await self._manifest_objects(current.manifest_key) if current else {}
@@ -762,6 +766,7 @@ async def _flip(
             published_at=published_at,
             manifest_key=manifest.path,
             manifest_sha256=manifest.sha256,
+            objects=len(orjson.loads(manifest.data)["objects"]) + 1,
             content_sha256=digests[0],
             input_sha256=digests[1],
             correction_note=note,

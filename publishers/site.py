@@ -764,7 +764,7 @@ async def update_site(store: ObjectStore, stats: SyncStats, *, base_url: str | N
     except ObjectNotFound:
         stored = {}
     if stored.get("fingerprint") == digest:
-        stats.skipped += len(stored["objects"])
+        stats.skipped += len(stored["objects"]) + 1  # and the site manifest itself
         return
     published = await load(store)
     # Rendering a district is seconds of CPU: keep the event loop (an API process) free.

@@ -97,7 +97,10 @@ async def sync_site(
     stats.skipped += len(pages) - len(changed)
     if changed or stale:
         interim = {**old, **{page.path: None for page in changed}}
-        await put_if_changed(store, SITE_MANIFEST_KEY, _manifest(interim, None), JSON_TYPE, stats)
+        # Not counted: the summary counts objects, and the manifest's final write counts it.
+        await put_if_changed(
+            store, SITE_MANIFEST_KEY, _manifest(interim, None), JSON_TYPE, SyncStats()
+        )
         await _put_pages(store, changed, old, stats)
         for key in stale:
             await store.delete(key)

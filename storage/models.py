@@ -535,6 +535,9 @@ class ReleaseVersion(TimestampedModel):
         max_length=64, default="", description="digest of the records and files it was made of"
     )
     correction_note = fields.TextField(null=True)
+    objects = fields.IntField(
+        default=0, description="objects of the version, its manifest included (publish summary)"
+    )
 
     class Meta:
         table = "release_version"

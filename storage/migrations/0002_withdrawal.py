@@ -56,4 +56,12 @@ class Migration(migrations.Migration):
             },
             bases=["TimestampedModel"],
         ),
+        ops.AddField(
+            model_name="ReleaseVersion",
+            name="objects",
+            field=fields.IntField(
+                default=0,
+                description="objects of the version, its manifest included (publish summary)",
+            ),
+        ),
     ]

@@ -411,3 +411,21 @@ async def test_amounts_are_exact_strings_in_json(db: str) -> None:
     final = by_columns[full]
     assert final["executed"]["total"] == "95000.00"
     assert D(final["executed"]["total"]) == D("95000")
+
+
+async def test_objects_written_and_unchanged_add_up_to_the_store(db: str) -> None:
+    """The publish summary's two numbers count the same thing: every object of the published
+    state is either written or unchanged, on a first publish and on an unchanged rerun."""
+    built = await dataset.build(dataset.Plan(departments=2, projects=1))
+    store = MemoryObjectStore()
+    ids = [r.id for r in built.releases]
+    first = await publisher(store).publish_many(ids)
+    total = len(await store.keys())
+    assert (first.stats.written, first.stats.skipped) == (total, 0)
+    again = await publisher(store, NOW + timedelta(days=1)).publish_many(ids)
+    assert (again.stats.written, again.stats.skipped) == (0, total)
+    await models.Subject.filter(code="PUBP0-0Q").update(name="PUBP0-0项目（更正）")
+    corrected = await publisher(store, NOW + timedelta(days=2)).publish_many(ids)
+    # The current state has as many objects as before; the first version's stay beside it.
+    assert 0 < corrected.stats.written < total < len(await store.keys())
+    assert corrected.stats.written + corrected.stats.skipped == total
