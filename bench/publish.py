@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import resource
 import shutil
 import time
@@ -42,11 +43,19 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
+def schema_digest() -> str:
+    """What the template is made of — the migrations and the demo generator: a template built
+    by other code is never reused."""
+    root = Path(__file__).resolve().parents[1]
+    files = sorted([*root.glob("storage/migrations/*.py"), *root.glob("api/demo/*.py")])
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:10]
+
+
 async def prepare_database(backend: str, scale: str) -> str:
     """A fresh copy of the demo template, building the template first if it is missing."""
     run = f"gk_bench_run_{uuid.uuid4().hex[:6]}"
     if backend == "postgres":
-        template = f"gongkai_bench_{scale}"
+        template = f"gongkai_bench_{scale}_{schema_digest()}"
         conn = await asyncpg.connect(f"{PG}/postgres")
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", template)
         await conn.close()
@@ -57,7 +66,7 @@ async def prepare_database(backend: str, scale: str) -> str:
         return f"{PG}/{run}"
     folder = Path("var/bench")
     folder.mkdir(parents=True, exist_ok=True)
-    template_file = folder / f"{scale}.sqlite3"
+    template_file = folder / f"{scale}-{schema_digest()}.sqlite3"
     if not template_file.exists():
         await _build(f"sqlite://{template_file}", scale)
     shutil.copyfile(template_file, folder / f"{run}.sqlite3")
