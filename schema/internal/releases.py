@@ -142,7 +142,11 @@ class ReleaseMutations:
             writes.check_version(row, version)
             if row.status is not enums.ReleaseStatus.PUBLISHED:
                 raise InvalidRecord("id", "release-published", "only a published release")
-            await _publisher(ctx).withdraw([row.id])
+            report = await _publisher(ctx).withdraw([row.id])
+            if report.blocked:  # a live worker holds it: nothing of it was withdrawn yet
+                raise writes.Failed(
+                    t.Conflict(message="another worker is publishing it", current_version=version)
+                )
             fresh = await writes.update_versioned(ctx, row, version, {}, "withdrawRelease")
             return t.ReleaseSuccess(release=_release_view(ctx, fresh))
 

@@ -139,6 +139,15 @@ async def test_release_through_the_api_reaches_store_and_public_api(
         "mutation($id: ID!, $v: Int!) {"
         f" r: withdrawRelease(id: $id, version: $v) {{ {RELEASE} }} }}"
     )
+    # While a live publisher elsewhere holds the release, the withdrawal is a conflict.
+    release_row = await models.Release.get(department_id=department_id, kind=ReleaseKind.BUDGET)
+    far = datetime(2999, 1, 1, tzinfo=UTC)
+    await models.Release.filter(id=release_row.id).update(
+        claimed_by="elsewhere:1:1", claimed_until=far
+    )
+    blocked = await api(PUBLISHER, withdraw, {"id": release["id"], "v": 4})
+    assert blocked["data"]["r"]["__typename"] == "Conflict", blocked
+    await models.Release.filter(id=release_row.id).update(claimed_by=None, claimed_until=None)
     withdrawn = await api(PUBLISHER, withdraw, {"id": release["id"], "v": 4})
     assert withdrawn["data"]["r"]["release"]["currentVersion"] == 2, withdrawn
     names = await api.client.post(
