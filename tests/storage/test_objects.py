@@ -8,6 +8,7 @@ every version (decisions.md D12).
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import time
 import uuid
@@ -20,7 +21,7 @@ from minio.commonconfig import ENABLED
 from minio.versioningconfig import VersioningConfig
 
 from storage.objects import ObjectInfo, ObjectNotFound, ObjectStore, StoreError, open_store
-from storage.objects.local import LocalObjectStore
+from storage.objects.local import META_DIR, STALE_TEMPORARY, LocalObjectStore
 from storage.objects.memory import MemoryObjectStore
 from storage.objects.s3 import S3ObjectStore
 
@@ -53,7 +54,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
             return await s3_store(endpoint, versioned=backend == "s3-versioned")
 
 
-# --- the contract ---------------------------------------------------------------------------
+# --- the contract ---------------------------------------------------------------------------------
 
 
 async def test_put_get_round_trip_with_chinese_content_and_metadata(store: ObjectStore) -> None:
@@ -197,7 +198,7 @@ async def test_check_passes_on_a_working_store(store: ObjectStore) -> None:
     await store.check()
 
 
-# --- S3 only ----------------------------------------------------------------------------------
+# --- S3 only --------------------------------------------------------------------------------------
 
 
 async def test_delete_removes_every_version_and_delete_marker(moto_endpoint: str) -> None:
@@ -260,7 +261,7 @@ async def test_check_fails_fast_when_the_server_is_down() -> None:
     assert "testing" not in str(caught.value)
 
 
-# --- local only -------------------------------------------------------------------------------
+# --- local only -----------------------------------------------------------------------------------
 
 
 async def test_local_files_sit_at_their_keys_with_metadata_aside(tmp_path: Path) -> None:
@@ -302,7 +303,7 @@ async def test_local_key_clashing_with_a_folder_is_a_store_error(tmp_path: Path)
         await store.put("a/b", b"under a file", "text/plain")
 
 
-# --- memory only ------------------------------------------------------------------------------
+# --- memory only ----------------------------------------------------------------------------------
 
 
 async def test_memory_fault_injection_fails_before_changing_anything() -> None:
@@ -316,7 +317,7 @@ async def test_memory_fault_injection_fails_before_changing_anything() -> None:
     assert store.puts == 1
 
 
-# --- open_store -------------------------------------------------------------------------------
+# --- open_store -----------------------------------------------------------------------------------
 
 
 def test_open_store_file_urls() -> None:
@@ -377,3 +378,96 @@ def test_open_store_refuses_malformed_urls(url: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem) as caught:
         open_store(url)
     assert "hunter2" not in str(caught.value)
+
+
+# --- what a withdrawal needs of every store (D12): key listings and a purge of history ------------
+
+
+async def test_keys_are_sorted_and_limited_to_the_prefix(store: ObjectStore) -> None:
+    for key in ("b/2.json", "a/1.json", "b/1.json", "bb/1.json"):
+        await store.put(key, b"{}", "application/json")
+    assert list(await store.keys()) == ["a/1.json", "b/1.json", "b/2.json", "bb/1.json"]
+    assert list(await store.keys("b/")) == ["b/1.json", "b/2.json"]
+    assert list(await store.keys("c/")) == []
+
+
+async def test_purge_history_leaves_the_current_objects(store: ObjectStore) -> None:
+    await store.put("site/a.html", b"one", "text/html")
+    await store.put("site/a.html", b"two", "text/html")
+    await store.put("site/b.html", b"b", "text/html")
+    await store.delete("site/b.html")
+    await store.purge_history()
+    assert list(await store.keys()) == ["site/a.html"]
+    assert await store.get("site/a.html") == b"two"
+
+
+# --- the local folder: deletes and purges leave no names ------------------------------------------
+
+
+async def test_a_local_delete_leaves_no_folder_named_after_the_key(tmp_path: Path) -> None:
+    store = open_store(f"file://{tmp_path}")
+    await store.put("releases/990101/2024/budget/SECRET/data/x.json", b"{}", "application/json")
+    await store.put("releases/990101/2024/budget/KEPT/data/y.json", b"{}", "application/json")
+    await store.delete("releases/990101/2024/budget/SECRET/data/x.json")
+    names = tree(tmp_path)
+    assert not [n for n in names if "SECRET" in n]
+    assert "releases/990101/2024/budget/KEPT/data/y.json" in names
+    assert f"{META_DIR}/releases/990101/2024/budget/KEPT/data/y.json.json" in names
+    assert META_DIR in names  # the roots stay
+
+
+def tree(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+async def test_local_purge_removes_stale_temporary_files_and_empty_folders(tmp_path: Path) -> None:
+    store = open_store(f"file://{tmp_path}")
+    await store.put("site/kept.html", b"x", "text/html")
+    empty = tmp_path / "site" / "projects" / "SECRET"
+    empty.mkdir(parents=True)
+    stale = tmp_path / "site" / ".gongkai-tmp-stale"
+    fresh = tmp_path / "site" / ".gongkai-tmp-fresh"
+    stale.write_bytes(b"half a page")
+    fresh.write_bytes(b"a write in flight")
+    old = time.time() - STALE_TEMPORARY.total_seconds() - 60
+    os.utime(stale, (old, old))
+    just_stale_enough = time.time() - STALE_TEMPORARY.total_seconds() + 60
+    os.utime(fresh, (just_stale_enough, just_stale_enough))
+
+    removed = await store.purge_history()
+
+    assert removed == 3  # the stale file, .../SECRET and .../projects
+    assert not stale.exists() and fresh.exists()
+    assert not (tmp_path / "site" / "projects").exists()
+    assert await store.get("site/kept.html") == b"x"
+
+
+# --- S3: purging old versions ---------------------------------------------------------------------
+
+
+def all_versions(store: S3ObjectStore) -> list[tuple[str, bool]]:
+    listed = store.client.list_objects(store.bucket, recursive=True, include_version=True)
+    return sorted((str(o.object_name), bool(o.is_delete_marker)) for o in listed)
+
+
+async def test_s3_purge_deletes_old_versions_and_delete_markers(moto_endpoint: str) -> None:
+    store = await s3_store(moto_endpoint, versioned=True)
+    await store.put("index.html", b"names the filed project", "text/html")
+    await store.put("index.html", b"names no one", "text/html")
+    await store.put("gone.html", b"x", "text/html")
+    store.client.remove_object(store.bucket, "gone.html")  # a plain delete leaves a marker
+    assert len(all_versions(store)) == 4
+
+    assert await store.purge_history() == 3
+
+    assert all_versions(store) == [("index.html", False)]
+    assert await store.get("index.html") == b"names no one"
+    assert await store.purge_history() == 0
+
+
+async def test_s3_purge_on_an_unversioned_bucket_deletes_nothing(moto_endpoint: str) -> None:
+    store = await s3_store(moto_endpoint, versioned=False)
+    await store.put("index.html", b"one", "text/html")
+    await store.put("index.html", b"two", "text/html")
+    assert await store.purge_history() == 0
+    assert all_versions(store) == [("index.html", False)]
