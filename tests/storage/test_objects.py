@@ -54,7 +54,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
             return await s3_store(endpoint, versioned=backend == "s3-versioned")
 
 
-# --- the contract ---------------------------------------------------------------------------------
+# --- the contract ---------------------------------------------------------------------------
 
 
 async def test_put_get_round_trip_with_chinese_content_and_metadata(store: ObjectStore) -> None:
@@ -198,7 +198,7 @@ async def test_check_passes_on_a_working_store(store: ObjectStore) -> None:
     await store.check()
 
 
-# --- S3 only --------------------------------------------------------------------------------------
+# --- S3 only ----------------------------------------------------------------------------------
 
 
 async def test_delete_removes_every_version_and_delete_marker(moto_endpoint: str) -> None:
@@ -261,7 +261,7 @@ async def test_check_fails_fast_when_the_server_is_down() -> None:
     assert "testing" not in str(caught.value)
 
 
-# --- local only -----------------------------------------------------------------------------------
+# --- local only -------------------------------------------------------------------------------
 
 
 async def test_local_files_sit_at_their_keys_with_metadata_aside(tmp_path: Path) -> None:
@@ -303,7 +303,7 @@ async def test_local_key_clashing_with_a_folder_is_a_store_error(tmp_path: Path)
         await store.put("a/b", b"under a file", "text/plain")
 
 
-# --- memory only ----------------------------------------------------------------------------------
+# --- memory only ------------------------------------------------------------------------------
 
 
 async def test_memory_fault_injection_fails_before_changing_anything() -> None:
@@ -317,7 +317,7 @@ async def test_memory_fault_injection_fails_before_changing_anything() -> None:
     assert store.puts == 1
 
 
-# --- open_store -----------------------------------------------------------------------------------
+# --- open_store -------------------------------------------------------------------------------
 
 
 def test_open_store_file_urls() -> None:
