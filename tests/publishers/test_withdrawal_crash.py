@@ -278,11 +278,18 @@ async def test_a_withdrawal_killed_at_any_step_in_a_folder_is_finished_by_a_reru
     await assert_nothing_left(local, markers)
 
 
-@pytest.mark.parametrize("kill_at", ["intent+1", "republished"])
-async def test_a_whole_department_withdrawal_killed_on_s3_is_finished_by_a_rerun(
-    db: str, moto_endpoint: str, kill_at: str
+@pytest.mark.parametrize(
+    ("backend", "kill_at"), [("s3", "intent+1"), ("s3", "republished"), ("local", "intent+2")]
+)
+async def test_a_whole_department_withdrawal_killed_is_finished_by_a_rerun(
+    db: str, request: pytest.FixtureRequest, backend: str, kill_at: str
 ) -> None:
-    target = await versioned_bucket(moto_endpoint)
+    """The department's release folders and pages go whole: no folder in the local store is
+    left named after it."""
+    if backend == "s3":
+        target = await versioned_bucket(request.getfixturevalue("moto_endpoint"))
+    else:
+        target = request.getfixturevalue("local")
     markers = await published_then_filed(target, whole=True)
     kill_during_withdraw(target, db, kill_at)
     await rerun(target)
