@@ -126,20 +126,23 @@ def is_request_error(result: ExecutionResult) -> bool:
     )
 
 
-def answer(result: ExecutionResult, media: str) -> tuple[int, dict[str, Any]]:
+def answer(
+    result: ExecutionResult, media: str, *, extensions: bool = True
+) -> tuple[int, dict[str, Any]]:
     """The HTTP status and the body of an executed request (GraphQL over HTTP §7).
 
     A request error has no `data` entry, and gets a 400 when the client understands
     `application/graphql-response+json`, a 200 when it asked for plain JSON. Once execution
     started the status is 200 and `data` is present, null or not: a field error (such as a
-    FORBIDDEN refusal of an authenticated caller) is an error in the body, never a 4xx."""
+    FORBIDDEN refusal of an authenticated caller) is an error in the body, never a 4xx.
+    `extensions=False` leaves the result's extensions (the query cost) out."""
     payload: dict[str, Any] = {}
     if result.errors:
         payload["errors"] = [error.formatted for error in result.errors]
     failed = is_request_error(result)
     if not failed:
         payload["data"] = result.data
-    if result.extensions:
+    if extensions and result.extensions:
         payload["extensions"] = result.extensions
     if failed and (media == GRAPHQL_RESPONSE or _names_no_operation(result)):
         return 400, payload

@@ -111,7 +111,7 @@ def internal_endpoint(
         except CannotGetOperationTypeError as error:
             # schema/operations.py answers these first; this is the safety net.
             return error_response(400, error.as_http_error_reason(), {})
-        status, payload = answer(result, media)
+        status, payload = answer(result, media, extensions=False)
         return Response(
             orjson.dumps(payload),
             status_code=status,

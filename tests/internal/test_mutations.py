@@ -261,7 +261,7 @@ def patched(world: World, name: str, **patch: Any) -> dict[str, Any]:
                     "budgetBook": "GENERAL_PUBLIC",
                 }
             },
-            "code",
+            "input.code",
             "unique",
         ),
         (
