@@ -1,8 +1,8 @@
 """GraphQL over HTTP for the public schema, with answers cached behind ETags.
 
 Follows the GraphQL-over-HTTP conventions: POST (JSON) or GET (queries only); answers in
-`application/graphql-response+json` when the client accepts it (then a request that cannot run
-gets a 4xx), else `application/json` (always 200 once the request is well-formed). GET answers
+`application/graphql-response+json` when the client names it (then a request that cannot run
+gets a 4xx), else `application/json` (200 once the request is well-formed). GET answers
 carry an `ETag` and `Cache-Control`; the tag changes only when a release is published, corrected
 or withdrawn (the publication epoch), and `If-None-Match` gets a 304 without executing. Reading
 the request and choosing the media type are shared with the internal endpoint

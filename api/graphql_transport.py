@@ -1,11 +1,14 @@
 """GraphQL over HTTP, the part both endpoints share: reading a request (POST JSON, or GET query
-parameters), choosing the answer's media type from `Accept`, and the error answer of a request
-that cannot run.
+parameters), choosing the answer's media type from `Accept`, the status and body of an answer,
+and the error answer of a request that cannot run.
 
 Follows the GraphQL-over-HTTP conventions: `application/graphql-response+json` when the client
-accepts it (then a request that cannot run gets a 4xx), else `application/json`. What each
-endpoint does with a parsed request (caching, authentication, execution) stays with it
-(`api/graphql_http.py`, `api/internal_http.py`).
+names it (then a request that cannot run gets a 4xx), else `application/json` (200 once the
+request is well-formed; a 400 all the same when `operationName` picks no operation). A field
+error after execution began, a FORBIDDEN refusal included, is a 200 with `data` and `errors`.
+The graphql-http audit checks all of it (tests/http_audit). What each endpoint does with a
+parsed request (caching, authentication, execution) stays with it (`api/graphql_http.py`,
+`api/internal_http.py`).
 """
 
 from __future__ import annotations
