@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_SERVER ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: run test lint bench install install-dev clean
+.PHONY: run test lint bench install install-dev audit-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +43,19 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The graphql-http audit's npm packages (tests/http_audit), as locked, wherever npm is; without
+# Node the audit test is skipped, saying so (in CI, with CI=true, it fails instead).
+AUDIT := tests/http_audit
+$(AUDIT)/node_modules/.package-lock.json: $(AUDIT)/package.json $(AUDIT)/package-lock.json
+	npm ci --prefix $(AUDIT) --no-audit --no-fund --loglevel=error
+
+audit-deps:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(AUDIT)/node_modules/.package-lock.json; \
+	else echo "SKIPPED: npm is not installed; the GraphQL-over-HTTP audit test will be skipped" >&2; fi
+
 # SQLite always; PostgreSQL whenever it is reachable. With GONGKAI_REQUIRE_POSTGRES=1 (CI) an
 # unreachable PostgreSQL fails the run instead of skipping it.
-test: lint
+test: lint audit-deps
 	$(BIN)/pytest
 	@if $(BIN)/python -c "import asyncio, asyncpg; asyncio.run(asyncpg.connect('$(PG_SERVER)/postgres', timeout=3))" 2>/dev/null; then \
 		GONGKAI_TEST_DB=postgres GONGKAI_TEST_PG=$(PG_SERVER) $(BIN)/pytest; \
@@ -56,4 +66,4 @@ test: lint
 	fi
 
 clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache $(AUDIT)/node_modules

@@ -12,7 +12,10 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api import access_log
+from api import settings as settings_module
 from api.auth import TokenVerifier
 from api.graphql_http import public_endpoint
 from api.internal_http import internal_endpoint
@@ -29,6 +32,7 @@ def create_app(
 ) -> Starlette:
     """The app. `answer_cache` and `fast_path` are for benchmarks (bench/serve_public.py)."""
     store = open_store(settings.store_url, settings.s3_access_key, settings.s3_secret_key)
+    access_log.install()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -75,6 +79,7 @@ def create_app(
         # S3 or MinIO bucket is served by its own web server or CDN instead.
         routes.append(Route("/open/{path:path}", open_data_endpoint(store), methods=["GET"]))
     middleware = [
+        Middleware(HeaderLimit),
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
@@ -82,12 +87,40 @@ def create_app(
             allow_headers=["content-type", "accept", "if-none-match"],
             expose_headers=["etag"],
             max_age=600,
-        )
+        ),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store
     return app
+
+
+def from_environment() -> Starlette:
+    """The app `gongkai serve` runs, from the GONGKAI_* settings, for an ASGI server's factory
+    option (``uvicorn --factory api.app:from_environment``)."""
+    return create_app(settings_module.load())
+
+
+#: All request headers together; a larger request gets a 431 before anything reads it.
+MAX_HEADER_BYTES = 32 * 1024
+
+
+class HeaderLimit:
+    """Refuses a request whose headers exceed `MAX_HEADER_BYTES` (431, RFC 6585): uvicorn's
+    httptools parser sets no limit of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+            if size > MAX_HEADER_BYTES:
+                message = f"the request headers exceed {MAX_HEADER_BYTES} bytes"
+                response = JSONResponse({"errors": [{"message": message}]}, status_code=431)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def open_data_endpoint(store: ObjectStore) -> Callable[[Request], Awaitable[Response]]:

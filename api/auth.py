@@ -25,6 +25,9 @@ from jwt import PyJWK
 from api.settings import Settings
 
 LEEWAY_SECONDS = 30
+#: The largest token accepted: ours are a few hundred bytes; a far larger one is no token of an
+#: identity provider we trust, and parsing and verifying it costs the server memory and time.
+MAX_TOKEN_BYTES = 8 * 1024
 ACCEPTED_TYPES = frozenset({"jwt", "at+jwt", "application/jwt", "application/at+jwt"})
 
 
@@ -71,6 +74,8 @@ class TokenVerifier:
     def verify(self, token: str) -> Principal:
         if not self.configured:
             raise AuthenticationError("this server has no key to verify tokens with")
+        if len(token) > MAX_TOKEN_BYTES:
+            raise AuthenticationError(f"the token is longer than {MAX_TOKEN_BYTES} bytes")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:

@@ -1,8 +1,8 @@
 """GraphQL over HTTP for the public schema, with answers cached behind ETags.
 
 Follows the GraphQL-over-HTTP conventions: POST (JSON) or GET (queries only); answers in
-`application/graphql-response+json` when the client accepts it (then a request that cannot run
-gets a 4xx), else `application/json` (always 200 once the request is well-formed). GET answers
+`application/graphql-response+json` when the client names it (then a request that cannot run
+gets a 4xx), else `application/json` (200 once the request is well-formed). GET answers
 carry an `ETag` and `Cache-Control`; the tag changes only when a release is published, corrected
 or withdrawn (the publication epoch), and `If-None-Match` gets a 304 without executing. Reading
 the request and choosing the media type are shared with the internal endpoint
@@ -22,14 +22,14 @@ import strawberry
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from api.graphql_transport import (
-    GRAPHQL_RESPONSE,
     GraphQLRequest,
     RequestError,
+    answer,
     error_response,
     media_type,
     parse_request,
@@ -123,6 +123,9 @@ def public_endpoint(
                 if request.method == "GET":
                     return error_response(405, "GET is for queries only", {"Allow": "POST"})
                 return error_response(400, "this API is read-only: send a query", {})
+            except CannotGetOperationTypeError as error:
+                # schema/operations.py answers these first; this is the safety net.
+                return error_response(400, error.as_http_error_reason(), {})
             if answer[0] == 200:
                 cache.put(tag, answer)
         status, body = answer
@@ -169,14 +172,5 @@ async def _execute(
         return 200, orjson.dumps(result, default=str)
     if fast is not None and compiled is None and not result.errors:
         fast.learn(graphql.query, graphql.operation_name)
-    payload: dict[str, Any] = {}
-    if result.errors:
-        payload["errors"] = [error.formatted for error in result.errors]
-    if result.data is not None or not result.errors:
-        payload["data"] = result.data
-    if result.extensions:
-        payload["extensions"] = result.extensions
-    # A request that could not run (parse or validation errors) has no data: 4xx for clients
-    # that understand graphql-response+json, 200 for plain JSON clients.
-    status = 400 if result.data is None and result.errors and media == GRAPHQL_RESPONSE else 200
+    status, payload = answer(result, media)
     return status, orjson.dumps(payload, default=str)

@@ -25,13 +25,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message
 from strawberry.file_uploads.utils import replace_placeholders_with_files
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from api.auth import AuthenticationError, TokenVerifier
+from api.access_log import SECRET_PARAMETERS
+from api.auth import MAX_TOKEN_BYTES, AuthenticationError, TokenVerifier
 from api.graphql_transport import (
     GraphQLRequest,
     RequestError,
+    answer,
     error_response,
     media_type,
     parse_request,
@@ -44,6 +46,8 @@ from storage.files import Upload
 #: room for the `operations` and `map` parts and the part headers around the files
 MULTIPART_OVERHEAD = 64 * 1024
 MAX_FILES = 10
+#: "Bearer " and a token of at most MAX_TOKEN_BYTES
+MAX_AUTHORIZATION_BYTES = MAX_TOKEN_BYTES + len("Bearer ")
 LIMIT_SETTING = "GONGKAI_MAX_UPLOAD_BYTES"
 
 
@@ -59,6 +63,22 @@ def internal_endpoint(
     `max_upload_bytes` is the largest file an upload may carry (settings.max_upload_bytes)."""
 
     async def endpoint(request: Request) -> Response:
+        misplaced = SECRET_PARAMETERS.intersection(k.lower() for k in request.query_params)
+        if misplaced:
+            # Refused before anything else, so that the client learns to stop; the access log
+            # has the value redacted (api/access_log.py).
+            name = sorted(misplaced)[0]
+            return error_response(
+                400,
+                f"`{name}` in the URL: send the token in the `Authorization: Bearer` header "
+                "(a URL is logged and cached), and treat this one as exposed",
+                {},
+            )
+        header = request.headers.get("authorization", "")
+        if len(header) > MAX_AUTHORIZATION_BYTES:
+            return error_response(
+                431, f"the Authorization header exceeds {MAX_AUTHORIZATION_BYTES} bytes", {}
+            )
         try:
             principal = verifier.verify(_bearer(request))
         except AuthenticationError as error:
@@ -88,10 +108,10 @@ def internal_endpoint(
         except InvalidOperationTypeError:
             # GraphQL over HTTP: a GET must not change anything.
             return error_response(405, "GET is for queries only: POST mutations", {"Allow": "POST"})
-        payload: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            payload["errors"] = [error.formatted for error in result.errors]
-        status = 400 if result.data is None and result.errors else 200
+        except CannotGetOperationTypeError as error:
+            # schema/operations.py answers these first; this is the safety net.
+            return error_response(400, error.as_http_error_reason(), {})
+        status, payload = answer(result, media, extensions=False)
         return Response(
             orjson.dumps(payload),
             status_code=status,

@@ -36,6 +36,8 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
+from schema.operations import OperationChoice
+
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2_000
@@ -146,6 +148,7 @@ def extensions(*, mask: bool = True) -> list[Callable[[], SchemaExtension]]:
     factories: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=512),
+        OperationChoice,
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(RULES),
         ReportCost,

@@ -60,7 +60,24 @@ def execution_rate(executed: Decimal, full_year_budget: Decimal) -> Decimal:
         )
     if executed < 0:
         raise InvalidRecord("executed", "amount-non-negative", "全年执行数 must not be negative")
-    return executed / full_year_budget
+    rate = executed / full_year_budget
+    check_rate_percent("executed", rate * 100)
+    return rate
+
+
+#: The largest execution rate a record keeps, in percent: its column holds five digits before
+#: the decimal point. Spending a thousand times the budget is a typing error, not a rate.
+MAX_RATE_PERCENT = Decimal("99999.99")
+
+
+def check_rate_percent(field: str, percent: Decimal) -> None:
+    if percent > MAX_RATE_PERCENT:
+        raise InvalidRecord(
+            field,
+            "execution-rate-range",
+            f"the execution rate would be {half_up(percent)}%: at most {MAX_RATE_PERCENT}% "
+            "(check the amounts)",
+        )
 
 
 def execution_score(executed: Decimal, full_year_budget: Decimal) -> Decimal:
@@ -209,6 +226,10 @@ def score_self_assessment(
     if not rows:
         raise InvalidRecord("rows", "rows-required", "a self-assessment needs indicator rows")
     for position, row in enumerate(rows):
+        if not 0 <= row.weight <= 100:
+            raise InvalidRecord(
+                f"rows[{position}].weight", "weight-range", "a weight lies in 0–100"
+            )
         if IndicatorL2(row.level2) not in INDICATOR_CHILDREN[IndicatorL1(row.level1)]:
             raise InvalidRecord(
                 f"rows[{position}].level2",

@@ -7,6 +7,8 @@ Rules that span several rows (self-assessment weights, filing projects) are in `
 
 from __future__ import annotations
 
+import unicodedata
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Protocol
@@ -33,6 +35,64 @@ AMOUNT_COLUMNS = {
     AmountColumn.FULL_YEAR: "full_year",
     AmountColumn.EXECUTED: "executed",
 }
+
+
+#: The largest magnitude of any number an input may carry: 1000 万亿 (10^15), far above any
+#: budget, and small enough that every amount fits a BIGINT of 分 and every quantize to 分 or to
+#: four places stays within Decimal's 28 digits. (A value such as 1e400 would fail there as an
+#: unexpected error, and on the database as an overflow.)
+MAX_NUMBER = Decimal(10) ** 15
+#: Characters that no text keeps: the C0 controls (but tab, line feed and carriage return in
+#: free text), DEL, the C1 controls, and the bidirectional embeddings, overrides and isolates
+#: (U+202A–U+202E, U+2066–U+2069), which can make a published name read other than it is
+#: ("Trojan Source"). PostgreSQL cannot store NUL at all.
+_BIDI_CONTROLS = frozenset(range(0x202A, 0x202F)) | frozenset(range(0x2066, 0x206A))
+_LINE_BREAKS = frozenset("\t\n\r")
+
+
+@dataclass(frozen=True)
+class Text:
+    """The rule of one text field: its longest length in characters (its column's, or a
+    bound for free text), and whether it is free text that may hold tabs and line breaks."""
+
+    max_length: int
+    multiline: bool = False
+
+
+def _forbidden(char: str, multiline: bool) -> bool:
+    code = ord(char)
+    if multiline and char in _LINE_BREAKS:
+        return False
+    return code < 0x20 or 0x7F <= code <= 0x9F or code in _BIDI_CONTROLS
+
+
+def check_text(field: str, value: str, rule: Text) -> None:
+    """A text within its length that holds no control character it may not."""
+    for position, char in enumerate(value):
+        if _forbidden(char, rule.multiline):
+            name = unicodedata.name(char, "control character")
+            allowed = " (tab and line breaks are allowed here)" if rule.multiline else ""
+            raise InvalidRecord(
+                field,
+                "no-control-characters",
+                f"U+{ord(char):04X} {name} at position {position} is not allowed{allowed}",
+            )
+    if len(value) > rule.max_length:
+        raise InvalidRecord(
+            field,
+            "max-length",
+            f"at most {rule.max_length} characters, not {len(value)}",
+        )
+
+
+def check_number(field: str, value: Decimal) -> None:
+    """A finite number of magnitude below `MAX_NUMBER`."""
+    if not value.is_finite():
+        raise InvalidRecord(field, "number-finite", f"{value} is not a finite number")
+    if abs(value) >= MAX_NUMBER:
+        raise InvalidRecord(
+            field, "number-range", f"{value} is out of range: numbers lie below 10^15 in size"
+        )
 
 
 class IndicatorLike(Protocol):

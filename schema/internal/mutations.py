@@ -16,7 +16,7 @@ import copy
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from tortoise.transactions import in_transaction
@@ -25,6 +25,7 @@ from schema.internal import audit, writes
 from schema.internal import types as t
 from schema.internal.context import Info, InternalContext
 from schema.internal.filings import FilingMutations
+from schema.internal.input_rules import FREE_TEXT, argument
 from schema.internal.inputs import (
     AssessmentRowInput,
     DepartmentInput,
@@ -54,6 +55,7 @@ RECTIFICATION_PERIOD = timedelta(days=30)
 #: a target's indicators change only before review, or after a rejection sent it back
 EDITABLE_TARGETS = frozenset({enums.ReviewStatus.DRAFT, enums.ReviewStatus.REJECTED})
 EVALUATION_ORDER = list(enums.EvaluationStatus)
+FREE = FREE_TEXT.max_length
 
 
 @strawberry.type(description="Writes to the working records; each returns a typed result.")
@@ -75,6 +77,13 @@ class RecordMutations:
                 jurisdiction_id = (
                     await writes.jurisdiction(ctx, input.jurisdiction_code, Action.EDIT_DEPARTMENT)
                 ).id
+            await writes.refuse_duplicate(
+                models.Department,
+                "input.code",
+                f"the jurisdiction has a department or unit with code {input.code!r} already",
+                jurisdiction_id=jurisdiction_id,
+                code=input.code,
+            )
             async with in_transaction():
                 row = await models.Department.create(
                     jurisdiction_id=jurisdiction_id,
@@ -142,6 +151,16 @@ class RecordMutations:
             stub = vis.would_be_stub(input.fiscal_year, department.id, unit_id)
             if stub and any(amounts.values()):
                 raise InvalidRecord("amounts", "classified-stub-only", STUB_MESSAGE)
+            await writes.refuse_duplicate(
+                models.Subject,
+                "input.code",
+                f"the department has a {input.kind.value} with code {input.code!r} for "
+                f"{input.fiscal_year} already",
+                department_id=department.id,
+                kind=input.kind,
+                code=input.code,
+                fiscal_year=input.fiscal_year,
+            )
             async with in_transaction():
                 row = await models.Subject.create(
                     kind=input.kind,
@@ -198,7 +217,7 @@ class RecordMutations:
         self,
         info: Info,
         subject_id: strawberry.ID,
-        overall_goal: str,
+        overall_goal: Annotated[str, argument(FREE, multiline=True)],
         indicators: list[IndicatorInput],
         horizon: enums.TargetHorizon = enums.TargetHorizon.ANNUAL,
     ) -> t.TargetResult:
@@ -208,6 +227,13 @@ class RecordMutations:
             need(ctx, Action.EDIT_TARGET)
             subject = await writes.subject_for_content(ctx, subject_id, Action.EDIT_TARGET)
             items = [records.IndicatorInput(**vars(i)) for i in indicators]
+            await writes.refuse_duplicate(
+                models.PerformanceTarget,
+                "horizon",
+                f"the subject has a {horizon.value} target already: edit it (updateTarget)",
+                subject_id=subject.id,
+                horizon=horizon,
+            )
             async with in_transaction():
                 row = await records.create_target(subject, overall_goal, items, horizon)
                 extra = await _indicators_of(row)
@@ -292,7 +318,11 @@ class RecordMutations:
 
     @strawberry.mutation(description="退回: the finance bureau rejects a target, with a reason.")
     async def reject_target(
-        self, info: Info, id: strawberry.ID, version: int, reason: str
+        self,
+        info: Info,
+        id: strawberry.ID,
+        version: int,
+        reason: Annotated[str, argument(FREE, multiline=True)],
     ) -> t.TargetResult:
         return await _transition(
             info.context,
@@ -319,8 +349,8 @@ class RecordMutations:
         full_year_budget: Decimal,
         executed: Decimal,
         rows: list[AssessmentRowInput],
-        annual_goal_expected: str = "",
-        annual_goal_actual: str = "",
+        annual_goal_expected: Annotated[str, argument(FREE, multiline=True)] = "",
+        annual_goal_actual: Annotated[str, argument(FREE, multiline=True)] = "",
     ) -> t.SelfAssessmentResult:
         ctx = info.context
 
@@ -330,6 +360,13 @@ class RecordMutations:
             budget = writes.money("fullYearBudget", full_year_budget)
             spent = writes.money("executed", executed)
             inputs = [scoring.RowInput(**vars(r)) for r in rows]
+            await writes.refuse_duplicate(
+                models.SelfAssessment,
+                "subjectId",
+                f"the subject has its self-assessment of {subject.fiscal_year} already",
+                subject_id=subject.id,
+                fiscal_year=subject.fiscal_year,
+            )
             async with in_transaction():
                 row = await records.create_self_assessment(
                     subject,
@@ -532,7 +569,12 @@ class RecordMutations:
 
     @strawberry.mutation(description="The department reports its rectification measures (done).")
     async def report_rectification(
-        self, info: Info, id: strawberry.ID, version: int, measures: str, reported_at: date
+        self,
+        info: Info,
+        id: strawberry.ID,
+        version: int,
+        measures: Annotated[str, argument(FREE, multiline=True)],
+        reported_at: date,
     ) -> t.RectificationResult:
         ctx = info.context
 
@@ -593,11 +635,9 @@ def _monitoring_amounts(budget: Decimal, spent: Decimal, prefix: str) -> dict[st
         raise InvalidRecord(
             f"{prefix}budgetToDate", "budget-positive", "the rate needs a budget above zero"
         )
-    return {
-        "budget_to_date": budget,
-        "executed_to_date": spent,
-        "execution_rate": scoring.half_up(spent / budget * 100),
-    }
+    rate = scoring.half_up(spent / budget * 100)
+    scoring.check_rate_percent(f"{prefix}executedToDate", rate)
+    return {"budget_to_date": budget, "executed_to_date": spent, "execution_rate": rate}
 
 
 def _ex_ante_amounts(

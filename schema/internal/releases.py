@@ -45,6 +45,16 @@ class ReleaseMutations:
                 jurisdiction = await writes.jurisdiction(
                     ctx, input.jurisdiction_code, Action.MANAGE_RELEASE
                 )
+            await writes.refuse_duplicate(
+                models.Release,
+                "input.kind",
+                f"there is a {input.kind.value} release of {input.fiscal_year} for "
+                f"{'this department' if department else 'this jurisdiction'} already",
+                jurisdiction_id=jurisdiction.id,
+                department_id=department.id if department else None,
+                kind=input.kind,
+                fiscal_year=input.fiscal_year,
+            )
             async with in_transaction():
                 row = await records.create_release(
                     jurisdiction,

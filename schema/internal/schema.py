@@ -9,6 +9,7 @@ from strawberry.extensions import MaskErrors
 
 from schema import limits
 from schema.internal.context import Info, InternalContext
+from schema.internal.input_rules import InputRules
 from schema.internal.mutations import Mutation
 from schema.internal.permissions import Caller
 from schema.internal.queries import WorkingQueries
@@ -44,10 +45,19 @@ def _mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+def _with_input_rules(mutation: type) -> type:
+    """Every mutation checks its inputs' texts and numbers first (input_rules.py): added here,
+    once, rather than on each of some thirty decorators, so that no new mutation can miss it."""
+    for field in mutation.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        if not any(isinstance(e, InputRules) for e in field.extensions):
+            field.extensions.append(InputRules())
+    return mutation
+
+
 def build() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
-        mutation=Mutation,
+        mutation=_with_input_rules(Mutation),
         extensions=[
             *limits.extensions(mask=False),
             lambda: MaskErrors(should_mask_error=_mask, error_message="Unexpected error."),

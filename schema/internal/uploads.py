@@ -13,7 +13,7 @@ The audit entry records the file's metadata (sha256, size, media type, name), ne
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from schema.internal import audit, ids, writes
 from schema.internal import types as t
 from schema.internal.context import Info, InternalContext
+from schema.internal.input_rules import argument
 from schema.internal.inputs import DocumentInput
 from schema.internal.permissions import Action
 from schema.internal.writes import STUB_MESSAGE, Snapshot, need
@@ -92,7 +93,7 @@ class UploadMutations:
         self,
         info: Info,
         evaluation_id: strawberry.ID,
-        title: str,
+        title: Annotated[str, argument(files.MAX_TITLE)],
         main_text: Upload,
         version: int | None = None,
     ) -> t.EvaluationReportResult:
@@ -122,7 +123,12 @@ class UploadMutations:
 
     @strawberry.mutation(description="Add an internal annex to an evaluation's report.")
     async def add_evaluation_report_annex(
-        self, info: Info, report_id: strawberry.ID, version: int, title: str, file: Upload
+        self,
+        info: Info,
+        report_id: strawberry.ID,
+        version: int,
+        title: Annotated[str, argument(files.MAX_TITLE)],
+        file: Upload,
     ) -> t.EvaluationReportResult:
         ctx = info.context
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import strawberry
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import IntegrityError, ValidationError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -95,9 +95,27 @@ async def guarded(work: Callable[[], Awaitable[R]]) -> R | Any:
     except InvalidRecord as error:
         return t.InvalidInput(field=error.field, rule=error.rule, message=error.message)
     except IntegrityError:
+        # Each creating mutation checks its unique identifiers first (`refuse_duplicate`), naming
+        # the field; this is the same answer for a twin written at the same moment.
         return t.InvalidInput(
-            field="code", rule="unique", message="a record with these identifiers already exists"
+            field="input",
+            rule="unique",
+            message="a record with these identifiers was just written by someone else: reload",
         )
+    except ValidationError as error:
+        # A value a column cannot hold that no input rule caught (input_rules.py): named by its
+        # column, never echoed (tortoise's message repeats the value).
+        column = str(error).split(":", 1)[0].strip() or "input"
+        return t.InvalidInput(
+            field=column, rule="column-constraint", message="the value does not fit its column"
+        )
+
+
+async def refuse_duplicate(model: type[Model], field: str, message: str, **identity: Any) -> None:
+    """The unique constraint of `model` over `identity`, checked before the write so that the
+    caller learns which field makes the twin: `field` and `message` say it."""
+    if await model.filter(**identity).exists():
+        raise InvalidRecord(field, "unique", message)
 
 
 # --- writes ----------------------------------------------------------------------------------

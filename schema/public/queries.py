@@ -3,6 +3,7 @@ and the statistics journalists ask for. All of it reads published snapshot rows 
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine
 from decimal import Decimal
@@ -21,6 +22,8 @@ from schema.public import notices
 from schema.public import types as t
 from schema.rows import Where
 from storage.enums import RecordType
+from storage.errors import InvalidRecord
+from storage.validation import Text, check_number, check_text
 
 N = TypeVar("N")
 
@@ -161,9 +164,29 @@ def _fen(value: Decimal) -> int:
     return int(value * 100)
 
 
+#: a filter's text: codes, a search query (the request body bounds it too)
+FILTER_TEXT = Text(200)
+
+
+def check_filter(f: Any) -> None:
+    """A filter's texts hold no control characters (PostgreSQL cannot even compare NUL) and its
+    numbers are finite and in range (1e400 元 is no BIGINT of 分): a `BadInput` naming the field,
+    not an unexpected error from the database."""
+    for field in dataclasses.fields(f):
+        value = getattr(f, field.name)
+        try:
+            if isinstance(value, str):
+                check_text(f"filter.{field.name}", value, FILTER_TEXT)
+            elif isinstance(value, Decimal):
+                check_number(f"filter.{field.name}", value)
+        except InvalidRecord as error:
+            raise rows.BadInput(f"`{error.field}`: {error.message}") from None
+
+
 def _common(where: Where, f: CommonFilter | None) -> None:
     if f is None:
         return
+    check_filter(f)
     if f.fiscalYear is not None:
         where.add("d.fiscal_year = ?", f.fiscalYear)
     if f.jurisdictionCode is not None:
@@ -383,6 +406,7 @@ async def correction_notice_page(
     filter: CorrectionNoticeFilter | None = None, *, request: PageRequest
 ) -> Page:
     f = filter or CorrectionNoticeFilter()
+    check_filter(f)
     return await notices.notice_page(f.fiscalYear, f.jurisdictionCode, request)
 
 

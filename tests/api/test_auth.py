@@ -20,9 +20,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from api import settings as settings_module
-from api.app import create_app
-from api.auth import AuthenticationError, Role, TokenVerifier, mint
+from api.app import MAX_HEADER_BYTES, create_app
+from api.auth import MAX_TOKEN_BYTES, AuthenticationError, Role, TokenVerifier, mint
 from api.cli import main
+from api.internal_http import MAX_AUTHORIZATION_BYTES
 from api.settings import Settings
 from storage import database
 
@@ -242,3 +243,78 @@ async def test_a_valid_token_reaches_the_internal_schema(client: httpx.AsyncClie
         "department": None,
         "classified": True,
     }
+
+
+def padded_token(size: int) -> str:
+    """A validly signed token of `size` characters, or as close below it as base64 allows."""
+    pad = 0
+    made = jwt.encode(claims(pad=""), SECRET)
+    while len(made) < size:
+        pad += 1
+        candidate = jwt.encode(claims(pad="x" * pad), SECRET)
+        if len(candidate) > size:
+            break
+        made = candidate
+    return made
+
+
+def test_a_token_longer_than_the_cap_is_refused_however_well_signed() -> None:
+    verifier = TokenVerifier(hs_settings())
+    largest = padded_token(MAX_TOKEN_BYTES)
+    assert MAX_TOKEN_BYTES - 3 <= len(largest) <= MAX_TOKEN_BYTES
+    assert verifier.verify(largest).subject == "editor-1"
+    smallest_refused = padded_token(MAX_TOKEN_BYTES + 4)
+    assert len(smallest_refused) > MAX_TOKEN_BYTES
+    with pytest.raises(AuthenticationError, match=f"longer than {MAX_TOKEN_BYTES} bytes"):
+        verifier.verify(smallest_refused)
+
+
+async def test_an_oversized_authorization_header_is_a_431(client: httpx.AsyncClient) -> None:
+    at_limit = "Bearer " + "a" * MAX_TOKEN_BYTES
+    response = await client.post(
+        "/internal/graphql", json={"query": ME}, headers={"authorization": at_limit}
+    )
+    assert response.status_code == 401  # read and refused as a token, not for its size
+    over = at_limit + "a"
+    response = await client.post(
+        "/internal/graphql", json={"query": ME}, headers={"authorization": over}
+    )
+    assert response.status_code == 431
+    assert f"exceeds {MAX_AUTHORIZATION_BYTES} bytes" in response.json()["errors"][0]["message"]
+    # A 133 KB validly signed token, as in the issue: refused by its size, never verified.
+    huge = jwt.encode(claims(pad="x" * 100_000), SECRET)
+    response = await client.post(
+        "/internal/graphql", json={"query": ME}, headers={"authorization": f"Bearer {huge}"}
+    )
+    assert response.status_code == 431
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/internal/graphql", "/healthz"])
+async def test_oversized_request_headers_are_a_431(client: httpx.AsyncClient, path: str) -> None:
+    # Each header counts its name, its value and 4 bytes of separators.
+    filler = MAX_HEADER_BYTES - sum(
+        len(k) + len(v) + 4 for k, v in client.build_request("GET", path).headers.raw
+    )
+    name = b"x-filler"
+    fits = {name.decode(): "a" * (filler - len(name) - 4)}
+    assert (await client.get(path, headers=fits)).status_code != 431
+    over = {name.decode(): "a" * (filler - len(name) - 3)}
+    response = await client.get(path, headers=over)
+    assert response.status_code == 431
+    assert "headers exceed" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("parameter", ["access_token", "token", "jwt"])
+async def test_a_token_in_the_url_is_refused_and_named(
+    client: httpx.AsyncClient, parameter: str
+) -> None:
+    good = mint(hs_settings(), subject="officer", roles=[Role.FINANCE_OFFICER])
+    response = await client.get(
+        "/internal/graphql",
+        params={"query": ME, parameter: good},
+        headers={"authorization": f"Bearer {good}"},
+    )
+    assert response.status_code == 400
+    message = response.json()["errors"][0]["message"]
+    assert parameter in message and "Authorization" in message
+    assert good not in response.text

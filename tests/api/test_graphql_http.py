@@ -246,3 +246,45 @@ async def test_readme_examples_run(client: httpx.AsyncClient, index: int) -> Non
     assert "errors" not in body, body
     flat = orjson.dumps(body["data"])
     assert b"[]" not in flat or b"nodes" not in flat  # each example finds something
+
+
+FILTERED = "query($f: SubjectFilter) { subjects(first: 2, filter: $f) { totalCount } }"
+
+
+@pytest.mark.parametrize(
+    ("condition", "says"),
+    [
+        ({"departmentCode": "PUB\x00D0X"}, "`filter.departmentCode`: U+0000"),
+        ({"jurisdictionCode": "a\u202eb"}, "`filter.jurisdictionCode`: U+202E"),
+        ({"search": "绿\x07化"}, "`filter.search`: U+0007"),
+        ({"code": "x" * 201}, "`filter.code`: at most 200 characters"),
+        ({"budgetMin": "1e400"}, "`filter.budgetMin`: 1E+400 is out of range"),
+        ({"executedMax": "NaN"}, "`filter.executedMax`: NaN is not a finite number"),
+    ],
+)
+async def test_a_filter_the_database_cannot_take_is_refused_naming_it(
+    client: httpx.AsyncClient, condition: dict[str, Any], says: str
+) -> None:
+    # The document is learned first (the fast path answers it from then on): both refuse.
+    fine = await client.post("/graphql", json={"query": FILTERED, "variables": {"f": {}}})
+    assert fine.json()["data"]["subjects"]["totalCount"] == 6
+    for _ in range(2):
+        response = await client.post(
+            "/graphql", json={"query": FILTERED, "variables": {"f": condition}}
+        )
+        assert response.status_code == 200
+        [error] = response.json()["errors"]
+        assert says in error["message"], error
+        assert "Unexpected" not in error["message"]
+
+
+@pytest.mark.parametrize(
+    "condition", [{"code": "x" * 200}, {"budgetMin": "999999999999999.99"}, {"search": "绿化"}]
+)
+async def test_a_filter_within_the_limits_runs(
+    client: httpx.AsyncClient, condition: dict[str, Any]
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": FILTERED, "variables": {"f": condition}}
+    )
+    assert response.json()["data"]["subjects"]["totalCount"] == 0

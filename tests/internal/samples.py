@@ -17,11 +17,19 @@ def pdf(text: str = "绩效评价报告") -> bytes:
     )
 
 
+#: every member's timestamp: `writestr` with a bare name would stamp the current time, so two
+#: calls a second apart would make different bytes (and different sha256 digests)
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
 def _package(parts: dict[str, str]) -> bytes:
+    """A zip of these members, the same bytes whenever it is made."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
         for name, text in parts.items():
-            package.writestr(name, text)
+            member = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            package.writestr(member, text)
     return buffer.getvalue()
 
 

@@ -164,3 +164,42 @@ def test_the_readme_shows_this_matrix() -> None:
             scope = MATRIX[role].get(action)
             assert cell.split(" ")[0] == (scope.name if scope else "–"), (label, role)
     assert seen == set(Action)
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+@pytest.mark.parametrize(
+    ("role", "query", "field"),
+    [
+        ("department_editor", AUDIT_QUERY, "auditLog"),
+        ("finance_officer", AUDIT_QUERY, "auditLog"),
+        ("publisher", "{ auditLog(first: 5) { totalCount } me { subject } }", "auditLog"),
+    ],
+)
+async def test_a_refusal_after_authentication_is_forbidden_not_a_bad_request(
+    api: Api, world: World, accept: str, role: str, query: str, field: str
+) -> None:
+    """The request was well-formed and the caller authenticated: the refusal is a field error
+    with the FORBIDDEN code in an HTTP 200 (GraphQL over HTTP), never a 400."""
+    response = await api.client.post(
+        "/internal/graphql",
+        json={"query": query},
+        headers={"Authorization": f"Bearer {caller_token(role)}", "accept": accept},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "data" in body and body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "FORBIDDEN"}
+    assert error["path"] == [field]
+    assert "read_audit" in error["message"]
+
+
+async def test_a_mutation_refused_by_role_is_a_typed_forbidden_in_a_200(
+    api: Api, world: World
+) -> None:
+    op = OPS["createRelease"]
+    response = await api.raw(
+        caller_token("department_editor"), op.document, op.variables(world, "a")
+    )
+    assert response.status_code == 200
+    assert response.json()["data"]["r"]["__typename"] == "Forbidden"
