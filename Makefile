@@ -25,6 +25,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The published links (catalog, feed, calendar) point at this server's /open/ unless
+# GONGKAI_PUBLIC_BASE_URL says otherwise: `make run PORT=8001` moves them too.
+run: export GONGKAI_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)/open
 run: install
 	mkdir -p var
 	$(BIN)/gongkai migrate
