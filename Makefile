@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_SERVER ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: run test lint bench install install-dev clean
+.PHONY: run test lint bench install install-dev clean graphiql-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ test: lint
 	else \
 		echo "SKIPPED: the PostgreSQL run (no server at $(PG_SERVER)); set GONGKAI_REQUIRE_POSTGRES=1 to require it" >&2; \
 	fi
+
+# Refresh GraphiQL's vendored scripts and styles (api/static/graphiql/) from npm; commit them.
+graphiql-assets:
+	scripts/vendor-graphiql.sh
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -349,21 +349,23 @@ def serving_settings(
 def banner(settings: Settings, host: str, port: int, key_file: Path | None) -> list[str]:
     """What `gongkai serve` prints before it listens: where everything is."""
     base = origin(host, port)
-    graphiql = not settings.production  # production serves no GraphiQL
     lines = [
         f"gongkai ({settings.env}) serving at {base}",
-        f"  public GraphQL API     {base}/graphql"
-        + ("  (GraphiQL: open this address in a browser)" if graphiql else ""),
-        f"  internal GraphQL API   {base}/internal/graphql"
-        + ("  (GraphiQL: open it in a browser, paste a token)" if graphiql else ""),
+        f"  public GraphQL API     {base}/graphql",
+        f"  internal GraphQL API   {base}/internal/graphql  (bearer JWT)",
     ]
+    if not settings.production:  # production serves no GraphiQL
+        lines.append(
+            "  GraphiQL               open either GraphQL address in a browser "
+            "(the internal one has a field for the token)"
+        )
     if settings.store_url.startswith("file://"):
         lines.append(f"  open-data site         {base}/open/")
     lines.append(f"  health                 {base}/healthz")
     if key_file is not None:
         lines.append(
-            f"  internal tokens        signed with the development key {key_file}; mint one "
-            "with: .venv/bin/gongkai token --role finance_officer"
+            f"  development key        {key_file}; a token: "
+            ".venv/bin/gongkai token --role finance_officer"
         )
     elif settings.jwt_key is None and settings.jwt_jwks_file is None:
         lines.append(
@@ -379,7 +381,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
     settings, key_file = serving_settings(settings, args.host, args.port)
     for line in banner(settings, args.host, args.port, key_file):
-        console.print(line, markup=False)
+        console.print(line, markup=False, soft_wrap=True)
     uvicorn.run(
         create_app(settings), host=args.host, port=args.port, proxy_headers=True, log_level="info"
     )

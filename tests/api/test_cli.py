@@ -148,9 +148,9 @@ def test_the_public_base_url_follows_the_server_unless_set(
 def test_the_banner_names_every_address(workdir: Path) -> None:
     served, used = cli.serving_settings(settings_module.load(), "127.0.0.1", 8123)
     text = "\n".join(cli.banner(served, "127.0.0.1", 8123, used))
-    for address in ("/graphql ", "/internal/graphql ", "/open/", "/healthz"):
-        assert f"http://127.0.0.1:8123{address}" in text + " ", address
-    assert text.count("GraphiQL") == 2
+    for address in ("/graphql", "/internal/graphql", "/open/", "/healthz"):
+        assert re.search(f"http://127.0.0.1:8123{address}(\\s|$)", text), address
+    assert "GraphiQL" in text
     assert "var/dev-jwt.key" in text and "gongkai token --role" in text
     production = Settings(env="production", jwt_key=SECRET, store_url="s3://h:9000/b")
     text = "\n".join(cli.banner(production, "127.0.0.1", 8123, None))
