@@ -30,11 +30,11 @@ CSP = (
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 AUTHORIZATION_FIELD = """
-  <div class="gongkai-token">
+  <form class="gongkai-token" id="token-form">
     <label for="token">Bearer token</label>
     <input id="token" type="password" autocomplete="off" spellcheck="false"
            placeholder="paste the output of: .venv/bin/gongkai token --role finance_officer">
-  </div>"""
+  </form>"""
 
 PAGE = """<!doctype html>
 <html lang="en">

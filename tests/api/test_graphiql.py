@@ -154,9 +154,10 @@ def server(db: str, tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def dump_dom(chromium: str, url: str, profile: Path) -> str:
+def dump_dom(chromium: str, url: str, profile: Path) -> tuple[str, list[str]]:
     """The DOM after the page's scripts ran: chromium's --dump-dom once a budget of virtual
-    time has passed (network fetches hold virtual time, so the schema request completes)."""
+    time has passed (network fetches hold virtual time, so the schema request completes); and
+    the uncaught errors and refusals (CSP) its console logged."""
     result = subprocess.run(  # noqa: S603 - a fixed binary and fixed flags
         [
             chromium,
@@ -170,6 +171,8 @@ def dump_dom(chromium: str, url: str, profile: Path) -> str:
             "--no-default-browser-check",
             f"--user-data-dir={profile}",
             *OFFLINE,
+            "--enable-logging=stderr",
+            "--v=0",
             "--virtual-time-budget=20000",
             "--dump-dom",
             url,
@@ -178,14 +181,18 @@ def dump_dom(chromium: str, url: str, profile: Path) -> str:
         timeout=120,
         check=True,
     )
-    return result.stdout.decode()
+    console = re.findall(r'CONSOLE[^"]*"((?:Uncaught|Refused)[^"]*)"', result.stderr.decode())
+    return result.stdout.decode(), console
 
 
 def test_graphiql_renders_in_chromium_with_no_network(
     chromium: str, server: str, tmp_path: Path
 ) -> None:
     for path in ("/graphql", "/internal/graphql"):
-        dom = dump_dom(chromium, f"{server}{path}", tmp_path / f"profile{path.replace('/', '-')}")
+        dom, console = dump_dom(
+            chromium, f"{server}{path}", tmp_path / f"profile{path.replace('/', '-')}"
+        )
+        assert console == [], path
         # The editor (CodeMirror inside GraphiQL's query editor), not the placeholder text.
         assert 'class="graphiql-container' in dom, path
         assert "graphiql-query-editor" in dom and "CodeMirror" in dom, path
@@ -201,6 +208,6 @@ def test_the_blocked_network_is_real(chromium: str, tmp_path: Path) -> None:
     blank under the same flags."""
     page = tmp_path / "cdn.html"
     page.write_text(get_graphql_ide_html(graphql_ide="graphiql"))
-    dom = dump_dom(chromium, page.as_uri(), tmp_path / "profile-cdn")
+    dom, _ = dump_dom(chromium, page.as_uri(), tmp_path / "profile-cdn")
     assert "unpkg.com" in dom
     assert "graphiql-query-editor" not in dom and "CodeMirror" not in dom

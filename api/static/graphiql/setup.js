@@ -35,9 +35,15 @@
   if (input) {
     // The tab keeps the token until it is closed; nothing is stored beyond it.
     input.value = window.sessionStorage.getItem(STORED) || "";
-    input.addEventListener("change", function () {
+    var apply = function () {
       window.sessionStorage.setItem(STORED, token());
       render();
+    };
+    input.addEventListener("change", apply);
+    // Enter in the field applies the token; the form never leaves the page.
+    document.getElementById("token-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      apply();
     });
   }
   render();
