@@ -224,7 +224,9 @@ async def _check(settings: Settings, args: argparse.Namespace) -> int:
     async with database.connected(settings.database_url):
         release = await resolve_release(args.release)
         selection = await _publisher(settings).check(release)
-    name = f"release {release}" + (f" ({args.release})" if release != args.release else "")
+    name = f"release {release}"
+    if isinstance(args.release, ReleaseKey):
+        name += f" ({args.release})"
     if selection.exempt:
         console.print(f"{name}: under a whole-department filing; not published")
         return 0
