@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_SERVER ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: run test lint bench install install-dev audit-deps clean
+.PHONY: run test lint bench install install-dev audit-deps clean graphiql-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The published links (catalog, feed, calendar) point at this server's /open/ unless
+# GONGKAI_PUBLIC_BASE_URL says otherwise: `make run PORT=8001` moves them too.
+run: export GONGKAI_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)/open
 run: install
 	mkdir -p var
 	$(BIN)/gongkai migrate
@@ -64,6 +67,10 @@ test: lint audit-deps
 	else \
 		echo "SKIPPED: the PostgreSQL run (no server at $(PG_SERVER)); set GONGKAI_REQUIRE_POSTGRES=1 to require it" >&2; \
 	fi
+
+# Refresh GraphiQL's vendored scripts and styles (api/static/graphiql/) from npm; commit them.
+graphiql-assets:
+	scripts/vendor-graphiql.sh
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache $(AUDIT)/node_modules

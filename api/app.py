@@ -11,10 +11,10 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import access_log
+from api import access_log, graphiql
 from api import settings as settings_module
 from api.auth import TokenVerifier
 from api.graphql_http import public_endpoint
@@ -55,24 +55,27 @@ def create_app(
     public = public_endpoint(
         build_public_schema(production=settings.production),
         public_base_url=settings.public_base_url,
-        graphiql=not settings.production,
+        # GraphiQL is served from this package by api/graphiql.py, not strawberry's CDN page.
+        graphiql=False,
         answer_cache=answer_cache,
         fast_path=fast_path,
     )
-    routes = [
-        Route("/healthz", healthz),
-        # Every method reaches the endpoint, which answers 405 with a JSON body itself.
-        Route("/graphql", public, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-        Route(
-            "/internal/graphql",
-            internal_endpoint(
-                build_internal_schema(),
-                TokenVerifier(settings),
-                lambda: make_publisher(settings, store),
-                max_upload_bytes=settings.max_upload_bytes,
-            ),
-            methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        ),
+    internal = internal_endpoint(
+        build_internal_schema(),
+        TokenVerifier(settings),
+        lambda: make_publisher(settings, store),
+        max_upload_bytes=settings.max_upload_bytes,
+    )
+    routes: list[BaseRoute] = [Route("/healthz", healthz)]
+    if not settings.production:
+        public = graphiql.with_graphiql(public, internal=False)
+        internal = graphiql.with_graphiql(internal, internal=True)
+        routes.append(graphiql.assets())
+    # Every method reaches the endpoints, which answer 405 with a JSON body themselves.
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    routes += [
+        Route("/graphql", public, methods=methods),
+        Route("/internal/graphql", internal, methods=methods),
     ]
     if settings.store_url.startswith("file://"):
         # The local-folder store is the open-data site (`make run` browses it at /open/); an

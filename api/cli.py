@@ -2,12 +2,16 @@
 
     gongkai migrate                                apply database migrations
     gongkai demo --scale town|district             load the synthetic demo data set
-    gongkai check --release ID                     list every problem; write nothing
-    gongkai publish --release ID | --due | --all   publish to the object store
+    gongkai check --release ID|KEY                 list every problem; write nothing
+    gongkai publish --release ID|KEY | --due | --all   publish to the object store
     gongkai withdraw [--release ID]                enforce filings added after publication
     gongkai flag-overdue                           store OVERDUE on late rectifications (daily)
     gongkai token --role R [--dept CODE]           mint a development JWT (HS secret only)
     gongkai serve --host H --port P                serve the API
+
+A release is named by its database id (`7`) or by its public key, as in the catalog and the
+object names: `<jurisdiction>/<year>/<budget|final-accounts|finance-annual>/<department>`, e.g.
+`990102/2024/budget/103` (`finance` as the department of a finance-annual release).
 
 Every command reads the settings first, so a malformed setting stops it with a message naming
 the variable. Exit status: 0 on success, 1 when the work failed, 2 for bad settings or arguments.
@@ -21,21 +25,25 @@ import re
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import Progress
 
 from api import settings as settings_module
 from api.auth import AuthenticationError, Role, mint
+from api.devkey import DEV_KEY_PATH, DevKeyError, with_dev_key
 from api.publishing import make_publisher
-from api.settings import Settings, SettingsError
-from publishers.releases import Publisher
+from api.settings import PREFIX, Settings, SettingsError
+from publishers.releases import KIND_SLUGS, Publisher
 from publishers.rules import SHANGHAI
 from schema.internal.overdue import flag_overdue_rectifications
 from storage import database, models
-from storage.errors import GongkaiError
+from storage.enums import ReleaseKind
+from storage.errors import GongkaiError, NotFound
 
 console = Console(stderr=True, highlight=False)
 
@@ -61,6 +69,67 @@ def _as_of(value: str) -> datetime | str:
     return when if when.tzinfo else when.replace(tzinfo=SHANGHAI)
 
 
+@dataclass(frozen=True)
+class ReleaseKey:
+    """A release's public key: the part of its object names after ``releases/``."""
+
+    jurisdiction: str
+    fiscal_year: int
+    kind: ReleaseKind
+    department: str | None
+
+    def __str__(self) -> str:
+        return (
+            f"{self.jurisdiction}/{self.fiscal_year}/{KIND_SLUGS[self.kind]}/"
+            f"{self.department or 'finance'}"
+        )
+
+
+RELEASE_KEY = re.compile(r"([^/\s]+)/(\d{4})/([a-z-]+)/([^/\s]+)")
+
+
+def _release(value: str) -> int | ReleaseKey:
+    """`--release`: a database id, or a public key such as ``990102/2024/budget/103``."""
+    if value.isdigit():
+        return int(value)
+    match = RELEASE_KEY.fullmatch(value.strip().strip("/"))
+    kinds = {slug: kind for kind, slug in KIND_SLUGS.items()}
+    if not match or match[3] not in kinds:
+        raise argparse.ArgumentTypeError(
+            f"expected a release id or a key JURISDICTION/YEAR/{'|'.join(kinds)}/DEPARTMENT "
+            f"(e.g. 990102/2024/budget/103), not {value!r}"
+        )
+    kind = kinds[match[3]]
+    department = match[4]
+    if kind is ReleaseKind.FINANCE_ANNUAL:
+        if department != "finance":
+            raise argparse.ArgumentTypeError(
+                f"a finance-annual release belongs to the finance authority: "
+                f"{match[1]}/{match[2]}/finance-annual/finance, not {value!r}"
+            )
+        return ReleaseKey(match[1], int(match[2]), kind, None)
+    return ReleaseKey(match[1], int(match[2]), kind, department)
+
+
+async def resolve_release(release: int | ReleaseKey) -> int:
+    """The database id of `release`; a key no release has is an error naming it."""
+    if isinstance(release, int):
+        return release
+    query = models.Release.filter(
+        jurisdiction__code=release.jurisdiction,
+        fiscal_year=release.fiscal_year,
+        kind=release.kind,
+    )
+    if release.department is None:
+        query = query.filter(department_id__isnull=True)
+    else:
+        query = query.filter(department__code=release.department)
+    found = await query.values_list("id", flat=True)
+    if not found:
+        raise NotFound(f"no release has the key {release}")
+    return int(str(found[0]))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gongkai", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -76,11 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     check = commands.add_parser("check", help="check a release; nothing is written")
-    check.add_argument("--release", type=int, required=True, metavar="ID")
+    check.add_argument("--release", type=_release, required=True, metavar="ID|KEY")
 
     publish = commands.add_parser("publish", help="publish releases to the object store")
     which = publish.add_mutually_exclusive_group(required=True)
-    which.add_argument("--release", type=int, metavar="ID")
+    which.add_argument("--release", type=_release, metavar="ID|KEY")
     which.add_argument("--due", action="store_true", help="every scheduled release now due")
     which.add_argument("--all", action="store_true", help="every release (unchanged: no writes)")
     publish.add_argument(
@@ -153,14 +222,18 @@ def _publisher(settings: Settings) -> Publisher:
 
 async def _check(settings: Settings, args: argparse.Namespace) -> int:
     async with database.connected(settings.database_url):
-        selection = await _publisher(settings).check(args.release)
+        release = await resolve_release(args.release)
+        selection = await _publisher(settings).check(release)
+    name = f"release {release}"
+    if isinstance(args.release, ReleaseKey):
+        name += f" ({args.release})"
     if selection.exempt:
-        console.print(f"release {args.release}: under a whole-department filing; not published")
+        console.print(f"{name}: under a whole-department filing; not published")
         return 0
     for problem in selection.problems:
         console.print(f"[red]{problem.rule}[/] {problem.record}: {problem.message}")
     console.print(
-        f"release {args.release}: {len(selection.records)} records, {len(selection.files)} files, "
+        f"{name}: {len(selection.records)} records, {len(selection.files)} files, "
         f"{len(selection.problems)} problems"
     )
     return 1 if selection.problems else 0
@@ -178,7 +251,7 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
     async with database.connected(settings.database_url):
         publisher = _publisher(settings)
         if args.release is not None:
-            ids = [args.release]
+            ids = [await resolve_release(args.release)]
         elif args.due:
             ids = await publisher.due()
         else:
@@ -235,11 +308,82 @@ async def _flag_overdue(settings: Settings) -> int:
     return 0
 
 
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.production and settings.jwt_key is None:
+        console.print(
+            "[red]error[/] GONGKAI_ENV=production creates no development key: tokens come from "
+            "the identity provider, or set GONGKAI_JWT_KEY to an HS secret"
+        )
+        return 1
+    settings, _ = with_dev_key(settings)
+    print(
+        mint(
+            settings,
+            subject=args.sub,
+            roles=[Role(r) for r in args.role],
+            department=args.dept,
+            classified=args.classified,
+            ttl_seconds=args.hours * 3600,
+        )
+    )
+    return 0
+
+
+def origin(host: str, port: int) -> str:
+    """The address a browser on this machine uses for a server bound to `host`."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding to it
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serving_settings(
+    settings: Settings, host: str, port: int, key_path: Path = DEV_KEY_PATH
+) -> tuple[Settings, Path | None]:
+    """The settings `gongkai serve` runs with: the development key where none is configured
+    (never in production), and a public base URL at this server's own /open/ unless
+    GONGKAI_PUBLIC_BASE_URL says otherwise."""
+    settings, used = with_dev_key(settings, key_path)
+    if not settings_module.is_set("PUBLIC_BASE_URL"):
+        settings = replace(settings, public_base_url=f"{origin(host, port)}/open")
+    return settings, used
+
+
+def banner(settings: Settings, host: str, port: int, key_file: Path | None) -> list[str]:
+    """What `gongkai serve` prints before it listens: where everything is."""
+    base = origin(host, port)
+    lines = [
+        f"gongkai ({settings.env}) serving at {base}",
+        f"  public GraphQL API     {base}/graphql",
+        f"  internal GraphQL API   {base}/internal/graphql  (bearer JWT)",
+    ]
+    if not settings.production:  # production serves no GraphiQL
+        lines.append(
+            "  GraphiQL               open either GraphQL address in a browser "
+            "(the internal one has a field for the token)"
+        )
+    if settings.store_url.startswith("file://"):
+        lines.append(f"  open-data site         {base}/open/")
+    lines.append(f"  health                 {base}/healthz")
+    if key_file is not None:
+        lines.append(
+            f"  development key        {key_file}; a token: "
+            ".venv/bin/gongkai token --role finance_officer"
+        )
+    elif settings.jwt_key is None and settings.jwt_jwks_file is None:
+        lines.append(
+            f"  internal tokens        none accepted: set {PREFIX}JWT_KEY or {PREFIX}JWT_JWKS_FILE"
+        )
+    return lines
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from api.app import create_app
 
+    settings, key_file = serving_settings(settings, args.host, args.port)
+    for line in banner(settings, args.host, args.port, key_file):
+        console.print(line, markup=False, soft_wrap=True)
     uvicorn.run(
         create_app(settings), host=args.host, port=args.port, proxy_headers=True, log_level="info"
     )
@@ -266,19 +410,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "flag-overdue":
             return asyncio.run(_flag_overdue(settings))
         elif args.command == "token":
-            print(
-                mint(
-                    settings,
-                    subject=args.sub,
-                    roles=[Role(r) for r in args.role],
-                    department=args.dept,
-                    classified=args.classified,
-                    ttl_seconds=args.hours * 3600,
-                )
-            )
+            return _token(settings, args)
         elif args.command == "serve":
             _serve(settings, args)
-    except (GongkaiError, AuthenticationError) as error:
+    except (GongkaiError, AuthenticationError, DevKeyError) as error:
         console.print(f"[red]error[/] {error}")
         return 1
     return 0

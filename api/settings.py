@@ -152,6 +152,13 @@ def _jwks_file(value: str | None) -> Path | None:
     return path
 
 
+def is_set(name: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``GONGKAI_<name>`` is given (not empty). `gongkai serve` lets the default of
+    `GONGKAI_PUBLIC_BASE_URL` follow its --host and --port, but never an explicit value."""
+    source = os.environ if environ is None else environ
+    return bool(source.get(PREFIX + name))
+
+
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise `SettingsError` on the first malformed one."""
     source = os.environ if environ is None else environ

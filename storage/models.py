@@ -263,7 +263,9 @@ class SelfAssessment(VersionedModel):
     fiscal_year = fields.IntField()
     full_year_budget = MoneyField(description="全年预算数")
     executed = MoneyField(description="全年执行数")
-    execution_rate = fields.DecimalField(max_digits=9, decimal_places=4, description="percent")
+    # Two places, as every rate is shown (monitoring records, aggregates); the scores are
+    # computed from the exact ratio of the amounts, not from this figure.
+    execution_rate = fields.DecimalField(max_digits=7, decimal_places=2, description="percent")
     execution_score = fields.DecimalField(max_digits=5, decimal_places=2)
     annual_goal_expected = fields.TextField(default="")
     annual_goal_actual = fields.TextField(default="")

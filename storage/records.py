@@ -87,7 +87,7 @@ async def create_self_assessment(
             fiscal_year=subject.fiscal_year,
             full_year_budget=full_year_budget,
             executed=executed,
-            execution_rate=scoring.half_up(scored.execution_rate * 100, "0.0001"),
+            execution_rate=scoring.rate_percent(scored.execution_rate),
             execution_score=scored.execution_score,
             total_score=scored.total_score,
             grade=scored.grade,

@@ -194,8 +194,15 @@ class ScoredAssessment:
     grade: Grade
 
 
+def states_its_target(row: RowInput) -> bool:
+    """SR-5: a qualitative row whose actual value is its target, word for word ("规范" → "规范"),
+    has met it in full."""
+    return row.actual_value_raw.strip() == row.target_value_raw.strip()
+
+
 def score_row(position: int, row: RowInput) -> Decimal:
-    """SR-4 for quantitative rows; SR-5 (band check) for qualitative ones."""
+    """SR-4 for quantitative rows; SR-5 (band check) for qualitative ones, where a row that
+    states its target must be ACHIEVED with the full weight."""
     if row.comparator is Comparator.QUALITATIVE:
         if row.qualitative_band is None or row.qualitative_score is None:
             raise InvalidRecord(
@@ -207,6 +214,19 @@ def score_row(position: int, row: RowInput) -> Decimal:
             check_qualitative_score(row.qualitative_band, row.weight, row.qualitative_score)
         except InvalidRecord as error:
             raise InvalidRecord(f"rows[{position}].score", error.rule, error.message) from None
+        met = (
+            row.qualitative_band is QualitativeBand.ACHIEVED and row.qualitative_score == row.weight
+        )
+        if states_its_target(row) and not met:
+            # Otherwise a published form reads "规范 → 规范" scored below its weight, with a
+            # deviation reason for a deviation that did not happen.
+            raise InvalidRecord(
+                f"rows[{position}].score",
+                "qualitative-met-full-weight",
+                f"the actual value {row.actual_value_raw.strip()!r} is the target: the row is "
+                f"{QualitativeBand.ACHIEVED.label} and scores its full weight {half_up(row.weight)}"
+                f", not {row.qualitative_score}; otherwise describe the actual value as it is",
+            )
         return half_up(row.qualitative_score)
     if row.target_value_number is None or row.actual_value_number is None:
         raise InvalidRecord(

@@ -111,6 +111,22 @@ class Databases:
 
 
 @pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium (decisions.md D20). Without it the browser tests skip, visibly; in CI
+    (``CI=true``, or ``GONGKAI_REQUIRE_CHROMIUM=1``) they fail: `.ci/run` installs it."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    message = "chromium is not installed (apt-get install chromium fonts-noto-cjk)"
+    required = os.environ.get("CI", "").lower() in ("1", "true", "yes") or (
+        os.environ.get("GONGKAI_REQUIRE_CHROMIUM") == "1"
+    )
+    if required:
+        pytest.fail(f"{message}: CI requires the browser tests (decisions.md D20)")
+    pytest.skip(f"SKIPPED: {message}")
+
+
+@pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """``host:port`` of moto's standalone S3 server on loopback, started once per session."""
     with moto_server() as endpoint:

@@ -235,7 +235,7 @@ def self_assessments(ctx: Context, year: int, records: Sequence[Record]) -> None
             fiscal_year=year,
             full_year_budget=subject.full_year_total,
             executed=subject.executed_total,
-            execution_rate=half_up(scored.execution_rate * 100, "0.0001"),
+            execution_rate=scoring.rate_percent(scored.execution_rate),
             execution_score=scored.execution_score,
             annual_goal_expected=record.goal,
             annual_goal_actual=rng.choice(actual),

@@ -419,18 +419,20 @@ def draw_outcome(rng: random.Random, draft: Draft, *, met: bool, executed_wan: D
                 if rng.randrange(7) == 0
                 else (QualitativeBand.PARTLY_ACHIEVED)
             )
+        elif rng.randrange(4) != 0:
+            # The target word for word ("规范" → "规范"): met in full, the full weight (SR-5).
+            return Outcome(draft.raw, None, band, draft.weight)
         low, high = QUALITATIVE_BANDS[band]
         if band is QualitativeBand.NOT_ACHIEVED:
             low = high / 2
         cents = (draft.weight * 100 * low, draft.weight * 100 * high)
         lowest = int(cents[0].to_integral(rounding="ROUND_CEILING"))
-        highest = int(cents[1])
-        if band is QualitativeBand.ACHIEVED and rng.randrange(4) != 0:
-            score = draft.weight
-        else:
-            score = Decimal(rng.randint(lowest, highest)) / 100
+        # Below the full weight: a row that does not state its target scores less than a row
+        # that does.
+        highest = int(cents[1]) - 1
+        score = Decimal(rng.randint(lowest, highest)) / 100
         raw = {
-            QualitativeBand.ACHIEVED: draft.raw,
+            QualitativeBand.ACHIEVED: "基本达成",
             QualitativeBand.PARTLY_ACHIEVED: "部分达成",
             QualitativeBand.NOT_ACHIEVED: "未达成",
         }[band]

@@ -58,6 +58,10 @@ class Connection(Generic[N]):
     page_info: PageInfo
     total_count: int = strawberry.field(description="All matching records you may see.")
 
+    @strawberry.field(description="The page's records without their cursors, as in `edges`.")
+    def nodes(self) -> list[N]:
+        return [edge.node for edge in self.edges]
+
 
 def _cursor(id: int) -> str:
     return base64.urlsafe_b64encode(f"id:{id}".encode()).decode()

@@ -208,7 +208,9 @@ class SelfAssessment(Node):
     fiscal_year: int
     full_year_budget: Decimal
     executed: Decimal
-    execution_rate: Decimal = strawberry.field(description="Percent.")
+    execution_rate: Decimal = strawberry.field(
+        description="全年执行数 / 全年预算数, percent, two places (half-up)."
+    )
     execution_score: Decimal
     total_score: Decimal
     grade: enums.Grade

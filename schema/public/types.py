@@ -218,7 +218,7 @@ class SelfAssessment(Node):
     fiscalYear: int = _f("The fiscal year assessed.")
     fullYearBudget: Decimal = _f("全年预算数, 元.")
     executed: Decimal = _f("全年执行数, 元.")
-    executionRate: Decimal = _f("执行率, percent (exact to four places).")
+    executionRate: Decimal = _f("执行率 = 全年执行数 / 全年预算数, percent, two places (half-up).")
     executionScore: Decimal = _f("Execution score, at most 10.")
     annualGoalExpected: str = _f("年度总体目标 – 预期目标.")
     annualGoalActual: str = _f("实际完成情况.")

@@ -184,6 +184,8 @@ def test_token_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
     principal = TokenVerifier(hs_settings()).verify(token)
     assert principal.roles == {Role.PUBLISHER} and principal.department == "101"
     monkeypatch.delenv("GONGKAI_JWT_KEY")
+    # Development would make its own key (tests/api/test_cli.py); production never does.
+    monkeypatch.setenv("GONGKAI_ENV", "production")
     assert main(["token", "--role", "publisher"]) == 1
     assert "HS" in capsys.readouterr().err
 

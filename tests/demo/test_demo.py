@@ -168,11 +168,28 @@ async def test_self_assessments_follow_the_scoring_rules(connected: Town) -> Non
         assert scored.execution_score == assessment.execution_score
         assert scored.total_score == assessment.total_score
         assert scored.grade is assessment.grade
-        assert assessment.execution_rate == (scored.execution_rate * 100).quantize(
-            Decimal("0.0001")
-        )
+        # One number format for rates everywhere: two places, like aggregates and monitoring.
+        assert assessment.execution_rate == scoring.rate_percent(scored.execution_rate)
+        assert re.fullmatch(r"\d+\.\d\d", str(assessment.execution_rate))
         excellent += assessment.total_score >= 90
     assert excellent / len(assessments) >= 0.8
+
+
+async def test_qualitative_rows_that_state_their_target_score_their_weight(
+    connected: Town,
+) -> None:
+    """ "规范 → 规范" scores the full weight and gives no deviation reason; a qualitative row
+    scored below its weight says how far it got ("基本达成", "部分达成", "未达成")."""
+    rows = await models.SelfAssessmentRow.filter(comparator=Comparator.QUALITATIVE)
+    met = [row for row in rows if row.actual_value_raw == row.target_value_raw]
+    below = [row for row in rows if row.score < row.weight]
+    assert met and below, "the demo has qualitative rows met in full and rows below weight"
+    for row in met:
+        assert (row.score, row.qualitative_band) == (row.weight, QualitativeBand.ACHIEVED), row.id
+        assert row.deviation_reason == "", row.id
+    for row in below:
+        assert row.actual_value_raw != row.target_value_raw, row.id
+        assert row.deviation_reason, row.id
 
 
 async def test_amounts_add_up(connected: Town) -> None:

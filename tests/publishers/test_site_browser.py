@@ -13,8 +13,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import os
-import shutil
 import subprocess
 import threading
 import time
@@ -38,20 +36,6 @@ from tests.conftest import PublishedDemo
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "site"
 PREFIX = "/open/"
 TIMEOUT = 30.0
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    message = "chromium is not installed (apt-get install chromium fonts-noto-cjk)"
-    required = os.environ.get("CI", "").lower() in ("1", "true", "yes") or (
-        os.environ.get("GONGKAI_REQUIRE_CHROMIUM") == "1"
-    )
-    if required:
-        pytest.fail(f"{message}: CI requires the browser tests (decisions.md D20)")
-    pytest.skip(f"SKIPPED: {message}")
 
 
 # --- the bucket over HTTP ----------------------------------------------------------------------

@@ -216,3 +216,41 @@ def test_level2_must_be_a_child_of_level1_in_assessment_rows() -> None:
 
 def test_total_is_capped_at_100() -> None:
     assert scoring.total_score(D(10), [D(50), D(45)]) == D(100)
+
+
+def _qualitative(actual: str, band: QualitativeBand, score: str) -> scoring.RowInput:
+    return scoring.RowInput(
+        **{
+            **vars(PUTUO_ROWS[2]),
+            "actual_value_raw": actual,
+            "qualitative_band": band,
+            "qualitative_score": D(score),
+            "deviation_reason": "结算流程有延误",
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("actual", "band", "score", "ok"),
+    [
+        ("及时", QualitativeBand.ACHIEVED, "20", True),
+        (" 及时 ", QualitativeBand.ACHIEVED, "20", True),
+        ("及时", QualitativeBand.ACHIEVED, "19.99", False),
+        ("及时", QualitativeBand.PARTLY_ACHIEVED, "16", False),
+        ("基本及时", QualitativeBand.ACHIEVED, "19.99", True),
+        ("基本及时", QualitativeBand.ACHIEVED, "16", True),
+    ],
+)
+def test_a_qualitative_row_that_states_its_target_scores_its_full_weight(
+    actual: str, band: QualitativeBand, score: str, ok: bool
+) -> None:
+    """SR-5: "及时 → 及时" has met its target: ACHIEVED, with the full weight."""
+    row = _qualitative(actual, band, score)
+    if ok:
+        assert scoring.score_row(2, row) == D(score)
+        return
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.score_row(2, row)
+    assert caught.value.field == "rows[2].score"
+    assert caught.value.rule == "qualitative-met-full-weight"
+    assert "20.00" in caught.value.message

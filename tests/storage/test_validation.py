@@ -146,7 +146,8 @@ async def test_self_assessment_is_scored_and_stored(db: str) -> None:
     )
     stored = await models.SelfAssessment.get(id=assessment.id).prefetch_related("rows")
     assert stored.execution_score == D("8.62")
-    assert stored.execution_rate == D("86.1830")
+    assert stored.execution_rate == D("86.18")
+    assert str(stored.execution_rate) == "86.18"
     assert stored.total_score == D("98.62")
     assert stored.grade is Grade.EXCELLENT
     assert sorted(r.score for r in stored.rows) == [D(10), D(10), D(20), D(20), D(30)]
