@@ -55,8 +55,6 @@ def create_app(
     public = public_endpoint(
         build_public_schema(production=settings.production),
         public_base_url=settings.public_base_url,
-        # GraphiQL is served from this package by api/graphiql.py, not strawberry's CDN page.
-        graphiql=False,
         answer_cache=answer_cache,
         fast_path=fast_path,
     )

@@ -20,8 +20,7 @@ from typing import Any
 import orjson
 import strawberry
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -87,7 +86,6 @@ def public_endpoint(
     schema: strawberry.Schema,
     *,
     public_base_url: str,
-    graphiql: bool,
     answer_cache: bool = True,
     fast_path: bool = True,
 ) -> Callable[[Request], Any]:
@@ -97,13 +95,6 @@ def public_endpoint(
     fast = FastPath(schema) if fast_path else None
 
     async def endpoint(request: Request) -> Response:
-        if (
-            graphiql
-            and request.method == "GET"
-            and "query" not in request.query_params
-            and ("text/html" in request.headers.get("accept", ""))
-        ):
-            return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
         try:
             media = media_type(request)
             graphql = await parse_request(request)

@@ -643,7 +643,7 @@ async def test_the_number_of_queries_does_not_grow_with_the_page_size(
 
 def _app() -> Starlette:
     """Both endpoints, answer cache off: one compiles, the other resolves field by field."""
-    options: dict[str, Any] = {"public_base_url": "http://x/open", "graphiql": False}
+    options: dict[str, Any] = {"public_base_url": "http://x/open"}
     fast = public_endpoint(SCHEMA, answer_cache=False, **options)
     stock = public_endpoint(SCHEMA, answer_cache=False, fast_path=False, **options)
     routes = [Route("/fast", fast, methods=["POST"]), Route("/stock", stock, methods=["POST"])]
