@@ -13,6 +13,11 @@ end. A worker that dies keeps its lease until one of two things frees it:
 
 The flip of a publish re-checks the lease in its transaction (`holds`), so a worker that lost its
 lease while stalled cannot overwrite the work of the one that took it over.
+
+A worker that fails gives its lease back expired but keeps its name in it (`release(...,
+clean=False)`), as a dead one leaves it: the next claim sees that the last attempt did not finish
+(`Claim.after_failure`) and the publisher then sweeps the release's folder for the objects that
+attempt uploaded and no manifest names. A clean run needs no sweep.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -71,6 +77,16 @@ def is_dead_here(worker: str) -> bool:
     return _start_ticks(int(pid)) != started
 
 
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of a claim: taken or not (and then who holds it), and whether the last
+    attempt on the release ended without giving the lease back cleanly (a crash, a failure)."""
+
+    taken: bool
+    holder: str = ""
+    after_failure: bool = False
+
+
 class Lease:
     """One worker's claims on releases, with `clock` injectable (decisions.md D3)."""
 
@@ -79,12 +95,15 @@ class Lease:
         self.clock = clock
         self.length = length
 
-    async def claim(self, release_id: int) -> str | None:
-        """Take the lease of a release: None when taken, else the name of the live holder."""
+    async def claim(self, release_id: int) -> Claim:
+        """Take the lease of a release, from nobody, from an expired holder, or from a holder
+        proven dead on this host."""
         now = self.clock()
+        row = await models.Release.filter(id=release_id).first().values("claimed_by")
+        before = str(row["claimed_by"] or "") if row else ""
         free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
         if await self._take(Q(id=release_id) & free, now):
-            return None
+            return Claim(taken=True, after_failure=bool(before))
         row = await models.Release.filter(id=release_id).first().values("claimed_by")
         holder = str(row["claimed_by"] or "") if row else ""
         # Only the dead holder's name is compared: it can no longer renew, and a second worker
@@ -95,13 +114,17 @@ class Lease:
             and await self._take(Q(id=release_id, claimed_by=holder), now)
         ):
             log.warning("took over release %s from dead worker %s", release_id, holder)
-            return None
-        return holder or "another worker"
+            return Claim(taken=True, after_failure=True)
+        return Claim(taken=False, holder=holder or "another worker")
 
-    async def release(self, release_id: int) -> None:
-        await models.Release.filter(id=release_id, claimed_by=self.worker).update(
-            claimed_by=None, claimed_until=None
-        )
+    async def release(self, release_id: int, *, clean: bool = True) -> None:
+        """Give the lease back: cleared after a clean run; after a failure expired at once but
+        with our name left in it, so that the next claim knows to sweep up after us."""
+        mine = models.Release.filter(id=release_id, claimed_by=self.worker)
+        if clean:
+            await mine.update(claimed_by=None, claimed_until=None)
+        else:
+            await mine.update(claimed_until=self.clock() - timedelta(seconds=1))
 
     async def holds(self, release_id: int, connection: BaseDBAsyncClient) -> bool:
         """Whether this worker still holds the release (read inside the caller's transaction)."""

@@ -10,7 +10,7 @@ state intact; rerunning completes it:
 4. write the version's manifest (an interrupted earlier attempt's manifest is reused);
 5. in one database transaction, while the lease is still ours: the version row, the snapshot
    rows, the release's status;
-6. delete what no manifest names (a killed attempt's uploads);
+6. after a failed or killed attempt (publishers/lease.py), delete what no manifest names;
 7. regenerate the pointer objects (the catalog and the site), writing only bytes that changed.
 
 A release that now holds records a filing covers is withdrawn on the way (publishers/
@@ -222,18 +222,22 @@ class Publisher:
             stats = SyncStats(skipped=unchanged.objects)  # so that written + unchanged add up
             result = PublishResult(release_id, "unchanged", release.current_version, stats)
         else:
-            holder = await self.lease.claim(release_id)
-            if holder is not None:
-                raise Claimed(release_id, holder)
+            claim = await self.lease.claim(release_id)
+            if not claim.taken:
+                raise Claimed(release_id, claim.holder)
+            clean = False
             try:
                 async with self.lease.heartbeat(release_id):
                     # What another worker published before our claim is the version to follow.
                     await release.refresh_from_db(
                         fields=["status", "current_version", "published_at"]
                     )
-                    result = await self._publish_claimed(release, as_of or now, note)
+                    result = await self._publish_claimed(
+                        release, as_of or now, note, sweep=claim.after_failure
+                    )
+                clean = True
             finally:
-                await self.lease.release(release_id)
+                await self.lease.release(release_id, clean=clean)
         if pointers:
             await self.write_pointers(result.stats)
         return result
@@ -256,8 +260,10 @@ class Publisher:
         return None if await self._withdrawn_keys(release, selection) else current
 
     async def _publish_claimed(
-        self, release: models.Release, published_at: datetime, note: str | None
+        self, release: models.Release, published_at: datetime, note: str | None, *, sweep: bool
     ) -> PublishResult:
+        """Steps 2–6 under the lease. `sweep`: the last attempt failed, so objects it uploaded
+        may lie in the folder that no manifest names; a withdrawal sweeps as well."""
         stats = SyncStats()
         folder = release_folder(release)
         selection = await self.selector.select(release)
@@ -285,7 +291,8 @@ class Publisher:
         result = await self._publish_version(
             release, selection, published_at, note, stats, withdrawing=intent is not None
         )
-        await withdrawal.remove_orphans(self.store, release.id, folder, stats)
+        if sweep or intent is not None:
+            await withdrawal.remove_orphans(self.store, release.id, folder, stats)
         if intent is not None:
             self._withdrawn.append(intent.id)
             withdrawal.step("republished", release.id)
