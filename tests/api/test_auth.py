@@ -117,6 +117,72 @@ def test_small_clock_skew_is_tolerated() -> None:
     assert TokenVerifier(hs_settings()).verify(token).subject == "editor-1"
 
 
+#: A fixed instant for the verifier's clock: the leeway tests never read the wall clock.
+NOW = 1_900_000_000
+
+
+def fixed_claims(**overrides: Any) -> dict[str, Any]:
+    return claims(**{"iat": NOW - 60, "exp": NOW + 600, **overrides})
+
+
+def at_now(settings: Settings | None = None) -> TokenVerifier:
+    return TokenVerifier(settings or hs_settings(), clock=lambda: NOW)
+
+
+@pytest.mark.parametrize(
+    ("times", "refusal"),
+    [
+        # exp: expired once exp ≤ now − 30 s.
+        ({"exp": NOW - 29}, None),
+        ({"exp": NOW - 30}, "expired"),
+        ({"exp": NOW - 31}, "expired"),
+        # nbf, and iat alike: not valid yet once more than 30 s ahead.
+        ({"nbf": NOW + 29}, None),
+        ({"nbf": NOW + 30}, None),
+        ({"nbf": NOW + 31}, "not valid yet"),
+        ({"iat": NOW + 30, "exp": NOW + 600}, None),
+        ({"iat": NOW + 31, "exp": NOW + 600}, "not valid yet"),
+    ],
+)
+def test_the_clock_leeway_is_30_seconds(times: dict[str, int], refusal: str | None) -> None:
+    token = jwt.encode(fixed_claims(**times), SECRET)
+    if refusal is None:
+        assert at_now().verify(token).subject == "editor-1"
+    else:
+        with pytest.raises(AuthenticationError, match=refusal):
+            at_now().verify(token)
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("value", ["soon", True, float("nan"), float("inf"), [NOW]])
+def test_times_that_are_not_numbers_are_refused(claim: str, value: object) -> None:
+    token = jwt.encode(fixed_claims(**{claim: value}), SECRET)
+    with pytest.raises(AuthenticationError, match=f"the '{claim}' claim must be a number"):
+        at_now().verify(token)
+
+
+def test_the_verifier_reads_the_system_clock_by_default() -> None:
+    assert TokenVerifier(hs_settings()).clock is time.time
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "HS384", "HS512"])
+def test_an_hs_token_is_refused_when_its_algorithm_is_not_allowed(algorithm: str) -> None:
+    secret = SECRET * 2  # long enough for HS512: no short-key warning to hide behind
+    token = jwt.encode(fixed_claims(), secret, algorithm=algorithm)
+    # The same key verifies the token when its algorithm is allowed …
+    allowed = Settings(jwt_algorithms=(algorithm,), jwt_key=secret)
+    assert at_now(allowed).verify(token).subject == "editor-1"
+    # … so with another allow-list only the algorithm check refuses it.
+    for others in (
+        ("RS256",),
+        ("ES256", "RS256"),
+        tuple({"HS256", "HS384", "HS512"} - {algorithm}),
+    ):
+        refused = Settings(jwt_algorithms=others, jwt_key=secret)
+        with pytest.raises(AuthenticationError, match=f"algorithm '{algorithm}' is not allowed"):
+            at_now(refused).verify(token)
+
+
 def test_hs_rs_key_confusion_is_refused() -> None:
     _, public = rsa_pair()
     settings = Settings(jwt_algorithms=("RS256",), jwt_key=public)

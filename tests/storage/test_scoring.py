@@ -102,13 +102,19 @@ def test_quantitative_score_lies_between_zero_and_the_weight(
 @pytest.mark.parametrize(
     ("band", "score", "ok"),
     [
+        # Each bound on both sides, at a weight of 20 (SR-5: 80–100%, 60–80%, 0–60%).
+        (QualitativeBand.ACHIEVED, "20.01", False),
         (QualitativeBand.ACHIEVED, "20", True),
         (QualitativeBand.ACHIEVED, "16", True),
         (QualitativeBand.ACHIEVED, "15.99", False),
-        (QualitativeBand.PARTLY_ACHIEVED, "12", True),
         (QualitativeBand.PARTLY_ACHIEVED, "16.01", False),
-        (QualitativeBand.NOT_ACHIEVED, "0", True),
+        (QualitativeBand.PARTLY_ACHIEVED, "16", True),
+        (QualitativeBand.PARTLY_ACHIEVED, "12", True),
+        (QualitativeBand.PARTLY_ACHIEVED, "11.99", False),
         (QualitativeBand.NOT_ACHIEVED, "12.01", False),
+        (QualitativeBand.NOT_ACHIEVED, "12", True),
+        (QualitativeBand.NOT_ACHIEVED, "0", True),
+        (QualitativeBand.NOT_ACHIEVED, "-0.01", False),
     ],
 )
 def test_qualitative_bands(band: QualitativeBand, score: str, ok: bool) -> None:
