@@ -23,6 +23,7 @@ import os
 import queue
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -241,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         "--jobs", type=int, default=2, help="modules tested at once, each in its own copy"
     )
     args = parser.parse_args(argv)
+    # Stopped from outside, still remove the copies (a mutant may be on disk in one).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     modules = args.modules or list(MODULES)
     unknown = sorted(set(modules) - set(MODULES))
     if unknown:

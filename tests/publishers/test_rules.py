@@ -440,8 +440,9 @@ def test_another_departments_subject_is_refused_without_being_named() -> None:
 def test_check_release_refuses_what_it_cannot_check() -> None:
     with pytest.raises(ValueError, match="FINANCE_ANNUAL"):
         check([], kind=ReleaseKind.FINANCE_ANNUAL)
-    with pytest.raises(ValueError, match="FY"):
-        rules.check_release(ReleaseKind.BUDGET, FY + 1, 1, (), (), RELEASE_COVERAGE, ())
+    for year in (FY - 1, FY + 1):  # a coverage of another year, before or after
+        with pytest.raises(ValueError, match=f"coverage of FY {FY}, release of FY {year}"):
+            rules.check_release(ReleaseKind.BUDGET, year, 1, (), (), RELEASE_COVERAGE, ())
 
 
 # --- Properties -----------------------------------------------------------------------------------
