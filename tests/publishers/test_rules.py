@@ -209,6 +209,8 @@ def test_unknown_records_are_refused_not_taken_for_unfiled() -> None:
 def test_subjects_of_another_year_are_refused() -> None:
     with pytest.raises(ValueError, match=r"\[11\]"):
         cover([subject(10, 1), subject(11, 1, fiscal_year=FY - 1)])
+    with pytest.raises(ValueError, match=r"\[12\]"):
+        cover([subject(10, 1), subject(12, 1, fiscal_year=FY + 1)])
 
 
 def test_a_cyclic_parent_chain_ends() -> None:
@@ -323,6 +325,56 @@ def test_where_a_file_rides_depends_on_its_document_kind() -> None:
         fits(DocKind.EVALUATION_REPORT_ANNEX, FY, kind, year)
         for kind in ReleaseKind
         for year in range(FY - 2, FY + 3)
+    )
+
+
+#: Each document kind's one home: (release kind, release year − the year it documents).
+FILE_HOMES = {
+    DocKind.BUDGET_DOC: (ReleaseKind.BUDGET, 0),
+    DocKind.TARGET_TABLE: (ReleaseKind.BUDGET, 0),
+    DocKind.FINAL_ACCOUNTS_DOC: (ReleaseKind.FINAL_ACCOUNTS, 0),
+    DocKind.SELF_ASSESSMENT_FORM: (ReleaseKind.FINAL_ACCOUNTS, 0),
+    DocKind.ANNUAL_PM_STATEMENT: (ReleaseKind.FINANCE_ANNUAL, 0),
+    DocKind.EVALUATION_REPORT_MAIN_TEXT: (ReleaseKind.FINANCE_ANNUAL, 1),
+}
+
+
+@pytest.mark.parametrize("doc_kind", sorted(FILE_HOMES))
+def test_each_file_rides_exactly_one_release(doc_kind: DocKind) -> None:
+    homes = [
+        (kind, year - FY)
+        for kind in ReleaseKind
+        for year in range(FY - 2, FY + 3)
+        if rules.file_belongs_to_release(doc_kind, FY, kind, year)
+    ]
+    assert homes == [FILE_HOMES[doc_kind]]
+
+
+def test_values_read_as_plain_strings_count_as_their_enum_members() -> None:
+    """A `values()` query hands back strings: they must decide the same (module docstring)."""
+    with pytest.raises(ValueError, match="DocKind"):
+        rules.belongs_to_release("FILE", FY, ReleaseKind.BUDGET, FY)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="FINANCE_ANNUAL"):
+        check([], kind="FINANCE_ANNUAL")  # type: ignore[arg-type]
+    approved = "FINANCE_APPROVED"
+    as_read = [TargetFact(subject_id=t.subject_id, review_status=approved) for t in APPROVED]  # type: ignore[arg-type]
+    assert check([10, 11, 15, 16], as_read) == []
+
+
+def test_a_fiscal_year_read_from_the_database_is_the_same_year() -> None:
+    # Equal ints, not one object: compared by value.
+    year = int(str(FY))
+    assert (
+        rules.check_release(
+            ReleaseKind.BUDGET,
+            year,
+            1,
+            RELEASE_SUBJECTS,
+            APPROVED,
+            RELEASE_COVERAGE,
+            [10, 11, 15, 16],
+        )
+        == []
     )
 
 

@@ -237,6 +237,17 @@ def test_weights_must_total_100_with_execution() -> None:
     assert "90" in caught.value.message
 
 
+@pytest.mark.parametrize(("weights", "total"), [((90,), "100"), ((89,), "99"), ((91,), "101")])
+def test_weights_total_exactly_100(weights: tuple[int, ...], total: str) -> None:
+    rows = [D(w) for w in weights]
+    if total == "100":
+        scoring.check_weights(rows)
+        return
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.check_weights(rows)
+    assert caught.value.message.endswith(f"must total 100, got {total}")
+
+
 def test_row_below_weight_needs_a_deviation_reason() -> None:
     rows = [
         *PUTUO_ROWS[:3],
@@ -346,6 +357,7 @@ def test_a_form_needs_rows() -> None:
 
 def test_a_row_at_its_weight_needs_no_reason_and_one_below_needs_one() -> None:
     scoring.check_deviation_reason(0, D(10), D(10), "")
+    scoring.check_deviation_reason(0, D(10), D("10.01"), "")  # only below the weight
     with pytest.raises(InvalidRecord) as caught:
         scoring.check_deviation_reason(3, D(10), D("9.99"), "  ")
     assert (caught.value.field, caught.value.rule) == (
