@@ -18,12 +18,14 @@ and a mutant is killed or not the same way every time.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import queue
 import shlex
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -141,8 +143,11 @@ def changed_lines(diff: str) -> tuple[str, str]:
     return before, after
 
 
-def run_module(module: str, tests: tuple[str, ...], tree: Path) -> list[Mutant]:
-    """Make and test every mutant of `module` in `tree`; the outcome of each."""
+def run_module(
+    module: str, tests: tuple[str, ...], tree: Path, survivors_only: bool = False
+) -> list[Mutant]:
+    """Make and test every mutant of `module` in `tree`; the outcome of each. With
+    `survivors_only`, only those that survived the last run, if the module is unchanged since."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome
 
@@ -163,7 +168,17 @@ def run_module(module: str, tests: tuple[str, ...], tree: Path) -> list[Mutant]:
 
     OUT.mkdir(parents=True, exist_ok=True)
     session = OUT / f"{name}.sqlite"
-    session.unlink(missing_ok=True)
+    stamp = OUT / f"{name}.sha256"
+    digest = hashlib.sha256((tree / module).read_bytes()).hexdigest()
+    again = survivors_only and session.exists() and stamp.exists() and stamp.read_text() == digest
+    if again:
+        # Killed mutants stay killed while the module is unchanged and tests are only added:
+        # test the survivors again, nothing else.
+        with sqlite3.connect(session) as db:
+            db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
+    else:
+        session.unlink(missing_ok=True)
+        stamp.write_text(digest)
     config = OUT / f"{name}.toml"
     config.write_text(
         "[cosmic-ray]\n"
@@ -178,11 +193,12 @@ def run_module(module: str, tests: tuple[str, ...], tree: Path) -> list[Mutant]:
         encoding="utf-8",
     )
     bin_dir = Path(python).parent
-    for step in (
+    steps = [
         [str(bin_dir / "cosmic-ray"), "init", str(config), str(session)],
         [str(bin_dir / "cr-filter-operators"), str(session), str(config)],
         [str(bin_dir / "cosmic-ray"), "exec", str(config), str(session)],
-    ):
+    ]
+    for step in steps[2:] if again else steps:
         subprocess.run(step, cwd=tree, env=env, check=True, capture_output=True)
 
     mutants = []
@@ -239,6 +255,11 @@ def main(argv: list[str] | None = None) -> int:
         "--fail-under", type=float, default=0.0, help="exit 1 if a module scores below this %%"
     )
     parser.add_argument(
+        "--survivors-only",
+        action="store_true",
+        help="test again only the mutants that survived the last run (of an unchanged module)",
+    )
+    parser.add_argument(
         "--jobs", type=int, default=2, help="modules tested at once, each in its own copy"
     )
     args = parser.parse_args(argv)
@@ -261,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             tree = trees.get()
             try:
                 began = time.monotonic()
-                mutants = run_module(module, MODULES[module], tree)
+                mutants = run_module(module, MODULES[module], tree, args.survivors_only)
                 print(f"… {module} done", flush=True)
                 return mutants, time.monotonic() - began
             finally:

@@ -361,9 +361,18 @@ def test_values_read_as_plain_strings_count_as_their_enum_members() -> None:
     assert check([10, 11, 15, 16], as_read) == []
 
 
+def test_kinds_read_as_plain_strings_decide_the_same() -> None:
+    fits = rules.file_belongs_to_release
+    assert fits(DocKind.BUDGET_DOC, FY, "BUDGET", FY)  # type: ignore[arg-type]
+    targets = [*APPROVED[:2], TargetFact(subject_id=15, review_status=ReviewStatus.SUBMITTED)]
+    problems = check([10, 11, 15, 16], targets, kind="BUDGET")  # type: ignore[arg-type]
+    assert rules_and_records(problems) == [("DR-7", "subject#15")]
+
+
 def test_a_fiscal_year_read_from_the_database_is_the_same_year() -> None:
     # Equal ints, not one object: compared by value.
     year = int(str(FY))
+    assert rules.belongs_to_release(RecordType.TARGET, year, ReleaseKind.BUDGET, FY)
     assert (
         rules.check_release(
             ReleaseKind.BUDGET,
@@ -469,6 +478,26 @@ def test_a_budgeted_subject_without_an_approved_target_fails_dr7() -> None:
     assert rules_and_records(check([10, 11, 13, 15, 16])) == [("DR-7", "subject#13")]
 
 
+@pytest.mark.parametrize("status", [s for s in ReviewStatus if s != ReviewStatus.FINANCE_APPROVED])
+def test_only_a_target_approved_by_finance_counts_for_dr7(status: ReviewStatus) -> None:
+    targets = [*APPROVED[:2], TargetFact(subject_id=15, review_status=status)]
+    assert rules_and_records(check([10, 11, 15, 16], targets)) == [("DR-7", "subject#15")]
+
+
+def test_subjects_of_other_years_are_not_the_releases_business() -> None:
+    others = (subject(40, 1, fiscal_year=FY - 1), subject(41, 1, fiscal_year=FY + 1))
+    problems = rules.check_release(
+        ReleaseKind.BUDGET,
+        FY,
+        1,
+        (*RELEASE_SUBJECTS, *others),
+        APPROVED,
+        RELEASE_COVERAGE,
+        [10, 11, 15, 16],
+    )
+    assert problems == []
+
+
 def test_an_included_filed_subject_fails_without_being_named() -> None:
     problems = check([10, 11, 12, 15, 16])
     assert rules_and_records(problems) == [("DR-2", "subject#12")]
@@ -495,6 +524,35 @@ def test_check_release_refuses_what_it_cannot_check() -> None:
     for year in (FY - 1, FY + 1):  # a coverage of another year, before or after
         with pytest.raises(ValueError, match=f"coverage of FY {FY}, release of FY {year}"):
             rules.check_release(ReleaseKind.BUDGET, year, 1, (), (), RELEASE_COVERAGE, ())
+
+
+# --- The annual statement's counts (D12) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "departments", "units", "problems"),
+    [
+        ("全区310个预算部门、1200家单位", 310, 1200, []),
+        ("全区310个部门，其中12个部门……", 310, 5, []),  # the largest is the coverage
+        ("", 3, 3, []),
+        ("全区3个预算部门", 2, 9, ["the statement says 3 departments were covered, but 2"]),
+        ("全区3个预算部门", 4, 9, ["the statement says 3 departments were covered, but 4"]),
+        ("9个单位", 1, 8, ["the statement names 9 units, but only 8"]),
+        ("8家预算单位", 1, 8, []),
+        (
+            "2个部门，9个单位和10家单位",
+            2,
+            8,
+            ["the statement names 9 units, but only 8", "the statement names 10 units, but only 8"],
+        ),
+    ],
+)
+def test_statement_counts_must_agree_with_what_is_public(
+    text: str, departments: int, units: int, problems: list[str]
+) -> None:
+    found = rules.check_statement_counts("statement#1", text, int(str(departments)), units)
+    assert [(p.rule, p.record) for p in found] == [("DR-4g", "statement#1")] * len(problems)
+    assert [p.message[: len(m)] for p, m in zip(found, problems, strict=True)] == problems
 
 
 # --- Properties -----------------------------------------------------------------------------------
