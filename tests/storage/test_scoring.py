@@ -316,6 +316,15 @@ def test_a_qualitative_row_that_states_its_target_scores_its_full_weight(
     assert "20.00" in caught.value.message
 
 
+def test_a_band_refusal_names_the_range() -> None:
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.check_qualitative_score(QualitativeBand.PARTLY_ACHIEVED, D(20), D("11.99"))
+    assert caught.value.message == (
+        f"a {QualitativeBand.PARTLY_ACHIEVED.label} row of weight 20 must score between "
+        "12.00 and 16.00, got 11.99"
+    )
+
+
 def test_a_qualitative_row_outside_its_band_names_the_row() -> None:
     rows = list(PUTUO_ROWS)
     rows[2] = scoring.RowInput(**{**vars(rows[2]), "qualitative_score": D("15.99")})
