@@ -361,6 +361,28 @@ def test_values_read_as_plain_strings_count_as_their_enum_members() -> None:
     assert check([10, 11, 15, 16], as_read) == []
 
 
+def test_filings_read_as_plain_strings_cover_the_same() -> None:
+    subjects = [subject(10, 1), subject(20, 4), subject(21, 4, parent=20)]
+
+    def as_read(f: FilingFact) -> FilingFact:
+        return FilingFact(
+            id=f.id,
+            department_id=f.department_id,
+            fiscal_year=f.fiscal_year,
+            scope=f.scope.value,  # type: ignore[arg-type]
+            reason=f.reason.value,  # type: ignore[arg-type]
+            status=f.status.value,  # type: ignore[arg-type]
+            project_ids=f.project_ids,
+        )
+
+    filings = (filing(1, reason=FilingReason.CLASSIFIED), filing(4, projects=[20]))
+    coverage = cover(subjects, *map(as_read, filings))
+    assert coverage.covered_department_ids() == {1, 2, 3}
+    assert coverage.covered_subject_ids() == {10, 20, 21}
+    assert coverage.subject_sensitivity(10) is CLASSIFIED
+    assert coverage.subject_sensitivity(21) is SENSITIVE
+
+
 def test_kinds_read_as_plain_strings_decide_the_same() -> None:
     fits = rules.file_belongs_to_release
     assert fits(DocKind.BUDGET_DOC, FY, "BUDGET", FY)  # type: ignore[arg-type]
