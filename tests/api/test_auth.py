@@ -261,6 +261,12 @@ def test_minted_tokens_last_eight_hours_and_use_the_first_algorithm() -> None:
     assert at_now(settings).verify(classified).classified
 
 
+def test_mint_takes_the_claims_by_keyword() -> None:
+    # Positional claims could be given in the wrong order (a role list as the subject).
+    with pytest.raises(TypeError):
+        mint(hs_settings(), "u", [Role.ADMIN])  # type: ignore[misc]
+
+
 def test_hs_rs_key_confusion_is_refused() -> None:
     _, public = rsa_pair()
     settings = Settings(jwt_algorithms=("RS256",), jwt_key=public)
