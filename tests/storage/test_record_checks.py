@@ -222,6 +222,17 @@ def test_a_grade_that_its_score_earns_passes(score: str | None, grade: Grade | N
     validation.check_evaluation_grade(None if score is None else D(score), grade)
 
 
+@pytest.mark.parametrize(
+    ("score", "earned"),
+    [("95", Grade.EXCELLENT), ("85", Grade.GOOD), ("70", Grade.AVERAGE), ("30", Grade.POOR)],
+)
+def test_every_other_grade_is_refused(score: str, earned: Grade) -> None:
+    validation.check_evaluation_grade(D(score), earned)
+    for grade in set(Grade) - {earned}:
+        error = refused(validation.check_evaluation_grade, D(score), grade)
+        assert error.rule == "grade-from-score"
+
+
 def test_a_grade_its_score_does_not_earn_is_refused() -> None:
     error = refused(validation.check_evaluation_grade, D("89.99"), Grade.EXCELLENT)
     assert (error.field, error.rule) == ("grade", "grade-from-score")
