@@ -98,6 +98,8 @@ class Equivalent:
     before: str
     after: str
     reason: str
+    #: Not equivalent, but left alive on purpose (the reason says why): counted as a survivor.
+    accepted: bool = False
 
 
 def load_equivalents() -> dict[tuple[str, str, str, str], Equivalent]:
@@ -105,7 +107,12 @@ def load_equivalents() -> dict[tuple[str, str, str, str], Equivalent]:
     found = {}
     for entry in entries:
         eq = Equivalent(
-            entry["module"], entry["operator"], entry["before"], entry["after"], entry["reason"]
+            entry["module"],
+            entry["operator"],
+            entry["before"],
+            entry["after"],
+            entry["reason"],
+            entry.get("accepted", False),
         )
         found[(eq.module, eq.operator, eq.before, eq.after)] = eq
     return found
@@ -228,21 +235,30 @@ def run_module(
     return sorted(mutants, key=lambda m: (m.line, m.operator, m.after))
 
 
-def report(module: str, mutants: list[Mutant], seconds: float, equivalents: dict) -> float:
+def report(
+    module: str,
+    mutants: list[Mutant],
+    seconds: float,
+    equivalents: dict[tuple[str, str, str, str], Equivalent],
+) -> float:
     """Print the module's score and every survivor; return the score in percent."""
     killed = sum(m.outcome == "killed" for m in mutants)
     survivors = [m for m in mutants if m.outcome == "survived"]
-    equivalent = [m for m in survivors if m.key() in equivalents]
-    live = [m for m in survivors if m.key() not in equivalents]
+    listed = {m: equivalents.get(m.key()) for m in survivors}
+    equivalent = [m for m, e in listed.items() if e is not None and not e.accepted]
+    accepted = [m for m, e in listed.items() if e is not None and e.accepted]
+    live = [m for m, e in listed.items() if e is None]
     broken = [m for m in mutants if m.outcome == "incompetent"]
     scored = len(mutants) - len(equivalent) - len(broken)
     score = 100.0 * killed / scored if scored else 100.0
     print(
-        f"{module}: {score:.1f}% killed ({killed} of {scored}; "
-        f"{len(equivalent)} equivalent, {len(broken)} incompetent) in {seconds:.0f} s"
+        f"{module}: {score:.1f}% killed ({killed} of {scored}; {len(equivalent)} equivalent, "
+        f"{len(accepted)} accepted, {len(broken)} incompetent) in {seconds:.0f} s"
     )
     for m in live:
         print(f"  SURVIVED {module}:{m.line} {m.operator}\n    - {m.before}\n    + {m.after}")
+    for m in accepted:
+        print(f"  ACCEPTED {module}:{m.line} {m.operator}: {m.after}")
     for m in broken:
         print(f"  INCOMPETENT {module}:{m.line} {m.operator}: {m.after}")
     return score
