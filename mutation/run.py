@@ -150,14 +150,15 @@ def changed_lines(diff: str) -> tuple[str, str]:
     return before, after
 
 
+def session_path(module: str, out: Path = OUT) -> Path:
+    return out / (module.removesuffix(".py").replace("/", ".") + ".sqlite")
+
+
 def run_module(
     module: str, tests: tuple[str, ...], tree: Path, survivors_only: bool = False
 ) -> list[Mutant]:
     """Make and test every mutant of `module` in `tree`; the outcome of each. With
     `survivors_only`, only those that survived the last run, if the module is unchanged since."""
-    from cosmic_ray.work_db import WorkDB, use_db
-    from cosmic_ray.work_item import WorkerOutcome
-
     name = module.removesuffix(".py").replace("/", ".")
     python = sys.executable
     command = shlex.join([python, *PYTEST.split(), *tests])
@@ -174,7 +175,7 @@ def run_module(
     timeout = max(60.0, 10 * (time.monotonic() - started))
 
     OUT.mkdir(parents=True, exist_ok=True)
-    session = OUT / f"{name}.sqlite"
+    session = session_path(module)
     stamp = OUT / f"{name}.sha256"
     digest = hashlib.sha256((tree / module).read_bytes()).hexdigest()
     again = survivors_only and session.exists() and stamp.exists() and stamp.read_text() == digest
@@ -208,6 +209,17 @@ def run_module(
     for step in steps[2:] if again else steps:
         subprocess.run(step, cwd=tree, env=env, check=True, capture_output=True)
 
+    mutants, pending = read_session(module, session)
+    if pending:
+        sys.exit(f"{module}: {pending} mutants were not run")
+    return mutants
+
+
+def read_session(module: str, session: Path) -> tuple[list[Mutant], int]:
+    """The mutants tested in a session, and how many are still pending."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome
+
     mutants = []
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, result in db.completed_work_items:
@@ -229,10 +241,8 @@ def run_module(
                     result.diff or "",
                 )
             )
-        pending = list(db.pending_work_items)
-    if pending:
-        sys.exit(f"{module}: {len(pending)} mutants were not run")
-    return sorted(mutants, key=lambda m: (m.line, m.operator, m.after))
+        pending = len(list(db.pending_work_items))
+    return sorted(mutants, key=lambda m: (m.line, m.operator, m.after)), pending
 
 
 def report(
@@ -276,6 +286,12 @@ def main(argv: list[str] | None = None) -> int:
         help="test again only the mutants that survived the last run (of an unchanged module)",
     )
     parser.add_argument(
+        "--report-only",
+        metavar="DIR",
+        type=Path,
+        help="run nothing: report the sessions in DIR (var/mutation for the last run)",
+    )
+    parser.add_argument(
         "--jobs", type=int, default=2, help="modules tested at once, each in its own copy"
     )
     args = parser.parse_args(argv)
@@ -286,6 +302,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown modules {unknown}; known: {', '.join(MODULES)}")
     equivalents = load_equivalents()
+    if args.report_only:
+        for module in modules:
+            mutants, pending = read_session(module, session_path(module, args.report_only))
+            report(module, mutants, 0.0, equivalents)
+            if pending:
+                print(f"  ({pending} mutants not run yet)")
+        return 0
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="gongkai-mutation-") as scratch:
         trees: queue.Queue[Path] = queue.Queue()
