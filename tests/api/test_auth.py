@@ -247,6 +247,8 @@ def test_the_principal_is_what_the_claims_say() -> None:
     assert not principal.classified  # only `classified` grants the clearance
     assert principal.has(Role.ADMIN, Role.PUBLISHER)
     assert not principal.has(Role.PUBLISHER, Role.FINANCE_OFFICER)
+    with pytest.raises(AttributeError):  # frozen: what the token said stays said
+        principal.classified = True  # type: ignore[misc]
 
 
 def test_minted_tokens_last_eight_hours_and_use_the_first_algorithm() -> None:

@@ -384,6 +384,7 @@ def test_filings_read_as_plain_strings_cover_the_same() -> None:
 
 
 def test_kinds_read_as_plain_strings_decide_the_same() -> None:
+    assert rules.report_main_text_publishable("FINANCE_KEY", "NONE")  # type: ignore[arg-type]
     fits = rules.file_belongs_to_release
     assert fits(DocKind.BUDGET_DOC, FY, "BUDGET", FY)  # type: ignore[arg-type]
     targets = [*APPROVED[:2], TargetFact(subject_id=15, review_status=ReviewStatus.SUBMITTED)]
