@@ -139,10 +139,11 @@ def test_each_total_must_be_the_sum_of_its_rows(prefix: str, row: str) -> None:
     assert "年度资金总额 100 ≠ 当年财政拨款 + 上年结转资金 + 其他资金 = 100.01" in error.message
 
 
-def test_the_column_is_named_in_chinese() -> None:
-    error = refused(validation.check_amounts, amounts(executed_total="99"))
+@pytest.mark.parametrize("total", ["99.99", "100.01"])
+def test_the_column_is_named_in_chinese(total: str) -> None:
+    error = refused(validation.check_amounts, amounts(executed_total=total))
     assert error.field == "amounts.executed_total"
-    assert error.message.startswith("全年执行数 年度资金总额 99")
+    assert error.message.startswith(f"全年执行数 年度资金总额 {total} ≠")
 
 
 @pytest.mark.parametrize("prefix", ["initial", "full_year", "executed"])
@@ -170,6 +171,7 @@ def subject(**overrides: Any) -> SimpleNamespace:
         {"fiscal_year": 2000},
         {"fiscal_year": 2100},
         {"start_date": date(2024, 1, 1), "end_date": date(2024, 1, 1)},
+        {"start_date": date(2024, 1, 1), "end_date": date(2024, 12, 31)},
         {"start_date": date(2024, 1, 1), "end_date": None},
         {"start_date": None, "end_date": date(2024, 1, 1)},
     ],
