@@ -198,6 +198,12 @@ def test_classified_beats_sensitive(order: int) -> None:
     assert coverage.filing_rule(11) == "DR-1"  # a whole-department filing reaches it too
 
 
+def test_coverage_takes_its_parts_by_keyword() -> None:
+    # Seven positional mappings and sets could be given in the wrong order; build() names them.
+    with pytest.raises(TypeError):
+        Coverage(FY, {}, {}, {}, {}, frozenset(), frozenset())  # type: ignore[misc]
+
+
 def test_unknown_records_are_refused_not_taken_for_unfiled() -> None:
     coverage = cover([subject(10, 1)])
     with pytest.raises(KeyError):
@@ -562,6 +568,7 @@ def test_check_release_refuses_what_it_cannot_check() -> None:
         ("全区3个预算部门", 4, 9, ["the statement says 3 departments were covered, but 4"]),
         ("9个单位", 1, 8, ["the statement names 9 units, but only 8"]),
         ("8家预算单位", 1, 8, []),
+        ("5家单位", 1, 8, []),  # fewer units named than are public: not a problem
         (
             "2个部门，9个单位和10家单位",
             2,

@@ -32,6 +32,7 @@ def test_yuan_is_an_exact_two_place_decimal(value: str | int | D, expected: str)
     [
         (0.1, TypeError, "must not be a float"),
         ("1.005", ValueError, "more than two decimal places"),
+        ("1.006", ValueError, "more than two decimal places"),  # rounds up, not down
         ("0.001", ValueError, "more than two decimal places"),
         ("一百", ValueError, "not an amount"),
         ("", ValueError, "not an amount"),
@@ -109,12 +110,16 @@ def test_the_field_type_is_decimal() -> None:
 
 def test_validators_see_fen() -> None:
     from tortoise.exceptions import ValidationError
-    from tortoise.validators import MinValueValidator
+    from tortoise.validators import MaxValueValidator, MinValueValidator
 
-    field = MoneyField(validators=[MinValueValidator(0)])
+    field = MoneyField(validators=[MinValueValidator(0), MaxValueValidator(100)], null=True)
     field.model_field_name = "amount"
-    field.validate(0)
-    with pytest.raises(ValidationError, match="amount"):
-        field.to_db_value(-1, None)
-    with pytest.raises(ValidationError, match="amount"):
-        field.validate(-1)
+    for fine in (0, 100, D("0.00"), D("1.00"), "1.00", None):
+        field.validate(fine)
+    assert field.to_db_value(D("1.00"), None) == 100
+    assert field.to_db_value(100, None) == 100
+    for wrong in (-1, 101, D("-0.01"), D("1.01"), "1.01"):
+        with pytest.raises(ValidationError, match="amount"):
+            field.validate(wrong)
+        with pytest.raises(ValidationError, match="amount"):
+            field.to_db_value(wrong, None)
