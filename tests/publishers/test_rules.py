@@ -398,6 +398,45 @@ def test_kinds_read_as_plain_strings_decide_the_same() -> None:
     assert rules_and_records(problems) == [("DR-7", "subject#15")]
 
 
+def test_years_equal_but_not_one_object_are_the_same_year() -> None:
+    def read(year: int) -> int:  # as a database row hands it back: equal, not one object
+        return int(str(year))
+
+    subjects = [subject(10, 1, fiscal_year=read(FY))]
+    active = FilingFact(
+        id=1,
+        department_id=1,
+        fiscal_year=read(FY),
+        scope=FilingScope.WHOLE_DEPARTMENT,
+        reason=FilingReason.SENSITIVE,
+        status=FilingStatus.FILED,
+    )
+    coverage = Coverage.build(read(FY), TREE, subjects, [active])
+    assert coverage.covered_subject_ids() == {10}
+
+
+def test_a_whole_department_filing_ignores_listed_projects() -> None:
+    subjects = [subject(10, 1), subject(30, 4)]
+    odd = FilingFact(
+        id=1,
+        department_id=1,
+        fiscal_year=FY,
+        scope=FilingScope.WHOLE_DEPARTMENT,
+        reason=FilingReason.SENSITIVE,
+        status=FilingStatus.FILED,
+        project_ids=frozenset({30}),  # another department's project: not what it covers
+    )
+    assert cover(subjects, odd).covered_subject_ids() == {10}
+
+
+def test_problems_cannot_be_altered() -> None:
+    from dataclasses import FrozenInstanceError
+
+    problem = check([10, 11, 12, 15, 16])[0]
+    with pytest.raises(FrozenInstanceError):
+        problem.rule = "none"  # type: ignore[misc]
+
+
 def test_a_fiscal_year_read_from_the_database_is_the_same_year() -> None:
     # Equal ints, not one object: compared by value.
     year = int(str(FY))
