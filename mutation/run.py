@@ -1,6 +1,7 @@
 """Mutation testing of the modules where a silent change would break the law or security.
 
-    .venv/bin/python -m mutation.run [MODULE ...] [--fail-under PERCENT]
+    .venv/bin/python -m mutation.run [MODULE ...] [--jobs N] [--fail-under PERCENT]
+                                     [--survivors-only] [--report-only DIR]
 
 For each module, cosmic-ray (https://cosmic-ray.readthedocs.io) makes every mutant its operators
 allow, and runs the tests that cover that module (and only those, so that a run takes minutes)
@@ -10,8 +11,8 @@ the reason after review.
 
 cosmic-ray's local distributor rewrites the module on disk while the tests run. It works here on
 a copy of the worktree (tracked and untracked files, uncommitted edits included), so an
-interrupted run never leaves a mutant in the real tree. Session databases and the report land in
-var/mutation/. The tests run with CI=1, so property tests are derandomised (decisions.md D19)
+interrupted run never leaves a mutant in the real tree. The session databases land in
+var/mutation/ (see docs/testing.md). The tests run with CI=1, so property tests are derandomised (decisions.md D19)
 and a mutant is killed or not the same way every time.
 """
 
@@ -62,8 +63,8 @@ MODULES: dict[str, tuple[str, ...]] = {
 #: (+ ↔ -, * ↔ /) and / ↔ //: a test of a sum or a ratio kills + → * exactly when it kills
 #: + → -, so the other replacements, and power, modulo, shifts and bitwise operators (a
 #: TypeError on Decimal, or a wildly wrong number), would multiply the run time and test
-#: nothing more. Comparing numbers with `is` is always False. (`==` ↔ `is` is kept: rules.py
-#: compares enum values with `==` on purpose.)
+#: nothing more. An order comparison turned into `is` compares the identities of numbers, which
+#: no rule does. (`==` ↔ `is` is kept: rules.py compares enum values with `==` on purpose.)
 EXCLUDED_OPERATORS = (
     r"core/ReplaceBinaryOperator_\w+_(Pow|Mod|RShift|LShift|BitOr|BitAnd|BitXor)$",
     r"core/ReplaceBinaryOperator_(Pow|Mod|RShift|LShift|BitOr|BitAnd|BitXor)_\w+$",
