@@ -12,8 +12,8 @@ the reason after review.
 cosmic-ray's local distributor rewrites the module on disk while the tests run. It works here on
 a copy of the worktree (tracked and untracked files, uncommitted edits included), so an
 interrupted run never leaves a mutant in the real tree. The session databases land in
-var/mutation/ (see docs/testing.md). The tests run with CI=1, so property tests are derandomised (decisions.md D19)
-and a mutant is killed or not the same way every time.
+var/mutation/ (see docs/testing.md). The tests run with CI=1, so property tests are
+derandomised (decisions.md D19) and a mutant is killed or not the same way every time.
 """
 
 from __future__ import annotations
