@@ -492,3 +492,23 @@ async def test_a_token_in_the_url_is_refused_and_named(
     message = response.json()["errors"][0]["message"]
     assert parameter in message and "Authorization" in message
     assert good not in response.text
+
+
+def token_of_length(length: int) -> str:
+    """A validly signed token of exactly `length` characters (the header's `typ` and the padding
+    claim are varied until the base64 lengths add up)."""
+    for headers in ({"typ": "JWT"}, {"typ": None}, {"typ": "at+jwt"}):
+        for pad in range(length):
+            token = jwt.encode(fixed_claims(pad="x" * pad), SECRET, headers=headers)
+            if len(token) == length:
+                return token
+            if len(token) > length:
+                break
+    raise AssertionError(f"no token of {length} characters")
+
+
+def test_the_token_cap_is_8_kib_exactly() -> None:
+    # Stated here in figures, not through MAX_TOKEN_BYTES, so that changing the cap is seen.
+    assert at_now().verify(token_of_length(8 * 1024)).subject == "editor-1"
+    with pytest.raises(AuthenticationError, match="longer than 8192 bytes"):
+        at_now().verify(token_of_length(8 * 1024 + 1))
