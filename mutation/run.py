@@ -48,10 +48,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     "api/auth.py": (
         "--noconftest",
         "tests/api/test_auth.py",
-        # The HTTP tests need a database; the verifier's own tests cover the module.
-        "--deselect=tests/api/test_auth.py::test_bad_tokens_get_401_and_nothing_runs",
-        "--deselect=tests/api/test_auth.py::test_no_token_gets_401",
-        "--deselect=tests/api/test_auth.py::test_a_valid_token_reaches_the_internal_schema",
+        # The HTTP tests (the `client` fixture) need a database; the verifier's own tests cover
+        # the module. Deselected by name: a new HTTP test in test_auth.py needs adding here.
+        "-k",
+        "not 401 and not 431 and not reaches_the_internal_schema and not in_the_url",
     ),
     "schema/limits.py": ("--noconftest", "tests/schema/test_limits.py"),
     "publishers/rules.py": ("--noconftest", "tests/publishers/test_rules.py"),
