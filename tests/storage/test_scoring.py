@@ -394,3 +394,23 @@ def test_the_execution_score_of_a_form_is_capped_at_10() -> None:
     assert scored.execution_rate == D("1.2")
     assert scored.execution_score == D(10)
     assert scored.total_score == D(100)
+
+
+def test_the_execution_rate_is_bounded_in_percent() -> None:
+    """The rate is stored as a percentage: its bound is checked on rate × 100, exactly."""
+    limit = scoring.MAX_RATE_PERCENT
+    assert scoring.execution_rate(limit, D(100)) == limit / 100
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.execution_rate(limit + D("0.01"), D(100))
+    assert (caught.value.field, caught.value.rule) == ("executed", "execution-rate-range")
+
+
+@pytest.mark.parametrize(
+    ("weight", "rule"),
+    [("100", "weights-total-100"), ("100.01", "weight-range"), ("-0.01", "weight-range")],
+)
+def test_each_row_weight_lies_in_0_100(weight: str, rule: str) -> None:
+    rows = [scoring.RowInput(**{**vars(PUTUO_ROWS[0]), "weight": D(weight)}), *PUTUO_ROWS[1:]]
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.score_self_assessment(D(100), D(100), rows)
+    assert caught.value.rule == rule
