@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_SERVER ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: run test lint bench install install-dev audit-deps clean graphiql-assets
+.PHONY: run test lint bench mutation install install-dev audit-deps clean graphiql-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ BENCH_DB ?= postgres
 bench: install-dev
 	$(BIN)/python -m bench.publish --database $(BENCH_DB)
 	$(BIN)/python -m bench.public_api --database $(BENCH_DB)
+
+# Mutation testing of the critical modules (mutation/run.py; not part of `make test`).
+# MODULES=… limits it, e.g. `make mutation MODULES=publishers/rules.py`.
+MODULES ?=
+mutation: install-dev
+	$(BIN)/python -m mutation.run $(MODULES)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from math import isfinite
 from typing import Any
 
 import jwt
@@ -57,7 +59,7 @@ class AuthenticationError(Exception):
 
 
 class TokenVerifier:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
         self.algorithms = list(settings.jwt_algorithms)
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
@@ -66,6 +68,9 @@ class TokenVerifier:
         if settings.jwt_jwks_file is not None:
             document = json.loads(settings.jwt_jwks_file.read_text(encoding="utf-8"))
             self.keys = {entry["kid"]: PyJWK(entry) for entry in document["keys"]}
+        #: Seconds since the epoch. PyJWT reads the wall clock itself, so `exp`, `nbf` and
+        #: `iat` are checked here instead, against this clock (tests set it).
+        self.clock = clock
 
     @property
     def configured(self) -> bool:
@@ -94,13 +99,13 @@ class TokenVerifier:
                 algorithms=self.algorithms,
                 audience=self.audience,
                 issuer=self.issuer,
-                leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "iat", "iss", "aud", "sub"], "verify_nbf": True},
+                options={
+                    "require": ["exp", "iat", "iss", "aud", "sub"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
             )
-        except jwt.ExpiredSignatureError:
-            raise AuthenticationError("the token has expired") from None
-        except jwt.ImmatureSignatureError:
-            raise AuthenticationError("the token is not valid yet") from None
         except jwt.MissingRequiredClaimError as error:
             raise AuthenticationError(f"the token lacks the {error.claim!r} claim") from None
         except jwt.InvalidIssuerError:
@@ -109,6 +114,7 @@ class TokenVerifier:
             raise AuthenticationError("the token is not meant for this service") from None
         except jwt.InvalidTokenError:
             raise AuthenticationError("the token's signature or claims are invalid") from None
+        _check_times(claims, self.clock())
         return _principal(claims)
 
     def _key_for(self, header: dict[str, Any]) -> Any:
@@ -121,6 +127,24 @@ class TokenVerifier:
         if jwk.algorithm_name and jwk.algorithm_name != header.get("alg"):
             raise AuthenticationError("the token's algorithm does not match its key")
         return jwk.key
+
+
+def _check_times(claims: dict[str, Any], now: float) -> None:
+    """RFC 7519 §4.1.4–6 as PyJWT checks them: expired when `exp` ≤ now − leeway, not valid yet
+    when `nbf` or `iat` > now + leeway. (`exp` and `iat` are required, so present.)"""
+    times: dict[str, float] = {}
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if value is None:
+            continue
+        # Python's JSON reader takes NaN and Infinity: a token that never expires is refused.
+        if isinstance(value, bool) or not isinstance(value, int | float) or not isfinite(value):
+            raise AuthenticationError(f"the {name!r} claim must be a number of seconds")
+        times[name] = value
+    if times["exp"] <= now - LEEWAY_SECONDS:
+        raise AuthenticationError("the token has expired")
+    if times.get("nbf", now) > now + LEEWAY_SECONDS or times["iat"] > now + LEEWAY_SECONDS:
+        raise AuthenticationError("the token is not valid yet")
 
 
 def _principal(claims: dict[str, Any]) -> Principal:

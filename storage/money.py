@@ -54,11 +54,10 @@ class MoneyField(BigIntField):
     def to_db_value(self, value: Any, instance: Any) -> int | None:
         if value is None:
             return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            # Already 分 (e.g. from a query built by hand): integers are never 元 here.
-            self.validate(value)
-            return value
-        return to_fen(value)
+        # An int is already 分 (e.g. from a query built by hand): integers are never 元 here.
+        fen = value if isinstance(value, int) and not isinstance(value, bool) else to_fen(value)
+        self.validate(fen)
+        return fen
 
     def to_python_value(self, value: Any) -> Decimal | None:
         # The databases hand back integers (分); Python code assigns Decimal or str (元).
@@ -69,5 +68,7 @@ class MoneyField(BigIntField):
         return yuan(value)
 
     def validate(self, value: Any) -> None:
-        if value is None or isinstance(value, int):
-            super().validate(value)
+        """Validators see 分, whether `value` is 分 (an int) or 元 (a Decimal or str)."""
+        if value is not None and not isinstance(value, int):
+            value = to_fen(value)
+        super().validate(value)

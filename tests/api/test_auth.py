@@ -96,10 +96,31 @@ BAD_HS_TOKENS = {
 }
 
 
+#: Why each is refused: the message names the reason (and never echoes the token).
+REASONS = {
+    "alg none": "algorithm 'none' is not allowed",
+    "tampered signature": "signature or claims are invalid",
+    "wrong secret": "signature or claims are invalid",
+    "expired": "the token has expired",
+    "not yet valid": "the token is not valid yet",
+    "wrong issuer": "the token's issuer is not accepted",
+    "wrong audience": "the token is not meant for this service",
+    "missing sub": "the token lacks the 'sub' claim",
+    "missing exp": "the token lacks the 'exp' claim",
+    "missing iat": "the token lacks the 'iat' claim",
+    "malformed header": "not a well-formed JWT",
+    "garbage": "not a well-formed JWT",
+    "HS512 not allowed": "algorithm 'HS512' is not allowed",
+    "wrong typ": "token type 'dpop+jwt' is not a JWT",
+    "unknown role": "unknown roles ['overlord']",
+}
+
+
 @pytest.mark.parametrize("case", sorted(BAD_HS_TOKENS))
 def test_bad_hs_tokens_are_refused(case: str) -> None:
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(AuthenticationError) as caught:
         TokenVerifier(hs_settings()).verify(BAD_HS_TOKENS[case]())
+    assert REASONS[case] in str(caught.value)
 
 
 def test_a_good_token_gives_its_principal() -> None:
@@ -115,6 +136,137 @@ def test_a_good_token_gives_its_principal() -> None:
 def test_small_clock_skew_is_tolerated() -> None:
     token = jwt.encode(claims(nbf=int(time.time()) + 10), SECRET)
     assert TokenVerifier(hs_settings()).verify(token).subject == "editor-1"
+
+
+#: A fixed instant for the verifier's clock: the leeway tests never read the wall clock.
+NOW = 1_900_000_000
+
+
+def fixed_claims(**overrides: Any) -> dict[str, Any]:
+    return claims(**{"iat": NOW - 60, "exp": NOW + 600, **overrides})
+
+
+def at_now(settings: Settings | None = None) -> TokenVerifier:
+    return TokenVerifier(settings or hs_settings(), clock=lambda: NOW)
+
+
+@pytest.mark.parametrize(
+    ("times", "refusal"),
+    [
+        # exp: expired once exp ≤ now − 30 s.
+        ({"exp": NOW - 29}, None),
+        ({"exp": NOW - 30}, "expired"),
+        ({"exp": NOW - 31}, "expired"),
+        # nbf, and iat alike: not valid yet once more than 30 s ahead.
+        ({"nbf": NOW + 29}, None),
+        ({"nbf": NOW + 30}, None),
+        ({"nbf": NOW + 31}, "not valid yet"),
+        ({"iat": NOW + 30, "exp": NOW + 600}, None),
+        ({"iat": NOW + 31, "exp": NOW + 600}, "not valid yet"),
+    ],
+)
+def test_the_clock_leeway_is_30_seconds(times: dict[str, int], refusal: str | None) -> None:
+    token = jwt.encode(fixed_claims(**times), SECRET)
+    if refusal is None:
+        assert at_now().verify(token).subject == "editor-1"
+    else:
+        with pytest.raises(AuthenticationError, match=refusal):
+            at_now().verify(token)
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("value", ["soon", True, float("nan"), float("inf"), [NOW]])
+def test_times_that_are_not_numbers_are_refused(claim: str, value: object) -> None:
+    token = jwt.encode(fixed_claims(**{claim: value}), SECRET)
+    with pytest.raises(AuthenticationError, match=f"the '{claim}' claim must be a number"):
+        at_now().verify(token)
+
+
+def test_the_verifier_reads_the_system_clock_by_default() -> None:
+    assert TokenVerifier(hs_settings()).clock is time.time
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "HS384", "HS512"])
+def test_an_hs_token_is_refused_when_its_algorithm_is_not_allowed(algorithm: str) -> None:
+    secret = SECRET * 2  # long enough for HS512: no short-key warning to hide behind
+    token = jwt.encode(fixed_claims(), secret, algorithm=algorithm)
+    # The same key verifies the token when its algorithm is allowed …
+    allowed = Settings(jwt_algorithms=(algorithm,), jwt_key=secret)
+    assert at_now(allowed).verify(token).subject == "editor-1"
+    # … so with another allow-list only the algorithm check refuses it.
+    for others in (
+        ("RS256",),
+        ("ES256", "RS256"),
+        tuple({"HS256", "HS384", "HS512"} - {algorithm}),
+    ):
+        refused = Settings(jwt_algorithms=others, jwt_key=secret)
+        with pytest.raises(AuthenticationError, match=f"algorithm '{algorithm}' is not allowed"):
+            at_now(refused).verify(token)
+
+
+@pytest.mark.parametrize("typ", ["JWT", "jwt", "at+JWT", "application/jwt", "application/at+jwt"])
+def test_jwt_token_types_are_accepted(typ: str) -> None:
+    token = jwt.encode(fixed_claims(), SECRET, headers={"typ": typ})
+    assert at_now().verify(token).subject == "editor-1"
+
+
+def test_a_token_without_a_type_is_accepted() -> None:
+    token = jwt.encode(fixed_claims(), SECRET, headers={"typ": None})
+    assert "typ" not in jwt.get_unverified_header(token)
+    assert at_now().verify(token).subject == "editor-1"
+
+
+def test_a_verifier_without_a_key_refuses_everything() -> None:
+    verifier = TokenVerifier(Settings())
+    assert not verifier.configured
+    with pytest.raises(AuthenticationError, match="no key"):
+        verifier.verify(jwt.encode(fixed_claims(), SECRET))
+    assert at_now().configured
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"roles": "admin"}, "must be a list of role names"),
+        ({"roles": ["admin", 1]}, "must be a list of role names"),
+        ({"dept": 101}, "must be a department code"),
+        ({"sub": ""}, "must be a non-empty string"),
+    ],
+)
+def test_malformed_claims_are_refused(overrides: dict[str, Any], reason: str) -> None:
+    with pytest.raises(AuthenticationError, match=reason):
+        at_now().verify(jwt.encode(fixed_claims(**overrides), SECRET))
+
+
+def test_the_principal_is_what_the_claims_say() -> None:
+    bare = at_now().verify(jwt.encode(fixed_claims(roles=None, dept=None), SECRET))
+    assert (bare.roles, bare.department, bare.classified) == (frozenset(), None, False)
+    token = jwt.encode(fixed_claims(roles=["auditor", "admin"], clearance="secret"), SECRET)
+    principal = at_now().verify(token)
+    assert principal.roles == {Role.AUDITOR, Role.ADMIN}
+    assert not principal.classified  # only `classified` grants the clearance
+    assert principal.has(Role.ADMIN, Role.PUBLISHER)
+    assert not principal.has(Role.PUBLISHER, Role.FINANCE_OFFICER)
+    with pytest.raises(AttributeError):  # frozen: what the token said stays said
+        principal.classified = True  # type: ignore[misc]
+
+
+def test_minted_tokens_last_eight_hours_and_use_the_first_algorithm() -> None:
+    settings = Settings(jwt_algorithms=("HS384", "HS256"), jwt_key=SECRET * 2)
+    token = mint(settings, subject="u", roles=[Role.AUDITOR], department="101", now=NOW)
+    assert jwt.get_unverified_header(token) == {"alg": "HS384", "typ": "JWT"}
+    body = jwt.decode(token, options={"verify_signature": False})
+    assert (body["iat"], body["exp"]) == (NOW, NOW + 8 * 3600)
+    assert (body["dept"], body["roles"]) == ("101", ["auditor"])
+    assert "clearance" not in body
+    classified = mint(settings, subject="u", roles=[], classified=True, now=NOW)
+    assert at_now(settings).verify(classified).classified
+
+
+def test_mint_takes_the_claims_by_keyword() -> None:
+    # Positional claims could be given in the wrong order (a role list as the subject).
+    with pytest.raises(TypeError):
+        mint(hs_settings(), "u", [Role.ADMIN])  # type: ignore[misc]
 
 
 def test_hs_rs_key_confusion_is_refused() -> None:
@@ -165,6 +317,26 @@ def test_jwks_rotation_by_kid(tmp_path: Path) -> None:
         verifier.verify(jwt.encode(claims(), new, algorithm="RS256", headers={"kid": "2025"}))
     with pytest.raises(AuthenticationError):  # right kid, wrong key
         verifier.verify(jwt.encode(claims(), old, algorithm="RS256", headers={"kid": "2026-11"}))
+
+
+@pytest.mark.parametrize(("key_alg", "token_alg"), [("RS256", "RS384"), ("RS384", "RS256")])
+def test_a_jwks_key_signs_only_with_its_own_algorithm(
+    tmp_path: Path, key_alg: str, token_alg: str
+) -> None:
+    private, _ = rsa_pair()
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [{**jwk, "kid": "k", "alg": key_alg}]}))
+    settings = settings_module.load(
+        {"GONGKAI_JWT_ALGORITHMS": "RS256,RS384", "GONGKAI_JWT_JWKS_FILE": str(path)}
+    )
+    verifier = TokenVerifier(settings, clock=lambda: NOW)
+    good = jwt.encode(fixed_claims(), private, algorithm=key_alg, headers={"kid": "k"})
+    assert verifier.verify(good).subject == "editor-1"
+    # The same key would verify the signature: only the key's `alg` refuses it.
+    bad = jwt.encode(fixed_claims(), private, algorithm=token_alg, headers={"kid": "k"})
+    with pytest.raises(AuthenticationError, match="does not match its key"):
+        verifier.verify(bad)
 
 
 def test_minting_needs_an_hs_secret() -> None:
@@ -320,3 +492,23 @@ async def test_a_token_in_the_url_is_refused_and_named(
     message = response.json()["errors"][0]["message"]
     assert parameter in message and "Authorization" in message
     assert good not in response.text
+
+
+def token_of_length(length: int) -> str:
+    """A validly signed token of exactly `length` characters (the header's `typ` and the padding
+    claim are varied until the base64 lengths add up)."""
+    for headers in ({"typ": "JWT"}, {"typ": None}, {"typ": "at+jwt"}):
+        for pad in range(length):
+            token = jwt.encode(fixed_claims(pad="x" * pad), SECRET, headers=headers)
+            if len(token) == length:
+                return token
+            if len(token) > length:
+                break
+    raise AssertionError(f"no token of {length} characters")
+
+
+def test_the_token_cap_is_8_kib_exactly() -> None:
+    # Stated here in figures, not through MAX_TOKEN_BYTES, so that changing the cap is seen.
+    assert at_now().verify(token_of_length(8 * 1024)).subject == "editor-1"
+    with pytest.raises(AuthenticationError, match="longer than 8192 bytes"):
+        at_now().verify(token_of_length(8 * 1024 + 1))

@@ -198,6 +198,12 @@ def test_classified_beats_sensitive(order: int) -> None:
     assert coverage.filing_rule(11) == "DR-1"  # a whole-department filing reaches it too
 
 
+def test_coverage_takes_its_parts_by_keyword() -> None:
+    # Seven positional mappings and sets could be given in the wrong order; build() names them.
+    with pytest.raises(TypeError):
+        Coverage(FY, {}, {}, {}, {}, frozenset(), frozenset())  # type: ignore[misc]
+
+
 def test_unknown_records_are_refused_not_taken_for_unfiled() -> None:
     coverage = cover([subject(10, 1)])
     with pytest.raises(KeyError):
@@ -209,6 +215,8 @@ def test_unknown_records_are_refused_not_taken_for_unfiled() -> None:
 def test_subjects_of_another_year_are_refused() -> None:
     with pytest.raises(ValueError, match=r"\[11\]"):
         cover([subject(10, 1), subject(11, 1, fiscal_year=FY - 1)])
+    with pytest.raises(ValueError, match=r"\[12\]"):
+        cover([subject(10, 1), subject(12, 1, fiscal_year=FY + 1)])
 
 
 def test_a_cyclic_parent_chain_ends() -> None:
@@ -326,6 +334,127 @@ def test_where_a_file_rides_depends_on_its_document_kind() -> None:
     )
 
 
+#: Each document kind's one home: (release kind, release year − the year it documents).
+FILE_HOMES = {
+    DocKind.BUDGET_DOC: (ReleaseKind.BUDGET, 0),
+    DocKind.TARGET_TABLE: (ReleaseKind.BUDGET, 0),
+    DocKind.FINAL_ACCOUNTS_DOC: (ReleaseKind.FINAL_ACCOUNTS, 0),
+    DocKind.SELF_ASSESSMENT_FORM: (ReleaseKind.FINAL_ACCOUNTS, 0),
+    DocKind.ANNUAL_PM_STATEMENT: (ReleaseKind.FINANCE_ANNUAL, 0),
+    DocKind.EVALUATION_REPORT_MAIN_TEXT: (ReleaseKind.FINANCE_ANNUAL, 1),
+}
+
+
+@pytest.mark.parametrize("doc_kind", sorted(FILE_HOMES))
+def test_each_file_rides_exactly_one_release(doc_kind: DocKind) -> None:
+    homes = [
+        (kind, year - FY)
+        for kind in ReleaseKind
+        for year in range(FY - 2, FY + 3)
+        if rules.file_belongs_to_release(doc_kind, FY, kind, year)
+    ]
+    assert homes == [FILE_HOMES[doc_kind]]
+
+
+def test_values_read_as_plain_strings_count_as_their_enum_members() -> None:
+    """A `values()` query hands back strings: they must decide the same (module docstring)."""
+    with pytest.raises(ValueError, match="DocKind"):
+        rules.belongs_to_release("FILE", FY, ReleaseKind.BUDGET, FY)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="FINANCE_ANNUAL"):
+        check([], kind="FINANCE_ANNUAL")  # type: ignore[arg-type]
+    approved = "FINANCE_APPROVED"
+    as_read = [TargetFact(subject_id=t.subject_id, review_status=approved) for t in APPROVED]  # type: ignore[arg-type]
+    assert check([10, 11, 15, 16], as_read) == []
+
+
+def test_filings_read_as_plain_strings_cover_the_same() -> None:
+    subjects = [subject(10, 1), subject(20, 4), subject(21, 4, parent=20)]
+
+    def as_read(f: FilingFact) -> FilingFact:
+        return FilingFact(
+            id=f.id,
+            department_id=f.department_id,
+            fiscal_year=f.fiscal_year,
+            scope=f.scope.value,  # type: ignore[arg-type]
+            reason=f.reason.value,  # type: ignore[arg-type]
+            status=f.status.value,  # type: ignore[arg-type]
+            project_ids=f.project_ids,
+        )
+
+    filings = (filing(1, reason=FilingReason.CLASSIFIED), filing(4, projects=[20]))
+    coverage = cover(subjects, *map(as_read, filings))
+    assert coverage.covered_department_ids() == {1, 2, 3}
+    assert coverage.covered_subject_ids() == {10, 20, 21}
+    assert coverage.subject_sensitivity(10) is CLASSIFIED
+    assert coverage.subject_sensitivity(21) is SENSITIVE
+
+
+def test_kinds_read_as_plain_strings_decide_the_same() -> None:
+    assert rules.report_main_text_publishable("FINANCE_KEY", "NONE")  # type: ignore[arg-type]
+    fits = rules.file_belongs_to_release
+    assert fits(DocKind.BUDGET_DOC, FY, "BUDGET", FY)  # type: ignore[arg-type]
+    targets = [*APPROVED[:2], TargetFact(subject_id=15, review_status=ReviewStatus.SUBMITTED)]
+    problems = check([10, 11, 15, 16], targets, kind="BUDGET")  # type: ignore[arg-type]
+    assert rules_and_records(problems) == [("DR-7", "subject#15")]
+
+
+def test_years_equal_but_not_one_object_are_the_same_year() -> None:
+    def read(year: int) -> int:  # as a database row hands it back: equal, not one object
+        return int(str(year))
+
+    subjects = [subject(10, 1, fiscal_year=read(FY))]
+    active = FilingFact(
+        id=1,
+        department_id=1,
+        fiscal_year=read(FY),
+        scope=FilingScope.WHOLE_DEPARTMENT,
+        reason=FilingReason.SENSITIVE,
+        status=FilingStatus.FILED,
+    )
+    coverage = Coverage.build(read(FY), TREE, subjects, [active])
+    assert coverage.covered_subject_ids() == {10}
+
+
+def test_a_whole_department_filing_ignores_listed_projects() -> None:
+    subjects = [subject(10, 1), subject(30, 4)]
+    odd = FilingFact(
+        id=1,
+        department_id=1,
+        fiscal_year=FY,
+        scope=FilingScope.WHOLE_DEPARTMENT,
+        reason=FilingReason.SENSITIVE,
+        status=FilingStatus.FILED,
+        project_ids=frozenset({30}),  # another department's project: not what it covers
+    )
+    assert cover(subjects, odd).covered_subject_ids() == {10}
+
+
+def test_problems_cannot_be_altered() -> None:
+    from dataclasses import FrozenInstanceError
+
+    problem = check([10, 11, 12, 15, 16])[0]
+    with pytest.raises(FrozenInstanceError):
+        problem.rule = "none"  # type: ignore[misc]
+
+
+def test_a_fiscal_year_read_from_the_database_is_the_same_year() -> None:
+    # Equal ints, not one object: compared by value.
+    year = int(str(FY))
+    assert rules.belongs_to_release(RecordType.TARGET, year, ReleaseKind.BUDGET, FY)
+    assert (
+        rules.check_release(
+            ReleaseKind.BUDGET,
+            year,
+            1,
+            RELEASE_SUBJECTS,
+            APPROVED,
+            RELEASE_COVERAGE,
+            [10, 11, 15, 16],
+        )
+        == []
+    )
+
+
 @pytest.mark.parametrize("kind", list(EvaluationKind))
 @pytest.mark.parametrize("sensitivity", list(Sensitivity))
 def test_only_unfiled_finance_key_report_texts_are_published(
@@ -417,6 +546,26 @@ def test_a_budgeted_subject_without_an_approved_target_fails_dr7() -> None:
     assert rules_and_records(check([10, 11, 13, 15, 16])) == [("DR-7", "subject#13")]
 
 
+@pytest.mark.parametrize("status", [s for s in ReviewStatus if s != ReviewStatus.FINANCE_APPROVED])
+def test_only_a_target_approved_by_finance_counts_for_dr7(status: ReviewStatus) -> None:
+    targets = [*APPROVED[:2], TargetFact(subject_id=15, review_status=status)]
+    assert rules_and_records(check([10, 11, 15, 16], targets)) == [("DR-7", "subject#15")]
+
+
+def test_subjects_of_other_years_are_not_the_releases_business() -> None:
+    others = (subject(40, 1, fiscal_year=FY - 1), subject(41, 1, fiscal_year=FY + 1))
+    problems = rules.check_release(
+        ReleaseKind.BUDGET,
+        FY,
+        1,
+        (*RELEASE_SUBJECTS, *others),
+        APPROVED,
+        RELEASE_COVERAGE,
+        [10, 11, 15, 16],
+    )
+    assert problems == []
+
+
 def test_an_included_filed_subject_fails_without_being_named() -> None:
     problems = check([10, 11, 12, 15, 16])
     assert rules_and_records(problems) == [("DR-2", "subject#12")]
@@ -440,8 +589,39 @@ def test_another_departments_subject_is_refused_without_being_named() -> None:
 def test_check_release_refuses_what_it_cannot_check() -> None:
     with pytest.raises(ValueError, match="FINANCE_ANNUAL"):
         check([], kind=ReleaseKind.FINANCE_ANNUAL)
-    with pytest.raises(ValueError, match="FY"):
-        rules.check_release(ReleaseKind.BUDGET, FY + 1, 1, (), (), RELEASE_COVERAGE, ())
+    for year in (FY - 1, FY + 1):  # a coverage of another year, before or after
+        with pytest.raises(ValueError, match=f"coverage of FY {FY}, release of FY {year}"):
+            rules.check_release(ReleaseKind.BUDGET, year, 1, (), (), RELEASE_COVERAGE, ())
+
+
+# --- The annual statement's counts (D12) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "departments", "units", "problems"),
+    [
+        ("全区310个预算部门、1200家单位", 310, 1200, []),
+        ("全区310个部门，其中12个部门……", 310, 5, []),  # the largest is the coverage
+        ("", 3, 3, []),
+        ("全区3个预算部门", 2, 9, ["the statement says 3 departments were covered, but 2"]),
+        ("全区3个预算部门", 4, 9, ["the statement says 3 departments were covered, but 4"]),
+        ("9个单位", 1, 8, ["the statement names 9 units, but only 8"]),
+        ("8家预算单位", 1, 8, []),
+        ("5家单位", 1, 8, []),  # fewer units named than are public: not a problem
+        (
+            "2个部门，9个单位和10家单位",
+            2,
+            8,
+            ["the statement names 9 units, but only 8", "the statement names 10 units, but only 8"],
+        ),
+    ],
+)
+def test_statement_counts_must_agree_with_what_is_public(
+    text: str, departments: int, units: int, problems: list[str]
+) -> None:
+    found = rules.check_statement_counts("statement#1", text, int(str(departments)), units)
+    assert [(p.rule, p.record) for p in found] == [("DR-4g", "statement#1")] * len(problems)
+    assert [p.message[: len(m)] for p, m in zip(found, problems, strict=True)] == problems
 
 
 # --- Properties -----------------------------------------------------------------------------------

@@ -62,6 +62,35 @@ def test_execution_rate_is_exact_and_half_up_for_display() -> None:
     assert scoring.rate_percent(D("0.00005")) == D("0.01")
 
 
+def test_negative_budget_or_execution_is_refused() -> None:
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.execution_rate(D("10"), D("-0.01"))
+    assert caught.value.rule == "execution-rate-budget-positive"
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.execution_rate(D("-0.01"), D("100"))
+    assert (caught.value.field, caught.value.rule) == ("executed", "amount-non-negative")
+    assert scoring.execution_rate(D("0"), D("0.01")) == 0
+
+
+@pytest.mark.parametrize(("target", "actual"), [("10", "-0.01"), ("-0.01", "10")])
+def test_negative_values_are_refused(target: str, actual: str) -> None:
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.quantitative_score(Comparator.GE, D(10), D(target), D(actual))
+    assert (caught.value.field, caught.value.rule) == ("actual_value", "value-non-negative")
+
+
+def test_a_qualitative_comparator_has_no_quantitative_score() -> None:
+    with pytest.raises(InvalidRecord, match="not a quantitative row"):
+        scoring.quantitative_score(Comparator.QUALITATIVE, D(10), D(1), D(1))
+
+
+def test_default_level1_weights_total_100_with_execution() -> None:
+    """SR-2: 产出 50, 效益 30, 满意度 10, and 10 for budget execution."""
+    assert scoring.DEFAULT_L1_WEIGHTS == {"OUTPUT": 50, "BENEFIT": 30, "SATISFACTION": 10}
+    assert scoring.EXECUTION_WEIGHT == 10
+    assert sum(scoring.DEFAULT_L1_WEIGHTS.values()) + scoring.EXECUTION_WEIGHT == 100
+
+
 def test_zero_budget_is_refused_with_a_clear_error() -> None:
     with pytest.raises(InvalidRecord) as caught:
         scoring.execution_score(D("10"), D("0"))
@@ -81,6 +110,20 @@ def test_zero_budget_is_refused_with_a_clear_error() -> None:
         (Comparator.EQ, "100", "80", "8.00"),
         (Comparator.EQ, "100", "125", "8.00"),
         (Comparator.GE, "3", "2", "6.67"),
+        (Comparator.GT, "90", "81", "9.00"),  # not met: proportional
+        (Comparator.GT, "90", "91", "10.00"),
+        (Comparator.LT, "100", "125", "8.00"),  # reverse and not met
+        (Comparator.LE, "90", "90", "10.00"),
+        (Comparator.LE, "90", "0", "10.00"),
+        # Met at equality or not, a share of 1 is the full weight: ≥ and ＞ differ only below.
+        (Comparator.GE, "90", "90", "10.00"),
+        # A zero target not met (＞ 0 with 0, ＜ 0 with 0) has nothing to be proportional to:
+        # the share is taken as 1, as for x / x.
+        (Comparator.GT, "0", "0", "10.00"),
+        (Comparator.LT, "0", "0", "10.00"),
+        (Comparator.GE, "0", "0", "10.00"),
+        (Comparator.EQ, "0", "0", "10.00"),
+        (Comparator.EQ, "0", "5", "0.00"),
     ],
 )
 def test_quantitative_scores(comparator: Comparator, target: str, actual: str, score: str) -> None:
@@ -102,13 +145,19 @@ def test_quantitative_score_lies_between_zero_and_the_weight(
 @pytest.mark.parametrize(
     ("band", "score", "ok"),
     [
+        # Each bound on both sides, at a weight of 20 (SR-5: 80–100%, 60–80%, 0–60%).
+        (QualitativeBand.ACHIEVED, "20.01", False),
         (QualitativeBand.ACHIEVED, "20", True),
         (QualitativeBand.ACHIEVED, "16", True),
         (QualitativeBand.ACHIEVED, "15.99", False),
-        (QualitativeBand.PARTLY_ACHIEVED, "12", True),
         (QualitativeBand.PARTLY_ACHIEVED, "16.01", False),
-        (QualitativeBand.NOT_ACHIEVED, "0", True),
+        (QualitativeBand.PARTLY_ACHIEVED, "16", True),
+        (QualitativeBand.PARTLY_ACHIEVED, "12", True),
+        (QualitativeBand.PARTLY_ACHIEVED, "11.99", False),
         (QualitativeBand.NOT_ACHIEVED, "12.01", False),
+        (QualitativeBand.NOT_ACHIEVED, "12", True),
+        (QualitativeBand.NOT_ACHIEVED, "0", True),
+        (QualitativeBand.NOT_ACHIEVED, "-0.01", False),
     ],
 )
 def test_qualitative_bands(band: QualitativeBand, score: str, ok: bool) -> None:
@@ -188,6 +237,17 @@ def test_weights_must_total_100_with_execution() -> None:
     assert "90" in caught.value.message
 
 
+@pytest.mark.parametrize(("weights", "total"), [((90,), "100"), ((89,), "99"), ((91,), "101")])
+def test_weights_total_exactly_100(weights: tuple[int, ...], total: str) -> None:
+    rows = [D(w) for w in weights]
+    if total == "100":
+        scoring.check_weights(rows)
+        return
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.check_weights(rows)
+    assert caught.value.message.endswith(f"must total 100, got {total}")
+
+
 def test_row_below_weight_needs_a_deviation_reason() -> None:
     rows = [
         *PUTUO_ROWS[:3],
@@ -254,3 +314,103 @@ def test_a_qualitative_row_that_states_its_target_scores_its_full_weight(
     assert caught.value.field == "rows[2].score"
     assert caught.value.rule == "qualitative-met-full-weight"
     assert "20.00" in caught.value.message
+
+
+def test_a_band_refusal_names_the_range() -> None:
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.check_qualitative_score(QualitativeBand.PARTLY_ACHIEVED, D(20), D("11.99"))
+    assert caught.value.message == (
+        f"a {QualitativeBand.PARTLY_ACHIEVED.label} row of weight 20 must score between "
+        "12.00 and 16.00, got 11.99"
+    )
+
+
+def test_a_qualitative_row_outside_its_band_names_the_row() -> None:
+    rows = list(PUTUO_ROWS)
+    rows[2] = scoring.RowInput(**{**vars(rows[2]), "qualitative_score": D("15.99")})
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.score_self_assessment(D(100), D(100), rows)
+    assert (caught.value.field, caught.value.rule) == ("rows[2].score", "qualitative-band")
+    assert "between 16.00 and 20.00, got 15.99" in caught.value.message
+
+
+@pytest.mark.parametrize("missing", ["qualitative_band", "qualitative_score"])
+def test_a_qualitative_row_needs_its_band_and_score(missing: str) -> None:
+    rows = list(PUTUO_ROWS)
+    rows[2] = scoring.RowInput(**{**vars(rows[2]), missing: None})
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.score_self_assessment(D(100), D(100), rows)
+    assert (caught.value.field, caught.value.rule) == (
+        "rows[2].qualitative_band",
+        "qualitative-band-required",
+    )
+
+
+@pytest.mark.parametrize("missing", ["target_value_number", "actual_value_number"])
+def test_a_quantitative_row_needs_both_numbers(missing: str) -> None:
+    rows = list(PUTUO_ROWS)
+    rows[0] = scoring.RowInput(**{**vars(rows[0]), missing: None})
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.score_self_assessment(D(100), D(100), rows)
+    assert (caught.value.field, caught.value.rule) == (
+        "rows[0].actual_value_number",
+        "quantitative-values-required",
+    )
+
+
+def test_a_form_needs_rows() -> None:
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.score_self_assessment(D(100), D(100), [])
+    assert (caught.value.field, caught.value.rule) == ("rows", "rows-required")
+
+
+def test_a_row_at_its_weight_needs_no_reason_and_one_below_needs_one() -> None:
+    scoring.check_deviation_reason(0, D(10), D(10), "")
+    scoring.check_deviation_reason(0, D(10), D("10.01"), "")  # only below the weight
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.check_deviation_reason(3, D(10), D("9.99"), "  ")
+    assert (caught.value.field, caught.value.rule) == (
+        "rows[3].deviation_reason",
+        "deviation-reason-required",
+    )
+    scoring.check_deviation_reason(3, D(10), D("9.99"), "合同延期")
+
+
+def test_scored_forms_cannot_be_altered() -> None:
+    from dataclasses import FrozenInstanceError
+
+    scored = scoring.score_self_assessment(D("250000.00"), D("215457.60"), PUTUO_ROWS)
+    for record, field in (
+        (scored, "total_score"),
+        (scored.rows[0], "score"),
+        (PUTUO_ROWS[0], "weight"),
+    ):
+        with pytest.raises(FrozenInstanceError):
+            setattr(record, field, D(0))
+
+
+def test_the_execution_score_of_a_form_is_capped_at_10() -> None:
+    scored = scoring.score_self_assessment(D(100), D(120), PUTUO_ROWS)
+    assert scored.execution_rate == D("1.2")
+    assert scored.execution_score == D(10)
+    assert scored.total_score == D(100)
+
+
+def test_the_execution_rate_is_bounded_in_percent() -> None:
+    """The rate is stored as a percentage: its bound is checked on rate × 100, exactly."""
+    limit = scoring.MAX_RATE_PERCENT
+    assert scoring.execution_rate(limit, D(100)) == limit / 100
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.execution_rate(limit + D("0.01"), D(100))
+    assert (caught.value.field, caught.value.rule) == ("executed", "execution-rate-range")
+
+
+@pytest.mark.parametrize(
+    ("weight", "rule"),
+    [("100", "weights-total-100"), ("100.01", "weight-range"), ("-0.01", "weight-range")],
+)
+def test_each_row_weight_lies_in_0_100(weight: str, rule: str) -> None:
+    rows = [scoring.RowInput(**{**vars(PUTUO_ROWS[0]), "weight": D(weight)}), *PUTUO_ROWS[1:]]
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.score_self_assessment(D(100), D(100), rows)
+    assert caught.value.rule == rule

@@ -1,0 +1,353 @@
+"""Mutation testing of the modules where a silent change would break the law or security.
+
+    .venv/bin/python -m mutation.run [MODULE ...] [--jobs N] [--fail-under PERCENT]
+                                     [--survivors-only] [--report-only DIR]
+
+For each module, cosmic-ray (https://cosmic-ray.readthedocs.io) makes every mutant its operators
+allow, and runs the tests that cover that module (and only those, so that a run takes minutes)
+against each one. A mutant the tests still pass on "survived": either a test is missing, or the
+mutant is equivalent (behaves like the original), which `mutation/equivalent.toml` records with
+the reason after review.
+
+cosmic-ray's local distributor rewrites the module on disk while the tests run. It works here on
+a copy of the worktree (tracked and untracked files, uncommitted edits included), so an
+interrupted run never leaves a mutant in the real tree. The session databases land in
+var/mutation/ (see docs/testing.md). The tests run with CI=1, so property tests are
+derandomised (decisions.md D19) and a mutant is killed or not the same way every time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import queue
+import shlex
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "var" / "mutation"
+EQUIVALENT = Path(__file__).with_name("equivalent.toml")
+
+#: Module → the pytest arguments that select the tests covering it. Each mutant runs these only.
+#: `--noconftest` where the tests need no database: the root conftest imports the publisher, a
+#: second and a half of every one of several hundred runs.
+MODULES: dict[str, tuple[str, ...]] = {
+    "storage/scoring.py": ("--noconftest", "tests/storage/test_scoring.py"),
+    "api/auth.py": (
+        "--noconftest",
+        "tests/api/test_auth.py",
+        # The HTTP tests (the `client` fixture) need a database; the verifier's own tests cover
+        # the module. Deselected by name: a new HTTP test in test_auth.py needs adding here.
+        "-k",
+        "not 401 and not 431 and not reaches_the_internal_schema and not in_the_url",
+    ),
+    "schema/limits.py": ("--noconftest", "tests/schema/test_limits.py"),
+    "publishers/rules.py": ("--noconftest", "tests/publishers/test_rules.py"),
+    "storage/money.py": ("--noconftest", "tests/storage/test_money.py"),
+    # test_input_rules.py (a database) covers the text and column limits added by issue 11.
+    "storage/validation.py": (
+        "tests/storage/test_record_checks.py",
+        "tests/internal/test_input_rules.py",
+    ),
+}
+
+#: Operators left out, to keep a run within minutes on two cores. Arithmetic keeps its inverse
+#: (+ ↔ -, * ↔ /) and / ↔ //: a test of a sum or a ratio kills + → * exactly when it kills
+#: + → -, so the other replacements, and power, modulo, shifts and bitwise operators (a
+#: TypeError on Decimal, or a wildly wrong number), would multiply the run time and test
+#: nothing more. An order comparison turned into `is` compares the identities of numbers, which
+#: no rule does. (`==` ↔ `is` is kept: rules.py compares enum values with `==` on purpose.)
+EXCLUDED_OPERATORS = (
+    r"core/ReplaceBinaryOperator_\w+_(Pow|Mod|RShift|LShift|BitOr|BitAnd|BitXor)$",
+    r"core/ReplaceBinaryOperator_(Pow|Mod|RShift|LShift|BitOr|BitAnd|BitXor)_\w+$",
+    r"core/ReplaceBinaryOperator_(Add|Sub)_(Mul|Div|FloorDiv)$",
+    r"core/ReplaceBinaryOperator_(Mul|Div|FloorDiv)_(Add|Sub)$",
+    r"core/ReplaceBinaryOperator_Mul_FloorDiv$",
+    r"core/ReplaceBinaryOperator_FloorDiv_Mul$",
+    r"core/ReplaceComparisonOperator_(Lt|LtE|Gt|GtE)_(Is|IsNot)$",
+)
+
+PYTEST = "-m pytest -x -q -p no:cacheprovider --no-header"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    module: str
+    line: int
+    operator: str
+    before: str
+    after: str
+    outcome: str  # killed | survived | incompetent
+    diff: str
+
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.module, self.operator, self.before, self.after)
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    module: str
+    operator: str
+    before: str
+    after: str
+    reason: str
+    #: Not equivalent, but left alive on purpose (the reason says why): counted as a survivor.
+    accepted: bool = False
+
+
+def load_equivalents() -> dict[tuple[str, str, str, str], Equivalent]:
+    entries = tomllib.loads(EQUIVALENT.read_text(encoding="utf-8")).get("equivalent", [])
+    found = {}
+    for entry in entries:
+        eq = Equivalent(
+            entry["module"],
+            entry["operator"],
+            entry["before"],
+            entry["after"],
+            entry["reason"],
+            entry.get("accepted", False),
+        )
+        found[(eq.module, eq.operator, eq.before, eq.after)] = eq
+    return found
+
+
+def copy_tree(target: Path) -> None:
+    """The worktree as it is now: tracked and untracked files, without what git ignores."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.split(b"\0")
+    for raw in listed:
+        if not raw:
+            continue
+        source = ROOT / raw.decode()
+        if not source.is_file():  # deleted but not yet committed
+            continue
+        destination = target / raw.decode()
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, destination)
+
+
+def changed_lines(diff: str) -> tuple[str, str]:
+    """The first removed and added lines of a mutant's diff, stripped: what the mutant changed."""
+    before = after = ""
+    for line in diff.splitlines():
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("-") and not before:
+            before = line[1:].strip()
+        elif line.startswith("+") and not after:
+            after = line[1:].strip()
+    return before, after
+
+
+def session_path(module: str, out: Path = OUT) -> Path:
+    return out / (module.removesuffix(".py").replace("/", ".") + ".sqlite")
+
+
+def run_module(
+    module: str, tests: tuple[str, ...], tree: Path, survivors_only: bool = False
+) -> list[Mutant]:
+    """Make and test every mutant of `module` in `tree`; the outcome of each. With
+    `survivors_only`, only those that survived the last run, if the module is unchanged since."""
+    name = module.removesuffix(".py").replace("/", ".")
+    python = sys.executable
+    command = shlex.join([python, *PYTEST.split(), *tests])
+    env = {**os.environ, "CI": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
+    started = time.monotonic()
+    baseline = subprocess.run(
+        shlex.split(command), cwd=tree, env=env, capture_output=True, text=True
+    )
+    if baseline.returncode != 0:
+        sys.exit(f"{module}: the tests fail before any mutation:\n{baseline.stdout[-3000:]}")
+    # A mutant that loops forever is killed by the timeout; a loaded machine may take several
+    # times the unmutated run, so the bound is generous.
+    timeout = max(60.0, 10 * (time.monotonic() - started))
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    session = session_path(module)
+    stamp = OUT / f"{name}.sha256"
+    digest = hashlib.sha256((tree / module).read_bytes()).hexdigest()
+    again = survivors_only and session.exists() and stamp.exists() and stamp.read_text() == digest
+    if again:
+        # Killed mutants stay killed while the module is unchanged and tests are only added:
+        # test the survivors again, nothing else.
+        with sqlite3.connect(session) as db:
+            db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
+    else:
+        session.unlink(missing_ok=True)
+        stamp.write_text(digest)
+    config = OUT / f"{name}.toml"
+    config.write_text(
+        "[cosmic-ray]\n"
+        f"module-path = {json.dumps(module)}\n"
+        f"timeout = {timeout:.0f}\n"
+        "excluded-modules = []\n"
+        f"test-command = {json.dumps(command)}\n"
+        "[cosmic-ray.distributor]\n"
+        'name = "local"\n'
+        "[cosmic-ray.filters.operators-filter]\n"
+        f"exclude-operators = {json.dumps(list(EXCLUDED_OPERATORS))}\n",
+        encoding="utf-8",
+    )
+    bin_dir = Path(python).parent
+    steps = [
+        [str(bin_dir / "cosmic-ray"), "init", str(config), str(session)],
+        [str(bin_dir / "cr-filter-operators"), str(session), str(config)],
+        [str(bin_dir / "cosmic-ray"), "exec", str(config), str(session)],
+    ]
+    for step in steps[2:] if again else steps:
+        subprocess.run(step, cwd=tree, env=env, check=True, capture_output=True)
+
+    mutants, pending = read_session(module, session)
+    if pending:
+        sys.exit(f"{module}: {pending} mutants were not run")
+    return mutants
+
+
+def read_session(module: str, session: Path) -> tuple[list[Mutant], int]:
+    """The mutants tested in a session, and how many are still pending."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome
+
+    mutants = []
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item, result in db.completed_work_items:
+            if result.worker_outcome == WorkerOutcome.SKIPPED:
+                continue
+            (spec,) = item.mutations
+            before, after = changed_lines(result.diff or "")
+            outcome = "killed" if result.is_killed else "survived"
+            if result.worker_outcome != WorkerOutcome.NORMAL:
+                outcome = "incompetent"
+            mutants.append(
+                Mutant(
+                    module,
+                    spec.start_pos[0],
+                    spec.operator_name,
+                    before,
+                    after,
+                    outcome,
+                    result.diff or "",
+                )
+            )
+        pending = len(list(db.pending_work_items))
+    return sorted(mutants, key=lambda m: (m.line, m.operator, m.after)), pending
+
+
+def report(
+    module: str,
+    mutants: list[Mutant],
+    seconds: float,
+    equivalents: dict[tuple[str, str, str, str], Equivalent],
+) -> float:
+    """Print the module's score and every survivor; return the score in percent."""
+    killed = sum(m.outcome == "killed" for m in mutants)
+    survivors = [m for m in mutants if m.outcome == "survived"]
+    listed = {m: equivalents.get(m.key()) for m in survivors}
+    equivalent = [m for m, e in listed.items() if e is not None and not e.accepted]
+    accepted = [m for m, e in listed.items() if e is not None and e.accepted]
+    live = [m for m, e in listed.items() if e is None]
+    broken = [m for m in mutants if m.outcome == "incompetent"]
+    scored = len(mutants) - len(equivalent) - len(broken)
+    score = 100.0 * killed / scored if scored else 100.0
+    print(
+        f"{module}: {score:.1f}% killed ({killed} of {scored}; {len(equivalent)} equivalent, "
+        f"{len(accepted)} accepted, {len(broken)} incompetent) in {seconds:.0f} s"
+    )
+    for m in live:
+        print(f"  SURVIVED {module}:{m.line} {m.operator}\n    - {m.before}\n    + {m.after}")
+    for m in accepted:
+        print(f"  ACCEPTED {module}:{m.line} {m.operator}: {m.after}")
+    for m in broken:
+        print(f"  INCOMPETENT {module}:{m.line} {m.operator}: {m.after}")
+    return score
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("modules", nargs="*", metavar="MODULE", help=", ".join(MODULES))
+    parser.add_argument(
+        "--fail-under", type=float, default=0.0, help="exit 1 if a module scores below this %%"
+    )
+    parser.add_argument(
+        "--survivors-only",
+        action="store_true",
+        help="test again only the mutants that survived the last run (of an unchanged module)",
+    )
+    parser.add_argument(
+        "--report-only",
+        metavar="DIR",
+        type=Path,
+        help="run nothing: report the sessions in DIR (var/mutation for the last run)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="modules tested at once, each in its own copy"
+    )
+    args = parser.parse_args(argv)
+    # Stopped from outside, still remove the copies (a mutant may be on disk in one).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    modules = args.modules or list(MODULES)
+    unknown = sorted(set(modules) - set(MODULES))
+    if unknown:
+        parser.error(f"unknown modules {unknown}; known: {', '.join(MODULES)}")
+    equivalents = load_equivalents()
+    if args.report_only:
+        for module in modules:
+            mutants, pending = read_session(module, session_path(module, args.report_only))
+            report(module, mutants, 0.0, equivalents)
+            if pending:
+                print(f"  ({pending} mutants not run yet)")
+        return 0
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="gongkai-mutation-") as scratch:
+        trees: queue.Queue[Path] = queue.Queue()
+        for n in range(max(1, min(args.jobs, len(modules)))):
+            tree = Path(scratch) / str(n)
+            copy_tree(tree)
+            trees.put(tree)
+
+        def run(module: str) -> tuple[list[Mutant], float]:
+            tree = trees.get()
+            try:
+                began = time.monotonic()
+                mutants = run_module(module, MODULES[module], tree, args.survivors_only)
+                print(f"… {module} done", flush=True)
+                return mutants, time.monotonic() - began
+            finally:
+                trees.put(tree)
+
+        with ThreadPoolExecutor(max_workers=trees.qsize()) as pool:
+            results = dict(zip(modules, pool.map(run, modules), strict=True))
+
+    failed = False
+    survived: set[tuple[str, str, str, str]] = set()
+    for module in modules:
+        mutants, seconds = results[module]
+        survived.update(m.key() for m in mutants if m.outcome == "survived")
+        failed |= report(module, mutants, seconds, equivalents) < args.fail_under
+    print(f"total: {time.monotonic() - started:.0f} s")
+    # An entry whose mutant is gone or now killed was wrong or is out of date: say so.
+    stale = [e for k, e in equivalents.items() if e.module in modules and k not in survived]
+    for entry in stale:
+        print(f"STALE equivalent entry (no such surviving mutant): {entry}")
+    return 1 if failed or stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
