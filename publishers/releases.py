@@ -183,6 +183,7 @@ class Publisher:
         #: Withdrawals whose per-release steps this run completed: closed once the pointer
         #: objects are rewritten and the store's history is purged (`write_pointers`).
         self._withdrawn: list[int] = []
+        self._open: set[int] | None = None
 
     # --- check -----------------------------------------------------------------------------
 
@@ -247,7 +248,7 @@ class Publisher:
         read-only look before claiming, so an unchanged republish writes nothing, not even a
         lease. Anything else (a change, a withdrawal, a problem) goes on to the claimed path,
         which decides again under the lease. Returns the current version when unchanged."""
-        if not release.current_version or await withdrawal.pending(release.id):
+        if not release.current_version or release.id in await self._open_withdrawals():
             return None
         selection = await self.selector.select(release)
         if selection.exempt or selection.problems:
@@ -258,6 +259,16 @@ class Publisher:
         if current is None or current.input_sha256 != input_digest(selection):
             return None
         return None if await self._withdrawn_keys(release, selection) else current
+
+    async def _open_withdrawals(self) -> set[int]:
+        """Releases with an unfinished withdrawal, read once per publisher: the look before a
+        claim asks for every release, and the claimed path asks again under the lease."""
+        if self._open is None:
+            rows = await models.Withdrawal.filter(finished_at__isnull=True).values_list(
+                "release_id", flat=True
+            )
+            self._open = {int(str(r)) for r in rows}
+        return self._open
 
     async def _publish_claimed(
         self, release: models.Release, published_at: datetime, note: str | None, *, sweep: bool
