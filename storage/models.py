@@ -177,6 +177,10 @@ class PerformanceTarget(VersionedModel):
         table = "performance_target"
         unique_together = (("subject", "horizon"),)
 
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        await _check_subject_year(self)
+        await super().save(*args, **kwargs)
+
 
 class Indicator(TimestampedModel):
     """绩效指标: a level-3 indicator row of a target."""
@@ -277,6 +281,10 @@ class SelfAssessment(VersionedModel):
         table = "self_assessment"
         unique_together = (("subject", "fiscal_year"),)
 
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        await _check_subject_year(self)
+        await super().save(*args, **kwargs)
+
 
 class SelfAssessmentRow(TimestampedModel):
     """One indicator row of a self-assessment form."""
@@ -371,6 +379,7 @@ class Evaluation(VersionedModel):
         table = "evaluation"
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
+        await _check_subject_year(self)
         if self.score is not None and self.grade is None:
             self.grade = scoring.grade_for(self.score)
         validation.check_evaluation_grade(self.score, self.grade)
@@ -681,3 +690,11 @@ class AuditEntry(Model):
     class Meta:
         table = "audit_entry"
         indexes = (("record_type", "record_id"),)
+
+
+async def _check_subject_year(row: PerformanceTarget | SelfAssessment | Evaluation) -> None:
+    """DR-5: refuse a record whose fiscal year is not its subject's (one query per save;
+    these rows are written one at a time)."""
+    years = await Subject.filter(id=row.subject_id).values_list("fiscal_year", flat=True)
+    if years:
+        validation.check_subject_year(row.fiscal_year, int(str(years[0])))

@@ -1,0 +1,172 @@
+"""Issue 20: the disclosure rules a release could pass while the law says it is incomplete, each
+triggered by the smallest change to the valid data set of `tests/publishers/dataset.py`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from publishers.releases import Publisher, ReleaseRefused
+from storage import models
+from storage.enums import EvaluationKind, ReleaseKind, SubjectKind
+from storage.errors import InvalidRecord
+from storage.objects.memory import MemoryObjectStore
+from tests.publishers import dataset
+
+NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+
+
+def publisher(store: MemoryObjectStore, now: datetime = NOW) -> Publisher:
+    return Publisher(store, worker="test", clock=lambda: now)
+
+
+def release_of(built: dataset.Built, kind: ReleaseKind) -> models.Release:
+    (release,) = [r for r in built.releases if r.kind is kind]
+    return release
+
+
+# --- DR-4(c)/(f): self-assessment results ride the final accounts ----------------------------
+
+
+async def test_a_final_accounts_release_without_a_self_assessment_fails_dr4c(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    final = release_of(built, ReleaseKind.FINAL_ACCOUNTS)
+    store = MemoryObjectStore()
+    assert (await publisher(store).check(final.id)).problems == []  # the valid data set
+
+    project = await models.Subject.get(code="PUBP0-0Q")
+    await models.SelfAssessment.filter(subject_id=project.id).delete()
+    problems = (await publisher(store).check(final.id)).problems
+    assert [(p.rule, p.record) for p in problems] == [("DR-4c", f"subject#{project.id}")]
+    assert "PUBP0-0Q" in problems[0].message
+    with pytest.raises(ReleaseRefused, match="DR-4c"):
+        await publisher(store).publish(final.id)
+    # The budget release does not carry self-assessments and is not held up by them.
+    budget = release_of(built, ReleaseKind.BUDGET)
+    assert (await publisher(store).check(budget.id)).problems == []
+
+
+# --- DR-4(h): the main texts of finance key evaluations ---------------------------------------
+
+
+async def _annual_files(p: Publisher, built: dataset.Built) -> set[str]:
+    selection = await p.check(release_of(built, ReleaseKind.FINANCE_ANNUAL).id)
+    return {f.title for f in selection.files}
+
+
+async def test_a_key_evaluation_with_a_result_but_no_report_fails_dr4h(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    annual = release_of(built, ReleaseKind.FINANCE_ANNUAL)
+    store = MemoryObjectStore()
+    assert (await publisher(store).check(annual.id)).problems == []
+    evaluation = await models.Evaluation.get(kind=EvaluationKind.FINANCE_KEY)
+    await models.EvaluationReport.filter(evaluation_id=evaluation.id).delete()
+    problems = (await publisher(store).check(annual.id)).problems
+    assert [(p.rule, p.record) for p in problems] == [("DR-4h", f"evaluation#{evaluation.id}")]
+    assert "PUBP0-0Q" in problems[0].message
+
+
+async def test_a_planned_key_evaluation_has_no_main_text_published(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    p = publisher(MemoryObjectStore())
+    assert await _annual_files(p, built) == {"PUBP0-0评价报告"}
+    await models.Evaluation.all().update(score=None, grade=None)  # back to PLANNED, no result
+    p = publisher(MemoryObjectStore())
+    assert await _annual_files(p, built) == set()
+    assert (await p.check(release_of(built, ReleaseKind.FINANCE_ANNUAL).id)).problems == []
+
+
+@pytest.mark.parametrize("outside", ["project", "policy"])
+async def test_key_evaluation_texts_of_subjects_outside_the_scope_flag_are_published(
+    db: str, outside: str
+) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    if outside == "project":
+        await models.Subject.filter(code="PUBP0-0Q").update(in_disclosure_scope=False)
+    else:  # a policy the finance bureau did not select for publication
+        await models.Subject.filter(code="PUBP0-0Q").update(
+            kind=SubjectKind.POLICY, publication_selected=False
+        )
+    assert await _annual_files(publisher(MemoryObjectStore()), built) == {"PUBP0-0评价报告"}
+
+
+async def test_an_evaluation_links_only_to_a_main_text_that_is_public(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    final = release_of(built, ReleaseKind.FINAL_ACCOUNTS)
+    annual = release_of(built, ReleaseKind.FINANCE_ANNUAL)
+    store = MemoryObjectStore()
+    await publisher(store).publish(release_of(built, ReleaseKind.BUDGET).id)
+    await publisher(store).publish(final.id)
+    (evaluation,) = await models.Disclosure.filter(release_id=final.id, record_type="EVALUATION")
+    assert evaluation.data["reportFileKey"] is None  # the main text is not public yet
+    await publisher(store).publish(annual.id)
+    (main_text,) = await models.Disclosure.filter(release_id=annual.id, record_type="FILE")
+    main_text_key = main_text.record_key
+    # Republished once the text is public, the result links to it.
+    result = await publisher(store).publish(final.id)
+    assert result.version == 2
+    (evaluation,) = await models.Disclosure.filter(release_id=final.id, record_type="EVALUATION")
+    assert evaluation.data["reportFileKey"] == main_text_key
+
+
+async def test_in_one_batch_a_result_links_to_its_main_text_from_the_first_version(
+    db: str,
+) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    store = MemoryObjectStore()
+    batch = await publisher(store).publish_many([r.id for r in built.releases])
+    assert batch.failures == []
+    final = release_of(built, ReleaseKind.FINAL_ACCOUNTS)
+    (evaluation,) = await models.Disclosure.filter(release_id=final.id, record_type="EVALUATION")
+    assert evaluation.data["reportFileKey"] is not None
+    catalog = orjson.loads(await store.get("catalog.json"))
+    assert [r["currentVersion"] for r in catalog["releases"]] == [1, 1, 1]
+
+
+# --- DR-5: a record rides the release of its subject's year ----------------------------------
+
+
+async def test_a_record_of_another_year_than_its_subject_is_refused_on_write(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    project = await models.Subject.get(code="PUBP0-0Q")
+    target = await models.PerformanceTarget.get(subject_id=project.id)
+    target.fiscal_year = dataset.YEAR - 1
+    with pytest.raises(InvalidRecord, match="FY 2023.*FY 2024") as refused:
+        await target.save()
+    assert refused.value.rule == "fiscal-year-of-subject"
+    target.fiscal_year = dataset.YEAR
+    await target.save()  # the subject's own year is accepted
+    assessment = await models.SelfAssessment.get(subject_id=project.id)
+    assessment.fiscal_year = dataset.YEAR + 1
+    with pytest.raises(InvalidRecord, match="fiscal-year-of-subject"):
+        await assessment.save()
+    assert built.releases
+
+
+async def test_check_names_records_of_another_year_than_their_subject(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    project = await models.Subject.get(code="PUBP0-0Q")
+    budget = release_of(built, ReleaseKind.BUDGET)
+    final = release_of(built, ReleaseKind.FINAL_ACCOUNTS)
+    # Written before the rule (update() bypasses save): one year off each way.
+    target = await models.PerformanceTarget.get(subject_id=project.id)
+    await models.PerformanceTarget.filter(id=target.id).update(fiscal_year=dataset.YEAR - 1)
+    assessment = await models.SelfAssessment.get(subject_id=project.id)
+    await models.SelfAssessment.filter(id=assessment.id).update(fiscal_year=dataset.YEAR + 1)
+
+    budget_check = await publisher(MemoryObjectStore()).check(budget.id)
+    problems = {(p.rule, p.record) for p in budget_check.problems}
+    # …named under DR-5, and not published: the subject now lacks an approved target of its year
+    assert problems == {("DR-5", f"target#{target.id}"), ("DR-7", f"subject#{project.id}")}
+    assert not [r for r in budget_check.records if r.record_type == "TARGET"]
+    dr5 = next(p for p in budget_check.problems if p.rule == "DR-5")
+    assert "FY 2023" in dr5.message and "PUBP0-0Q" in dr5.message
+
+    final_check = await publisher(MemoryObjectStore()).check(final.id)
+    problems = {(p.rule, p.record) for p in final_check.problems}
+    assert problems == {
+        ("DR-5", f"self_assessment#{assessment.id}"),
+        ("DR-4c", f"subject#{project.id}"),
+    }
