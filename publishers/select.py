@@ -110,7 +110,7 @@ class Selector:
     async def year_facts(self, jurisdiction_id: int, fiscal_year: int) -> YearFacts:
         key = (jurisdiction_id, fiscal_year)
         if key not in self._years:
-            self._years[key] = asyncio.ensure_future(_load_year(jurisdiction_id, fiscal_year))
+            self._years[key] = asyncio.ensure_future(load_year(jurisdiction_id, fiscal_year))
         return await _settled(self._years, key)
 
     async def year_records(
@@ -455,7 +455,7 @@ async def _load_records(facts: YearFacts, fiscal_year: int, kind: ReleaseKind) -
     return found
 
 
-async def _load_year(jurisdiction_id: int, fiscal_year: int) -> YearFacts:
+async def load_year(jurisdiction_id: int, fiscal_year: int) -> YearFacts:
     departments = {d.id: d for d in await models.Department.filter(jurisdiction_id=jurisdiction_id)}
     working = {
         s.id: s

@@ -3,14 +3,20 @@ triggered by the smallest change to the valid data set of `tests/publishers/data
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 import pytest
 
+from publishers import coverage
 from publishers.releases import Publisher, ReleaseRefused
 from storage import models
-from storage.enums import EvaluationKind, ReleaseKind, SubjectKind
+from storage.enums import EvaluationKind, FilingReason, ReleaseKind, ReleaseStatus, SubjectKind
 from storage.errors import InvalidRecord
 from storage.objects.memory import MemoryObjectStore
 from tests.publishers import dataset
@@ -170,3 +176,125 @@ async def test_check_names_records_of_another_year_than_their_subject(db: str) -
         ("DR-5", f"self_assessment#{assessment.id}"),
         ("DR-4c", f"subject#{project.id}"),
     }
+
+
+# --- DR-3 and DR-4(e) for the jurisdiction's year ---------------------------------------------
+
+
+async def test_a_department_without_releases_leaves_its_subjects_undisclosed(db: str) -> None:
+    plan = dataset.Plan(departments=2, projects=1, policy=True, without_releases=frozenset({1}))
+    built = await dataset.build(plan)
+    batch = await publisher(MemoryObjectStore()).publish_many([r.id for r in built.releases])
+    assert batch.failures == []  # every release that exists is fine…
+    found = await coverage.check_year(built.jurisdiction, dataset.YEAR)
+    project = await models.Subject.get(code="PUBP1-0Q")
+    overall = await models.Subject.get(code="PUBD1X-OV")
+    # …but department 1's subjects are public nowhere: named once for each release they lack
+    assert sorted((p.rule, p.record) for p in found.problems) == sorted(
+        [("DR-3", f"subject#{s.id}") for s in (project, overall) for _ in range(2)]
+    )
+    assert all("PUBD1部门" in p.message for p in found.problems)
+    assert (found.departments.due, found.departments.published, found.departments.missing) == (
+        2,
+        1,
+        1,
+    )
+    assert (found.subjects.due, found.subjects.published, found.subjects.missing) == (5, 3, 2)
+
+
+async def test_a_complete_year_has_no_coverage_problem(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=2, projects=1, policy=True))
+    found = await coverage.check_year(built.jurisdiction, dataset.YEAR)
+    # Before publication every due subject is missing from a release that is not published.
+    assert {p.rule for p in found.problems} == {"DR-3"}
+    assert all("is DRAFT" in p.message for p in found.problems)
+    await publisher(MemoryObjectStore()).publish_many([r.id for r in built.releases])
+    found = await coverage.check_year(built.jurisdiction, dataset.YEAR)
+    assert found.problems == []
+    assert (found.subjects.due, found.subjects.published) == (5, 5)
+
+
+async def test_a_year_without_a_selected_policy_fails_dr4e(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))  # no policy
+    await publisher(MemoryObjectStore()).publish_many([r.id for r in built.releases])
+    found = await coverage.check_year(built.jurisdiction, dataset.YEAR)
+    assert [(p.rule, p.record) for p in found.problems] == [
+        ("DR-4e", f"jurisdiction#{built.jurisdiction.id}")
+    ]
+    # A filed policy does not count; an unfiled selected one does.
+    await models.Subject.filter(code="PUBP0-0Q").update(
+        kind=SubjectKind.POLICY, publication_selected=True
+    )
+    found = await coverage.check_year(built.jurisdiction, dataset.YEAR)
+    assert "DR-4e" not in {p.rule for p in found.problems}
+
+
+async def test_filed_departments_are_exempt_and_never_named(db: str) -> None:
+    plan = dataset.Plan(
+        departments=2,
+        projects=1,
+        policy=True,
+        whole_department_filings={1: FilingReason.CLASSIFIED},
+        without_releases=frozenset({1}),
+    )
+    built = await dataset.build(plan)
+    await publisher(MemoryObjectStore()).publish_many([r.id for r in built.releases])
+    found = await coverage.check_year(built.jurisdiction, dataset.YEAR)
+    assert found.problems == []
+    assert (found.departments.exempt, found.subjects.exempt) == (1, 2)
+
+
+async def gongkai(db_url: str, store: Path, *args: str, env: dict[str, str] | None = None) -> Run:
+    """The command line, run as a process of its own against the test database."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "api.cli",
+        *args,
+        env={
+            **os.environ,
+            "GONGKAI_DATABASE_URL": db_url,
+            "GONGKAI_STORE_URL": f"file://{store}",
+            "COLUMNS": "200",
+            **(env or {}),
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    return Run(process.returncode or 0, out.decode() + err.decode())
+
+
+@dataclass
+class Run:
+    code: int
+    output: str
+
+
+async def test_check_year_and_publish_all_report_an_incomplete_year(
+    db: str, tmp_path: Path
+) -> None:
+    plan = dataset.Plan(departments=2, projects=1, policy=True, without_releases=frozenset({1}))
+    await dataset.build(plan)
+    await models.Release.all().update(status=ReleaseStatus.SCHEDULED)
+    published = await gongkai(db, tmp_path, "publish", "--all")
+    assert published.code == 1, published.output
+    assert "3 of 3 releases done" in published.output
+    assert "DR-3" in published.output and "PUBP1-0Q" in published.output
+    assert "obligation is incomplete" in published.output
+    checked = await gongkai(db, tmp_path, "check", "--year", str(dataset.YEAR))
+    assert checked.code == 1 and "PUBP1-0Q" in checked.output, checked.output
+    assert "departments 1 of 2 published" in checked.output
+    other = await gongkai(db, tmp_path, "check", "--year", str(dataset.YEAR), "--jurisdiction", "x")
+    assert other.code == 1 and "no jurisdiction with code 'x'" in other.output
+    # The year before has nothing due: nothing to report.
+    assert (await gongkai(db, tmp_path, "check", "--year", str(dataset.YEAR - 1))).code == 0
+    assert (await gongkai(db, tmp_path, "check")).code == 2
+
+
+async def test_publish_all_of_a_complete_year_succeeds(db: str, tmp_path: Path) -> None:
+    await dataset.build(dataset.Plan(departments=1, projects=1, policy=True))
+    await models.Release.all().update(status=ReleaseStatus.SCHEDULED)
+    published = await gongkai(db, tmp_path, "publish", "--all")
+    assert published.code == 0, published.output
+    assert "incomplete" not in published.output
