@@ -84,11 +84,7 @@ async def check_year(jurisdiction: models.Jurisdiction, fiscal_year: int) -> Yea
     for department in departments:
         family = facts.coverage.department_with_units(department.id)
         own = sorted(
-            (
-                s
-                for s in facts.subjects.values()
-                if s.department_id in family and rules.in_scope(s)
-            ),
+            (s for s in facts.subjects.values() if s.department_id in family and rules.in_scope(s)),
             key=lambda s: s.id,
         )
         if not own:

@@ -72,6 +72,19 @@ class ReleaseRefused(ReleaseError):
         self.problems = list(problems)
 
 
+class NotScheduled(ReleaseError):
+    """DR-12: a DRAFT release is scheduled (`scheduleRelease`) before it is published."""
+
+
+class NoteRequired(ReleaseError):
+    """DR-11/DR-12: a correction (a new version with changed content) says why."""
+
+
+#: The note of a version that only adds links to key-evaluation main texts published since
+#: (DR-4h): the reason is the publication itself, so no one has to write it.
+LINK_NOTE = "补充链接：重点评价报告正文已由财政部门公开，本版增加评价结果至正文的链接。"
+
+
 class Embargoed(ReleaseError):
     """The release's publish-at time has not come: nothing of it may be uploaded yet."""
 
@@ -215,6 +228,10 @@ class Publisher:
         that is public already must lose a filed record at once."""
         release_id = release.id
         now = self.clock()
+        if not withdrawing and release.status is ReleaseStatus.DRAFT:
+            raise NotScheduled(
+                f"release {release_id} is DRAFT: schedule it before publishing (DR-12)"
+            )
         if not withdrawing and release.publish_at is not None and release.publish_at > now:
             raise Embargoed(f"release {release_id} is embargoed until {release.publish_at}")
         unchanged = await self._unchanged(release)
@@ -320,6 +337,13 @@ class Publisher:
             stats.skipped += current.objects
             return PublishResult(release.id, "unchanged", current.number, stats)
 
+        if current is not None and not withdrawing and not (note or "").strip():
+            if not await _only_new_report_links(release, selection):
+                raise NoteRequired(
+                    f"release {release.id}: version {current.number + 1} changes what version "
+                    f"{current.number} published; a correction needs its reason (--note)"
+                )
+            note = LINK_NOTE
         known = await self._manifest_objects(current.manifest_key) if current else {}
         version = release.current_version + 1
         package = self._datapackage(release, selection, objects, version)
@@ -737,6 +761,28 @@ async def catalog_bytes(base_url: str | None = None) -> bytes:
                 notice_entries, key=lambda e: (str(e["date"]), e["jurisdictionCode"])
             ),
         }
+    )
+
+
+async def _only_new_report_links(release: models.Release, selection: Selection) -> bool:
+    """Whether the selection differs from what is public only by evaluation results that now
+    link to their main text (DR-4h): the same records, the same files, and each change a
+    `reportFileKey` that was empty."""
+    public = {
+        (RecordType(row["record_type"]), str(row["record_key"])): row["data"]
+        for row in await models.Disclosure.filter(release_id=release.id)
+        .exclude(record_type=RecordType.RELEASE)
+        .values("record_type", "record_key", "data")
+    }
+    fresh = {(r.record_type, r.key): jsonable(r.data) for r in selection.records}
+    if public.keys() != fresh.keys():
+        return False
+    changed = [key for key, data in fresh.items() if data != public[key]]
+    return bool(changed) and all(
+        key[0] is RecordType.EVALUATION
+        and public[key].get("reportFileKey") is None
+        and {**public[key], "reportFileKey": fresh[key]["reportFileKey"]} == fresh[key]
+        for key in changed
     )
 
 

@@ -15,6 +15,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from storage import enums, scoring, validation
+from storage.errors import InvalidRecord
 from storage.money import MoneyField
 
 
@@ -525,6 +526,26 @@ class Release(VersionedModel):
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
         validation.check_release(self)
+        # DR-12: one release per owner, kind and year. The unique constraint cannot see the
+        # finance authority's (its department is NULL, and NULLs never collide).
+        twins = Release.filter(
+            jurisdiction_id=self.jurisdiction_id, kind=self.kind, fiscal_year=self.fiscal_year
+        )
+        if self.department_id is None:
+            twins = twins.filter(department_id__isnull=True)
+        else:
+            twins = twins.filter(department_id=self.department_id)
+        if self.id is not None:
+            twins = twins.exclude(id=self.id)
+        if await twins.exists():
+            raise InvalidRecord(
+                "kind",
+                "release-unique",
+                f"there is a {enums.ReleaseKind(self.kind).value} release of FY "
+                f"{self.fiscal_year} for this "
+                + ("department" if self.department_id is not None else "jurisdiction")
+                + " already: correct that one (a new version) instead of adding another",
+            )
         await super().save(*args, **kwargs)
 
 

@@ -81,6 +81,8 @@ async def test_release_through_the_api_reaches_store_and_public_api(
         "mutation($id: ID!, $v: Int!) {"
         f" r: publishRelease(id: $id, version: $v) {{ {RELEASE} }} }}"
     )
+    draft = await api(PUBLISHER, publish, {"id": release["id"], "v": 1})
+    assert draft["data"]["r"]["rule"] == "release-not-scheduled"  # DR-12: schedule first
     later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     scheduled = await api(PUBLISHER, schedule, {"id": release["id"], "v": 1, "at": later})
     assert scheduled["data"]["r"]["release"]["status"] == "SCHEDULED"

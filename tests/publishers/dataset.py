@@ -27,6 +27,7 @@ from storage.enums import (
     OrgType,
     QualitativeBand,
     ReleaseKind,
+    ReleaseStatus,
     ReviewStatus,
     SubjectKind,
 )
@@ -216,7 +217,9 @@ async def build(plan: Plan) -> Built:
                 **factories.amounts("0.00"),
             )
             (filed if dept_filed else public).add(policy.name)
-            target = await records.create_target(policy, f"{department.name}政策目标", _indicators())
+            target = await records.create_target(
+                policy, f"{department.name}政策目标", _indicators()
+            )
             target.review_status = ReviewStatus.FINANCE_APPROVED
             await target.save()
         if dept_filed:
@@ -269,6 +272,12 @@ async def build(plan: Plan) -> Built:
             approval_date=date(YEAR + 2, 2, 1),
         )
     )
+    # DR-12: a release is scheduled before it is published.
+    await models.Release.filter(id__in=[r.id for r in releases]).update(
+        status=ReleaseStatus.SCHEDULED
+    )
+    for release in releases:
+        release.status = ReleaseStatus.SCHEDULED
     return Built(jurisdiction, releases, filed, public)
 
 

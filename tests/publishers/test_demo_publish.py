@@ -28,7 +28,7 @@ async def test_every_release_is_published_or_exempt(published_demo: PublishedDem
     assert exempt, "the demo files whole departments: their releases must stay unpublished"
     async with database.connected(published_demo.url):
         for release in await models.Release.all():
-            expected = ReleaseStatus.DRAFT if release.id in exempt else ReleaseStatus.PUBLISHED
+            expected = ReleaseStatus.SCHEDULED if release.id in exempt else ReleaseStatus.PUBLISHED
             assert release.status is expected
         published = await models.Release.filter(status=ReleaseStatus.PUBLISHED).count()
         assert await models.Disclosure.all().count() > published * 3

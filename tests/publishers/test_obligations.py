@@ -7,15 +7,15 @@ import asyncio
 import os
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import orjson
 import pytest
 
 from publishers import coverage
-from publishers.releases import Publisher, ReleaseRefused
-from storage import models
+from publishers.releases import NoteRequired, NotScheduled, Publisher, ReleaseRefused
+from storage import models, records
 from storage.enums import EvaluationKind, FilingReason, ReleaseKind, ReleaseStatus, SubjectKind
 from storage.errors import InvalidRecord
 from storage.objects.memory import MemoryObjectStore
@@ -139,7 +139,7 @@ async def test_a_record_of_another_year_than_its_subject_is_refused_on_write(db:
     project = await models.Subject.get(code="PUBP0-0Q")
     target = await models.PerformanceTarget.get(subject_id=project.id)
     target.fiscal_year = dataset.YEAR - 1
-    with pytest.raises(InvalidRecord, match="FY 2023.*FY 2024") as refused:
+    with pytest.raises(InvalidRecord, match=r"FY 2023.*FY 2024") as refused:
         await target.save()
     assert refused.value.rule == "fiscal-year-of-subject"
     target.fiscal_year = dataset.YEAR
@@ -207,7 +207,7 @@ async def test_a_complete_year_has_no_coverage_problem(db: str) -> None:
     found = await coverage.check_year(built.jurisdiction, dataset.YEAR)
     # Before publication every due subject is missing from a release that is not published.
     assert {p.rule for p in found.problems} == {"DR-3"}
-    assert all("is DRAFT" in p.message for p in found.problems)
+    assert all("is SCHEDULED" in p.message for p in found.problems)
     await publisher(MemoryObjectStore()).publish_many([r.id for r in built.releases])
     found = await coverage.check_year(built.jurisdiction, dataset.YEAR)
     assert found.problems == []
@@ -298,3 +298,75 @@ async def test_publish_all_of_a_complete_year_succeeds(db: str, tmp_path: Path) 
     published = await gongkai(db, tmp_path, "publish", "--all")
     assert published.code == 0, published.output
     assert "incomplete" not in published.output
+
+
+# --- DR-12: the release state machine -------------------------------------------------------
+
+
+async def test_a_draft_release_is_not_published(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    budget = release_of(built, ReleaseKind.BUDGET)
+    await models.Release.filter(id=budget.id).update(status=ReleaseStatus.DRAFT)
+    store = MemoryObjectStore()
+    with pytest.raises(NotScheduled, match="DRAFT"):
+        await publisher(store).publish(budget.id)
+    assert store.puts == 0
+    batch = await publisher(store).publish_many([budget.id])
+    assert [type(e) for _, e in batch.failures] == [NotScheduled]
+    await models.Release.filter(id=budget.id).update(status=ReleaseStatus.SCHEDULED)
+    assert (await publisher(store).publish(budget.id)).outcome == "published"
+
+
+async def test_a_second_release_of_one_owner_kind_and_year_is_refused(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    department = await models.Department.get(code="PUBD0X")
+    with pytest.raises(InvalidRecord, match="release-unique"):
+        await records.create_release(
+            built.jurisdiction,
+            kind=ReleaseKind.FINANCE_ANNUAL,
+            fiscal_year=dataset.YEAR + 1,
+            approval_date=date(dataset.YEAR + 2, 3, 1),
+        )
+    with pytest.raises(InvalidRecord, match="release-unique"):
+        await records.create_release(
+            built.jurisdiction,
+            kind=ReleaseKind.BUDGET,
+            fiscal_year=dataset.YEAR,
+            approval_date=date(dataset.YEAR, 2, 1),
+            department=department,
+        )
+    # Another year, or another kind, is another release.
+    await records.create_release(
+        built.jurisdiction,
+        kind=ReleaseKind.FINANCE_ANNUAL,
+        fiscal_year=dataset.YEAR,
+        approval_date=date(dataset.YEAR + 1, 3, 1),
+    )
+    await records.create_release(
+        built.jurisdiction,
+        kind=ReleaseKind.BUDGET,
+        fiscal_year=dataset.YEAR + 1,
+        approval_date=date(dataset.YEAR + 1, 2, 1),
+        department=department,
+    )
+    assert await models.Release.filter(kind=ReleaseKind.FINANCE_ANNUAL).count() == 2
+    # Saving an existing release again is not a duplicate of itself.
+    annual = release_of(built, ReleaseKind.FINANCE_ANNUAL)
+    await annual.save()
+
+
+async def test_a_correction_needs_its_reason(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    budget = release_of(built, ReleaseKind.BUDGET)
+    store = MemoryObjectStore()
+    await publisher(store).publish(budget.id)
+    await models.Subject.filter(code="PUBP0-0Q").update(name="PUBP0-0项目（更正）")
+    writes = store.puts
+    for note in (None, "", "   "):
+        with pytest.raises(NoteRequired, match="reason"):
+            await publisher(store).publish(budget.id, note=note)
+    assert store.puts == writes  # refused before anything was written
+    result = await publisher(store).publish(budget.id, note="更正项目名称")
+    assert result.version == 2
+    notice = await models.CorrectionNotice.get(release_id=budget.id)
+    assert notice.note == "更正项目名称"
