@@ -287,6 +287,11 @@ def history_time(release: models.Release) -> datetime:
 
 
 async def _publish(settings: Settings, args: argparse.Namespace) -> int:
+    if args.as_of is not None and settings.production:
+        # DR-6: back-filling history is a demo tool; in production a release is published when
+        # it is published.
+        console.print("[red]--as-of back-fills dates: refused when GONGKAI_ENV=production[/]")
+        return 2
     async with database.connected(settings.database_url):
         publisher = _publisher(settings)
         if args.release is not None:

@@ -85,6 +85,11 @@ class NoteRequired(ReleaseError):
 LINK_NOTE = "补充链接：重点评价报告正文已由财政部门公开，本版增加评价结果至正文的链接。"
 
 
+class DateRefused(ReleaseError):
+    """DR-6: a back-filled publication date before the release's approval, or in the future,
+    would state a deadline met or missed that never was."""
+
+
 class Embargoed(ReleaseError):
     """The release's publish-at time has not come: nothing of it may be uploaded yet."""
 
@@ -232,6 +237,8 @@ class Publisher:
             raise NotScheduled(
                 f"release {release_id} is DRAFT: schedule it before publishing (DR-12)"
             )
+        if as_of is not None:
+            _check_as_of(release, as_of, now)
         if not withdrawing and release.publish_at is not None and release.publish_at > now:
             raise Embargoed(f"release {release_id} is embargoed until {release.publish_at}")
         unchanged = await self._unchanged(release)
@@ -248,7 +255,9 @@ class Publisher:
                     await release.refresh_from_db(
                         fields=["status", "current_version", "published_at"]
                     )
-                    result = await self._publish_claimed(release, as_of or now, note)
+                    result = await self._publish_claimed(
+                        release, as_of or now, note, backfilled=as_of is not None
+                    )
             finally:
                 await self.lease.release(release_id)
         if pointers:
@@ -273,7 +282,12 @@ class Publisher:
         return None if await self._withdrawn_keys(release, selection) else current
 
     async def _publish_claimed(
-        self, release: models.Release, published_at: datetime, note: str | None
+        self,
+        release: models.Release,
+        published_at: datetime,
+        note: str | None,
+        *,
+        backfilled: bool = False,
     ) -> PublishResult:
         stats = SyncStats()
         folder = release_folder(release)
@@ -300,7 +314,13 @@ class Publisher:
             note = note or WITHDRAWAL_NOTE
 
         result = await self._publish_version(
-            release, selection, published_at, note, stats, withdrawing=intent is not None
+            release,
+            selection,
+            published_at,
+            note,
+            stats,
+            withdrawing=intent is not None,
+            backfilled=backfilled,
         )
         await withdrawal.remove_orphans(self.store, release.id, folder, stats)
         if intent is not None:
@@ -317,6 +337,7 @@ class Publisher:
         stats: SyncStats,
         *,
         withdrawing: bool,
+        backfilled: bool = False,
     ) -> PublishResult:
         """Steps 2–5: a new version unless the current one holds the same input, or the same
         content (not while withdrawing: the current version has lost objects)."""
@@ -362,6 +383,7 @@ class Publisher:
             (digest, inputs),
             note,
             withdrawing,
+            worker=self.worker if backfilled else None,
         )
         return PublishResult(release.id, "published", version, stats)
 
@@ -422,7 +444,10 @@ class Publisher:
             else:
                 batch.results.append(outcome)
                 batch.stats.add(outcome.stats)
-        await self.write_pointers(batch.stats)
+        # A batch whose every release was refused writes nothing, not even the pointers: they
+        # would only say what was public before (item 8 of issue 20).
+        if batch.results or self._withdrawn:
+            await self.write_pointers(batch.stats)
         if any(r.outcome != "unchanged" for r in batch.results):
             await refresh_statistics()
         return batch
@@ -786,6 +811,22 @@ async def _only_new_report_links(release: models.Release, selection: Selection) 
     )
 
 
+def _check_as_of(release: models.Release, as_of: datetime, now: datetime) -> None:
+    """DR-6: a back-filled publication time lies between the release's approval (its date in
+    Shanghai, D3) and now."""
+    if as_of.utcoffset() is None:
+        raise DateRefused(f"release {release.id}: the publication time needs a UTC offset")
+    if as_of.astimezone(rules.SHANGHAI).date() < release.approval_date:
+        raise DateRefused(
+            f"release {release.id}: published {as_of.isoformat()} would be before its approval "
+            f"on {release.approval_date.isoformat()} (DR-6)"
+        )
+    if as_of > now:
+        raise DateRefused(
+            f"release {release.id}: published {as_of.isoformat()} would be in the future (DR-6)"
+        )
+
+
 def _kind(release: models.Release | None) -> ReleaseKind | None:
     return None if release is None else release.kind
 
@@ -809,6 +850,8 @@ async def _flip(
     digests: tuple[str, str],
     note: str | None,
     withdrawing: bool,
+    *,
+    worker: str | None = None,
 ) -> None:
     """Step 5: one transaction makes the new version public, or nothing does: the version, its
     snapshot rows with their search terms, the release's own row, its status — and only while
@@ -855,6 +898,19 @@ async def _flip(
             current_version=version,
             published_at=release.published_at or published_at,
         )
+        if worker is not None:  # DR-6: every back-filled date is on the record, with who set it
+            await models.AuditEntry.create(
+                actor=f"system:{worker}",
+                action="backfillPublishedAt",
+                record_type="Release",
+                record_id=str(release.id),
+                after={
+                    "version": version,
+                    "publishedAt": published_at.isoformat(),
+                    "approvalDate": release.approval_date.isoformat(),
+                },
+                using_db=connection,
+            )
 
 
 async def _write_snapshot(

@@ -3,18 +3,28 @@ triggered by the smallest change to the valid data set of `tests/publishers/data
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
 
+from api import cli
+from api.settings import Settings
 from publishers import coverage
-from publishers.releases import NoteRequired, NotScheduled, Publisher, ReleaseRefused
+from publishers.releases import (
+    DateRefused,
+    NoteRequired,
+    NotScheduled,
+    Publisher,
+    ReleaseRefused,
+)
+from publishers.rules import SHANGHAI
 from storage import models, records
 from storage.enums import EvaluationKind, FilingReason, ReleaseKind, ReleaseStatus, SubjectKind
 from storage.errors import InvalidRecord
@@ -370,3 +380,55 @@ async def test_a_correction_needs_its_reason(db: str) -> None:
     assert result.version == 2
     notice = await models.CorrectionNotice.get(release_id=budget.id)
     assert notice.note == "更正项目名称"
+
+
+# --- DR-6: honest dates -------------------------------------------------------------------------
+
+
+async def test_a_back_filled_date_lies_between_approval_and_now(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    budget = release_of(built, ReleaseKind.BUDGET)  # approved 2024-01-25
+    store = MemoryObjectStore()
+    eve = datetime(2024, 1, 24, 23, 59, tzinfo=SHANGHAI)
+    with pytest.raises(DateRefused, match="before its approval"):
+        await publisher(store).publish(budget.id, as_of=eve)
+    with pytest.raises(DateRefused, match="future"):
+        await publisher(store).publish(budget.id, as_of=NOW + timedelta(seconds=1))
+    batch = await publisher(store).publish_many([budget.id], as_of=lambda r: eve)
+    assert [type(e) for _, e in batch.failures] == [DateRefused]
+    assert store.puts == 0 and await models.AuditEntry.all().count() == 0
+    # The day of approval itself, in Shanghai, is the earliest; now is the latest.
+    day = datetime(2024, 1, 25, 0, 0, tzinfo=SHANGHAI)
+    assert (await publisher(store).publish(budget.id, as_of=day)).version == 1
+    final = release_of(built, ReleaseKind.FINAL_ACCOUNTS)
+    assert (await publisher(store).publish(final.id, as_of=NOW)).version == 1
+    audited = await models.AuditEntry.filter(action="backfillPublishedAt").order_by("id")
+    assert [(a.record_id, a.after["publishedAt"]) for a in audited] == [
+        (str(budget.id), day.isoformat()),
+        (str(final.id), NOW.isoformat()),
+    ]
+    # A publish at the publisher's own time is no back-fill and leaves no such entry.
+    await publisher(store).publish(release_of(built, ReleaseKind.FINANCE_ANNUAL).id)
+    assert await models.AuditEntry.filter(action="backfillPublishedAt").count() == 2
+
+
+async def test_back_filling_is_refused_in_production() -> None:
+    for as_of in ("history", datetime(2024, 2, 1, tzinfo=SHANGHAI)):
+        args = argparse.Namespace(as_of=as_of, release=1, due=False, all=False, note=None)
+        assert await cli._publish(Settings(env="production"), args) == 2
+
+
+# --- A refused publish writes nothing ----------------------------------------------------------
+
+
+async def test_a_refused_publish_writes_nothing_not_even_pointers(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    await models.SelfAssessment.all().delete()  # DR-4c: the final accounts are refused
+    final = release_of(built, ReleaseKind.FINAL_ACCOUNTS)
+    store = MemoryObjectStore()
+    with pytest.raises(ReleaseRefused):
+        await publisher(store).publish(final.id)
+    batch = await publisher(store).publish_many([final.id])
+    assert len(batch.failures) == 1
+    assert store.puts == 0 and await store.keys() == []
+    assert await models.Disclosure.all().count() == 0
