@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from tortoise.transactions import in_transaction
@@ -23,6 +23,7 @@ from publishers.releases import (
 from schema.internal import types as t
 from schema.internal import writes
 from schema.internal.context import Info, InternalContext
+from schema.internal.input_rules import FREE_TEXT, argument
 from schema.internal.inputs import ReleaseInput
 from schema.internal.permissions import Action, Visibility, release_transition
 from schema.internal.writes import need
@@ -118,7 +119,11 @@ class ReleaseMutations:
         "publisher). A correction, a new version with changed content, needs its `note`."
     )
     async def publish_release(
-        self, info: Info, id: strawberry.ID, version: int, note: str | None = None
+        self,
+        info: Info,
+        id: strawberry.ID,
+        version: int,
+        note: Annotated[str | None, argument(FREE_TEXT.max_length, multiline=True)] = None,
     ) -> t.ReleaseResult:
         ctx = info.context
 
