@@ -3,6 +3,7 @@
     gongkai migrate                                apply database migrations
     gongkai demo --scale town|district             load the synthetic demo data set
     gongkai check --release ID|KEY                 list every problem; write nothing
+    gongkai check --year N [--jurisdiction CODE]   the year's whole obligation (DR-3, DR-4e)
     gongkai publish --release ID|KEY | --due | --all   publish to the object store
     gongkai withdraw [--release ID]                enforce filings added after publication
     gongkai flag-overdue                           store OVERDUE on late rectifications (daily)
@@ -38,6 +39,7 @@ from api.auth import AuthenticationError, Role, mint
 from api.devkey import DEV_KEY_PATH, DevKeyError, with_dev_key
 from api.publishing import make_publisher
 from api.settings import PREFIX, Settings, SettingsError
+from publishers import coverage
 from publishers.releases import KIND_SLUGS, Publisher
 from publishers.rules import SHANGHAI
 from schema.internal.overdue import flag_overdue_rectifications
@@ -145,7 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     check = commands.add_parser("check", help="check a release; nothing is written")
-    check.add_argument("--release", type=_release, required=True, metavar="ID|KEY")
+    check.add_argument("--release", type=_release, metavar="ID|KEY")
+    check.add_argument(
+        "--year", type=int, metavar="N", help="check a fiscal year's coverage instead (DR-3, DR-4e)"
+    )
+    check.add_argument("--jurisdiction", metavar="CODE", help="with --year: only this one")
 
     publish = commands.add_parser("publish", help="publish releases to the object store")
     which = publish.add_mutually_exclusive_group(required=True)
@@ -220,7 +226,40 @@ def _publisher(settings: Settings) -> Publisher:
     return make_publisher(settings)
 
 
+def _print_coverage(found: Sequence[coverage.YearCoverage]) -> int:
+    """Print each year's coverage problems and tallies; the number of problems."""
+    problems = 0
+    for year in found:
+        for problem in year.problems:
+            console.print(f"[red]{problem.rule}[/] {problem.record}: {problem.message}")
+        d, s = year.departments, year.subjects
+        console.print(
+            f"{year.jurisdiction_code} FY {year.fiscal_year}: departments {d.published} of "
+            f"{d.due} published ({d.exempt} exempt under filings), subjects {s.published} of "
+            f"{s.due} ({s.exempt} exempt); {len(year.problems)} coverage problems"
+        )
+        problems += len(year.problems)
+    return problems
+
+
+async def _jurisdictions(code: str | None) -> list[models.Jurisdiction]:
+    if code is None:
+        return list(await models.Jurisdiction.all().order_by("code"))
+    found = await models.Jurisdiction.get_or_none(code=code)
+    if found is None:
+        raise GongkaiError(f"no jurisdiction with code {code!r}")
+    return [found]
+
+
+async def _check_year(settings: Settings, args: argparse.Namespace) -> int:
+    async with database.connected(settings.database_url):
+        found = await coverage.check_years(await _jurisdictions(args.jurisdiction), [args.year])
+    return 1 if _print_coverage(found) else 0
+
+
 async def _check(settings: Settings, args: argparse.Namespace) -> int:
+    if args.year is not None:
+        return await _check_year(settings, args)
     async with database.connected(settings.database_url):
         release = await resolve_release(args.release)
         selection = await _publisher(settings).check(release)
@@ -248,6 +287,11 @@ def history_time(release: models.Release) -> datetime:
 
 
 async def _publish(settings: Settings, args: argparse.Namespace) -> int:
+    if args.as_of is not None and settings.production:
+        # DR-6: back-filling history is a demo tool; in production a release is published when
+        # it is published.
+        console.print("[red]--as-of back-fills dates: refused when GONGKAI_ENV=production[/]")
+        return 2
     async with database.connected(settings.database_url):
         publisher = _publisher(settings)
         if args.release is not None:
@@ -269,6 +313,9 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
             batch = await publisher.publish_many(
                 ids, as_of=when, note=args.note, progress=lambda _: progress.advance(task)
             )
+        # `--all` answers for the whole obligation (应公开尽公开), not only the releases that
+        # exist: a department with no release leaves its subjects undisclosed (DR-3).
+        found = await coverage.check_years(await _jurisdictions(None)) if args.all else []
     for release_id, error in batch.failures:
         console.print(f"[red]release {release_id}[/] {error}")
     failures = len(batch.failures)
@@ -279,7 +326,10 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
         f"written, {batch.stats.skipped} unchanged"
         + (f", {batch.stats.deleted} withdrawn or orphaned deleted" if batch.stats.deleted else "")
     )
-    return 1 if failures else 0
+    incomplete = _print_coverage([y for y in found if y.problems])
+    if incomplete:
+        console.print(f"[red]the obligation is incomplete[/]: {incomplete} coverage problems")
+    return 1 if failures or incomplete else 0
 
 
 async def _withdraw(settings: Settings, args: argparse.Namespace) -> int:
@@ -395,6 +445,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_module.load()
     except SettingsError as error:
         console.print(f"[red]invalid setting[/] {error}")
+        return 2
+    if args.command == "check" and (args.release is None) == (args.year is None):
+        console.print("[red]check needs one of --release ID or --year N[/]")
+        return 2
+    if args.command == "check" and args.jurisdiction and args.year is None:
+        console.print("[red]--jurisdiction goes with --year[/]")
         return 2
     try:
         if args.command == "migrate":

@@ -72,6 +72,24 @@ class ReleaseRefused(ReleaseError):
         self.problems = list(problems)
 
 
+class NotScheduled(ReleaseError):
+    """DR-12: a DRAFT release is scheduled (`scheduleRelease`) before it is published."""
+
+
+class NoteRequired(ReleaseError):
+    """DR-11/DR-12: a correction (a new version with changed content) says why."""
+
+
+#: The note of a version that only adds links to key-evaluation main texts published since
+#: (DR-4h): the reason is the publication itself, so no one has to write it.
+LINK_NOTE = "补充链接：重点评价报告正文已由财政部门公开，本版增加评价结果至正文的链接。"
+
+
+class DateRefused(ReleaseError):
+    """DR-6: a back-filled publication date before the release's approval, or in the future,
+    would state a deadline met or missed that never was."""
+
+
 class Embargoed(ReleaseError):
     """The release's publish-at time has not come: nothing of it may be uploaded yet."""
 
@@ -216,6 +234,12 @@ class Publisher:
         that is public already must lose a filed record at once."""
         release_id = release.id
         now = self.clock()
+        if not withdrawing and release.status is ReleaseStatus.DRAFT:
+            raise NotScheduled(
+                f"release {release_id} is DRAFT: schedule it before publishing (DR-12)"
+            )
+        if as_of is not None:
+            _check_as_of(release, as_of, now)
         if not withdrawing and release.publish_at is not None and release.publish_at > now:
             raise Embargoed(f"release {release_id} is embargoed until {release.publish_at}")
         unchanged = await self._unchanged(release)
@@ -234,7 +258,11 @@ class Publisher:
                         fields=["status", "current_version", "published_at"]
                     )
                     result = await self._publish_claimed(
-                        release, as_of or now, note, sweep=claim.after_failure
+                        release,
+                        as_of or now,
+                        note,
+                        sweep=claim.after_failure,
+                        backfilled=as_of is not None,
                     )
                 clean = True
             finally:
@@ -271,7 +299,13 @@ class Publisher:
         return self._open
 
     async def _publish_claimed(
-        self, release: models.Release, published_at: datetime, note: str | None, *, sweep: bool
+        self,
+        release: models.Release,
+        published_at: datetime,
+        note: str | None,
+        *,
+        sweep: bool,
+        backfilled: bool = False,
     ) -> PublishResult:
         """Steps 2–6 under the lease. `sweep`: the last attempt failed, so objects it uploaded
         may lie in the folder that no manifest names; a withdrawal sweeps as well."""
@@ -300,7 +334,13 @@ class Publisher:
             note = note or WITHDRAWAL_NOTE
 
         result = await self._publish_version(
-            release, selection, published_at, note, stats, withdrawing=intent is not None
+            release,
+            selection,
+            published_at,
+            note,
+            stats,
+            withdrawing=intent is not None,
+            backfilled=backfilled,
         )
         if sweep or intent is not None:
             await withdrawal.remove_orphans(self.store, release.id, folder, stats)
@@ -318,6 +358,7 @@ class Publisher:
         stats: SyncStats,
         *,
         withdrawing: bool,
+        backfilled: bool = False,
     ) -> PublishResult:
         """Steps 2–5: a new version unless the current one holds the same input, or the same
         content (not while withdrawing: the current version has lost objects)."""
@@ -338,6 +379,13 @@ class Publisher:
             stats.skipped += current.objects
             return PublishResult(release.id, "unchanged", current.number, stats)
 
+        if current is not None and not withdrawing and not (note or "").strip():
+            if not await _only_new_report_links(release, selection):
+                raise NoteRequired(
+                    f"release {release.id}: version {current.number + 1} changes what version "
+                    f"{current.number} published; a correction needs its reason (--note)"
+                )
+            note = LINK_NOTE
         known = await self._manifest_objects(current.manifest_key) if current else {}
         version = release.current_version + 1
         package = self._datapackage(release, selection, objects, version)
@@ -356,6 +404,7 @@ class Publisher:
             (digest, inputs),
             note,
             withdrawing,
+            worker=self.worker if backfilled else None,
         )
         return PublishResult(release.id, "published", version, stats)
 
@@ -396,10 +445,16 @@ class Publisher:
             if progress:
                 progress(release_id)
 
+        # The finance authority's releases go first: a final-accounts release links a key
+        # evaluation to its main text only once that text is public (DR-4h), so in one batch
+        # the link is there from the first version.
+        finance = [i for i in release_ids if _kind(loaded.get(i)) is ReleaseKind.FINANCE_ANNUAL]
+        phases = [finance, [i for i in release_ids if i not in set(finance)]]
         try:  # an unexpected failure (the store, the database) stops the batch
-            async with asyncio.TaskGroup() as group:
-                for release_id in release_ids:
-                    group.create_task(one(release_id))
+            for phase in phases:
+                async with asyncio.TaskGroup() as group:
+                    for release_id in phase:
+                        group.create_task(one(release_id))
         except ExceptionGroup as failures:
             raise failures.exceptions[0] from None
         batch = Batch()
@@ -410,7 +465,10 @@ class Publisher:
             else:
                 batch.results.append(outcome)
                 batch.stats.add(outcome.stats)
-        await self.write_pointers(batch.stats)
+        # A batch whose every release was refused writes nothing, not even the pointers: they
+        # would only say what was public before (item 8 of issue 20).
+        if batch.results or self._withdrawn:
+            await self.write_pointers(batch.stats)
         if any(r.outcome != "unchanged" for r in batch.results):
             await refresh_statistics()
         return batch
@@ -752,6 +810,48 @@ async def catalog_bytes(base_url: str | None = None) -> bytes:
     )
 
 
+async def _only_new_report_links(release: models.Release, selection: Selection) -> bool:
+    """Whether the selection differs from what is public only by evaluation results that now
+    link to their main text (DR-4h): the same records, the same files, and each change a
+    `reportFileKey` that was empty."""
+    public = {
+        (RecordType(row["record_type"]), str(row["record_key"])): row["data"]
+        for row in await models.Disclosure.filter(release_id=release.id)
+        .exclude(record_type=RecordType.RELEASE)
+        .values("record_type", "record_key", "data")
+    }
+    fresh = {(r.record_type, r.key): jsonable(r.data) for r in selection.records}
+    if public.keys() != fresh.keys():
+        return False
+    changed = [key for key, data in fresh.items() if data != public[key]]
+    return bool(changed) and all(
+        key[0] is RecordType.EVALUATION
+        and public[key].get("reportFileKey") is None
+        and {**public[key], "reportFileKey": fresh[key]["reportFileKey"]} == fresh[key]
+        for key in changed
+    )
+
+
+def _check_as_of(release: models.Release, as_of: datetime, now: datetime) -> None:
+    """DR-6: a back-filled publication time lies between the release's approval (its date in
+    Shanghai, D3) and now."""
+    if as_of.utcoffset() is None:
+        raise DateRefused(f"release {release.id}: the publication time needs a UTC offset")
+    if as_of.astimezone(rules.SHANGHAI).date() < release.approval_date:
+        raise DateRefused(
+            f"release {release.id}: published {as_of.isoformat()} would be before its approval "
+            f"on {release.approval_date.isoformat()} (DR-6)"
+        )
+    if as_of > now:
+        raise DateRefused(
+            f"release {release.id}: published {as_of.isoformat()} would be in the future (DR-6)"
+        )
+
+
+def _kind(release: models.Release | None) -> ReleaseKind | None:
+    return None if release is None else release.kind
+
+
 async def _load(release_id: int) -> models.Release:
     release = await models.Release.get_or_none(id=release_id).select_related(
         "jurisdiction", "department"
@@ -771,6 +871,8 @@ async def _flip(
     digests: tuple[str, str],
     note: str | None,
     withdrawing: bool,
+    *,
+    worker: str | None = None,
 ) -> None:
     """Step 5: one transaction makes the new version public, or nothing does: the version, its
     snapshot rows with their search terms, the release's own row, its status — and only while
@@ -817,6 +919,19 @@ async def _flip(
             current_version=version,
             published_at=release.published_at or published_at,
         )
+        if worker is not None:  # DR-6: every back-filled date is on the record, with who set it
+            await models.AuditEntry.create(
+                actor=f"system:{worker}",
+                action="backfillPublishedAt",
+                record_type="Release",
+                record_id=str(release.id),
+                after={
+                    "version": version,
+                    "publishedAt": published_at.isoformat(),
+                    "approvalDate": release.approval_date.isoformat(),
+                },
+                using_db=connection,
+            )
 
 
 async def _write_snapshot(

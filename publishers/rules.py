@@ -363,6 +363,12 @@ def report_main_text_publishable(evaluation_kind: EvaluationKind, sensitivity: S
     return evaluation_kind == EvaluationKind.FINANCE_KEY and sensitivity == Sensitivity.NONE
 
 
+def evaluation_has_result(score: object | None, grade: object | None) -> bool:
+    """DR-4h: an evaluation has a result to publish once it is scored and graded (SR-1); one
+    still PLANNED or under way has neither, and its main text is not published [I]."""
+    return score is not None and grade is not None
+
+
 # --- Deadline (DR-6, D3) --------------------------------------------------------------------------
 
 #: DR-6: published within 20 calendar days of approval ("20日", not working days) [P: 143号; K].
@@ -409,6 +415,8 @@ def check_release(
     targets: Iterable[TargetFact],
     coverage: Coverage,
     included_subject_ids: Iterable[int],
+    *,
+    assessed_subject_ids: Iterable[int] | None = None,
 ) -> list[Problem]:
     """Check which subjects a department's BUDGET or FINAL_ACCOUNTS release includes.
 
@@ -417,12 +425,19 @@ def check_release(
       left out only when a filing covers it.
     - DR-7 [S:002] (BUDGET only): a budgeted subject that is, or must be, in the release needs a
       target approved by the finance authority (财政审核通过).
+    - DR-4(c)/(f) [S:000, S:002, S:003] (FINAL_ACCOUNTS only): a budgeted, in-scope, unfiled
+      subject needs its self-assessment (绩效自评) of the release's year among
+      `assessed_subject_ids`, which a FINAL_ACCOUNTS check must therefore be given. A subject
+      with no budget has no spending to assess [I].
     - D8: a release speaks for one department and fiscal year; anything else included is wrong.
 
     Problems come in a fixed order (D8 ones, then by subject id): same facts, same list.
     """
     if kind == ReleaseKind.FINANCE_ANNUAL:
         raise ValueError("a FINANCE_ANNUAL release carries no department's subjects (D8)")
+    if kind == ReleaseKind.FINAL_ACCOUNTS and assessed_subject_ids is None:
+        raise ValueError("a FINAL_ACCOUNTS check needs the self-assessed subjects (DR-4c)")
+    assessed = frozenset(assessed_subject_ids or ())
     if coverage.fiscal_year != fiscal_year:
         raise ValueError(f"coverage of FY {coverage.fiscal_year}, release of FY {fiscal_year}")
     family = coverage.department_with_units(department_id)
@@ -443,7 +458,12 @@ def check_release(
     for subject in own:
         problems.extend(
             _subject_problems(
-                kind, subject, subject.id in included, subject.id in approved, coverage
+                kind,
+                subject,
+                subject.id in included,
+                subject.id in approved,
+                subject.id in assessed,
+                coverage,
             )
         )
     return problems
@@ -454,6 +474,7 @@ def _subject_problems(
     subject: SubjectFact,
     included: bool,
     approved: bool,
+    assessed: bool,
     coverage: Coverage,
 ) -> Iterator[Problem]:
     ref = _ref(subject.id)
@@ -468,6 +489,27 @@ def _subject_problems(
         yield Problem("DR-3", ref, f"{named} is in scope and unfiled, but left out")
     if kind == ReleaseKind.BUDGET and subject.budgeted and (required or included) and not approved:
         yield Problem("DR-7", ref, f"{named} is budgeted but has no target approved by finance")
+    if kind == ReleaseKind.FINAL_ACCOUNTS and subject.budgeted and required and not assessed:
+        yield Problem(
+            "DR-4c",
+            ref,
+            f"{named} is in scope and budgeted, but has no self-assessment (绩效自评) "
+            f"for FY {subject.fiscal_year}",
+        )
+
+
+def wrong_year_problem(record: str, record_year: int, subject: SubjectFact) -> Problem:
+    """DR-5 (双同步 [S:004]): a record of FY M about a subject of FY N rides no release — not
+    the subject's (wrong year) nor FY M's (wrong subject). Storage refuses new ones
+    (`storage.validation.check_subject_year`); this names any that exist. Only asked about
+    unfiled subjects, which may be named."""
+    named = f"{SubjectKind(subject.kind).label} {subject.code}「{subject.name}」"
+    return Problem(
+        "DR-5",
+        record,
+        f"is of FY {record_year}, but its subject {named} is of FY {subject.fiscal_year}: "
+        "correct the record's year or move it to the subject of that year",
+    )
 
 
 def _ref(subject_id: int) -> str:

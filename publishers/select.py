@@ -22,6 +22,7 @@ from storage.enums import (
     DepartmentTier,
     DocKind,
     EvaluationKind,
+    RecordType,
     ReleaseKind,
     ReviewStatus,
     Sensitivity,
@@ -84,6 +85,9 @@ class YearRecords:
     """By evaluation, with the main text loaded."""
     documents: dict[int, list[models.StoredFile]] = field(default_factory=dict)
     """By department."""
+    wrong_year: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
+    """By subject: (reference, fiscal year) of the records this kind of release would carry
+    that are of another year than their subject (DR-5): published nowhere, named by check."""
 
 
 class Selector:
@@ -106,7 +110,7 @@ class Selector:
     async def year_facts(self, jurisdiction_id: int, fiscal_year: int) -> YearFacts:
         key = (jurisdiction_id, fiscal_year)
         if key not in self._years:
-            self._years[key] = asyncio.ensure_future(_load_year(jurisdiction_id, fiscal_year))
+            self._years[key] = asyncio.ensure_future(load_year(jurisdiction_id, fiscal_year))
         return await _settled(self._years, key)
 
     async def year_records(
@@ -159,6 +163,9 @@ class Selector:
             ]
         else:
             target_facts = []
+        assessed = None
+        if release.kind is ReleaseKind.FINAL_ACCOUNTS:
+            assessed = [i for i in included if rows.assessments.get(i)]
         selection.problems = rules.check_release(
             release.kind,
             release.fiscal_year,
@@ -167,7 +174,13 @@ class Selector:
             target_facts,
             facts.coverage,
             included,
+            assessed_subject_ids=assessed,
         )
+        for subject_id in included:
+            for ref, year in rows.wrong_year.get(subject_id, ()):
+                selection.problems.append(
+                    rules.wrong_year_problem(ref, year, facts.subjects[subject_id])
+                )
 
         for department_id_ in sorted(family):
             department = facts.departments[department_id_]
@@ -193,7 +206,8 @@ class Selector:
         if release.kind is ReleaseKind.BUDGET:
             _budget_records(selection, subject_records, approved, rows)
         else:
-            _final_accounts_records(selection, subject_records, rows)
+            public = await _public_main_texts(jurisdiction, subject_records, rows)
+            _final_accounts_records(selection, subject_records, rows, public)
         documents = [d for i in sorted(family) for d in rows.documents.get(i, ())]
         for stored in sorted(documents, key=lambda d: (d.sha256, d.id)):
             owner = facts.departments[stored.department_id or 0]
@@ -241,12 +255,28 @@ class Selector:
         }
         for evaluation in evaluations:
             subject = facts.subjects[evaluation.subject_id]
-            report = reports.get(evaluation.id)
-            if report is None or not rules.publishable(subject, facts.coverage):
-                continue
+            if facts.coverage.subject_sensitivity(subject.id) is not Sensitivity.NONE:
+                continue  # DR-1 / DR-2: nothing of a filed subject, not even that it is missing
             if not rules.report_main_text_publishable(evaluation.kind, Sensitivity.NONE):
                 continue
+            if not rules.evaluation_has_result(evaluation.score, evaluation.grade):
+                continue  # DR-4h: a key evaluation still under way has no main text to publish
             department = facts.departments[subject.department_id]
+            report = reports.get(evaluation.id)
+            if report is None:
+                named = f"{SubjectKind(subject.kind).label} {subject.code}「{subject.name}」"
+                selection.problems.append(
+                    rules.Problem(
+                        "DR-4h",
+                        f"evaluation#{evaluation.id}",
+                        f"the finance key evaluation of {named} (FY {evaluated_year}) has a "
+                        "result but no report main text (正文) to publish",
+                    )
+                )
+                continue
+            # DR-4h covers every unfiled key evaluation, whether or not its subject is in the
+            # disclosure scope of DR-4(a)/(e): a policy not selected for publication, a project
+            # outside the scope flag.
             about = (
                 build.subject_key(
                     jurisdiction.code,
@@ -293,8 +323,36 @@ def _budget_records(
         selection.records.append(build.ex_ante_record(subjects[assessment.subject_id], assessment))
 
 
+async def _public_main_texts(
+    jurisdiction: models.Jurisdiction, subjects: dict[int, Record], rows: YearRecords
+) -> frozenset[str]:
+    """The file keys of the key-evaluation main texts of these subjects that are public now, in
+    the finance authority's release (DR-4h; they ride FINANCE_ANNUAL N+1, D9). Read fresh for
+    every selection: a link must never point at a main text that is not published."""
+    wanted = sorted(
+        {
+            build.file_key(report.main_text)
+            for i in subjects
+            for evaluation in rows.evaluations.get(i, ())
+            if (report := rows.reports.get(evaluation.id)) is not None
+        }
+    )
+    if not wanted:
+        return frozenset()
+    found = await models.Disclosure.filter(
+        jurisdiction_code=jurisdiction.code,
+        release_kind=ReleaseKind.FINANCE_ANNUAL,
+        record_type=RecordType.FILE,
+        record_key__in=wanted,
+    ).values_list("record_key", flat=True)
+    return frozenset(str(k) for k in found)
+
+
 def _final_accounts_records(
-    selection: Selection, subjects: dict[int, Record], rows: YearRecords
+    selection: Selection,
+    subjects: dict[int, Record],
+    rows: YearRecords,
+    public_main_texts: frozenset[str],
 ) -> None:
     assessments = [a for i in subjects for a in rows.assessments.get(i, ())]
     for assessment in sorted(assessments, key=lambda a: a.id):
@@ -310,9 +368,7 @@ def _final_accounts_records(
     for evaluation in sorted(evaluations, key=lambda e: e.id):
         report = rows.reports.get(evaluation.id)
         link = None
-        if report is not None and rules.report_main_text_publishable(
-            evaluation.kind, Sensitivity.NONE
-        ):
+        if report is not None and build.file_key(report.main_text) in public_main_texts:
             link = build.file_key(report.main_text)
         selection.records.append(
             build.evaluation_record(subjects[evaluation.subject_id], evaluation, link)
@@ -337,10 +393,17 @@ async def _load_records(facts: YearFacts, fiscal_year: int, kind: ReleaseKind) -
     # statistics, and right after a bulk load (the demo) they made one query take 6 s, not 60 ms.
     ids = sorted(facts.subjects)
     found = YearRecords()
+    wrong: list[tuple[int, str, int]] = []
     if kind is ReleaseKind.BUDGET:
         targets = await models.PerformanceTarget.filter(
-            subject_id__in=ids, review_status=ReviewStatus.FINANCE_APPROVED
+            subject_id__in=ids, review_status=ReviewStatus.FINANCE_APPROVED, fiscal_year=fiscal_year
         )
+        wrong += [
+            (t["subject_id"], f"target#{t['id']}", t["fiscal_year"])
+            for t in await models.PerformanceTarget.filter(subject_id__in=ids)
+            .exclude(fiscal_year=fiscal_year)
+            .values("id", "subject_id", "fiscal_year")
+        ]
         found.targets = _grouped(targets, attrgetter("subject_id"))
         indicators = await models.Indicator.filter(target_id__in=[t.id for t in targets]).values(
             "target_id", *build.INDICATOR_FIELDS
@@ -371,6 +434,18 @@ async def _load_records(facts: YearFacts, fiscal_year: int, kind: ReleaseKind) -
             ).prefetch_related("main_text")
         }
         doc_kinds = [DocKind.FINAL_ACCOUNTS_DOC, DocKind.SELF_ASSESSMENT_FORM]
+        for model, name in (
+            (models.SelfAssessment, "self_assessment"),
+            (models.Evaluation, "evaluation"),
+        ):
+            wrong += [
+                (r["subject_id"], f"{name}#{r['id']}", r["fiscal_year"])
+                for r in await model.filter(subject_id__in=ids)
+                .exclude(fiscal_year=fiscal_year)
+                .values("id", "subject_id", "fiscal_year")
+            ]
+    for subject_id, ref, year in sorted(wrong, key=itemgetter(1)):
+        found.wrong_year.setdefault(subject_id, []).append((ref, year))
     documents = await models.StoredFile.filter(
         department_id__in=sorted(facts.departments),
         fiscal_year=fiscal_year,
@@ -380,7 +455,7 @@ async def _load_records(facts: YearFacts, fiscal_year: int, kind: ReleaseKind) -
     return found
 
 
-async def _load_year(jurisdiction_id: int, fiscal_year: int) -> YearFacts:
+async def load_year(jurisdiction_id: int, fiscal_year: int) -> YearFacts:
     departments = {d.id: d for d in await models.Department.filter(jurisdiction_id=jurisdiction_id)}
     working = {
         s.id: s

@@ -15,6 +15,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from storage import enums, scoring, validation
+from storage.errors import InvalidRecord
 from storage.money import MoneyField
 
 
@@ -177,6 +178,10 @@ class PerformanceTarget(VersionedModel):
         table = "performance_target"
         unique_together = (("subject", "horizon"),)
 
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        await _check_subject_year(self)
+        await super().save(*args, **kwargs)
+
 
 class Indicator(TimestampedModel):
     """绩效指标: a level-3 indicator row of a target."""
@@ -277,6 +282,10 @@ class SelfAssessment(VersionedModel):
         table = "self_assessment"
         unique_together = (("subject", "fiscal_year"),)
 
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        await _check_subject_year(self)
+        await super().save(*args, **kwargs)
+
 
 class SelfAssessmentRow(TimestampedModel):
     """One indicator row of a self-assessment form."""
@@ -371,6 +380,7 @@ class Evaluation(VersionedModel):
         table = "evaluation"
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
+        await _check_subject_year(self)
         if self.score is not None and self.grade is None:
             self.grade = scoring.grade_for(self.score)
         validation.check_evaluation_grade(self.score, self.grade)
@@ -516,6 +526,26 @@ class Release(VersionedModel):
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
         validation.check_release(self)
+        # DR-12: one release per owner, kind and year. The unique constraint cannot see the
+        # finance authority's (its department is NULL, and NULLs never collide).
+        twins = Release.filter(
+            jurisdiction_id=self.jurisdiction_id, kind=self.kind, fiscal_year=self.fiscal_year
+        )
+        if self.department_id is None:
+            twins = twins.filter(department_id__isnull=True)
+        else:
+            twins = twins.filter(department_id=self.department_id)
+        if self.id is not None:
+            twins = twins.exclude(id=self.id)
+        if await twins.exists():
+            raise InvalidRecord(
+                "kind",
+                "release-unique",
+                f"there is a {enums.ReleaseKind(self.kind).value} release of FY "
+                f"{self.fiscal_year} for this "
+                + ("department" if self.department_id is not None else "jurisdiction")
+                + " already: correct that one (a new version) instead of adding another",
+            )
         await super().save(*args, **kwargs)
 
 
@@ -681,3 +711,11 @@ class AuditEntry(Model):
     class Meta:
         table = "audit_entry"
         indexes = (("record_type", "record_id"),)
+
+
+async def _check_subject_year(row: PerformanceTarget | SelfAssessment | Evaluation) -> None:
+    """DR-5: refuse a record whose fiscal year is not its subject's (one query per save;
+    these rows are written one at a time)."""
+    years = await Subject.filter(id=row.subject_id).values_list("fiscal_year", flat=True)
+    if years:
+        validation.check_subject_year(row.fiscal_year, int(str(years[0])))

@@ -210,3 +210,15 @@ def check_release(release: Any) -> None:
             "due-date-20-days",
             f"the due date is the approval date + {DISCLOSURE_DEADLINE_DAYS} days: {expected}",
         )
+
+
+def check_subject_year(record_year: int, subject_year: int, field: str = "fiscal_year") -> None:
+    """DR-5 (双同步): a target, self-assessment or evaluation is about its subject's fiscal
+    year; one of another year would ride the wrong release, or none."""
+    if record_year != subject_year:
+        raise InvalidRecord(
+            field,
+            "fiscal-year-of-subject",
+            f"the record is of FY {record_year}, its subject of FY {subject_year}: a record "
+            "rides the release of its subject's year (DR-5)",
+        )

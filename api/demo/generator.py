@@ -37,6 +37,7 @@ from storage.enums import (
     OrgType,
     ProjectAttribute,
     ReleaseKind,
+    ReleaseStatus,
     ReviewStatus,
     SubjectKind,
 )
@@ -422,7 +423,8 @@ def filings(ctx: Context, year: int, records: Sequence[Record]) -> None:
 
 def releases(ctx: Context, year: int, dates: Approvals) -> None:
     """D8: every department's BUDGET and FINAL_ACCOUNTS release, and the finance authority's
-    FINANCE_ANNUAL one; each due 20 days after its approval (DR-6). All DRAFT."""
+    FINANCE_ANNUAL one; each due 20 days after its approval (DR-6). All SCHEDULED with no
+    publish-at time (DR-12): the demo is there to be published at once."""
     for dept in ctx.departments:
         for kind, approved in (
             (ReleaseKind.BUDGET, dates.budget[dept.code]),
@@ -443,6 +445,7 @@ def _release(
         fiscal_year=year,
         approval_date=approved,
         due_date=due_date_for(approved),
+        status=ReleaseStatus.SCHEDULED,
     )
 
 

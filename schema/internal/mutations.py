@@ -500,6 +500,7 @@ class RecordMutations:
                 ctx, input.subject_id, Action.RECORD_EVALUATION
             )
             _check_organiser(input.organiser, "organiser")
+            validation.check_subject_year(input.fiscal_year, subject.fiscal_year, "fiscalYear")
             async with in_transaction():
                 row = await models.Evaluation.create(
                     subject=subject,

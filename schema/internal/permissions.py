@@ -27,7 +27,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from storage import models
-from storage.enums import FilingReason, FilingScope, FilingStatus
+from storage.enums import FilingReason, FilingScope, FilingStatus, ReleaseStatus
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,25 @@ MATRIX: dict[str, dict[Action, Scope]] = {
     "auditor": {Action.READ: Scope.ALL, Action.READ_AUDIT: Scope.ALL},
     "admin": _EVERYTHING,
 }
+
+
+#: DR-12, the release state machine: (from, to) → the action that moves a release so. A
+#: transition missing here is refused to everyone. DRAFT → PUBLISHED is missing on purpose: a
+#: release is scheduled (its publish-at time set, by whoever manages releases) before anyone
+#: may publish it. PUBLISHED → PUBLISHED is a correction (a new version, with its reason);
+#: PUBLISHED → DRAFT is a whole-department filing enforced after publication (D12).
+RELEASE_TRANSITIONS: dict[tuple[ReleaseStatus, ReleaseStatus], Action] = {
+    (ReleaseStatus.DRAFT, ReleaseStatus.SCHEDULED): Action.MANAGE_RELEASE,
+    (ReleaseStatus.SCHEDULED, ReleaseStatus.SCHEDULED): Action.MANAGE_RELEASE,
+    (ReleaseStatus.SCHEDULED, ReleaseStatus.PUBLISHED): Action.PUBLISH_RELEASE,
+    (ReleaseStatus.PUBLISHED, ReleaseStatus.PUBLISHED): Action.PUBLISH_RELEASE,
+    (ReleaseStatus.PUBLISHED, ReleaseStatus.DRAFT): Action.PUBLISH_RELEASE,
+}
+
+
+def release_transition(current: ReleaseStatus, to: ReleaseStatus) -> Action | None:
+    """The action that moves a release from `current` to `to`, or None when no one may."""
+    return RELEASE_TRANSITIONS.get((ReleaseStatus(current), ReleaseStatus(to)))
 
 
 def scope_of(caller: Caller, action: Action) -> Scope | None:

@@ -15,11 +15,12 @@ import strawberry
 from graphql import GraphQLError
 from tortoise.queryset import QuerySet
 
+from publishers.coverage import check_year
 from schema.internal import nodes as lookup
 from schema.internal import types as t
 from schema.internal.context import Info
 from schema.internal.ids import parse, pk_of
-from schema.internal.permissions import Action, Visibility, requires
+from schema.internal.permissions import Action, Scope, Visibility, requires, scope_of
 from schema.internal.visible import (
     audit_query,
     content_subject_ids,
@@ -148,6 +149,30 @@ class Coverage:
     self_assessment_share: Decimal = strawberry.field(description="0–1, four places.")
 
 
+@strawberry.type(
+    description="应公开尽公开: a jurisdiction's disclosure obligation for a fiscal year (DR-3). "
+    "Due: departments and in-scope subjects no filing covers; published: public in both their "
+    "BUDGET and FINAL_ACCOUNTS releases; missing: not (yet) public in one of them."
+)
+class DisclosureCoverage:
+    jurisdiction_code: str
+    fiscal_year: int
+    departments_due: int
+    departments_published: int
+    departments_missing: int
+    subjects_due: int
+    subjects_published: int
+    subjects_missing: int
+    departments_exempt: int | None = strawberry.field(
+        description="Under a whole-department filing; shown to holders of the classified "
+        "clearance only, since a count of filed departments says that they exist."
+    )
+    subjects_exempt: int | None = strawberry.field(
+        description="In scope but under a filing; classified clearance only."
+    )
+    problems: int = strawberry.field(description="What `gongkai check --year` reports.")
+
+
 @strawberry.type(description="The finance bureau's dashboard, limited to what you may see.")
 class Dashboard:
     releases_due: list[t.Release] = strawberry.field(
@@ -159,6 +184,10 @@ class Dashboard:
     targets_awaiting_review: int = strawberry.field(description="SUBMITTED or DEPT_REVIEWED.")
     rectifications_overdue: int = strawberry.field(description="Open past their due date.")
     coverage: Coverage
+    disclosure: list[DisclosureCoverage] = strawberry.field(
+        description="Each jurisdiction's disclosure coverage for the year; empty unless you "
+        "read all departments (a department sees only its own releases)."
+    )
 
 
 def _share(part: int, whole: int) -> Decimal:
@@ -421,7 +450,34 @@ class WorkingQueries:
             targets_awaiting_review=awaiting,
             rectifications_overdue=overdue,
             coverage=await _coverage(vis, fiscal_year),
+            disclosure=await _disclosure(vis, fiscal_year),
         )
+
+
+async def _disclosure(vis: Visibility, fiscal_year: int) -> list[DisclosureCoverage]:
+    if scope_of(vis.caller, Action.READ) is not Scope.ALL:
+        return []
+    found = []
+    for jurisdiction in await models.Jurisdiction.all().order_by("code"):
+        year = await check_year(jurisdiction, fiscal_year)
+        d, s = year.departments, year.subjects
+        cleared = vis.caller.classified
+        found.append(
+            DisclosureCoverage(
+                jurisdiction_code=jurisdiction.code,
+                fiscal_year=fiscal_year,
+                departments_due=d.due,
+                departments_published=d.published,
+                departments_missing=d.missing,
+                subjects_due=s.due,
+                subjects_published=s.published,
+                subjects_missing=s.missing,
+                departments_exempt=d.exempt if cleared else None,
+                subjects_exempt=s.exempt if cleared else None,
+                problems=len(year.problems),
+            )
+        )
+    return found
 
 
 async def _late(releases: QuerySet[models.Release], today: date) -> list[models.Release]:

@@ -6,18 +6,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from tortoise.transactions import in_transaction
 
 from publishers import rules
-from publishers.releases import Claimed, Embargoed, ReleaseError, ReleaseRefused
+from publishers.releases import (
+    Claimed,
+    Embargoed,
+    NoteRequired,
+    NotScheduled,
+    ReleaseError,
+    ReleaseRefused,
+)
 from schema.internal import types as t
 from schema.internal import writes
 from schema.internal.context import Info, InternalContext
+from schema.internal.input_rules import FREE_TEXT, argument
 from schema.internal.inputs import ReleaseInput
-from schema.internal.permissions import Action, Visibility
+from schema.internal.permissions import Action, Visibility, release_transition
 from schema.internal.writes import need
 from storage import enums, models, records
 from storage.errors import InvalidRecord
@@ -77,7 +85,7 @@ class ReleaseMutations:
         async def work() -> t.ReleaseSuccess:
             need(ctx, Action.MANAGE_RELEASE)
             row, _ = await writes.release(ctx, id, Action.MANAGE_RELEASE)
-            if row.status is enums.ReleaseStatus.PUBLISHED:
+            if release_transition(row.status, enums.ReleaseStatus.SCHEDULED) is None:
                 raise InvalidRecord("id", "release-not-published", "it is published already")
             if publish_at.tzinfo is None:
                 raise InvalidRecord("publishAt", "timezone-required", "give a UTC offset")
@@ -106,17 +114,32 @@ class ReleaseMutations:
 
         return await writes.guarded(work)
 
-    @strawberry.mutation(description="Publish a release now (through the publisher).")
-    async def publish_release(self, info: Info, id: strawberry.ID, version: int) -> t.ReleaseResult:
+    @strawberry.mutation(
+        description="Publish a SCHEDULED release now, or correct a published one (through the "
+        "publisher). A correction, a new version with changed content, needs its `note`."
+    )
+    async def publish_release(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        version: int,
+        note: Annotated[str | None, argument(FREE_TEXT.max_length, multiline=True)] = None,
+    ) -> t.ReleaseResult:
         ctx = info.context
 
         async def work() -> t.ReleaseSuccess:
             need(ctx, Action.PUBLISH_RELEASE)
             row, vis = await writes.release(ctx, id, Action.PUBLISH_RELEASE)
             writes.check_version(row, version)
+            if release_transition(row.status, enums.ReleaseStatus.PUBLISHED) is None:
+                raise InvalidRecord(
+                    "id",
+                    "release-not-scheduled",
+                    f"the release is {row.status.value}: schedule it before publishing (DR-12)",
+                )
             publisher = _publisher(ctx)
             try:
-                result = await publisher.publish(row.id)
+                result = await publisher.publish(row.id, note=(note or "").strip() or None)
             except ReleaseRefused as error:
                 problems = _problems(error.problems, vis)
                 message = "; ".join(f"{p.rule} {p.record}: {p.message}" for p in problems[:20])
@@ -125,6 +148,10 @@ class ReleaseMutations:
                 raise InvalidRecord(
                     "id", "embargoed", f"the release is embargoed until {row.publish_at}"
                 ) from None
+            except NoteRequired as error:
+                raise InvalidRecord("note", "correction-note-required", str(error)) from None
+            except NotScheduled as error:
+                raise InvalidRecord("id", "release-not-scheduled", str(error)) from None
             except Claimed:
                 raise writes.Failed(
                     t.Conflict(message="another worker is publishing it", current_version=version)

@@ -86,7 +86,7 @@ async def test_get_is_cached_behind_an_etag_until_something_is_published(
     await models.Subject.filter(code="PUBP0-0Q").update(name="PUBP0-0项目（更正）")
     release = await models.Release.filter(kind="FINAL_ACCOUNTS").order_by("id").first()
     assert release is not None
-    await publisher(MemoryObjectStore(), NOW + timedelta(days=1)).publish(release.id)
+    await publisher(MemoryObjectStore(), NOW + timedelta(days=1)).publish(release.id, note="更正")
     changed = await client.get("/graphql", params={"query": QUERY}, headers={"if-none-match": tag})
     assert changed.status_code == 200
     assert changed.headers["etag"] != tag

@@ -344,7 +344,7 @@ async def test_releases_of_every_year(connected: Town) -> None:
         assert kinds[(ReleaseKind.FINANCE_ANNUAL, None, year)] == 1
     assert len(releases) == len(YEARS) * (2 * len(departments) + 1)
     for release in releases:
-        assert release.status is ReleaseStatus.DRAFT
+        assert release.status is ReleaseStatus.SCHEDULED
         assert release.due_date == release.approval_date + timedelta(days=20)
         if release.kind is ReleaseKind.BUDGET:
             assert release.approval_date.year == release.fiscal_year

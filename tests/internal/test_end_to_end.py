@@ -81,6 +81,8 @@ async def test_release_through_the_api_reaches_store_and_public_api(
         "mutation($id: ID!, $v: Int!) {"
         f" r: publishRelease(id: $id, version: $v) {{ {RELEASE} }} }}"
     )
+    draft = await api(PUBLISHER, publish, {"id": release["id"], "v": 1})
+    assert draft["data"]["r"]["rule"] == "release-not-scheduled"  # DR-12: schedule first
     later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     scheduled = await api(PUBLISHER, schedule, {"id": release["id"], "v": 1, "at": later})
     assert scheduled["data"]["r"]["release"]["status"] == "SCHEDULED"
@@ -164,3 +166,37 @@ async def test_release_through_the_api_reaches_store_and_public_api(
         "publishRelease:published",
         "withdrawRelease",
     ]
+
+
+async def test_the_dashboard_shows_the_years_disclosure_coverage(
+    published_world: tuple[Api, Path, int],
+) -> None:
+    api = published_world[0]
+    query = (
+        "{ dashboard(fiscalYear: 2024) { disclosure { jurisdictionCode fiscalYear departmentsDue"
+        " departmentsPublished departmentsMissing departmentsExempt subjectsDue"
+        " subjectsPublished subjectsMissing subjectsExempt problems } } }"
+    )
+    # One department of two projects and its overall expenditure: its BUDGET release is gone
+    # (the fixture deletes it), its FINAL_ACCOUNTS one is not published yet.
+    expected = {
+        "jurisdictionCode": "990101",
+        "fiscalYear": 2024,
+        "departmentsDue": 1,
+        "departmentsPublished": 0,
+        "departmentsMissing": 1,
+        "departmentsExempt": None,
+        "subjectsDue": 3,
+        "subjectsPublished": 0,
+        "subjectsMissing": 3,
+        "subjectsExempt": None,
+        "problems": 3 * 2 + 1,  # each subject twice (DR-3), and no selected policy (DR-4e)
+    }
+    finance = await api(token("finance_officer", sub="officer-1"), query)
+    assert finance["data"]["dashboard"]["disclosure"] == [expected]
+    cleared = await api(token("admin", classified=True, sub="admin-1"), query)
+    assert cleared["data"]["dashboard"]["disclosure"] == [
+        {**expected, "departmentsExempt": 0, "subjectsExempt": 0}
+    ]
+    editor = await api(token("department_editor", "PUBD0X", sub="editor-1"), query)
+    assert editor["data"]["dashboard"]["disclosure"] == []

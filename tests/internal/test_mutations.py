@@ -301,6 +301,17 @@ def patched(world: World, name: str, **patch: Any) -> dict[str, Any]:
             "score-range",
         ),
         (
+            "recordEvaluation",
+            lambda w: {
+                "i": {
+                    **OPS["recordEvaluation"].variables(w, "a")["i"],
+                    "fiscalYear": 2023,  # DR-5: the subject is of 2024
+                }
+            },
+            "fiscalYear",
+            "fiscal-year-of-subject",
+        ),
+        (
             "recordFinding",
             lambda w: {
                 "i": {

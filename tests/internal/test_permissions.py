@@ -9,8 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from schema.internal.permissions import MATRIX, Action, Scope
+from schema.internal.permissions import (
+    MATRIX,
+    RELEASE_TRANSITIONS,
+    Action,
+    Scope,
+    release_transition,
+)
 from storage import models
+from storage.enums import ReleaseStatus as S
 from storage.enums import ReviewStatus
 from tests.internal.conftest import Api, World, token
 from tests.internal.ops import OPS
@@ -203,3 +210,13 @@ async def test_a_mutation_refused_by_role_is_a_typed_forbidden_in_a_200(
     )
     assert response.status_code == 200
     assert response.json()["data"]["r"]["__typename"] == "Forbidden"
+
+
+def test_the_release_state_machine_has_no_shortcut_to_published() -> None:
+    """DR-12: DRAFT → SCHEDULED → PUBLISHED; each step is an action some role holds."""
+    assert release_transition(S.DRAFT, S.PUBLISHED) is None
+    assert release_transition(S.DRAFT, S.SCHEDULED) is Action.MANAGE_RELEASE
+    assert release_transition(S.SCHEDULED, S.PUBLISHED) is Action.PUBLISH_RELEASE
+    assert release_transition(S.PUBLISHED, S.SCHEDULED) is None  # published stays published
+    held = {action for actions in MATRIX.values() for action in actions}
+    assert set(RELEASE_TRANSITIONS.values()) <= held

@@ -124,7 +124,7 @@ async def run(args: argparse.Namespace) -> None:
         if args.command == "withdraw":
             await publisher.withdraw()
         else:
-            await publisher.publish_many(args.release)
+            await publisher.publish_many(args.release, note=args.note)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--now", required=True, help="the publisher's clock, ISO 8601")
     parser.add_argument("--kill-at", required=True)
     parser.add_argument("--release", type=int, action="append", default=[])
+    parser.add_argument("--note", help="the reason of a correction (DR-12)")
     asyncio.run(run(parser.parse_args(argv)))
     return 0  # the kill point never came
 

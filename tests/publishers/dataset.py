@@ -27,6 +27,7 @@ from storage.enums import (
     OrgType,
     QualitativeBand,
     ReleaseKind,
+    ReleaseStatus,
     ReviewStatus,
     SubjectKind,
 )
@@ -44,6 +45,11 @@ class Plan:
     projects: int = 2
     whole_department_filings: dict[int, FilingReason] = field(default_factory=dict)
     project_filings: dict[tuple[int, int], FilingReason] = field(default_factory=dict)
+    #: DR-4(e): department 0 carries a fiscal policy selected for publication, with an
+    #: approved target (no budget of its own, so no self-assessment is due).
+    policy: bool = False
+    #: departments that get no BUDGET and FINAL_ACCOUNTS releases (DR-3 at the year level)
+    without_releases: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -200,6 +206,22 @@ async def build(plan: Plan) -> Built:
             **factories.amounts("0.00"),
         )
         (filed if dept_filed else public).add(overall.name)
+        if plan.policy and d == 0:
+            policy = await factories.project(
+                department,
+                kind=SubjectKind.POLICY,
+                code=f"{department.code}-PL",
+                name=f"{department.name}政策",
+                fiscal_year=YEAR,
+                publication_selected=True,
+                **factories.amounts("0.00"),
+            )
+            (filed if dept_filed else public).add(policy.name)
+            target = await records.create_target(
+                policy, f"{department.name}政策目标", _indicators()
+            )
+            target.review_status = ReviewStatus.FINANCE_APPROVED
+            await target.save()
         if dept_filed:
             await records.file_filing(
                 department,
@@ -225,6 +247,8 @@ async def build(plan: Plan) -> Built:
             (ReleaseKind.BUDGET, date(YEAR, 1, 25)),
             (ReleaseKind.FINAL_ACCOUNTS, date(YEAR + 1, 7, 10)),
         ):
+            if d in plan.without_releases:
+                break
             releases.append(
                 await records.create_release(
                     jurisdiction,
@@ -248,6 +272,12 @@ async def build(plan: Plan) -> Built:
             approval_date=date(YEAR + 2, 2, 1),
         )
     )
+    # DR-12: a release is scheduled before it is published.
+    await models.Release.filter(id__in=[r.id for r in releases]).update(
+        status=ReleaseStatus.SCHEDULED
+    )
+    for release in releases:
+        release.status = ReleaseStatus.SCHEDULED
     return Built(jurisdiction, releases, filed, public)
 
 

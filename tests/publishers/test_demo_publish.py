@@ -11,7 +11,7 @@ from pathlib import Path
 
 import orjson
 
-from publishers import rules
+from publishers import coverage, rules
 from publishers.records import department_key, subject_key
 from publishers.releases import CATALOG_KEY, release_folder
 from publishers.select import Selector
@@ -28,10 +28,14 @@ async def test_every_release_is_published_or_exempt(published_demo: PublishedDem
     assert exempt, "the demo files whole departments: their releases must stay unpublished"
     async with database.connected(published_demo.url):
         for release in await models.Release.all():
-            expected = ReleaseStatus.DRAFT if release.id in exempt else ReleaseStatus.PUBLISHED
+            expected = ReleaseStatus.SCHEDULED if release.id in exempt else ReleaseStatus.PUBLISHED
             assert release.status is expected
         published = await models.Release.filter(status=ReleaseStatus.PUBLISHED).count()
         assert await models.Disclosure.all().count() > published * 3
+        # The year's whole obligation too (DR-3, DR-4e): what `publish --all` checks after.
+        years = await coverage.check_years(await models.Jurisdiction.all())
+        assert [p for y in years for p in y.problems] == []
+        assert all(y.subjects.due > 0 and y.subjects.exempt > 0 for y in years)
     catalog = orjson.loads(await published_demo.store.get(CATALOG_KEY))
     assert len(catalog["releases"]) == published
     late = [r for r in catalog["releases"] if not r["onTime"]]

@@ -222,7 +222,7 @@ async def test_a_filing_after_publication_withdraws_every_version(db: str) -> No
     await publish_all(publisher(store), built)
     # A correction first, so that the project sits in two versions.
     await models.Subject.filter(code="PUBP0-1Q").update(name="PUBP0-1项目（更正）")
-    await publisher(store, NOW + timedelta(days=1)).publish(built.releases[0].id)
+    await publisher(store, NOW + timedelta(days=1)).publish(built.releases[0].id, note="更正名称")
 
     project = await models.Subject.get(code="PUBP0-0Q")
     department = await models.Department.get(id=project.department_id)
@@ -309,7 +309,7 @@ async def test_a_store_failure_at_any_step_leaves_the_public_state_intact(
 
     store.fail_on = fail
     with pytest.raises(StoreError):
-        await publisher(store, NOW + timedelta(days=1)).publish(budget.id)
+        await publisher(store, NOW + timedelta(days=1)).publish(budget.id, note="更正")
     objects, rows = state
     after = await everything(store)
     if step != "catalog":
@@ -320,7 +320,7 @@ async def test_a_store_failure_at_any_step_leaves_the_public_state_intact(
         assert (await models.Release.get(id=budget.id)).current_version == 1
     # The rerun completes the release; a further rerun writes nothing.
     store.fail_on = None
-    result = await publisher(store, NOW + timedelta(days=1)).publish(budget.id)
+    result = await publisher(store, NOW + timedelta(days=1)).publish(budget.id, note="更正")
     assert result.version == 2
     catalog = orjson.loads(await store.get(CATALOG_KEY))
     assert catalog["releases"][0]["currentVersion"] == 2
@@ -343,7 +343,7 @@ async def test_a_failure_at_the_database_flip_leaves_the_public_state_intact(
     with pytest.raises(RuntimeError):
         await publisher(store).publish(budget.id)
     assert await models.ReleaseVersion.all().count() == 0
-    assert (await models.Release.get(id=budget.id)).status is ReleaseStatus.DRAFT
+    assert (await models.Release.get(id=budget.id)).status is ReleaseStatus.SCHEDULED
     assert CATALOG_KEY not in await everything(store)
     monkeypatch.undo()
     result = await publisher(store).publish(budget.id)
@@ -356,6 +356,9 @@ async def test_embargo_uploads_nothing_before_its_time(db: str) -> None:
     budget.publish_at = NOW + timedelta(hours=1)
     budget.status = ReleaseStatus.SCHEDULED
     await budget.save()
+    # Only the embargoed release is scheduled here (the data set schedules all of them).
+    others = [r.id for r in built.releases if r.id != budget.id]
+    await models.Release.filter(id__in=others).update(status=ReleaseStatus.DRAFT)
     store = MemoryObjectStore()
     with pytest.raises(Embargoed):
         await publisher(store).publish(budget.id)
@@ -425,7 +428,7 @@ async def test_objects_written_and_unchanged_add_up_to_the_store(db: str) -> Non
     again = await publisher(store, NOW + timedelta(days=1)).publish_many(ids)
     assert (again.stats.written, again.stats.skipped) == (0, total)
     await models.Subject.filter(code="PUBP0-0Q").update(name="PUBP0-0项目（更正）")
-    corrected = await publisher(store, NOW + timedelta(days=2)).publish_many(ids)
+    corrected = await publisher(store, NOW + timedelta(days=2)).publish_many(ids, note="更正")
     # The current state has as many objects as before; the first version's stay beside it.
     assert 0 < corrected.stats.written < total < len(await store.keys())
     assert corrected.stats.written + corrected.stats.skipped == total

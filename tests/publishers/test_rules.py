@@ -518,9 +518,19 @@ def check(
     targets: Iterable[TargetFact] = APPROVED,
     kind: ReleaseKind = ReleaseKind.BUDGET,
     department: int = 1,
+    assessed: Iterable[int] | None = None,
 ) -> list[Problem]:
+    if kind is ReleaseKind.FINAL_ACCOUNTS and assessed is None:
+        assessed = [s.id for s in RELEASE_SUBJECTS]
     return rules.check_release(
-        kind, FY, department, RELEASE_SUBJECTS, targets, RELEASE_COVERAGE, included
+        kind,
+        FY,
+        department,
+        RELEASE_SUBJECTS,
+        targets,
+        RELEASE_COVERAGE,
+        included,
+        assessed_subject_ids=assessed,
     )
 
 
@@ -564,6 +574,26 @@ def test_subjects_of_other_years_are_not_the_releases_business() -> None:
         [10, 11, 15, 16],
     )
     assert problems == []
+
+
+def test_an_in_scope_budgeted_subject_without_a_self_assessment_fails_dr4c() -> None:
+    # 10, 11, 15 are in scope and budgeted; 16 has no budget; 13 and 14 are out of scope; 12
+    # and 30 are filed: only the first three need a self-assessment.
+    everyone = [10, 11, 15, 16]
+    final = ReleaseKind.FINAL_ACCOUNTS
+    assert check(everyone, kind=final, assessed=[10, 11, 15]) == []
+    problems = check(everyone, kind=final, assessed=[10, 15])
+    assert rules_and_records(problems) == [("DR-4c", "subject#11")]
+    assert "CODE-11-X" in problems[0].message and "self-assessment" in problems[0].message
+    assert rules_and_records(check(everyone, kind=final, assessed=[])) == [
+        ("DR-4c", "subject#10"),
+        ("DR-4c", "subject#11"),
+        ("DR-4c", "subject#15"),
+    ]
+    # a budget release asks for targets, not self-assessments
+    assert check(everyone, assessed=[]) == []
+    with pytest.raises(ValueError, match="DR-4c"):
+        rules.check_release(final, FY, 1, RELEASE_SUBJECTS, [], RELEASE_COVERAGE, everyone)
 
 
 def test_an_included_filed_subject_fails_without_being_named() -> None:
@@ -796,7 +826,14 @@ def test_release_problems_never_name_a_filed_record(data: st.DataObject) -> None
         own = [s for s in world.subjects if s.department_id in family]
         for kind in (ReleaseKind.BUDGET, ReleaseKind.FINAL_ACCOUNTS):
             problems = rules.check_release(
-                kind, FY, d.id, world.subjects, targets, coverage, included
+                kind,
+                FY,
+                d.id,
+                world.subjects,
+                targets,
+                coverage,
+                included,
+                assessed_subject_ids=ids,
             )
             text = repr(problems)
             assert not any(s.name in text or s.code in text for s in filed)

@@ -383,7 +383,7 @@ async def test_a_store_failure_while_writing_the_site_is_completed_by_the_rerun(
 
     store.fail_on = fail
     with pytest.raises(StoreError):
-        await publisher(store, NOW + timedelta(days=1)).publish(built.releases[0].id)
+        await publisher(store, NOW + timedelta(days=1)).publish(built.releases[0].id, note="更正")
     assert writes
     interim = orjson.loads(await store.get(site_paths.SITE_MANIFEST_KEY))["objects"]
     page = "site/releases/990101/2024/budget/PUBD0X/index.html"

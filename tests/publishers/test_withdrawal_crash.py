@@ -320,11 +320,13 @@ def test_the_scan_reads_folder_names_and_hidden_metadata(tmp_path: Path) -> None
     assert scan_folder(tmp_path, {"PUBP0-1Q"}) == []
 
 
-def kill_during_publish(target: Store, database: str, release_id: int, kill_at: str) -> None:
+def kill_during_publish(
+    target: Store, database: str, release_id: int, kill_at: str, note: str | None = None
+) -> None:
     now = (NOW + timedelta(days=2)).isoformat()
     command = [sys.executable, "-m", "tests.publishers.crash", "publish"]
     command += ["--release", str(release_id), "--database", database, "--store", target.url]
-    command += ["--now", now, "--kill-at", kill_at]
+    command += ["--now", now, "--kill-at", kill_at] + (["--note", note] if note else [])
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)  # noqa: S603
     assert done.returncode == -signal.SIGKILL, (kill_at, done.returncode, done.stderr[-2000:])
 
@@ -353,12 +355,14 @@ async def test_a_publish_killed_mid_upload_leaves_no_orphan_once_rerun(
     budget = built.releases[0]
     await Publisher(local.store, worker="first", clock=lambda: NOW).publish(budget.id)
     await models.Subject.filter(code="PUBP0-1Q").update(name="PUBP0-1项目（更正）")
-    kill_during_publish(local, db, budget.id, "key:manifest.")
+    kill_during_publish(local, db, budget.id, "key:manifest.", note="更正项目名称")
     folder = f"releases/{built.jurisdiction.code}/{dataset.YEAR}/budget/PUBD0X/"
     assert set(await local.store.keys(folder)) - await named_by_manifests(local, budget.id)
 
     later = NOW + timedelta(days=3)
-    result = await Publisher(local.store, worker="next", clock=lambda: later).publish(budget.id)
+    result = await Publisher(local.store, worker="next", clock=lambda: later).publish(
+        budget.id, note="更正项目名称"
+    )
     assert (result.outcome, result.version) == ("published", 2)
     assert set(await local.store.keys(folder)) == await named_by_manifests(local, budget.id)
 

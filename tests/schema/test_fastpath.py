@@ -95,7 +95,7 @@ async def published(db: str) -> AsyncIterator[dataset.Built]:
     await models.Subject.filter(code="PUBP2-0Q").update(name="PUBP2-0项目（更正）")
     release = await models.Release.filter(kind="FINAL_ACCOUNTS").order_by("-id").first()
     assert release is not None
-    await publisher(MemoryObjectStore(), NOW + timedelta(days=1)).publish(release.id)
+    await publisher(MemoryObjectStore(), NOW + timedelta(days=1)).publish(release.id, note="更正")
     yield built
 
 
