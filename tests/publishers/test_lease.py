@@ -149,13 +149,15 @@ async def test_a_failed_publish_leaves_no_orphan_once_rerun(db: str) -> None:
     await models.Subject.filter(code="PUBP0-1Q").update(name="PUBP0-1项目（更正）")
     store.failing = True
     with pytest.raises(StoreError):
-        await Publisher(store, worker="w", clock=lambda: NOW).publish(rid)
+        await Publisher(store, worker="w", clock=lambda: NOW).publish(rid, note="更正项目名称")
     folder = f"releases/{built.jurisdiction.code}/{dataset.YEAR}/budget/PUBD0X/"
     before = set(await store.keys(folder))
     # Corrected again before the rerun: what the failed attempt uploaded is named by nothing.
     await models.Subject.filter(code="PUBP0-1Q").update(name="PUBP0-1项目（再更正）")
     store.failing = False
-    result = await Publisher(store, worker="w2", clock=lambda: NOW).publish(rid)
+    result = await Publisher(store, worker="w2", clock=lambda: NOW).publish(
+        rid, note="更正项目名称"
+    )
     assert (result.outcome, result.version) == ("published", 2)
     named: set[str] = set()
     for version in await models.ReleaseVersion.filter(release_id=rid):
