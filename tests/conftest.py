@@ -26,6 +26,7 @@ from publishers.releases import Batch, Publisher
 from storage import database, models
 from storage.objects import ObjectInfo, open_store
 from storage.objects.s3 import S3ObjectStore
+from tests.stores import PassThroughStore
 
 BACKEND = os.environ.get("GONGKAI_TEST_DB", "sqlite")
 PG_SERVER = os.environ.get("GONGKAI_TEST_PG", "postgres://postgres@127.0.0.1:5432")
@@ -166,47 +167,29 @@ async def demo_template(databases: Databases, migrated_template: str) -> AsyncIt
     await databases.drop(url)
 
 
-class RecordingStore:
+class RecordingStore(PassThroughStore):
     """Passes every call through to a real store and keeps what was written: the bytes of every
     object put (and not deleted since), and the number of writes. The tests that scan a
     published district (13,000 objects) read them here instead of fetching each from the S3
     server again; `PublishedDemo.objects` checks once that the bucket holds exactly these."""
 
     def __init__(self, store: S3ObjectStore) -> None:
-        self.store = store
+        super().__init__(store)
         self.objects: dict[str, bytes] = {}
         self.writes = 0
 
     async def put(
         self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
     ) -> ObjectInfo:
-        info = await self.store.put(key, data, content_type, metadata)
+        info = await super().put(key, data, content_type, metadata)
         self.objects[key] = data
         self.writes += 1
         return info
 
-    async def get(self, key: str) -> bytes:
-        return await self.store.get(key)
-
-    async def stat(self, key: str) -> ObjectInfo | None:
-        return await self.store.stat(key)
-
-    async def list(self, prefix: str = "") -> list[ObjectInfo]:
-        return await self.store.list(prefix)
-
-    async def keys(self, prefix: str = "") -> list[str]:
-        return await self.store.keys(prefix)
-
     async def delete(self, key: str) -> None:
-        await self.store.delete(key)
+        await super().delete(key)
         self.objects.pop(key, None)
         self.writes += 1
-
-    async def purge_history(self) -> int:
-        return await self.store.purge_history()
-
-    async def check(self) -> None:
-        await self.store.check()
 
 
 @dataclass

@@ -27,6 +27,7 @@ from datetime import datetime
 from publishers.releases import Publisher
 from storage import database
 from storage.objects import ObjectInfo, ObjectStore, open_store
+from tests.stores import PassThroughStore
 
 
 class Trigger:
@@ -74,41 +75,26 @@ class StepHandler(logging.Handler):
             self.trigger.on_step(str(step))
 
 
-class KillingStore:
+class KillingStore(PassThroughStore):
     """A real store whose writes pass the trigger first."""
 
     def __init__(self, store: ObjectStore, trigger: Trigger) -> None:
-        self.store = store
+        super().__init__(store)
         self.trigger = trigger
 
     async def put(
         self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
     ) -> ObjectInfo:
         self.trigger.on_write(key)
-        return await self.store.put(key, data, content_type, metadata)
-
-    async def get(self, key: str) -> bytes:
-        return await self.store.get(key)
-
-    async def stat(self, key: str) -> ObjectInfo | None:
-        return await self.store.stat(key)
-
-    async def list(self, prefix: str = "") -> list[ObjectInfo]:
-        return await self.store.list(prefix)
-
-    async def keys(self, prefix: str = "") -> Sequence[str]:
-        return await self.store.keys(prefix)
+        return await super().put(key, data, content_type, metadata)
 
     async def delete(self, key: str) -> None:
         self.trigger.on_write(key)
-        await self.store.delete(key)
+        await super().delete(key)
 
     async def purge_history(self) -> int:
         self.trigger.on_write("")
-        return await self.store.purge_history()
-
-    async def check(self) -> None:
-        await self.store.check()
+        return await super().purge_history()
 
 
 async def run(args: argparse.Namespace) -> None:
