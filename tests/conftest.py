@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import os
 import shutil
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
@@ -200,7 +199,6 @@ class PublishedDemo:
     store: S3ObjectStore
     recorded: RecordingStore
     batch: Batch
-    seconds: float
     _checked: bool = False
 
     async def objects(self) -> dict[str, bytes]:
@@ -236,12 +234,10 @@ async def published_demo(
     async with database.connected(url):
         ids = [r.id for r in await models.Release.all().order_by("id")]
         releases = {r.id: r for r in await models.Release.all()}
-        started = time.perf_counter()
         batch = await Publisher(recorded).publish_many(
             ids, as_of=lambda r: history_time(releases[r.id])
         )
-        seconds = time.perf_counter() - started
-    yield PublishedDemo(url, store, recorded, batch, seconds)
+    yield PublishedDemo(url, store, recorded, batch)
     await databases.drop(url)
 
 

@@ -53,8 +53,12 @@ T = TypeVar("T")
 class LocalObjectStore:
     """Objects as files under `root`; created on first use."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], clock: Callable[[], float] = time.time
+    ) -> None:
         self.root = Path(root)
+        #: Seconds since the epoch, compared with files' modification times (tests set it).
+        self.clock = clock
 
     def __repr__(self) -> str:
         return f"LocalObjectStore({str(self.root)!r})"
@@ -126,7 +130,7 @@ class LocalObjectStore:
         """Remove the temporary files that a killed writer left (older than
         `STALE_TEMPORARY`, so that a write in flight is never touched) and every empty
         folder, in the objects' tree and in the metadata's. A folder keeps no versions."""
-        cutoff = time.time() - STALE_TEMPORARY.total_seconds()
+        cutoff = self.clock() - STALE_TEMPORARY.total_seconds()
 
         def purge() -> int:
             removed = 0

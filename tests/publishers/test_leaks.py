@@ -3,13 +3,14 @@ snapshot rows (architecture invariant 2), and everything unfiled does (应公开
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from storage import database
 from storage.enums import FilingReason
 from storage.objects.memory import MemoryObjectStore
 from tests.conftest import Databases
+from tests.properties import property_settings
 from tests.publishers import dataset
 from tests.publishers.test_releases import (
     decoded,
@@ -32,9 +33,8 @@ def plans(draw: st.DrawFn) -> dataset.Plan:
     return dataset.Plan(departments, projects, whole, by_project)
 
 
-@settings(
-    max_examples=15,
-    deadline=None,
+@property_settings(
+    15,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(plan=plans())

@@ -3,13 +3,12 @@ and of release checks over random department trees, subjects and filings."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from publishers import rules
@@ -30,14 +29,14 @@ from storage.enums import (
     SubjectKind,
     TransferType,
 )
+from tests.properties import property_settings
 
 FY = 2024
 NONE, SENSITIVE, CLASSIFIED = Sensitivity.NONE, Sensitivity.SENSITIVE, Sensitivity.CLASSIFIED
 
-# Derandomised under CI (decisions.md D19). Applied per test rather than loaded as a profile, so
-# other packages' property tests keep their own settings; no deadline, because the test machines
-# are shared and a slow example is not a failure.
-PROPERTY = settings(max_examples=50, deadline=None, derandomize=bool(os.environ.get("CI")))
+# Reproducible on every run (tests/properties.py). Applied per test rather than loaded as a
+# profile, so other packages' property tests keep their own settings.
+PROPERTY = property_settings(50)
 
 
 def dept(id: int, parent: int | None = None) -> DepartmentFact:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from storage import scoring
 from storage.enums import Comparator, Grade, IndicatorL1, IndicatorL2, QualitativeBand
 from storage.errors import InvalidRecord
+from tests.properties import property_settings
 
 
 @pytest.mark.parametrize(
@@ -130,6 +131,7 @@ def test_quantitative_scores(comparator: Comparator, target: str, actual: str, s
     assert scoring.quantitative_score(comparator, D(10), D(target), D(actual)) == D(score)
 
 
+@property_settings(100)
 @given(
     comparator=st.sampled_from([c for c in Comparator if c is not Comparator.QUALITATIVE]),
     weight=st.decimals(min_value=0, max_value=50, places=2),
