@@ -9,6 +9,7 @@ DATABASE … TEMPLATE`` on PostgreSQL, decisions.md D18) that is dropped afterwa
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import os
 import shutil
@@ -251,3 +252,12 @@ async def db(databases: Databases, migrated_template: str) -> AsyncIterator[str]
     finally:
         await database.close()
         databases.drop_later(url)
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_each_test() -> Iterator[None]:
+    """A coroutine that a test created and never awaited is reported when the garbage collector
+    finalises it: collect here, so the report falls on the test that left it, not on whichever
+    later test the collector happened to run in."""
+    yield
+    gc.collect()

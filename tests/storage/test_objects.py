@@ -193,8 +193,13 @@ async def test_put_refuses_what_s3_headers_cannot_carry(
     assert await store.stat("a.txt") is None
 
 
-async def test_check_passes_on_a_working_store(store: ObjectStore) -> None:
-    await store.check()
+async def test_check_passes_on_a_working_store_and_leaves_it_as_it_was(
+    store: ObjectStore,
+) -> None:
+    await store.put("kept.txt", b"x", "text/plain")
+    assert await store.check() is None  # no exception: reachable, and writable or present
+    assert await store.keys() == {"kept.txt"}  # the check wrote and removed nothing
+    assert await store.get("kept.txt") == b"x"
 
 
 # --- S3 only ----------------------------------------------------------------------------------
