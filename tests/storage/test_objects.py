@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from minio.commonconfig import ENABLED
 from minio.versioningconfig import VersioningConfig
 
 from storage.objects import ObjectInfo, ObjectNotFound, ObjectStore, StoreError, open_store
-from storage.objects.local import META_DIR, STALE_TEMPORARY, LocalObjectStore
+from storage.objects.local import _HOST, META_DIR, STALE_TEMPORARY, LocalObjectStore
 from storage.objects.memory import MemoryObjectStore
 from storage.objects.s3 import S3ObjectStore
 
@@ -198,7 +200,7 @@ async def test_check_passes_on_a_working_store_and_leaves_it_as_it_was(
 ) -> None:
     await store.put("kept.txt", b"x", "text/plain")
     assert await store.check() is None  # no exception: reachable, and writable or present
-    assert await store.keys() == {"kept.txt"}  # the check wrote and removed nothing
+    assert list(await store.keys()) == ["kept.txt"]  # the check wrote and removed nothing
     assert await store.get("kept.txt") == b"x"
 
 
@@ -444,6 +446,65 @@ async def test_local_purge_removes_stale_temporary_files_and_empty_folders(tmp_p
     assert not stale.exists() and fresh.exists()
     assert not (tmp_path / "site" / "projects").exists()
     assert await store.get("site/kept.html") == b"x"
+
+
+def exited_pid() -> int:
+    """The process id of a process that has exited."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout)
+
+
+async def test_local_remove_abandoned_takes_dead_writers_files_only(tmp_path: Path) -> None:
+    now = 1_800_000_000.0
+    store = LocalObjectStore(tmp_path, clock=lambda: now)
+    await store.put("releases/r/data/a.json", b"{}", "application/json")
+    dead, alive = exited_pid(), os.getpid()
+    host = _HOST
+    folder = tmp_path / "releases" / "r" / "data"
+    meta = tmp_path / META_DIR / "releases" / "r" / "data"
+    files = {
+        "dead": folder / f".gongkai-tmp-{host}~{dead}~abc",
+        "dead meta": meta / f".gongkai-tmp-{host}~{dead}~def",
+        "alive": folder / f".gongkai-tmp-{host}~{alive}~ghi",
+        "other host": folder / f".gongkai-tmp-elsewhere~{dead}~jkl",
+        "other host, stale": folder / f".gongkai-tmp-elsewhere~{dead}~mno",
+        "elsewhere in the store": tmp_path / "site" / f".gongkai-tmp-{host}~{dead}~pqr",
+    }
+    for path in files.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+        young = now - STALE_TEMPORARY.total_seconds() + 1
+        os.utime(path, (young, young))
+    stale = now - STALE_TEMPORARY.total_seconds() - 1
+    os.utime(files["other host, stale"], (stale, stale))
+
+    assert await store.remove_abandoned("releases/r/") == 3
+
+    gone = {name for name, path in files.items() if not path.exists()}
+    assert gone == {"dead", "dead meta", "other host, stale"}
+    assert await store.get("releases/r/data/a.json") == b"{}"
+    assert await store.remove_abandoned() == 1  # the whole store: the one under site/
+
+
+async def test_local_temporary_files_name_their_writer(tmp_path: Path) -> None:
+    """What `remove_abandoned` reads: a write in flight is named after this host and process."""
+    seen: list[str] = []
+    real = os.replace
+
+    def spy(src: str, dst: str) -> None:
+        seen.append(Path(src).name)
+        real(src, dst)
+
+    store = LocalObjectStore(tmp_path)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "replace", spy)
+        await store.put("a.txt", b"x", "text/plain")
+    assert seen and all(name.startswith(f".gongkai-tmp-{_HOST}~{os.getpid()}~") for name in seen)
 
 
 # --- S3: purging old versions ---------------------------------------------------------------------
