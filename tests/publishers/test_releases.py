@@ -30,13 +30,14 @@ from storage.enums import (
     ReviewStatus,
 )
 from storage.errors import StoreError
+from storage.objects import ObjectStore
 from storage.objects.memory import MemoryObjectStore
 from tests.publishers import dataset
 
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
 
-def publisher(store: MemoryObjectStore, now: datetime = NOW) -> Publisher:
+def publisher(store: ObjectStore, now: datetime = NOW) -> Publisher:
     return Publisher(store, worker="test", clock=lambda: now)
 
 
