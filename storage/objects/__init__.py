@@ -110,8 +110,8 @@ class ObjectStore(Protocol):
         """Remove what writes under `prefix` left behind when their process died: a folder's
         temporary files whose writer no longer runs. Returns how many were removed. A publish
         that takes over a dead worker's release calls it (D12). An S3 PUT either lands whole or
-        not at all, so S3 has nothing to remove (an abandoned multipart upload is the bucket's
-        lifecycle rule's job: docs/operations.md)."""
+        not at all, so S3 has nothing to remove (an abandoned multipart upload is for the bucket's
+        lifecycle rule, AbortIncompleteMultipartUpload)."""
         ...
 
     async def check(self) -> None:
