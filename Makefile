@@ -41,7 +41,8 @@ bench: install-dev
 	$(BIN)/python -m bench.publish --database $(BENCH_DB)
 	$(BIN)/python -m bench.public_api --database $(BENCH_DB)
 
-# Mutation testing of the critical modules (mutation/run.py; not part of `make test`).
+# Mutation testing of the critical modules (mutation/run.py). `make test` checks the disclosure
+# rules' recorded score and reruns a sample of its kills (`--ci`; docs/testing.md).
 # MODULES=… limits it, e.g. `make mutation MODULES=publishers/rules.py`.
 MODULES ?=
 mutation: install-dev
@@ -65,6 +66,7 @@ audit-deps:
 # SQLite always; PostgreSQL whenever it is reachable. With GONGKAI_REQUIRE_POSTGRES=1 (CI) an
 # unreachable PostgreSQL fails the run instead of skipping it.
 test: lint audit-deps
+	$(BIN)/python -m mutation.run publishers/rules.py --ci 12 --fail-under 100
 	$(BIN)/pytest
 	@if $(BIN)/python -c "import asyncio, asyncpg; asyncio.run(asyncpg.connect('$(PG_SERVER)/postgres', timeout=3))" 2>/dev/null; then \
 		GONGKAI_TEST_DB=postgres GONGKAI_TEST_PG=$(PG_SERVER) $(BIN)/pytest; \
