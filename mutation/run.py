@@ -334,9 +334,10 @@ def check_sample(
     """Report a `--ci` run of recorded kills; True if it fails."""
     alive = [m for m in mutants if m.outcome != "killed"]
     print(
-        f"{module}: {entry['score']:.1f}% killed as recorded ({len(entry['killed'])} of "
-        f"{entry['mutants']} mutants killed; the module and its tests unchanged since); "
-        f"{len(mutants) - len(alive)} of {len(mutants)} sampled kills reproduced in {seconds:.0f} s"
+        f"{module}: {entry['score']:.1f}% killed, as recorded ({len(entry['killed'])} of "
+        f"{entry['mutants']} mutants killed, the others reviewed as equivalent; the module, its "
+        f"tests and what they import are unchanged since); {len(mutants) - len(alive)} of "
+        f"{len(mutants)} sampled kills reproduced in {seconds:.0f} s"
     )
     for m in alive:
         print(f"  NOT KILLED NOW {module}:{m.line} {m.operator}\n    - {m.before}\n    + {m.after}")
@@ -385,14 +386,16 @@ def main(argv: list[str] | None = None) -> int:
             if pending:
                 print(f"  ({pending} mutants not run yet)")
         return 0
-    digests = {module: record.digest(module, MODULES[module]) for module in modules}
+    digests = {
+        module: record.digest(module, MODULES[module], EXCLUDED_OPERATORS) for module in modules
+    }
     recorded = record.load()
     samples: dict[str, set[tuple[str, int]]] = {}
     if args.ci is not None:
         for module in modules:
             entry = recorded.get(module)
             if entry is not None and entry["digest"] == digests[module]:
-                killed = sorted((op, occurrence) for op, occurrence in entry["killed"])
+                killed = sorted(record.parse_kill(kill) for kill in entry["killed"])
                 chosen = random.Random(digests[module]).sample(killed, min(args.ci, len(killed)))
                 samples[module] = set(chosen)
     started = time.monotonic()
@@ -435,7 +438,9 @@ def main(argv: list[str] | None = None) -> int:
                 "digest": digests[module],
                 "score": round(score, 1),
                 "mutants": len(mutants),
-                "killed": [[m.operator, m.occurrence] for m in mutants if m.outcome == "killed"],
+                "killed": sorted(
+                    record.kill(m.operator, m.occurrence) for m in mutants if m.outcome == "killed"
+                ),
             },
         )
     print(f"total: {time.monotonic() - started:.0f} s")

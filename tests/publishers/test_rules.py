@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -22,6 +23,7 @@ from storage.enums import (
     FilingReason,
     FilingScope,
     FilingStatus,
+    Grade,
     RecordType,
     ReleaseKind,
     ReviewStatus,
@@ -593,6 +595,42 @@ def test_an_in_scope_budgeted_subject_without_a_self_assessment_fails_dr4c() -> 
     assert check(everyone, assessed=[]) == []
     with pytest.raises(ValueError, match="DR-4c"):
         rules.check_release(final, FY, 1, RELEASE_SUBJECTS, [], RELEASE_COVERAGE, everyone)
+
+
+def test_a_release_kind_given_as_its_string_is_the_kind() -> None:
+    """`select.py` may hand over a kind read with `values()`, a plain string: the rules treat it
+    as the member, and a FINAL_ACCOUNTS check still needs, and applies, the self-assessments."""
+    final = "FINAL_ACCOUNTS"
+    everyone = [10, 11, 15, 16]
+    with pytest.raises(ValueError, match="DR-4c"):
+        rules.check_release(final, FY, 1, RELEASE_SUBJECTS, [], RELEASE_COVERAGE, everyone)  # type: ignore[arg-type]
+    problems = rules.check_release(
+        final,  # type: ignore[arg-type]
+        FY,
+        1,
+        RELEASE_SUBJECTS,
+        APPROVED,
+        RELEASE_COVERAGE,
+        everyone,
+        assessed_subject_ids=[10, 15],
+    )
+    assert rules_and_records(problems) == [("DR-4c", "subject#11")]
+
+
+@pytest.mark.parametrize(
+    ("score", "grade", "has_result"),
+    [
+        (None, None, False),  # planned: neither
+        (Decimal("91.5"), None, False),  # scored, not yet graded
+        (None, Grade.EXCELLENT, False),
+        (Decimal("91.5"), Grade.EXCELLENT, True),
+        (Decimal(0), Grade.POOR, True),  # a score of 0 is a result, not a missing one
+    ],
+)
+def test_an_evaluation_has_a_result_once_scored_and_graded(
+    score: Decimal | None, grade: Grade | None, has_result: bool
+) -> None:
+    assert rules.evaluation_has_result(score, grade) is has_result
 
 
 def test_an_included_filed_subject_fails_without_being_named() -> None:
