@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 
 def property_settings(max_examples: int, **options: Any) -> settings:
@@ -29,6 +29,15 @@ def property_settings(max_examples: int, **options: Any) -> settings:
         derandomize=True,
         print_blob=True,
         **options,
+    )
+
+
+def data_set_settings(max_examples: int) -> settings:
+    """For a property over whole data sets in a database: each example builds and publishes one,
+    so it is slow by design, and the session's fixtures (the database template) serve them all."""
+    return property_settings(
+        max_examples,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
 
 

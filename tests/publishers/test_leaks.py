@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hypothesis import HealthCheck, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from storage import database
@@ -14,7 +14,7 @@ from storage.objects import ObjectStore
 from storage.objects.memory import MemoryObjectStore
 from storage.objects.s3 import S3ObjectStore
 from tests.conftest import Databases
-from tests.properties import property_settings
+from tests.properties import data_set_settings
 from tests.publishers import dataset
 from tests.publishers.test_releases import (
     decoded,
@@ -65,10 +65,7 @@ async def assert_the_property(
         await databases.drop(url)
 
 
-@property_settings(
-    15,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@data_set_settings(15)
 @given(plan=plans())
 async def test_nothing_filed_is_ever_published(
     databases: Databases, migrated_template: str, plan: dataset.Plan
@@ -76,10 +73,7 @@ async def test_nothing_filed_is_ever_published(
     await assert_the_property(databases, migrated_template, plan, MemoryObjectStore())
 
 
-@property_settings(
-    8,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@data_set_settings(8)
 @given(plan=plans())
 async def test_nothing_filed_is_ever_published_to_a_versioned_bucket(
     databases: Databases, migrated_template: str, moto_endpoint: str, plan: dataset.Plan
