@@ -31,9 +31,10 @@ from websockets.sync.client import connect
 
 from publishers import site_paths
 from storage.objects.s3 import S3ObjectStore
-from tests.conftest import PublishedDemo
+from tests.conftest import BACKEND, PublishedDemo
 
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "site"
+#: Per database backend: `make test` runs both at once.
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "site" / BACKEND
 PREFIX = "/open/"
 TIMEOUT = 30.0
 
