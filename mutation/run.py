@@ -72,6 +72,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     # of the kill-and-rerun cases (one a step that resumes from the intent's lists). The whole
     # crash matrix spawns a process per case and would take an hour over every mutant.
     "publishers/withdrawal.py": (
+        "tests/publishers/test_withdrawal_steps.py",
         f"{RELEASES}::test_a_filing_after_publication_withdraws_every_version",
         f"{RELEASES}::test_a_whole_department_filed_after_publication_disappears",
         f"{CRASH}::test_a_withdrawal_killed_at_any_step_on_s3_is_finished_by_a_rerun[objects-deleted]",
