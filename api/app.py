@@ -4,6 +4,7 @@ and the object store."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -28,9 +29,14 @@ from storage.objects import ObjectStore, check_key, open_store
 
 
 def create_app(
-    settings: Settings, *, answer_cache: bool = True, fast_path: bool = True
+    settings: Settings,
+    *,
+    answer_cache: bool = True,
+    fast_path: bool = True,
+    clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    """The app. `answer_cache` and `fast_path` are for benchmarks (bench/serve_public.py)."""
+    """The app. `answer_cache` and `fast_path` are for benchmarks (bench/serve_public.py);
+    `clock` is what tokens' times are checked against (tests fix it)."""
     store = open_store(settings.store_url, settings.s3_access_key, settings.s3_secret_key)
     access_log.install()
 
@@ -60,7 +66,7 @@ def create_app(
     )
     internal = internal_endpoint(
         build_internal_schema(),
-        TokenVerifier(settings),
+        TokenVerifier(settings, clock),
         lambda: make_publisher(settings, store),
         max_upload_bytes=settings.max_upload_bytes,
     )

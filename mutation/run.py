@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import queue
+import random
 import shlex
 import shutil
 import signal
@@ -35,10 +36,16 @@ import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from mutation import record
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "var" / "mutation"
 EQUIVALENT = Path(__file__).with_name("equivalent.toml")
+
+RELEASES = "tests/publishers/test_releases.py"
+CRASH = "tests/publishers/test_withdrawal_crash.py"
 
 #: Module → the pytest arguments that select the tests covering it. Each mutant runs these only.
 #: `--noconftest` where the tests need no database: the root conftest imports the publisher, a
@@ -60,6 +67,23 @@ MODULES: dict[str, tuple[str, ...]] = {
     "storage/validation.py": (
         "tests/storage/test_record_checks.py",
         "tests/internal/test_input_rules.py",
+    ),
+    # The withdrawal path: the in-process withdrawals of test_releases.py, the scans, and three
+    # of the kill-and-rerun cases (one a step that resumes from the intent's lists). The whole
+    # crash matrix spawns a process per case and would take an hour over every mutant.
+    "publishers/withdrawal.py": (
+        "tests/publishers/test_withdrawal_steps.py",
+        f"{RELEASES}::test_a_filing_after_publication_withdraws_every_version",
+        f"{RELEASES}::test_a_whole_department_filed_after_publication_disappears",
+        f"{CRASH}::test_a_withdrawal_killed_at_any_step_on_s3_is_finished_by_a_rerun[objects-deleted]",
+        f"{CRASH}::test_a_withdrawal_killed_at_any_step_on_s3_is_finished_by_a_rerun"
+        "[manifests-rewritten+2]",
+        f"{CRASH}::test_a_withdrawal_killed_at_any_step_in_a_folder_is_finished_by_a_rerun"
+        "[orphans-removed+3]",
+        f"{CRASH}::test_a_whole_department_withdrawal_killed_is_finished_by_a_rerun[s3-republished]",
+        f"{CRASH}::test_the_scan_sees_what_a_plain_delete_leaves_in_old_versions",
+        f"{CRASH}::test_withdraw_names_a_release_a_live_worker_holds_and_does_the_rest",
+        f"{CRASH}::test_gongkai_withdraw_exits_1_only_for_blocked_releases",
     ),
 }
 
@@ -91,6 +115,7 @@ class Mutant:
     after: str
     outcome: str  # killed | survived | incompetent
     diff: str
+    occurrence: int = 0  # which application of the operator in the module (cosmic-ray's)
 
     def key(self) -> tuple[str, str, str, str]:
         return (self.module, self.operator, self.before, self.after)
@@ -160,10 +185,15 @@ def session_path(module: str, out: Path = OUT) -> Path:
 
 
 def run_module(
-    module: str, tests: tuple[str, ...], tree: Path, survivors_only: bool = False
+    module: str,
+    tests: tuple[str, ...],
+    tree: Path,
+    survivors_only: bool = False,
+    sample: set[tuple[str, int]] | None = None,
 ) -> list[Mutant]:
     """Make and test every mutant of `module` in `tree`; the outcome of each. With
-    `survivors_only`, only those that survived the last run, if the module is unchanged since."""
+    `survivors_only`, only those that survived the last run, if the module is unchanged since;
+    with `sample`, only the mutants it names by (operator, occurrence)."""
     name = module.removesuffix(".py").replace("/", ".")
     python = sys.executable
     command = shlex.join([python, *PYTEST.split(), *tests])
@@ -183,7 +213,13 @@ def run_module(
     session = session_path(module)
     stamp = OUT / f"{name}.sha256"
     digest = hashlib.sha256((tree / module).read_bytes()).hexdigest()
-    again = survivors_only and session.exists() and stamp.exists() and stamp.read_text() == digest
+    again = (
+        survivors_only
+        and sample is None
+        and session.exists()
+        and stamp.exists()
+        and stamp.read_text() == digest
+    )
     if again:
         # Killed mutants stay killed while the module is unchanged and tests are only added:
         # test the survivors again, nothing else.
@@ -212,12 +248,25 @@ def run_module(
         [str(bin_dir / "cosmic-ray"), "exec", str(config), str(session)],
     ]
     for step in steps[2:] if again else steps:
+        if sample is not None and step is steps[2]:
+            keep_only(session, sample)
         subprocess.run(step, cwd=tree, env=env, check=True, capture_output=True)
 
     mutants, pending = read_session(module, session)
     if pending:
         sys.exit(f"{module}: {pending} mutants were not run")
     return mutants
+
+
+def keep_only(session: Path, sample: set[tuple[str, int]]) -> None:
+    """Drop from a fresh session every mutant that `sample` does not name."""
+    with sqlite3.connect(session) as db:
+        specs = db.execute("SELECT job_id, operator_name, occurrence FROM mutation_specs")
+        doomed = [
+            (job,) for job, operator, occurrence in specs if (operator, occurrence) not in sample
+        ]
+        db.executemany("DELETE FROM mutation_specs WHERE job_id = ?", doomed)
+        db.executemany("DELETE FROM work_items WHERE job_id = ?", doomed)
 
 
 def read_session(module: str, session: Path) -> tuple[list[Mutant], int]:
@@ -244,6 +293,7 @@ def read_session(module: str, session: Path) -> tuple[list[Mutant], int]:
                     after,
                     outcome,
                     result.diff or "",
+                    spec.occurrence,
                 )
             )
         pending = len(list(db.pending_work_items))
@@ -279,6 +329,22 @@ def report(
     return score
 
 
+def check_sample(
+    module: str, mutants: list[Mutant], seconds: float, entry: dict[str, Any], fail_under: float
+) -> bool:
+    """Report a `--ci` run of recorded kills; True if it fails."""
+    alive = [m for m in mutants if m.outcome != "killed"]
+    print(
+        f"{module}: {entry['score']:.1f}% killed, as recorded ({len(entry['killed'])} of "
+        f"{entry['mutants']} mutants killed, the others reviewed as equivalent; the module, its "
+        f"tests and what they import are unchanged since); {len(mutants) - len(alive)} of "
+        f"{len(mutants)} sampled kills reproduced in {seconds:.0f} s"
+    )
+    for m in alive:
+        print(f"  NOT KILLED NOW {module}:{m.line} {m.operator}\n    - {m.before}\n    + {m.after}")
+    return bool(alive) or entry["score"] < fail_under
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("modules", nargs="*", metavar="MODULE", help=", ".join(MODULES))
@@ -299,6 +365,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--jobs", type=int, default=2, help="modules tested at once, each in its own copy"
     )
+    parser.add_argument(
+        "--ci",
+        type=int,
+        metavar="N",
+        help="where mutation/recorded.json matches the module and its tests, take its score and "
+        "run N of its killed mutants to show they still die; elsewhere run the whole module",
+    )
     args = parser.parse_args(argv)
     # Stopped from outside, still remove the copies (a mutant may be on disk in one).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -314,6 +387,18 @@ def main(argv: list[str] | None = None) -> int:
             if pending:
                 print(f"  ({pending} mutants not run yet)")
         return 0
+    digests = {
+        module: record.digest(module, MODULES[module], EXCLUDED_OPERATORS) for module in modules
+    }
+    recorded = record.load()
+    samples: dict[str, set[tuple[str, int]]] = {}
+    if args.ci is not None:
+        for module in modules:
+            entry = recorded.get(module)
+            if entry is not None and entry["digest"] == digests[module]:
+                killed = sorted(record.parse_kill(kill) for kill in entry["killed"])
+                chosen = random.Random(digests[module]).sample(killed, min(args.ci, len(killed)))
+                samples[module] = set(chosen)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="gongkai-mutation-") as scratch:
         trees: queue.Queue[Path] = queue.Queue()
@@ -326,7 +411,8 @@ def main(argv: list[str] | None = None) -> int:
             tree = trees.get()
             try:
                 began = time.monotonic()
-                mutants = run_module(module, MODULES[module], tree, args.survivors_only)
+                sample = samples.get(module)
+                mutants = run_module(module, MODULES[module], tree, args.survivors_only, sample)
                 print(f"… {module} done", flush=True)
                 return mutants, time.monotonic() - began
             finally:
@@ -339,11 +425,29 @@ def main(argv: list[str] | None = None) -> int:
     survived: set[tuple[str, str, str, str]] = set()
     for module in modules:
         mutants, seconds = results[module]
+        if module in samples:
+            failed |= check_sample(module, mutants, seconds, recorded[module], args.fail_under)
+            continue
         survived.update(m.key() for m in mutants if m.outcome == "survived")
-        failed |= report(module, mutants, seconds, equivalents) < args.fail_under
+        score = report(module, mutants, seconds, equivalents)
+        failed |= score < args.fail_under
+        if recorded.get(module, {}).get("digest") != digests[module]:
+            print("  recorded in mutation/recorded.json: commit it with the change")
+        record.save(
+            module,
+            {
+                "digest": digests[module],
+                "score": round(score, 1),
+                "mutants": len(mutants),
+                "killed": sorted(
+                    record.kill(m.operator, m.occurrence) for m in mutants if m.outcome == "killed"
+                ),
+            },
+        )
     print(f"total: {time.monotonic() - started:.0f} s")
     # An entry whose mutant is gone or now killed was wrong or is out of date: say so.
-    stale = [e for k, e in equivalents.items() if e.module in modules and k not in survived]
+    full = [module for module in modules if module not in samples]
+    stale = [e for k, e in equivalents.items() if e.module in full and k not in survived]
     for entry in stale:
         print(f"STALE equivalent entry (no such surviving mutant): {entry}")
     return 1 if failed or stale else 0

@@ -344,6 +344,9 @@ class Publisher:
         )
         if sweep or intent is not None:
             await withdrawal.remove_orphans(self.store, release.id, folder, stats)
+        if sweep:
+            # A killed upload leaves a folder store's half-written temporary file behind.
+            stats.deleted += await self.store.remove_abandoned(folder)
         if intent is not None:
             self._withdrawn.append(intent.id)
             withdrawal.step("republished", release.id)
@@ -687,6 +690,9 @@ class Publisher:
             self.store, CATALOG_KEY, await catalog_bytes(self.base_url), render.JSON_TYPE, stats
         )
         await site.update_site(self.store, stats, base_url=self.base_url)
+        # Pages are written in parallel: a process killed among them leaves a folder store's
+        # temporary files beside them, which the next writer of the pointers removes.
+        stats.deleted += await self.store.remove_abandoned()
         withdrawal.step("pointers-written")
         if self._withdrawn:
             stats.deleted += await self.store.purge_history()

@@ -215,7 +215,8 @@ def score_row(position: int, row: RowInput) -> Decimal:
         except InvalidRecord as error:
             raise InvalidRecord(f"rows[{position}].score", error.rule, error.message) from None
         met = (
-            row.qualitative_band is QualitativeBand.ACHIEVED and row.qualitative_score == row.weight
+            # `==`, not `is`: a band read with `values()` is its plain string.
+            row.qualitative_band == QualitativeBand.ACHIEVED and row.qualitative_score == row.weight
         )
         if states_its_target(row) and not met:
             # Otherwise a published form reads "规范 → 规范" scored below its weight, with a

@@ -32,6 +32,9 @@ class PassThroughStore:
     async def delete(self, key: str) -> None:
         await self.store.delete(key)
 
+    async def remove_abandoned(self, prefix: str = "") -> int:
+        return await self.store.remove_abandoned(prefix)
+
     async def purge_history(self) -> int:
         return await self.store.purge_history()
 

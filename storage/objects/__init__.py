@@ -106,6 +106,14 @@ class ObjectStore(Protocol):
         earlier versions (D12)."""
         ...
 
+    async def remove_abandoned(self, prefix: str = "") -> int:
+        """Remove what writes under `prefix` left behind when their process died: a folder's
+        temporary files whose writer no longer runs. Returns how many were removed. A publish
+        that takes over a dead worker's release calls it (D12). An S3 PUT either lands whole or
+        not at all, so S3 has nothing to remove (an abandoned multipart upload is for the bucket's
+        lifecycle rule, AbortIncompleteMultipartUpload)."""
+        ...
+
     async def check(self) -> None:
         """Raise `StoreError` unless the store is reachable and usable (for /healthz)."""
         ...

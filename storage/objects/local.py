@@ -18,6 +18,8 @@ import asyncio
 import contextlib
 import json
 import os
+import re
+import socket
 import stat as stat_module
 import tempfile
 import time
@@ -39,6 +41,9 @@ from storage.objects import (
 
 META_DIR = f"{RESERVED_SEGMENT_PREFIX}meta"
 _TMP_PREFIX = f"{RESERVED_SEGMENT_PREFIX}tmp-"
+#: This process's temporary files: ``.gongkai-tmp-HOST~PID~random``, so that a later process on
+#: the same host can tell a dead writer's file from one still being written.
+_HOST = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())
 #: A temporary file this old belongs to no write in flight: its writer died.
 STALE_TEMPORARY = timedelta(minutes=10)
 #: Published files must be readable by whatever web server serves the folder.
@@ -53,8 +58,12 @@ T = TypeVar("T")
 class LocalObjectStore:
     """Objects as files under `root`; created on first use."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], clock: Callable[[], float] = time.time
+    ) -> None:
         self.root = Path(root)
+        #: Seconds since the epoch, compared with files' modification times (tests set it).
+        self.clock = clock
 
     def __repr__(self) -> str:
         return f"LocalObjectStore({str(self.root)!r})"
@@ -126,7 +135,7 @@ class LocalObjectStore:
         """Remove the temporary files that a killed writer left (older than
         `STALE_TEMPORARY`, so that a write in flight is never touched) and every empty
         folder, in the objects' tree and in the metadata's. A folder keeps no versions."""
-        cutoff = time.time() - STALE_TEMPORARY.total_seconds()
+        cutoff = self.clock() - STALE_TEMPORARY.total_seconds()
 
         def purge() -> int:
             removed = 0
@@ -134,11 +143,7 @@ class LocalObjectStore:
                 return 0
             for dirpath, _dirnames, filenames in os.walk(self.root, topdown=False):
                 folder = Path(dirpath)
-                for name in filenames:
-                    path = folder / name
-                    if name.startswith(_TMP_PREFIX) and path.stat().st_mtime < cutoff:
-                        path.unlink(missing_ok=True)
-                        removed += 1
+                removed += _remove_abandoned_files(folder, filenames, cutoff)
                 if folder not in (self.root, self.root / META_DIR):
                     with contextlib.suppress(OSError):  # not empty, or gone already
                         folder.rmdir()
@@ -146,6 +151,20 @@ class LocalObjectStore:
             return removed
 
         return await self._run("purge history", "", purge)
+
+    async def remove_abandoned(self, prefix: str = "") -> int:
+        """Remove the temporary files under `prefix` (and its metadata) whose writer is gone: a
+        process of this host that no longer runs, or any writer older than `STALE_TEMPORARY`."""
+        cutoff = self.clock() - STALE_TEMPORARY.total_seconds()
+
+        def remove() -> int:
+            removed = 0
+            for top in (self.root / prefix, self.root / META_DIR / prefix):
+                for dirpath, _dirnames, filenames in os.walk(top):
+                    removed += _remove_abandoned_files(Path(dirpath), filenames, cutoff)
+            return removed
+
+        return await self._run("remove abandoned", prefix, remove)
 
     async def check(self) -> None:
         def probe() -> None:
@@ -211,12 +230,42 @@ def _prune_empty_parents(path: Path, top: Path) -> None:
         folder = folder.parent
 
 
+def _remove_abandoned_files(folder: Path, names: list[str], cutoff: float) -> int:
+    removed = 0
+    for name in names:
+        if not name.startswith(_TMP_PREFIX):
+            continue
+        path = folder / name
+        with contextlib.suppress(FileNotFoundError):  # renamed into place meanwhile
+            if _writer_is_gone(name) or path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed
+
+
+def _writer_is_gone(name: str) -> bool:
+    """True for a temporary file of a process of this host that no longer runs. A file of
+    another host, or of an older layout, is judged by its age only."""
+    host, _, rest = name.removeprefix(_TMP_PREFIX).partition("~")
+    pid, _, _random = rest.partition("~")
+    if host != _HOST or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it runs, as another user
+        return False
+    return False
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a reader or a crash sees the old bytes or the new."""
     for attempt in range(3):
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
+            prefix = f"{_TMP_PREFIX}{_HOST}~{os.getpid()}~"
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix)
             break
         except FileNotFoundError:  # a delete pruned the folder between the two calls
             if attempt == 2:

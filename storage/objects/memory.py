@@ -86,6 +86,11 @@ class MemoryObjectStore:
         self._maybe_fail("purge_history", "")
         return 0
 
+    async def remove_abandoned(self, prefix: str = "") -> int:
+        """A memory write cannot be half done."""
+        self._maybe_fail("remove_abandoned", prefix)
+        return 0
+
     async def check(self) -> None:
         self._maybe_fail("check", "")
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from api.access_log import redact
-from tests.internal.conftest import SECRET, token
-from tests.live import serve
+from tests.internal.conftest import SECRET
+from tests.live import cli_token, serve
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ def test_redact(logged: str, expected: str | None) -> None:
 
 
 def test_a_token_in_the_url_never_reaches_the_access_log(db: str, tmp_path: Path) -> None:
-    secret = token("admin")
+    secret = cli_token("admin", SECRET)
     with serve(db, tmp_path, JWT_KEY=SECRET) as server:
         refused = httpx.get(
             f"{server.url}/internal/graphql",

@@ -28,6 +28,8 @@ from api.settings import Settings
 from storage import database
 
 SECRET = "development-secret-of-at-least-32-bytes!"
+#: A fixed instant for the verifier's clock and the tokens' times: no test reads the wall clock.
+NOW = 1_900_000_000
 ME = "{ me { subject roles department classified } }"
 
 
@@ -36,7 +38,7 @@ def hs_settings(**overrides: Any) -> Settings:
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
+    now = NOW
     base = {
         "sub": "editor-1",
         "iss": "gongkai",
@@ -79,10 +81,8 @@ BAD_HS_TOKENS = {
     "alg none": lambda: unsigned(claims()),
     "tampered signature": lambda: tampered(jwt.encode(claims(), SECRET, algorithm="HS256")),
     "wrong secret": lambda: jwt.encode(claims(), "x" * 40, algorithm="HS256"),
-    "expired": lambda: jwt.encode(
-        claims(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200), SECRET
-    ),
-    "not yet valid": lambda: jwt.encode(claims(nbf=int(time.time()) + 3600), SECRET),
+    "expired": lambda: jwt.encode(claims(exp=NOW - 3600, iat=NOW - 7200), SECRET),
+    "not yet valid": lambda: jwt.encode(claims(nbf=NOW + 3600), SECRET),
     "wrong issuer": lambda: jwt.encode(claims(iss="someone-else"), SECRET),
     "wrong audience": lambda: jwt.encode(claims(aud="another-service"), SECRET),
     "missing sub": lambda: jwt.encode(claims(sub=None), SECRET),
@@ -119,12 +119,12 @@ REASONS = {
 @pytest.mark.parametrize("case", sorted(BAD_HS_TOKENS))
 def test_bad_hs_tokens_are_refused(case: str) -> None:
     with pytest.raises(AuthenticationError) as caught:
-        TokenVerifier(hs_settings()).verify(BAD_HS_TOKENS[case]())
+        at_now().verify(BAD_HS_TOKENS[case]())
     assert REASONS[case] in str(caught.value)
 
 
 def test_a_good_token_gives_its_principal() -> None:
-    principal = TokenVerifier(hs_settings()).verify(
+    principal = at_now().verify(
         jwt.encode(claims(clearance="classified"), SECRET, headers={"typ": "JWT"})
     )
     assert principal.subject == "editor-1"
@@ -134,12 +134,8 @@ def test_a_good_token_gives_its_principal() -> None:
 
 
 def test_small_clock_skew_is_tolerated() -> None:
-    token = jwt.encode(claims(nbf=int(time.time()) + 10), SECRET)
-    assert TokenVerifier(hs_settings()).verify(token).subject == "editor-1"
-
-
-#: A fixed instant for the verifier's clock: the leeway tests never read the wall clock.
-NOW = 1_900_000_000
+    token = jwt.encode(claims(nbf=NOW + 10), SECRET)
+    assert at_now().verify(token).subject == "editor-1"
 
 
 def fixed_claims(**overrides: Any) -> dict[str, Any]:
@@ -217,7 +213,7 @@ def test_a_token_without_a_type_is_accepted() -> None:
 
 
 def test_a_verifier_without_a_key_refuses_everything() -> None:
-    verifier = TokenVerifier(Settings())
+    verifier = at_now(Settings())
     assert not verifier.configured
     with pytest.raises(AuthenticationError, match="no key"):
         verifier.verify(jwt.encode(fixed_claims(), SECRET))
@@ -277,16 +273,16 @@ def test_hs_rs_key_confusion_is_refused() -> None:
     payload = b64(json.dumps(claims()).encode())
     signature = hmac.new(public.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
     with pytest.raises(AuthenticationError, match="not allowed"):
-        TokenVerifier(settings).verify(f"{header}.{payload}.{b64(signature)}")
+        at_now(settings).verify(f"{header}.{payload}.{b64(signature)}")
 
 
 def test_rs256_and_es256_with_pem_keys() -> None:
     private, public = rsa_pair()
     rs = Settings(jwt_algorithms=("RS256",), jwt_key=public)
-    assert TokenVerifier(rs).verify(jwt.encode(claims(), private, algorithm="RS256"))
+    assert at_now(rs).verify(jwt.encode(claims(), private, algorithm="RS256"))
     other, _ = rsa_pair()
     with pytest.raises(AuthenticationError):
-        TokenVerifier(rs).verify(jwt.encode(claims(), other, algorithm="RS256"))
+        at_now(rs).verify(jwt.encode(claims(), other, algorithm="RS256"))
     ec_private = ec.generate_private_key(ec.SECP256R1())
     ec_public = (
         ec_private.public_key()
@@ -294,7 +290,7 @@ def test_rs256_and_es256_with_pem_keys() -> None:
         .decode()
     )
     es = Settings(jwt_algorithms=("ES256",), jwt_key=ec_public)
-    assert TokenVerifier(es).verify(jwt.encode(claims(), ec_private, algorithm="ES256"))
+    assert at_now(es).verify(jwt.encode(claims(), ec_private, algorithm="ES256"))
 
 
 def test_jwks_rotation_by_kid(tmp_path: Path) -> None:
@@ -309,7 +305,7 @@ def test_jwks_rotation_by_kid(tmp_path: Path) -> None:
     settings = settings_module.load(
         {"GONGKAI_JWT_ALGORITHMS": "RS256", "GONGKAI_JWT_JWKS_FILE": str(path)}
     )
-    verifier = TokenVerifier(settings)
+    verifier = at_now(settings)
     for kid, private in (("2026-10", old), ("2026-11", new)):
         token = jwt.encode(claims(), private, algorithm="RS256", headers={"kid": kid})
         assert verifier.verify(token).subject == "editor-1"
@@ -330,7 +326,7 @@ def test_a_jwks_key_signs_only_with_its_own_algorithm(
     settings = settings_module.load(
         {"GONGKAI_JWT_ALGORITHMS": "RS256,RS384", "GONGKAI_JWT_JWKS_FILE": str(path)}
     )
-    verifier = TokenVerifier(settings, clock=lambda: NOW)
+    verifier = at_now(settings)
     good = jwt.encode(fixed_claims(), private, algorithm=key_alg, headers={"kid": "k"})
     assert verifier.verify(good).subject == "editor-1"
     # The same key would verify the signature: only the key's `alg` refuses it.
@@ -340,8 +336,8 @@ def test_a_jwks_key_signs_only_with_its_own_algorithm(
 
 
 def test_minting_needs_an_hs_secret() -> None:
-    token = mint(hs_settings(), subject="u", roles=[Role.AUDITOR])
-    assert TokenVerifier(hs_settings()).verify(token).roles == {Role.AUDITOR}
+    token = mint(hs_settings(), subject="u", roles=[Role.AUDITOR], now=NOW)
+    assert at_now().verify(token).roles == {Role.AUDITOR}
     _, public = rsa_pair()
     with pytest.raises(AuthenticationError, match="HS"):
         mint(Settings(jwt_algorithms=("RS256",), jwt_key=public), subject="u", roles=[])
@@ -353,7 +349,9 @@ def test_token_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
     monkeypatch.setenv("GONGKAI_JWT_KEY", SECRET)
     assert main(["token", "--role", "publisher", "--dept", "101"]) == 0
     token = capsys.readouterr().out.strip()
-    principal = TokenVerifier(hs_settings()).verify(token)
+    # The command stamps the token with the time it ran: check it at that instant.
+    issued = jwt.decode(token, options={"verify_signature": False})["iat"]
+    principal = TokenVerifier(hs_settings(), clock=lambda: issued).verify(token)
     assert principal.roles == {Role.PUBLISHER} and principal.department == "101"
     monkeypatch.delenv("GONGKAI_JWT_KEY")
     # Development would make its own key (tests/api/test_cli.py); production never does.
@@ -365,7 +363,9 @@ def test_token_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
 @pytest.fixture
 async def client(db: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     await database.close()
-    app = create_app(hs_settings(database_url=db, store_url=f"file://{tmp_path}"))
+    app = create_app(
+        hs_settings(database_url=db, store_url=f"file://{tmp_path}"), clock=lambda: NOW
+    )
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
@@ -406,7 +406,9 @@ async def test_no_token_gets_401(client: httpx.AsyncClient) -> None:
 
 
 async def test_a_valid_token_reaches_the_internal_schema(client: httpx.AsyncClient) -> None:
-    token = mint(hs_settings(), subject="officer", roles=[Role.FINANCE_OFFICER], classified=True)
+    token = mint(
+        hs_settings(), subject="officer", roles=[Role.FINANCE_OFFICER], classified=True, now=NOW
+    )
     response = await client.post(
         "/internal/graphql", json={"query": ME}, headers={"authorization": f"Bearer {token}"}
     )
@@ -433,7 +435,7 @@ def padded_token(size: int) -> str:
 
 
 def test_a_token_longer_than_the_cap_is_refused_however_well_signed() -> None:
-    verifier = TokenVerifier(hs_settings())
+    verifier = at_now()
     largest = padded_token(MAX_TOKEN_BYTES)
     assert MAX_TOKEN_BYTES - 3 <= len(largest) <= MAX_TOKEN_BYTES
     assert verifier.verify(largest).subject == "editor-1"
@@ -482,7 +484,7 @@ async def test_oversized_request_headers_are_a_431(client: httpx.AsyncClient, pa
 async def test_a_token_in_the_url_is_refused_and_named(
     client: httpx.AsyncClient, parameter: str
 ) -> None:
-    good = mint(hs_settings(), subject="officer", roles=[Role.FINANCE_OFFICER])
+    good = mint(hs_settings(), subject="officer", roles=[Role.FINANCE_OFFICER], now=NOW)
     response = await client.get(
         "/internal/graphql",
         params={"query": ME, parameter: good},

@@ -4,14 +4,8 @@ and render in headless Chromium with the network to anything but 127.0.0.1 block
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -24,8 +18,8 @@ from api.app import create_app
 from api.graphiql import ASSETS, ASSETS_PATH
 from api.settings import Settings
 from storage import database
+from tests.live import free_port, gongkai_serve, serve
 
-TIMEOUT = 60.0
 ASSET_FILES = (
     "graphiql.min.js",
     "graphiql.min.css",
@@ -106,52 +100,12 @@ async def test_production_serves_no_graphiql(db: str, tmp_path: Path) -> None:
 # --- in a browser --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(db: str, tmp_path: Path) -> Iterator[str]:
     """`gongkai serve` in a process of its own, in an empty working directory (so the
     development key is made there), on a free port; yields its base URL once it is healthy."""
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("GONGKAI_")},
-        "GONGKAI_DATABASE_URL": db,
-        "GONGKAI_STORE_URL": f"file://{tmp_path / 'store'}",
-    }
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603 - our own command line
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer,  # noqa: S310
-            ):
-                if answer.status == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gongkai serve did not start: see {tmp_path / 'serve.log'}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    with serve(db, tmp_path, gongkai_serve(free_port()), in_workdir=True) as server:
+        yield server.url
 
 
 def dump_dom(chromium: str, url: str, profile: Path) -> tuple[str, list[str]]:
@@ -198,7 +152,7 @@ def test_graphiql_renders_in_chromium_with_no_network(
         assert "graphiql-query-editor" in dom and "CodeMirror" in dom, path
         assert "Loading GraphiQL" not in dom, path
         assert ('id="token"' in dom) is (path == "/internal/graphql")
-    log = (tmp_path / "serve.log").read_text()
+    log = (tmp_path / "server.log").read_text()
     assert f"{server}/internal/graphql" in log and f"{server}/open/" in log  # the banner
     assert re.search(r'"POST /graphql HTTP/1.1" 200', log), "the schema was fetched"
 

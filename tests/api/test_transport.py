@@ -12,10 +12,9 @@ import orjson
 import pytest
 from asgi_lifespan import LifespanManager
 
-from api.app import create_app
 from api.settings import Settings
 from storage import database
-from tests.internal.conftest import SECRET, token
+from tests.internal.conftest import SECRET, app_at_now, token
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -32,7 +31,7 @@ async def client(db: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         jwt_algorithms=("HS256",),
         jwt_key=SECRET,
     )
-    async with LifespanManager(create_app(settings)) as manager:
+    async with LifespanManager(app_at_now(settings)) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
             yield c

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.internal.conftest import SECRET, token
-from tests.live import serve
+from tests.internal.conftest import SECRET
+from tests.live import cli_token, serve
 
 HERE = Path(__file__).resolve().parent
 #: every audit graphql-http 1.23.1 runs (package-lock.json pins it): the issue counted 48 SHOULD/MAY
@@ -52,7 +52,7 @@ def audit(node: str, url: str, authorization: str | None = None) -> list[dict[st
 @pytest.mark.parametrize("endpoint", ["/graphql", "/internal/graphql"])
 def test_graphql_over_http_audit_passes_whole(db: str, tmp_path: Path, endpoint: str) -> None:
     node = _node()
-    bearer = f"Bearer {token('auditor')}" if endpoint.startswith("/internal") else None
+    bearer = f"Bearer {cli_token('auditor', SECRET)}" if endpoint.startswith("/internal") else None
     with serve(db, tmp_path, JWT_KEY=SECRET) as server:
         results = audit(node, server.url + endpoint, bearer)
     failed = [f"{r['id']} {r['name']}: {r['reason']}" for r in results if r["status"] != "ok"]

@@ -18,6 +18,7 @@ import httpx
 import orjson
 import pytest
 from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
 from tortoise.models import Model
 
 from api.app import create_app
@@ -48,6 +49,8 @@ from tests import factories
 from tests.internal import samples
 
 SECRET = "development-secret-of-at-least-32-bytes!"
+#: The instant every test token is issued at and checked against: no test reads the wall clock.
+NOW = 1_900_000_000
 MARKER = "SECRET"
 YEAR = 2024
 
@@ -67,7 +70,13 @@ def token(
         roles=[Role(role)],
         department=dept,
         classified=classified,
+        now=NOW,
     )
+
+
+def app_at_now(settings: Settings) -> Starlette:
+    """The app, its tokens checked against `NOW`."""
+    return create_app(settings, clock=lambda: NOW)
 
 
 def gid(row: Model) -> str:
@@ -355,7 +364,7 @@ async def world(db: str) -> World:
 @pytest.fixture
 async def api(world: World, db: str, tmp_path: Path) -> AsyncIterator[Api]:
     await database.close()  # the app connects by itself, in its lifespan
-    app = create_app(settings(db, tmp_path / "store"))
+    app = app_at_now(settings(db, tmp_path / "store"))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

@@ -12,11 +12,10 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from api.app import create_app
 from schema.internal.ids import global_id
 from storage import database, models
 from storage.enums import ReleaseKind
-from tests.internal.conftest import Api, gid, settings, token
+from tests.internal.conftest import Api, app_at_now, gid, settings, token
 from tests.publishers import dataset
 
 PUBLISHER = token("publisher", sub="publisher-1")
@@ -37,7 +36,7 @@ async def published_world(db: str, tmp_path: Path) -> AsyncIterator[tuple[Api, P
     await budget.delete()  # the API creates it again
     await database.close()
     store = tmp_path / "store"
-    app = create_app(settings(db, store))
+    app = app_at_now(settings(db, store))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

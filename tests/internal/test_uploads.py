@@ -17,11 +17,10 @@ import orjson
 import pytest
 from asgi_lifespan import LifespanManager
 
-from api.app import create_app
 from storage import database, models
 from storage.enums import BudgetBook, EvaluationKind
 from tests.internal import samples
-from tests.internal.conftest import MARKER, Api, World, gid, settings, token
+from tests.internal.conftest import MARKER, Api, World, app_at_now, gid, settings, token
 from tests.internal.ops import OPS, RESULT
 
 EDITOR_A = token("department_editor", "101", sub="editor-a")
@@ -332,7 +331,7 @@ async def test_a_get_cannot_run_a_mutation(api: Api, world: World) -> None:
 async def small_api(world: World, db: str, tmp_path: Path) -> AsyncIterator[Api]:
     """The app with GONGKAI_MAX_UPLOAD_BYTES at 4 KiB."""
     await database.close()
-    app = create_app(dataclasses.replace(settings(db, tmp_path / "store"), max_upload_bytes=LIMIT))
+    app = app_at_now(dataclasses.replace(settings(db, tmp_path / "store"), max_upload_bytes=LIMIT))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

@@ -8,9 +8,7 @@ snapshot rows, not with the rules under test.
 
 from __future__ import annotations
 
-import os
-
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from publishers import coverage
@@ -19,6 +17,7 @@ from storage import database, models
 from storage.enums import FilingReason, ReleaseKind, SubjectKind
 from storage.objects.memory import MemoryObjectStore
 from tests.conftest import Databases
+from tests.properties import data_set_settings
 from tests.publishers import dataset
 from tests.publishers.test_releases import publisher
 
@@ -43,12 +42,7 @@ def plans(draw: st.DrawFn) -> dataset.Plan:
     )
 
 
-@settings(
-    max_examples=10,
-    deadline=None,
-    derandomize=bool(os.environ.get("CI")),
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@data_set_settings(10)
 @given(plan=plans())
 async def test_after_publish_all_check_year_names_exactly_what_is_not_public(
     databases: Databases, migrated_template: str, plan: dataset.Plan

@@ -3,21 +3,26 @@ snapshot rows (architecture invariant 2), and everything unfiled does (应公开
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+import asyncio
+
+from hypothesis import given
 from hypothesis import strategies as st
 
 from storage import database
 from storage.enums import FilingReason
+from storage.objects import ObjectStore
 from storage.objects.memory import MemoryObjectStore
+from storage.objects.s3 import S3ObjectStore
 from tests.conftest import Databases
+from tests.properties import data_set_settings
 from tests.publishers import dataset
 from tests.publishers.test_releases import (
     decoded,
-    everything,
     leaks,
     publisher,
     snapshot_leaks,
 )
+from tests.publishers.test_withdrawal_crash import scan_bucket, versioned_bucket
 
 reasons = st.sampled_from([FilingReason.SENSITIVE, FilingReason.CLASSIFIED])
 
@@ -32,20 +37,15 @@ def plans(draw: st.DrawFn) -> dataset.Plan:
     return dataset.Plan(departments, projects, whole, by_project)
 
 
-@settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(plan=plans())
-async def test_nothing_filed_is_ever_published(
-    databases: Databases, migrated_template: str, plan: dataset.Plan
-) -> None:
-    url = await databases.copy(migrated_template, ahead=True)
+async def assert_the_property(
+    databases: Databases, template: str, plan: dataset.Plan, store: ObjectStore
+) -> set[str]:
+    """Publish the plan's data set to `store`; nothing filed reaches the snapshot rows or a
+    current object, everything unfiled does. Returns the filed markers, for further scans."""
+    url = await databases.copy(template, ahead=True)
     await database.init(url, global_fallback=True)
     try:
         built = await dataset.build(plan)
-        store = MemoryObjectStore()
         p = publisher(store)
         problems = [
             problem.message
@@ -54,11 +54,33 @@ async def test_nothing_filed_is_ever_published(
         ]
         assert not [m for m in built.filed_markers if any(m in text for text in problems)]
         await p.publish_many([r.id for r in built.releases])
-        objects = await everything(store)
+        objects = {key: await store.get(key) for key in await store.keys()}
         assert not leaks(objects, built.filed_markers)
         assert not await snapshot_leaks(built.filed_markers)
         text = "".join(decoded(data) for data in objects.values())
         assert [m for m in built.public_markers if m not in text] == []
+        return built.filed_markers
     finally:
         await database.close()
         await databases.drop(url)
+
+
+@data_set_settings(15)
+@given(plan=plans())
+async def test_nothing_filed_is_ever_published(
+    databases: Databases, migrated_template: str, plan: dataset.Plan
+) -> None:
+    await assert_the_property(databases, migrated_template, plan, MemoryObjectStore())
+
+
+@data_set_settings(8)
+@given(plan=plans())
+async def test_nothing_filed_is_ever_published_to_a_versioned_bucket(
+    databases: Databases, migrated_template: str, moto_endpoint: str, plan: dataset.Plan
+) -> None:
+    """The same property over HTTP, against moto's S3 server with versioning on: every version
+    of every key, by name and by bytes, is scanned, not only the current objects."""
+    target = await versioned_bucket(moto_endpoint)
+    assert isinstance(target.store, S3ObjectStore)
+    markers = await assert_the_property(databases, migrated_template, plan, target.store)
+    assert await asyncio.to_thread(scan_bucket, target.store, markers) == []

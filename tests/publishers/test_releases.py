@@ -30,13 +30,14 @@ from storage.enums import (
     ReviewStatus,
 )
 from storage.errors import StoreError
+from storage.objects import ObjectStore
 from storage.objects.memory import MemoryObjectStore
 from tests.publishers import dataset
 
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
 
-def publisher(store: MemoryObjectStore, now: datetime = NOW) -> Publisher:
+def publisher(store: ObjectStore, now: datetime = NOW) -> Publisher:
     return Publisher(store, worker="test", clock=lambda: now)
 
 
@@ -259,6 +260,14 @@ async def test_a_filing_after_publication_withdraws_every_version(db: str) -> No
             assert entry["key"] in after and "withdrawn" not in entry
         listed = {e["sha256"] for e in manifest["objects"]}
         assert not listed & {hashlib.sha256(before[k]).hexdigest() for k in gone}
+        # Its content digest is over what is left, as a publish computes it: every entry but
+        # the data package, which is written after it.
+        package = f"{manifest_key(budget, version).rsplit('/', 1)[0]}/{manifest['datapackage']}"
+        listing = sorted(
+            f"{e['path']} {e['sha256']}" for e in manifest["objects"] if e["key"] != package
+        )
+        assert any(e["key"] == package for e in manifest["objects"])
+        assert manifest["contentSha256"] == hashlib.sha256("\n".join(listing).encode()).hexdigest()
     assert await models.Withdrawal.filter(finished_at__isnull=True).count() == 0
     notices = await models.CorrectionNotice.filter(kind=CorrectionKind.WITHDRAWAL)
     assert notices and all("PUBP0-0" not in n.note for n in notices)

@@ -3,13 +3,13 @@ and of release checks over random department trees, subjects and filings."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from publishers import rules
@@ -23,6 +23,7 @@ from storage.enums import (
     FilingReason,
     FilingScope,
     FilingStatus,
+    Grade,
     RecordType,
     ReleaseKind,
     ReviewStatus,
@@ -30,14 +31,14 @@ from storage.enums import (
     SubjectKind,
     TransferType,
 )
+from tests.properties import property_settings
 
 FY = 2024
 NONE, SENSITIVE, CLASSIFIED = Sensitivity.NONE, Sensitivity.SENSITIVE, Sensitivity.CLASSIFIED
 
-# Derandomised under CI (decisions.md D19). Applied per test rather than loaded as a profile, so
-# other packages' property tests keep their own settings; no deadline, because the test machines
-# are shared and a slow example is not a failure.
-PROPERTY = settings(max_examples=50, deadline=None, derandomize=bool(os.environ.get("CI")))
+# Reproducible on every run (tests/properties.py). Applied per test rather than loaded as a
+# profile, so other packages' property tests keep their own settings.
+PROPERTY = property_settings(50)
 
 
 def dept(id: int, parent: int | None = None) -> DepartmentFact:
@@ -594,6 +595,42 @@ def test_an_in_scope_budgeted_subject_without_a_self_assessment_fails_dr4c() -> 
     assert check(everyone, assessed=[]) == []
     with pytest.raises(ValueError, match="DR-4c"):
         rules.check_release(final, FY, 1, RELEASE_SUBJECTS, [], RELEASE_COVERAGE, everyone)
+
+
+def test_a_release_kind_given_as_its_string_is_the_kind() -> None:
+    """`select.py` may hand over a kind read with `values()`, a plain string: the rules treat it
+    as the member, and a FINAL_ACCOUNTS check still needs, and applies, the self-assessments."""
+    final = "FINAL_ACCOUNTS"
+    everyone = [10, 11, 15, 16]
+    with pytest.raises(ValueError, match="DR-4c"):
+        rules.check_release(final, FY, 1, RELEASE_SUBJECTS, [], RELEASE_COVERAGE, everyone)  # type: ignore[arg-type]
+    problems = rules.check_release(
+        final,  # type: ignore[arg-type]
+        FY,
+        1,
+        RELEASE_SUBJECTS,
+        APPROVED,
+        RELEASE_COVERAGE,
+        everyone,
+        assessed_subject_ids=[10, 15],
+    )
+    assert rules_and_records(problems) == [("DR-4c", "subject#11")]
+
+
+@pytest.mark.parametrize(
+    ("score", "grade", "has_result"),
+    [
+        (None, None, False),  # planned: neither
+        (Decimal("91.5"), None, False),  # scored, not yet graded
+        (None, Grade.EXCELLENT, False),
+        (Decimal("91.5"), Grade.EXCELLENT, True),
+        (Decimal(0), Grade.POOR, True),  # a score of 0 is a result, not a missing one
+    ],
+)
+def test_an_evaluation_has_a_result_once_scored_and_graded(
+    score: Decimal | None, grade: Grade | None, has_result: bool
+) -> None:
+    assert rules.evaluation_has_result(score, grade) is has_result
 
 
 def test_an_included_filed_subject_fails_without_being_named() -> None:

@@ -389,6 +389,17 @@ async def test_unexpected_errors_are_masked(
 
 
 def test_introspection_is_off_in_production() -> None:
+    query = "{ __schema { queryType { name } } }"
     production = build(production=True)
-    result = production.execute_sync("{ __schema { types { name } } }")
-    assert result.errors
+    result = production.execute_sync(query)
+    assert result.data is None
+    assert result.errors is not None
+    disabled = "GraphQL introspection has been disabled, but the requested query contained"
+    assert [e.message for e in result.errors] == [
+        f"{disabled} the field '__schema'.",
+        f"{disabled} the field 'queryType'.",
+    ]
+    # The same query is answered in development: it is the production switch that refuses it.
+    assert build(production=False).execute_sync(query).data == {
+        "__schema": {"queryType": {"name": "Query"}}
+    }

@@ -282,3 +282,24 @@ def test_only_department_releases_have_a_department(
     else:
         error = refused(validation.check_release, candidate)
         assert (error.field, error.rule) == ("department", "release-department")
+
+
+@pytest.mark.parametrize(
+    ("char", "refused"),
+    [
+        ("\x1f", True),  # the last C0 control
+        (" ", False),  # 0x20, the first printable
+        ("~", False),  # 0x7E
+        ("\x7f", True),  # DEL, the first refused above 0x20
+        ("\x9f", True),  # the last C1 control
+        ("\xa0", False),  # 0xA0, no-break space: allowed
+    ],
+)
+def test_control_characters_are_refused_at_their_bounds(char: str, refused: bool) -> None:
+    rule = validation.Text(max_length=10)
+    if not refused:
+        validation.check_text("name", f"a{char}b", rule)
+        return
+    with pytest.raises(InvalidRecord) as caught:
+        validation.check_text("name", f"a{char}b", rule)
+    assert caught.value.rule == "no-control-characters"

@@ -1,5 +1,6 @@
 """SR-1…SR-7 with the boundary cases of domain.md §4 and the Putuo 2022 worked example."""
 
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 from storage import scoring
 from storage.enums import Comparator, Grade, IndicatorL1, IndicatorL2, QualitativeBand
 from storage.errors import InvalidRecord
+from tests.properties import property_settings
 
 
 @pytest.mark.parametrize(
@@ -130,6 +132,7 @@ def test_quantitative_scores(comparator: Comparator, target: str, actual: str, s
     assert scoring.quantitative_score(comparator, D(10), D(target), D(actual)) == D(score)
 
 
+@property_settings(100)
 @given(
     comparator=st.sampled_from([c for c in Comparator if c is not Comparator.QUALITATIVE]),
     weight=st.decimals(min_value=0, max_value=50, places=2),
@@ -295,6 +298,8 @@ def _qualitative(actual: str, band: QualitativeBand, score: str) -> scoring.RowI
     [
         ("及时", QualitativeBand.ACHIEVED, "20", True),
         (" 及时 ", QualitativeBand.ACHIEVED, "20", True),
+        (" 及时 ", QualitativeBand.ACHIEVED, "19.99", False),  # the same words, spaced
+        ("及", QualitativeBand.ACHIEVED, "19.99", True),  # a prefix of the target is not it
         ("及时", QualitativeBand.ACHIEVED, "19.99", False),
         ("及时", QualitativeBand.PARTLY_ACHIEVED, "16", False),
         ("基本及时", QualitativeBand.ACHIEVED, "19.99", True),
@@ -314,6 +319,22 @@ def test_a_qualitative_row_that_states_its_target_scores_its_full_weight(
     assert caught.value.field == "rows[2].score"
     assert caught.value.rule == "qualitative-met-full-weight"
     assert "20.00" in caught.value.message
+
+
+def test_a_band_given_as_its_string_is_the_band() -> None:
+    """A band read with `values()` is a plain string: "及时 → 及时" ACHIEVED at full weight."""
+    row = _qualitative("及时", "ACHIEVED", "20")  # type: ignore[arg-type]
+    assert scoring.score_row(2, row) == D(20)
+
+
+def test_a_row_of_weight_0_that_states_its_target_is_achieved() -> None:
+    """At weight 0 every band allows the score 0; stating the target still means ACHIEVED."""
+    achieved = replace(_qualitative("及时", QualitativeBand.ACHIEVED, "0"), weight=D(0))
+    assert scoring.score_row(2, achieved) == D(0)
+    not_achieved = replace(achieved, qualitative_band=QualitativeBand.NOT_ACHIEVED)
+    with pytest.raises(InvalidRecord) as caught:
+        scoring.score_row(2, not_achieved)
+    assert caught.value.rule == "qualitative-met-full-weight"
 
 
 def test_a_band_refusal_names_the_range() -> None:
@@ -407,7 +428,12 @@ def test_the_execution_rate_is_bounded_in_percent() -> None:
 
 @pytest.mark.parametrize(
     ("weight", "rule"),
-    [("100", "weights-total-100"), ("100.01", "weight-range"), ("-0.01", "weight-range")],
+    [
+        ("100", "weights-total-100"),  # in range: the total is what is wrong
+        ("100.01", "weight-range"),
+        ("0", "weights-total-100"),
+        ("-0.01", "weight-range"),
+    ],
 )
 def test_each_row_weight_lies_in_0_100(weight: str, rule: str) -> None:
     rows = [scoring.RowInput(**{**vars(PUTUO_ROWS[0]), "weight": D(weight)}), *PUTUO_ROWS[1:]]
