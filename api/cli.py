@@ -7,6 +7,7 @@
     gongkai publish --release ID|KEY | --due | --all   publish to the object store
     gongkai withdraw [--release ID]                enforce filings added after publication
     gongkai flag-overdue                           store OVERDUE on late rectifications (daily)
+    gongkai import FILE… [--check]                 import 申报表 / 自评表 workbooks
     gongkai token --role R [--dept CODE]           mint a development JWT (HS secret only)
     gongkai serve --host H --port P                serve the API
 
@@ -34,6 +35,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
+from api import forms_cli
 from api import settings as settings_module
 from api.auth import AuthenticationError, Role, mint
 from api.devkey import DEV_KEY_PATH, DevKeyError, with_dev_key
@@ -175,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         "flag-overdue",
         help="store OVERDUE on open rectifications past their due date (for a daily cron line)",
     )
+
+    forms_cli.add_parser(commands)
 
     token = commands.add_parser("token", help="mint a development token (needs an HS secret)")
     token.add_argument(
@@ -465,6 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_withdraw(settings, args))
         elif args.command == "flag-overdue":
             return asyncio.run(_flag_overdue(settings))
+        elif args.command == "import":
+            return asyncio.run(forms_cli.run(settings, args, console))
         elif args.command == "token":
             return _token(settings, args)
         elif args.command == "serve":

@@ -206,9 +206,7 @@ def _line_cell(line: Line, field_name: str) -> str:
 
 def _line_detail(line: Line, error: InvalidRecord) -> str:
     if error.rule == "indicator-level2-child" and line.level1 and line.level2:
-        allowed = "、".join(
-            sorted(x.label for x in validation.INDICATOR_CHILDREN[line.level1])
-        )
+        allowed = "、".join(sorted(x.label for x in validation.INDICATOR_CHILDREN[line.level1]))
         return f"「{line.level2.label}」不属于「{line.level1.label}」，可选：{allowed}"
     if error.rule in ("qualitative-band", "deviation-reason-required", "weight-range"):
         return error.message
@@ -317,9 +315,10 @@ def _row_ok(checker: _Checker, position: int, line: Line, row: scoring.RowInput)
 def _row_detail(line: Line, row: scoring.RowInput, error: InvalidRecord) -> str:
     if error.rule == "qualitative-band" and row.qualitative_band is not None:
         low, high = scoring.QUALITATIVE_BANDS[row.qualitative_band]
+        least = format_decimal(scoring.half_up(row.weight * low))
+        most = format_decimal(scoring.half_up(row.weight * high))
         return (
-            f"「{row.qualitative_band.label}」应得 {format_decimal(scoring.half_up(row.weight * low))}"
-            f"–{format_decimal(scoring.half_up(row.weight * high))} 分，"
+            f"「{row.qualitative_band.label}」应得 {least}–{most} 分，"
             f"表中为 {format_decimal(line.score or ZERO)}"
         )
     if error.rule == "deviation-reason-required":
@@ -351,7 +350,8 @@ def _execution(checker: _Checker, rows: list[scoring.RowInput]) -> None:
                 form.sheet,
                 form.cell("amounts.rate"),
                 "form-computed-mismatch",
-                f"执行率应为 {percent}%（全年执行数 ÷ 全年预算数），表中为 {format_decimal(stated)}",
+                f"执行率应为 {percent}%（全年执行数 ÷ 全年预算数），"
+                f"表中为 {format_decimal(stated)}",
             )
         )
     score = min(scoring.EXECUTION_WEIGHT, scoring.half_up(scoring.EXECUTION_WEIGHT * rate))

@@ -99,7 +99,9 @@ async def assessment_forms(subjects: Sequence[models.Subject]) -> list[Form]:
             continue
         overall = subject.kind is SubjectKind.DEPARTMENT_OVERALL
         form = Form(
-            kind=FormKind.DEPARTMENT_SELF_ASSESSMENT if overall else FormKind.PROJECT_SELF_ASSESSMENT,
+            kind=FormKind.DEPARTMENT_SELF_ASSESSMENT
+            if overall
+            else FormKind.PROJECT_SELF_ASSESSMENT,
             fiscal_year=subject.fiscal_year,
             unit=WAN,
             name=subject.name,

@@ -78,7 +78,9 @@ def load(data: bytes, file: str) -> tuple[list[Sheet], list[Problem]]:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as error:  # calamine raises several unrelated types for damaged files
         return [], [
-            Problem(file, "", "", "workbook-unreadable", f"无法读取该工作簿（{type(error).__name__}）")
+            Problem(
+                file, "", "", "workbook-unreadable", f"无法读取该工作簿（{type(error).__name__}）"
+            )
         ]
     sheets = []
     for meta in book.sheets_metadata:
@@ -228,11 +230,7 @@ class _SheetReader:
         """The value of a label: the first filled cell to its right that is not itself a
         label, else the blank cell right of it (merged value areas are blank past their
         first cell)."""
-        labels = {
-            values.label_key(x)
-            for f in self.layout.fields
-            for x in f.labels
-        }
+        labels = {values.label_key(x) for f in self.layout.fields for x in f.labels}
         width = len(self.sheet.rows[row]) if row < len(self.sheet.rows) else 0
         for c in range(column + 1, width):
             value = self.sheet.get(row, c)
@@ -305,7 +303,10 @@ class _SheetReader:
             if column.key not in columns and column.required:
                 row = heading_row if heading_row is not None else rows["total"]
                 self.problem(
-                    row, label_column, "form-field-missing", f"项目资金中找不到「{column.heading}」一列"
+                    row,
+                    label_column,
+                    "form-field-missing",
+                    f"项目资金中找不到「{column.heading}」一列",
                 )
         for key in ("weight", "rate", "score"):
             if key in columns:

@@ -7,14 +7,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from storage.enums import Comparator
 from storage.money import CENT
 
 #: A cell as python-calamine gives it.
-CellValue = str | float | int | bool | date | datetime | None
+CellValue = str | float | int | bool | date | datetime | time | timedelta | None
 
 #: 1 万元 = 10,000 元
 WAN = Decimal(10000)
@@ -35,8 +35,10 @@ def text(value: CellValue) -> str:
         return "是" if value else "否"
     if isinstance(value, float):
         return format_decimal(decimal_of(value))
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
     return str(value).strip()
 
 

@@ -34,8 +34,15 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 class _Formats:
     def __init__(self, book: xlsxwriter.Workbook) -> None:
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
-        self.title = book.add_format({"font_name": "黑体", "font_size": 16, "bold": True,
-                                      "align": "center", "valign": "vcenter"})
+        self.title = book.add_format(
+            {
+                "font_name": "黑体",
+                "font_size": 16,
+                "bold": True,
+                "align": "center",
+                "valign": "vcenter",
+            }
+        )
         self.year = book.add_format({"font_name": "宋体", "font_size": 11, "align": "center"})
         self.unit = book.add_format({"font_name": "宋体", "font_size": 10, "align": "right"})
         self.label = book.add_format(base | {"bold": True, "align": "center", "text_wrap": True})

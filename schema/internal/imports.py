@@ -26,7 +26,6 @@ from forms.model import Form
 from forms.problems import STORAGE_MESSAGES, Problem
 from forms.read import ReadResult
 from schema.internal import audit, writes
-from schema.internal import types as t
 from schema.internal.context import InternalContext
 from schema.internal.permissions import Action, Visibility, allows
 from storage import models, records, scoring, validation
@@ -179,9 +178,7 @@ class _Resolver:
         if len(found) != 1 or not self.vis.in_scope(action, found[0].id):
             own = self.ctx.caller.department
             mine = f"（您的账号属于部门 {own}）" if own else ""
-            reason = (
-                "不是您可以导入的部门" if len(found) == 1 or own else "在系统中找不到"
-            )
+            reason = "不是您可以导入的部门" if len(found) == 1 or own else "在系统中找不到"
             raise _Refused(
                 _problem(
                     form,
@@ -230,9 +227,7 @@ class _Resolver:
         action = ACTIONS[form.kind]
         if not allows(self.ctx.caller, action):
             raise _Refused(
-                _problem(
-                    form, "title", "forbidden", f"您的角色不能导入{KIND_NAMES[form.kind]}"
-                )
+                _problem(form, "title", "forbidden", f"您的角色不能导入{KIND_NAMES[form.kind]}")
             )
         department = await self.department(form, action)
         assert form.fiscal_year is not None
@@ -250,16 +245,15 @@ class _Resolver:
             )
         seen[key] = form
         subject = await self._subject(form, department)
-        if subject is not None:
-            if self.vis.is_stub(subject.id):
-                raise _Refused(
-                    _problem(
-                        form,
-                        "title",
-                        "classified-stub-only",
-                        STORAGE_MESSAGES["classified-stub-only"],
-                    )
+        if subject is not None and self.vis.is_stub(subject.id):
+            raise _Refused(
+                _problem(
+                    form,
+                    "title",
+                    "classified-stub-only",
+                    STORAGE_MESSAGES["classified-stub-only"],
                 )
+            )
         if form.kind is FormKind.TARGET:
             return await self._target_plan(item, department, subject)
         if subject is None:
@@ -282,9 +276,7 @@ class _Resolver:
             if form.code:
                 query = query.filter(code=form.code)
         else:
-            query = query.filter(
-                kind__in=[SubjectKind.PROJECT, SubjectKind.POLICY], code=form.code
-            )
+            query = query.filter(kind__in=[SubjectKind.PROJECT, SubjectKind.POLICY], code=form.code)
         return await query.first()
 
     # --- 申报表 ---------------------------------------------------------------------------------
@@ -304,19 +296,20 @@ class _Resolver:
         ctx = self.ctx
         if subject is None:
             if not self.vis.in_scope(Action.EDIT_SUBJECT, department.id):
-                raise _Refused(
-                    _problem(form, "code", "forbidden", "您的角色不能新建项目")
-                )
+                raise _Refused(_problem(form, "code", "forbidden", "您的角色不能新建项目"))
             if self.vis.would_be_stub(form.fiscal_year or 0, department.id, unit_id):
                 raise _Refused(
                     _problem(
-                        form, "title", "classified-stub-only", STORAGE_MESSAGES["classified-stub-only"]
+                        form,
+                        "title",
+                        "classified-stub-only",
+                        STORAGE_MESSAGES["classified-stub-only"],
                     )
                 )
             fiscal_year = form.fiscal_year or 0
 
             async def create_all() -> None:
-                full = dict(amounts)
+                full: dict[str, Any] = dict(amounts)
                 for column in ("full_year", "executed"):
                     for source in ("total", *validation.AMOUNT_ROWS):
                         full[f"{column}_{source}"] = Decimal(0)
@@ -428,7 +421,9 @@ class _Resolver:
         if not self.vis.in_scope(Action.RECORD_ASSESSMENT, subject.department_id):
             raise _Refused(_problem(form, "department", "forbidden", "您不能导入该部门的自评表"))
         amounts = form_check.amount_fields(form)
-        changes = {k: v for k, v in amounts.items() if not _same(getattr(subject, k), v)}
+        changes: dict[str, Any] = {
+            k: v for k, v in amounts.items() if not _same(getattr(subject, k), v)
+        }
         if form.kind is FormKind.PROJECT_SELF_ASSESSMENT and subject.name != form.name:
             changes["name"] = form.name
         if changes:
@@ -559,7 +554,8 @@ def _same_indicators(
     stored: Sequence[models.Indicator], new: Sequence[records.IndicatorInput]
 ) -> bool:
     return len(stored) == len(new) and all(
-        _same(getattr(a, f), getattr(b, f)) for a, b in zip(stored, new, strict=True)
+        _same(getattr(a, f), getattr(b, f))
+        for a, b in zip(stored, new, strict=True)
         for f in INDICATOR_COMPARED
     )
 
@@ -568,7 +564,8 @@ def _same_rows(
     stored: Sequence[models.SelfAssessmentRow], new: Sequence[models.SelfAssessmentRow]
 ) -> bool:
     return len(stored) == len(new) and all(
-        _same(getattr(a, f), getattr(b, f)) for a, b in zip(stored, new, strict=True)
+        _same(getattr(a, f), getattr(b, f))
+        for a, b in zip(stored, new, strict=True)
         for f in ROW_COMPARED
     )
 
@@ -593,6 +590,3 @@ async def _indicators_of(target: models.PerformanceTarget) -> writes.Snapshot:
 async def _rows_of(assessment: models.SelfAssessment) -> writes.Snapshot:
     rows = await models.SelfAssessmentRow.filter(assessment_id=assessment.id).order_by("position")
     return {"rows": [audit.snapshot(r) for r in rows]}
-
-
-__all__ = ["Outcome", "import_forms", "t"]
