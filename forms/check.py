@@ -208,8 +208,8 @@ def _line_detail(line: Line, error: InvalidRecord) -> str:
     if error.rule == "indicator-level2-child" and line.level1 and line.level2:
         allowed = "、".join(sorted(x.label for x in validation.INDICATOR_CHILDREN[line.level1]))
         return f"「{line.level2.label}」不属于「{line.level1.label}」，可选：{allowed}"
-    if error.rule in ("qualitative-band", "deviation-reason-required", "weight-range"):
-        return error.message
+    if error.rule == "weight-range" and line.weight is not None:
+        return f"表中为 {format_decimal(line.weight)}"
     return ""
 
 

@@ -83,7 +83,10 @@ async def import_forms(
     """Check every form of every workbook, then — when none has a problem and not
     `check_only` — write them all in one transaction."""
     outcome = Outcome()
-    checked: list[form_check.Checked] = []
+    vis = await ctx.visibility()
+    resolver = _Resolver(ctx, vis, department_code)
+    plans: list[_Plan] = []
+    seen: dict[tuple[FormKind, int, str], Form] = {}
     for result in results:
         outcome.problems.extend(result.problems)
         outcome.ignored_sheets.extend(f"{result.file}:{name}" for name in result.ignored)
@@ -91,19 +94,14 @@ async def import_forms(
             outcome.forms += 1
             ok, problems = form_check.check(form)
             outcome.problems.extend(problems)
-            if ok is not None:
-                checked.append(ok)
-    vis = await ctx.visibility()
-    resolver = _Resolver(ctx, vis, department_code)
-    plans: list[_Plan] = []
-    seen: dict[tuple[FormKind, int, str], Form] = {}
-    for item in checked:
-        try:
-            plan = await resolver.plan(item, seen)
-        except _Refused as refused:
-            outcome.problems.append(refused.problem)
-            continue
-        plans.append(plan)
+            try:
+                if ok is None:
+                    if form.fiscal_year is not None:
+                        await resolver.identify(form, seen)
+                    continue
+                plans.append(await resolver.plan(ok, seen))
+            except _Refused as refused:
+                outcome.problems.append(refused.problem)
     if outcome.problems:
         return outcome
     for plan in plans:
@@ -220,10 +218,12 @@ class _Resolver:
             )
         )
 
-    async def plan(
-        self, item: form_check.Checked, seen: dict[tuple[FormKind, int, str], Form]
-    ) -> _Plan:
-        form = item.form
+    async def identify(
+        self, form: Form, seen: dict[tuple[FormKind, int, str], Form]
+    ) -> tuple[models.Department, int | None, models.Subject | None]:
+        """The department, implementing unit and (stored) subject a form is about, each
+        checked: run for every form, those with problems of their own too, so that a
+        department sees every problem at once."""
         action = ACTIONS[form.kind]
         if not allows(self.ctx.caller, action):
             raise _Refused(
@@ -244,6 +244,7 @@ class _Resolver:
                 )
             )
         seen[key] = form
+        unit_id = await self.unit(form, department)
         subject = await self._subject(form, department)
         if subject is not None and self.vis.is_stub(subject.id):
             raise _Refused(
@@ -254,9 +255,7 @@ class _Resolver:
                     STORAGE_MESSAGES["classified-stub-only"],
                 )
             )
-        if form.kind is FormKind.TARGET:
-            return await self._target_plan(item, department, subject)
-        if subject is None:
+        if subject is None and form.kind is not FormKind.TARGET:
             what = "部门整体支出" if form.kind is FormKind.DEPARTMENT_SELF_ASSESSMENT else "项目"
             raise _Refused(
                 _problem(
@@ -267,7 +266,16 @@ class _Resolver:
                     "请先导入其绩效目标申报表",
                 )
             )
-        return await self._assessment_plan(item, subject)
+        return department, unit_id, subject
+
+    async def plan(
+        self, item: form_check.Checked, seen: dict[tuple[FormKind, int, str], Form]
+    ) -> _Plan:
+        department, unit_id, subject = await self.identify(item.form, seen)
+        if item.form.kind is FormKind.TARGET:
+            return await self._target_plan(item, department, unit_id, subject)
+        assert subject is not None
+        return await self._assessment_plan(item, subject, unit_id)
 
     async def _subject(self, form: Form, department: models.Department) -> models.Subject | None:
         query = models.Subject.filter(department_id=department.id, fiscal_year=form.fiscal_year)
@@ -285,11 +293,11 @@ class _Resolver:
         self,
         item: form_check.Checked,
         department: models.Department,
+        unit_id: int | None,
         subject: models.Subject | None,
     ) -> _Plan:
         form = item.form
         plan = _Plan(form)
-        unit_id = await self.unit(form, department)
         amounts = {
             k: v for k, v in form_check.amount_fields(form).items() if k.startswith("initial_")
         }
@@ -414,7 +422,9 @@ class _Resolver:
 
     # --- 自评表 ---------------------------------------------------------------------------------
 
-    async def _assessment_plan(self, item: form_check.Checked, subject: models.Subject) -> _Plan:
+    async def _assessment_plan(
+        self, item: form_check.Checked, subject: models.Subject, unit_id: int | None
+    ) -> _Plan:
         form = item.form
         plan = _Plan(form)
         ctx = self.ctx
@@ -424,8 +434,11 @@ class _Resolver:
         changes: dict[str, Any] = {
             k: v for k, v in amounts.items() if not _same(getattr(subject, k), v)
         }
-        if form.kind is FormKind.PROJECT_SELF_ASSESSMENT and subject.name != form.name:
-            changes["name"] = form.name
+        if form.kind is FormKind.PROJECT_SELF_ASSESSMENT:
+            if subject.name != form.name:
+                changes["name"] = form.name
+            if subject.implementing_unit_id != unit_id:
+                changes["implementing_unit_id"] = unit_id
         if changes:
             plan.writes.append(("update", await self._subject_update(form, subject, changes)))
         budget, executed = amounts["full_year_total"], amounts["executed_total"]
