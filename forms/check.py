@@ -71,19 +71,25 @@ def check(form: Form) -> tuple[Checked | None, list[Problem]]:
         checker.text("code", form.code, CODE)
     checker.text("goal", form.goal, FREE_TEXT)
     checker.text("goal_actual", form.goal_actual, FREE_TEXT)
-    if form.fiscal_year is not None:
-        try:
-            validation.check_subject(
-                SimpleNamespace(
-                    fiscal_year=form.fiscal_year,
-                    name=form.name or "-",
-                    start_date=None,
-                    end_date=None,
-                    **amount_fields(form),
-                )
-            )
-        except InvalidRecord as error:
-            checker.at(_amount_cell(form, error.field), error, _amount_detail(form, error))
+    subject = SimpleNamespace(
+        fiscal_year=form.fiscal_year,
+        name=form.name or "-",
+        start_date=None,
+        end_date=None,
+        **amount_fields(form),
+    )
+    try:
+        # A subject's own rules (the year's range, the amounts block); the amounts alone when
+        # the year is unknown (the reader reported why).
+        if form.fiscal_year is not None:
+            validation.check_subject(subject)
+        else:
+            validation.check_amounts(subject)
+    except InvalidRecord as error:
+        cell = (
+            form.cell("title") if error.field == "fiscal_year" else _amount_cell(form, error.field)
+        )
+        checker.at(cell, error, _amount_detail(form, error))
     if form.kind is FormKind.TARGET:
         result = Checked(form, indicators=_indicators(checker))
     else:

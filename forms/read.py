@@ -206,6 +206,7 @@ class _SheetReader:
                 "fiscal-year-mismatch",
                 f"表的年度为 {found} 年，本次导入的年度为 {self.expected_year} 年",
             )
+            return None  # no record is looked up in a year that is wrong
         return found
 
     def _unit(self, end: int) -> Decimal:

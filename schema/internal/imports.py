@@ -104,14 +104,20 @@ async def import_forms(
                 outcome.problems.append(refused.problem)
     if outcome.problems:
         return outcome
+    changed_forms = {id(f) for f in resolver.changing_forms}
     for plan in plans:
         for kind, _ in plan.writes:
             if kind == "create":
                 outcome.created += 1
             else:
                 outcome.updated += 1
-        if not plan.writes:
+        if not plan.writes and id(plan.form) not in changed_forms:
             outcome.unchanged += 1
+    subject_writes = resolver.subject_writes()
+    outcome.updated += len(subject_writes)
+    if subject_writes:
+        # the subjects first: a form's own records are written after
+        plans.insert(0, _Plan(plans[0].form, [("update", w) for w in subject_writes]))
     if check_only or not any(p.writes for p in plans):
         return outcome
     try:
@@ -156,6 +162,9 @@ class _Resolver:
         self.vis = vis
         self.department_code = department_code
         self._departments: list[models.Department] | None = None
+        #: subject id → (subject as read, the changes of the batch's forms, the first form)
+        self.subject_updates: dict[int, tuple[models.Subject, dict[str, Any], Form]] = {}
+        self.changing_forms: list[Form] = []
 
     async def departments(self) -> list[models.Department]:
         if self._departments is None:
@@ -348,7 +357,7 @@ class _Resolver:
             if not _same(getattr(subject, name), value):
                 changes[name] = value
         if changes:
-            plan.writes.append(("update", await self._subject_update(form, subject, changes)))
+            self._subject_update(form, subject, changes)
         target = await models.PerformanceTarget.get_or_none(
             subject_id=subject.id, horizon=TargetHorizon.ANNUAL
         )
@@ -402,23 +411,48 @@ class _Resolver:
         row = await records.create_target(subject, item.form.goal, item.indicators)
         await writes.created(self.ctx, "importWorkbook", row, extra=await _indicators_of(row))
 
-    async def _subject_update(
-        self, form: Form, subject: models.Subject, changes: dict[str, Any]
-    ) -> Write:
+    def _subject_update(self, form: Form, subject: models.Subject, changes: dict[str, Any]) -> None:
+        """Collect a form's changes to its subject: a 申报表 and a 自评表 of one project may
+        both change it, and it is written once (one compare-and-set, one audit entry). Two
+        forms of the batch that disagree on a value are refused."""
         if not self.vis.in_scope(Action.EDIT_SUBJECT, subject.department_id):
             raise _Refused(_problem(form, "title", "forbidden", "您的角色不能修改项目信息"))
-        candidate = _applied(subject, changes)
+        _, pending, first = self.subject_updates.get(subject.id, (subject, {}, form))
+        for name, value in changes.items():
+            if name in pending and not _same(pending[name], value):
+                raise _Refused(
+                    _problem(
+                        form,
+                        "title",
+                        "forms-disagree",
+                        f"本表与工作表「{first.sheet}」（{first.file}）对同一项目的"
+                        f"信息（{name}）填写不一致",
+                    )
+                )
+        merged = pending | changes
         try:
-            validation.check_subject(candidate)
-        except InvalidRecord as error:  # pragma: no cover - the form's checks ran the same rule
-            raise _Refused(_problem(form, "title", error.rule, error.message)) from None
-        version = subject.version
+            validation.check_subject(_applied(subject, merged))
+        except InvalidRecord as error:  # the form's checks ran the same rule on its own values
+            raise _Refused(
+                _problem(form, "title", error.rule, STORAGE_MESSAGES.get(error.rule, error.message))
+            ) from None
+        self.subject_updates[subject.id] = (subject, merged, first)
+        self.changing_forms.append(form)
+
+    def subject_writes(self) -> list[Write]:
         ctx = self.ctx
+        out: list[Write] = []
+        for subject, changes, _ in self.subject_updates.values():
 
-        async def update() -> None:
-            await writes.update_versioned(ctx, subject, version, changes, "importWorkbook")
+            async def update(
+                subject: models.Subject = subject, changes: dict[str, Any] = changes
+            ) -> None:
+                await writes.update_versioned(
+                    ctx, subject, subject.version, changes, "importWorkbook"
+                )
 
-        return update
+            out.append(update)
+        return out
 
     # --- 自评表 ---------------------------------------------------------------------------------
 
@@ -440,16 +474,18 @@ class _Resolver:
             if subject.implementing_unit_id != unit_id:
                 changes["implementing_unit_id"] = unit_id
         if changes:
-            plan.writes.append(("update", await self._subject_update(form, subject, changes)))
+            self._subject_update(form, subject, changes)
         budget, executed = amounts["full_year_total"], amounts["executed_total"]
-        indicator_ids = await _indicator_ids(subject)
-        inputs = [
-            dataclasses.replace(
-                r, indicator_id=indicator_ids.get((r.level1, r.level2, r.indicator_name))
-            )
-            for r in item.rows
-        ]
-        scored = scoring.score_self_assessment(budget, executed, inputs)
+        scored = scoring.score_self_assessment(budget, executed, item.rows)
+
+        async def linked() -> list[scoring.RowInput]:
+            # Looked up when written: the target may be created by the same batch.
+            ids = await _indicator_ids(subject)
+            return [
+                dataclasses.replace(r, indicator_id=ids.get((r.level1, r.level2, r.indicator_name)))
+                for r in item.rows
+            ]
+
         rows = [
             models.SelfAssessmentRow(
                 position=position,
@@ -487,7 +523,7 @@ class _Resolver:
             async def create() -> None:
                 row = await records.create_self_assessment(
                     subject,
-                    inputs,
+                    await linked(),
                     full_year_budget=budget,
                     executed=executed,
                     annual_goal_expected=form.goal,
@@ -511,8 +547,9 @@ class _Resolver:
         async def update() -> None:
             async def replace() -> None:
                 await models.SelfAssessmentRow.filter(assessment_id=existing.id).delete()
-                for row in rows:
+                for row, linked_row in zip(rows, await linked(), strict=True):
                     row.assessment_id = existing.id
+                    row.indicator_id = linked_row.indicator_id
                 await models.SelfAssessmentRow.bulk_create(rows)
 
             await writes.update_versioned(
