@@ -372,9 +372,20 @@ def _execution(checker: _Checker, rows: list[scoring.RowInput]) -> None:
                 f"{format_decimal(form.execution_score)}",
             )
         )
-    if rows and not checker.problems and form.total_score is not None:
+    if rows and not checker.problems:
         scored = scoring.score_self_assessment(budget, executed, rows)
-        if scored.total_score != form.total_score:
+        if form.grade is not None and form.grade is not scored.grade:
+            checker.problems.append(
+                Problem(
+                    form.file,
+                    form.sheet,
+                    form.cell("grade"),
+                    "form-computed-mismatch",
+                    f"总分 {scored.total_score} 的评价等级是「{scored.grade.label}」，"
+                    f"表中为「{form.grade.label}」",
+                )
+            )
+        if form.total_score is not None and scored.total_score != form.total_score:
             checker.problems.append(
                 Problem(
                     form.file,

@@ -104,10 +104,11 @@ async def assessment_forms(subjects: Sequence[models.Subject]) -> list[Form]:
             else FormKind.PROJECT_SELF_ASSESSMENT,
             fiscal_year=subject.fiscal_year,
             unit=WAN,
-            name=subject.name,
+            # the 部门整体 form names the department only
+            name="" if overall else subject.name,
             code=subject.code,
             department=names[subject.department_id],
-            implementing_unit=names.get(subject.implementing_unit_id or 0, ""),
+            implementing_unit="" if overall else names.get(subject.implementing_unit_id or 0, ""),
             amounts=assessment_amounts(subject, assessment),
             goal=assessment.annual_goal_expected,
             goal_actual=assessment.annual_goal_actual,

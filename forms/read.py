@@ -9,6 +9,7 @@ first one, so a department sees all of a workbook's mistakes at once.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from storage.enums import (
     INDICATOR_CHILDREN,
     BudgetBook,
     Comparator,
+    Grade,
     IndicatorL1,
     IndicatorL2,
     QualitativeBand,
@@ -133,8 +135,13 @@ def recognise(sheet: Sheet) -> tuple[Layout | None, tuple[int, int] | None]:
     return None, None
 
 
-def _match(key: str, labels: Sequence[str]) -> bool:
-    return key in {values.label_key(label) for label in labels}
+def _match(key: str, labels: tuple[str, ...]) -> bool:
+    return key in _keys(labels)
+
+
+@functools.lru_cache(maxsize=256)
+def _keys(labels: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(values.label_key(label) for label in labels)
 
 
 class _SheetReader:
@@ -231,7 +238,7 @@ class _SheetReader:
         """The value of a label: the first filled cell to its right that is not itself a
         label, else the blank cell right of it (merged value areas are blank past their
         first cell)."""
-        labels = {values.label_key(x) for f in self.layout.fields for x in f.labels}
+        labels = _keys(tuple(x for f in self.layout.fields for x in f.labels))
         width = len(self.sheet.rows[row]) if row < len(self.sheet.rows) else 0
         for c in range(column + 1, width):
             value = self.sheet.get(row, c)
@@ -485,6 +492,15 @@ class _SheetReader:
             form.total_score = values.number(self.sheet.get(r, c))
         except values.CellError as error:
             self.problem(r, c, error.rule, error.message)
+        # The grade (评价等级), where the form states it: the next filled cell of the row.
+        for g in range(c + 1, len(self.sheet.rows[r])):
+            written = values.text(self.sheet.get(r, g))
+            if written:
+                form.cells["grade"] = cell_name(r, g)
+                form.grade = _grade(written)
+                if form.grade is None:
+                    self.problem(r, g, "grade-unknown", f"评价等级「{written}」应为优、良、中或差")
+                break
 
 
 def _budget_book(text: str) -> BudgetBook | None:
@@ -513,6 +529,17 @@ def _level2(level1: IndicatorL1 | None, text: str) -> IndicatorL2 | None:
     for level in candidates:
         if key == values.label_key(level.label):
             return level
+    return None
+
+
+def _grade(text: str) -> Grade | None:
+    key = values.label_key(text)
+    for grade in Grade:
+        if key in (
+            grade.label,
+            grade.label + {"优": "秀", "良": "好", "中": "等", "差": ""}[grade.label],
+        ):
+            return grade
     return None
 
 

@@ -4,6 +4,7 @@ reader turns that into a problem naming the cell."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -42,11 +43,16 @@ def text(value: CellValue) -> str:
     return str(value).strip()
 
 
+@functools.lru_cache(maxsize=65536)
 def label_key(value: CellValue) -> str:
     """A label compared loosely: full-width folded to half-width (NFKC), no spaces, no colon or
-    asterisk (「项目名称：」, 「* 项目名称」 and 「项 目 名 称」 are one label)."""
+    asterisk (「项目名称：」, 「* 项目名称」 and 「项 目 名 称」 are one label). Cached: a
+    workbook of a hundred forms repeats the same labels a hundred times."""
     folded = unicodedata.normalize("NFKC", text(value))
-    return re.sub(r"[\s:*★]", "", folded)
+    return _LABEL_NOISE.sub("", folded)
+
+
+_LABEL_NOISE = re.compile(r"[\s:*★]")
 
 
 def decimal_of(value: float | int) -> Decimal:

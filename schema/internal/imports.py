@@ -85,6 +85,7 @@ async def import_forms(
     outcome = Outcome()
     vis = await ctx.visibility()
     resolver = _Resolver(ctx, vis, department_code)
+    await resolver.prefetch([form for result in results for form in result.forms])
     plans: list[_Plan] = []
     seen: dict[tuple[FormKind, int, str], Form] = {}
     for result in results:
@@ -162,6 +163,13 @@ class _Resolver:
         self.vis = vis
         self.department_code = department_code
         self._departments: list[models.Department] | None = None
+        #: what `prefetch` read: (department, year, overall?, code) → subject; subject id → its
+        #: annual target and its self-assessment; their indicators and rows by their id
+        self.subjects: dict[tuple[int, int, bool, str], models.Subject] = {}
+        self.targets: dict[int, models.PerformanceTarget] = {}
+        self.indicators: dict[int, list[models.Indicator]] = {}
+        self.assessments: dict[int, models.SelfAssessment] = {}
+        self.rows: dict[int, list[models.SelfAssessmentRow]] = {}
         #: subject id → (subject as read, the changes of the batch's forms, the first form)
         self.subject_updates: dict[int, tuple[models.Subject, dict[str, Any], Form]] = {}
         self.changing_forms: list[Form] = []
@@ -286,15 +294,40 @@ class _Resolver:
         assert subject is not None
         return await self._assessment_plan(item, subject, unit_id)
 
+    async def prefetch(self, forms: Sequence[Form]) -> None:
+        """Read, in a handful of queries, every stored record the batch's forms may be about:
+        the subjects of their departments and years, with their annual targets, indicators,
+        self-assessments and rows (a district's batch is thousands of forms)."""
+        departments = await self.departments()
+        written = {f.department.strip() for f in forms}
+        named = {d.id for d in departments if {d.name, d.code} & written}
+        ids = named | {d.parent_id for d in departments if d.id in named and d.parent_id}
+        years = {f.fiscal_year for f in forms if f.fiscal_year is not None}
+        subjects = await models.Subject.filter(department_id__in=ids, fiscal_year__in=years)
+        for s in subjects:
+            overall = s.kind is SubjectKind.DEPARTMENT_OVERALL
+            self.subjects.setdefault((s.department_id, s.fiscal_year, overall, s.code), s)
+            if overall:
+                self.subjects.setdefault((s.department_id, s.fiscal_year, True, ""), s)
+        subject_ids = [s.id for s in subjects]
+        for target in await models.PerformanceTarget.filter(
+            subject_id__in=subject_ids, horizon=TargetHorizon.ANNUAL
+        ):
+            self.targets[target.subject_id] = target
+        for row in await models.Indicator.filter(
+            target_id__in=[t.id for t in self.targets.values()]
+        ).order_by("target_id", "position"):
+            self.indicators.setdefault(row.target_id, []).append(row)
+        for assessment in await models.SelfAssessment.filter(subject_id__in=subject_ids):
+            self.assessments[assessment.subject_id] = assessment
+        for line in await models.SelfAssessmentRow.filter(
+            assessment_id__in=[a.id for a in self.assessments.values()]
+        ).order_by("assessment_id", "position"):
+            self.rows.setdefault(line.assessment_id, []).append(line)
+
     async def _subject(self, form: Form, department: models.Department) -> models.Subject | None:
-        query = models.Subject.filter(department_id=department.id, fiscal_year=form.fiscal_year)
-        if form.kind is FormKind.DEPARTMENT_SELF_ASSESSMENT:
-            query = query.filter(kind=SubjectKind.DEPARTMENT_OVERALL)
-            if form.code:
-                query = query.filter(code=form.code)
-        else:
-            query = query.filter(kind__in=[SubjectKind.PROJECT, SubjectKind.POLICY], code=form.code)
-        return await query.first()
+        overall = form.kind is FormKind.DEPARTMENT_SELF_ASSESSMENT
+        return self.subjects.get((department.id, form.fiscal_year or 0, overall, form.code))
 
     # --- 申报表 ---------------------------------------------------------------------------------
 
@@ -358,9 +391,7 @@ class _Resolver:
                 changes[name] = value
         if changes:
             self._subject_update(form, subject, changes)
-        target = await models.PerformanceTarget.get_or_none(
-            subject_id=subject.id, horizon=TargetHorizon.ANNUAL
-        )
+        target = self.targets.get(subject.id)
         if target is None:
             current = subject
 
@@ -369,7 +400,7 @@ class _Resolver:
 
             plan.writes.append(("create", create))
             return plan
-        indicators = await models.Indicator.filter(target_id=target.id).order_by("position")
+        indicators = self.indicators.get(target.id, [])
         if target.overall_goal == form.goal and _same_indicators(indicators, item.indicators):
             return plan
         if target.review_status not in EDITABLE_TARGETS:
@@ -505,9 +536,7 @@ class _Resolver:
             )
             for position, s in enumerate(scored.rows)
         ]
-        existing = await models.SelfAssessment.get_or_none(
-            subject_id=subject.id, fiscal_year=subject.fiscal_year
-        )
+        existing = self.assessments.get(subject.id)
         values = {
             "full_year_budget": budget,
             "executed": executed,
@@ -535,9 +564,7 @@ class _Resolver:
 
             plan.writes.append(("create", create))
             return plan
-        stored_rows = await models.SelfAssessmentRow.filter(assessment_id=existing.id).order_by(
-            "position"
-        )
+        stored_rows = self.rows.get(existing.id, [])
         header_same = all(_same(getattr(existing, k), v) for k, v in values.items())
         if header_same and _same_rows(stored_rows, rows):
             return plan
