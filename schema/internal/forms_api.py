@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from enum import Enum
 from typing import Annotated
 
@@ -111,8 +112,11 @@ class FormMutations:
                     "multipart-upload",
                     "send the file as a part of a multipart request (GraphQL multipart spec)",
                 )
-            kind = files.recognise_workbook(file.data)
-            name = files.clean_filename(file.filename, kind) if file.filename else "workbook"
+            files.recognise_workbook(file.data)
+            # The name only labels the problems (nothing is stored under it): kept as sent,
+            # less any folder part and unprintable characters.
+            base = re.split(r"[\\/]", file.filename or "")[-1]
+            name = "".join(c for c in base if c.isprintable())[: files.MAX_FILENAME] or "workbook"
             result = read_workbook(file.data, name, fiscal_year)
             outcome = await import_forms(ctx, [result], check_only=check)
             return ImportReport(
