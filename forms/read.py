@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -74,8 +74,9 @@ class ReadResult:
     ignored: list[str]
 
 
-def load(data: bytes, file: str) -> tuple[list[Sheet], list[Problem]]:
-    """Every visible worksheet of a workbook, or the problem that it cannot be read."""
+def load(data: bytes, file: str, *, hidden: bool = False) -> tuple[list[Sheet], list[Problem]]:
+    """Every visible worksheet of a workbook (every one, with `hidden`), or the problem that
+    it cannot be read."""
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as error:  # calamine raises several unrelated types for damaged files
@@ -87,7 +88,7 @@ def load(data: bytes, file: str) -> tuple[list[Sheet], list[Problem]]:
     sheets = []
     for meta in book.sheets_metadata:
         # A hidden sheet is the exporter's (record versions) or the author's business.
-        if meta.visible != python_calamine.SheetVisibleEnum.Visible:
+        if meta.visible != python_calamine.SheetVisibleEnum.Visible and not hidden:
             continue
         sheet = book.get_sheet_by_name(meta.name)
         grid = sheet.to_python(skip_empty_area=False)

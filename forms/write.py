@@ -53,8 +53,15 @@ class _Formats:
         self.note = book.add_format({"font_name": "宋体", "font_size": 9, "text_wrap": True})
 
 
-def workbook_bytes(forms: Sequence[Form], blank: Sequence[FormKind] = ()) -> bytes:
-    """The forms (and a blank template of each kind in `blank`) as one .xlsx."""
+#: the hidden sheet that lists the record keys a published workbook holds
+KEYS_SHEET = "record-keys"
+
+
+def workbook_bytes(
+    forms: Sequence[Form], blank: Sequence[FormKind] = (), hidden_keys: Sequence[str] = ()
+) -> bytes:
+    """The forms (and a blank template of each kind in `blank`) as one .xlsx; `hidden_keys`
+    go one per row into a hidden sheet (the publisher's record keys, for withdrawals)."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
     book.set_properties({"created": FIXED_TIME, "author": "gongkai", "comments": ""})
@@ -67,6 +74,11 @@ def workbook_bytes(forms: Sequence[Form], blank: Sequence[FormKind] = ()) -> byt
         layout = BY_KIND[kind]
         empty = Form(kind=kind, fiscal_year=None, unit=WAN)
         _write(book.add_worksheet(_sheet_name(layout, "", names)), layout, empty, formats)
+    if hidden_keys:
+        sheet = book.add_worksheet(KEYS_SHEET)
+        for row, key in enumerate(hidden_keys):
+            sheet.write_string(row, 0, key)
+        sheet.hide()
     book.close()
     return buffer.getvalue()
 
