@@ -147,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--if-empty", action="store_true", help="do nothing when the database has data already"
     )
+    demo.add_argument(
+        "--forms-dir",
+        type=Path,
+        default=Path("var/demo-forms"),
+        metavar="DIR",
+        help="where the sample workbooks go (申报表, 自评表, one with mistakes)",
+    )
 
     check = commands.add_parser("check", help="check a release; nothing is written")
     check.add_argument("--release", type=_release, metavar="ID|KEY")
@@ -220,9 +227,16 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
                 args.scale, seed=args.seed, years=args.years, progress=status.update
             )
         elapsed = time.perf_counter() - started
+        from api.demo.workbooks import write_workbooks
+
+        books = await write_workbooks(args.forms_dir, args.years[1])
     console.print(f"demo data ({args.scale}, seed {args.seed}) loaded in {elapsed:.1f} s:")
     for table, count in counts.items():
         console.print(f"  {table:<28} {count:>8}")
+    console.print(
+        f"{len(books)} sample workbooks in {args.forms_dir}/ (see its README.txt): "
+        f"try `gongkai import {args.forms_dir}/*.xlsx --check`"
+    )
     return 0
 
 

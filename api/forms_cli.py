@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from api.settings import Settings
@@ -71,7 +72,8 @@ async def run(settings: Settings, args: argparse.Namespace, console: Console) ->
 
 def report(outcome: Outcome, check: bool, console: Console) -> int:
     for problem in outcome.problems:
-        console.print(f"{problem.file} {problem.where}  [{problem.rule}] {problem.message}")
+        # escaped: a rule code in brackets is not rich markup
+        console.print(escape(f"{problem.file} {problem.where}  [{problem.rule}] {problem.message}"))
     if outcome.problems:
         console.print(
             f"[red]{len(outcome.problems)} 个问题[/]（{outcome.forms} 张表）；未导入任何记录"
@@ -79,7 +81,8 @@ def report(outcome: Outcome, check: bool, console: Console) -> int:
         return 1
     verb = "将" if check else "已"
     console.print(
-        f"{outcome.forms} 张表：{verb}新建 {outcome.created} 条、{verb}更新 {outcome.updated} 条记录，"
-        f"{outcome.unchanged} 张表无变化" + ("（--check：未写入）" if check else "")
+        f"{outcome.forms} 张表：{verb}新建 {outcome.created} 条、"
+        f"{verb}更新 {outcome.updated} 条记录，{outcome.unchanged} 张表无变化"
+        + ("（--check：未写入）" if check else "")
     )
     return 0
