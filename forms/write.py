@@ -168,15 +168,11 @@ def _cell(sheet: Worksheet, r: int, c: int, value: Any, fmt: Format) -> None:
 
 
 def _amounts(sheet: Worksheet, layout: Layout, form: Form, f: _Formats, row: int) -> int:
-    last = len(layout.columns) - 1
     label = "项目资金" if layout.kind is not FormKind.DEPARTMENT_SELF_ASSESSMENT else "年度预算资金"
     sheet.merge_range(row, 0, row + len(AMOUNT_ROWS), 0, label, f.label)
     sheet.write_string(row, 1, "资金来源", f.label)
     for c, column in enumerate(layout.amount_columns):
         sheet.write_string(row, 2 + c, column.heading, f.label)
-    filled = 2 + len(layout.amount_columns)
-    if filled <= last:
-        _merged(sheet, row, filled, row, last, "", f.text)
     assessment = layout.kind is not FormKind.TARGET
     for i, source in enumerate(AMOUNT_ROWS):
         r = row + 1 + i
@@ -196,8 +192,6 @@ def _amounts(sheet: Worksheet, layout: Layout, form: Form, f: _Formats, row: int
             else:
                 fmt = f.text
             _cell(sheet, r, 2 + c, value, fmt)
-        if filled <= last:
-            _merged(sheet, r, filled, r, last, "", f.text)
     return row + 1 + len(AMOUNT_ROWS)
 
 
