@@ -74,8 +74,22 @@ async def test_a_real_shaped_workbook_imports_in_every_format(
         ("QUANTITY", "合同结算条款完成率", Comparator.EQ, "=100%", Decimal(100), "%"),
         ("TIMELINESS", "费用结算及时性", Comparator.QUALITATIVE, "及时", None, None),
         ("SOCIAL_BENEFIT", "与委托运营方合同完成率", Comparator.GE, "≥95％", Decimal(95), "%"),
-        ("SUSTAINABLE_IMPACT", "年度运营成本", Comparator.LE, "≤58.18万元", Decimal("58.18"), "万元"),
-        ("SERVICE_RECIPIENT_SATISFACTION", "场馆开放满意度", Comparator.GE, "≥90%", Decimal(90), "%"),
+        (
+            "SUSTAINABLE_IMPACT",
+            "年度运营成本",
+            Comparator.LE,
+            "≤58.18万元",
+            Decimal("58.18"),
+            "万元",
+        ),
+        (
+            "SERVICE_RECIPIENT_SATISFACTION",
+            "场馆开放满意度",
+            Comparator.GE,
+            "≥90%",
+            Decimal(90),
+            "%",
+        ),
     ]
     assert [i.is_core for i in indicators] == [True, False, False, False, False, False]
     assert indicators[2].nature is IndicatorNature.QUALITATIVE
@@ -117,9 +131,7 @@ async def _versions() -> dict[str, list[int]]:
     return {
         "subjects": sorted(await models.Subject.all().values_list("version", flat=True)),
         "targets": sorted(await models.PerformanceTarget.all().values_list("version", flat=True)),
-        "assessments": sorted(
-            await models.SelfAssessment.all().values_list("version", flat=True)
-        ),
+        "assessments": sorted(await models.SelfAssessment.all().values_list("version", flat=True)),
     }
 
 
@@ -226,9 +238,11 @@ async def test_a_corrected_target_is_updated_while_a_draft(form_world: FormWorld
     fresh = await models.PerformanceTarget.get(id=target.id)
     assert fresh.overall_goal == "新的年度总体目标"
     assert fresh.version == target.version + 1
-    entry = await models.AuditEntry.filter(
-        action="importWorkbook", record_type="PerformanceTarget"
-    ).order_by("-id").first()
+    entry = (
+        await models.AuditEntry.filter(action="importWorkbook", record_type="PerformanceTarget")
+        .order_by("-id")
+        .first()
+    )
     assert entry is not None and entry.before is not None and entry.after is not None
     assert entry.after["overall_goal"] == "新的年度总体目标"
 

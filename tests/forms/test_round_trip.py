@@ -53,7 +53,9 @@ async def test_export_then_import_of_every_demo_department_changes_nothing(
         before = await _state()
         audit_before = await models.AuditEntry.all().count()
         vis = await visibility(ADMIN)
-        departments = await models.Department.filter(tier=DepartmentTier.DEPARTMENT).order_by("code")
+        departments = await models.Department.filter(tier=DepartmentTier.DEPARTMENT).order_by(
+            "code"
+        )
         written: list[Form] = []
         results = []
         for department in departments:

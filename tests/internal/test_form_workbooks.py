@@ -75,9 +75,7 @@ async def test_another_departments_editor_is_refused_naming_the_department(
     assert (await models.PerformanceTarget.get(id=target.id)).version == target.version
 
 
-async def test_another_departments_editor_cannot_download_its_forms(
-    api: Api, world: World
-) -> None:
+async def test_another_departments_editor_cannot_download_its_forms(api: Api, world: World) -> None:
     body = await api(EDITOR_B, DOWNLOAD, {"d": gid(world.a), "y": 2024, "f": "TARGET"})
 
     assert body["data"]["formWorkbook"] is None
@@ -107,7 +105,7 @@ async def test_xls_and_ods_uploads_are_read(api: Api, world: World) -> None:
 
 
 async def test_a_blank_template_reads_as_its_form(api: Api, world: World) -> None:
-    body = await api(EDITOR_A, '{ blankForm(form: PROJECT_SELF_ASSESSMENT) { contentBase64 } }')
+    body = await api(EDITOR_A, "{ blankForm(form: PROJECT_SELF_ASSESSMENT) { contentBase64 } }")
     data = base64.b64decode(body["data"]["blankForm"]["contentBase64"])
 
     result = await _import(api, EDITOR_A, "blank.xlsx", data, check=True)

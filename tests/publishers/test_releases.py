@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import html
+import io
 import re
 import urllib.parse
 from datetime import UTC, datetime, timedelta
