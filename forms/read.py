@@ -439,6 +439,11 @@ class _SheetReader:
                         "indicator-level-unknown",
                         f"二级指标「{l2_text}」无法识别",
                     )
+            # Blank and not covered by a merged cell above: the row has no level to inherit.
+            for key, level, written in (("level1", level1, l1_text), ("level2", level2, l2_text)):
+                if level is None and not written and key in columns:
+                    label = "一级指标" if key == "level1" else "二级指标"
+                    self.problem(r, columns[key], "required", f"「{label}」为空")
             name = values.text(cell("name"))
             is_core = name.startswith("★")
             name = name.lstrip("★").strip()

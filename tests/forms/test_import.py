@@ -295,3 +295,13 @@ async def test_a_new_project_is_created_from_its_target_form(form_world: FormWor
     created = await models.Subject.get(code="101-0099")
     assert created.initial_total == Decimal("250000.00")
     assert await models.PerformanceTarget.filter(subject_id=created.id).count() == 1
+
+
+def test_a_blank_level_with_nothing_above_to_inherit_is_reported() -> None:
+    form = fixture("shaped.xlsx").forms[0]
+    form.lines[0].level1 = None  # the first row: no merged cell above covers it
+    form.lines[0].level2 = None
+
+    got = read_workbook(workbook_bytes([form]), "levels.xlsx")
+
+    assert {(p.cell, p.rule) for p in got.problems} >= {("A14", "required"), ("B14", "required")}
