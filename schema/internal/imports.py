@@ -216,16 +216,23 @@ class _Resolver:
             )
         return department
 
-    async def unit(self, form: Form, department: models.Department) -> int | None:
+    async def unit(
+        self, form: Form, department: models.Department, current: int | None
+    ) -> int | None:
+        """The implementing unit a form names: the department or one of its units, by name or
+        code. Two units may share a name: the subject's own unit wins when it is one of them,
+        so that a form read back names the unit it was written from."""
         written = form.implementing_unit.strip()
         if not written:
             return None
-        for d in await self.departments():
-            if (d.id == department.id or d.parent_id == department.id) and written in (
-                d.name,
-                d.code,
-            ):
-                return d.id
+        found = [
+            d.id
+            for d in await self.departments()
+            if (d.id == department.id or d.parent_id == department.id)
+            and written in (d.name, d.code)
+        ]
+        if found:
+            return current if current in found else found[0]
         raise _Refused(
             _problem(
                 form,
@@ -261,8 +268,10 @@ class _Resolver:
                 )
             )
         seen[key] = form
-        unit_id = await self.unit(form, department)
         subject = await self._subject(form, department)
+        unit_id = await self.unit(
+            form, department, subject.implementing_unit_id if subject else None
+        )
         if subject is not None and self.vis.is_stub(subject.id):
             raise _Refused(
                 _problem(
