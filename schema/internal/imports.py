@@ -167,9 +167,9 @@ class _Resolver:
         #: annual target and its self-assessment; their indicators and rows by their id
         self.subjects: dict[tuple[int, int, bool, str], models.Subject] = {}
         self.targets: dict[int, models.PerformanceTarget] = {}
-        self.indicators: dict[int, list[models.Indicator]] = {}
+        self.indicators: dict[int, list[dict[str, Any]]] = {}
         self.assessments: dict[int, models.SelfAssessment] = {}
-        self.rows: dict[int, list[models.SelfAssessmentRow]] = {}
+        self.rows: dict[int, list[dict[str, Any]]] = {}
         #: subject id → (subject as read, the changes of the batch's forms, the first form)
         self.subject_updates: dict[int, tuple[models.Subject, dict[str, Any], Form]] = {}
         self.changing_forms: list[Form] = []
@@ -323,16 +323,24 @@ class _Resolver:
             subject_id__in=subject_ids, horizon=TargetHorizon.ANNUAL
         ):
             self.targets[target.subject_id] = target
-        for row in await models.Indicator.filter(
-            target_id__in=[t.id for t in self.targets.values()]
-        ).order_by("target_id", "position"):
-            self.indicators.setdefault(row.target_id, []).append(row)
+        # Child rows as plain values, not model objects: a district's batch has ~90,000 of
+        # them, and building an object apiece (its timestamps parsed) was most of a re-import.
+        for row in (
+            await models.Indicator.filter(target_id__in=[t.id for t in self.targets.values()])
+            .order_by("target_id", "position")
+            .values("target_id", *INDICATOR_COMPARED)
+        ):
+            self.indicators.setdefault(row["target_id"], []).append(row)
         for assessment in await models.SelfAssessment.filter(subject_id__in=subject_ids):
             self.assessments[assessment.subject_id] = assessment
-        for line in await models.SelfAssessmentRow.filter(
-            assessment_id__in=[a.id for a in self.assessments.values()]
-        ).order_by("assessment_id", "position"):
-            self.rows.setdefault(line.assessment_id, []).append(line)
+        for line in (
+            await models.SelfAssessmentRow.filter(
+                assessment_id__in=[a.id for a in self.assessments.values()]
+            )
+            .order_by("assessment_id", "position")
+            .values("assessment_id", *ROW_COMPARED)
+        ):
+            self.rows.setdefault(line["assessment_id"], []).append(line)
 
     async def _subject(self, form: Form, department: models.Department) -> models.Subject | None:
         overall = form.kind is FormKind.DEPARTMENT_SELF_ASSESSMENT
@@ -527,23 +535,21 @@ class _Resolver:
             ]
 
         rows = [
-            models.SelfAssessmentRow(
-                position=position,
-                indicator_id=s.row.indicator_id,
-                level1=s.row.level1,
-                level2=s.row.level2,
-                indicator_name=s.row.indicator_name,
-                comparator=s.row.comparator,
-                target_value_raw=s.row.target_value_raw,
-                target_value_number=s.row.target_value_number,
-                actual_value_raw=s.row.actual_value_raw,
-                actual_value_number=s.row.actual_value_number,
-                qualitative_band=s.row.qualitative_band,
-                weight=s.row.weight,
-                score=s.score,
-                deviation_reason=s.row.deviation_reason,
-            )
-            for position, s in enumerate(scored.rows)
+            {
+                "level1": s.row.level1,
+                "level2": s.row.level2,
+                "indicator_name": s.row.indicator_name,
+                "comparator": s.row.comparator,
+                "target_value_raw": s.row.target_value_raw,
+                "target_value_number": s.row.target_value_number,
+                "actual_value_raw": s.row.actual_value_raw,
+                "actual_value_number": s.row.actual_value_number,
+                "qualitative_band": s.row.qualitative_band,
+                "weight": s.row.weight,
+                "score": s.score,
+                "deviation_reason": s.row.deviation_reason,
+            }
+            for s in scored.rows
         ]
         existing = self.assessments.get(subject.id)
         values = {
@@ -583,10 +589,19 @@ class _Resolver:
         async def update() -> None:
             async def replace() -> None:
                 await models.SelfAssessmentRow.filter(assessment_id=existing.id).delete()
-                for row, linked_row in zip(rows, await linked(), strict=True):
-                    row.assessment_id = existing.id
-                    row.indicator_id = linked_row.indicator_id
-                await models.SelfAssessmentRow.bulk_create(rows)
+                await models.SelfAssessmentRow.bulk_create(
+                    [
+                        models.SelfAssessmentRow(
+                            assessment_id=existing.id,
+                            position=position,
+                            indicator_id=linked_row.indicator_id,
+                            **row,
+                        )
+                        for position, (row, linked_row) in enumerate(
+                            zip(rows, await linked(), strict=True)
+                        )
+                    ]
+                )
 
             await writes.update_versioned(
                 ctx, existing, version, header, "importWorkbook", also=replace, detail=_rows_of
@@ -637,22 +652,18 @@ ROW_COMPARED = (
 
 
 def _same_indicators(
-    stored: Sequence[models.Indicator], new: Sequence[records.IndicatorInput]
+    stored: Sequence[dict[str, Any]], new: Sequence[records.IndicatorInput]
 ) -> bool:
     return len(stored) == len(new) and all(
-        _same(getattr(a, f), getattr(b, f))
+        _same(a[f], getattr(b, f))
         for a, b in zip(stored, new, strict=True)
         for f in INDICATOR_COMPARED
     )
 
 
-def _same_rows(
-    stored: Sequence[models.SelfAssessmentRow], new: Sequence[models.SelfAssessmentRow]
-) -> bool:
+def _same_rows(stored: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]) -> bool:
     return len(stored) == len(new) and all(
-        _same(getattr(a, f), getattr(b, f))
-        for a, b in zip(stored, new, strict=True)
-        for f in ROW_COMPARED
+        _same(a[f], b[f]) for a, b in zip(stored, new, strict=True) for f in ROW_COMPARED
     )
 
 
