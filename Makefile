@@ -40,6 +40,7 @@ BENCH_DB ?= postgres
 bench: install-dev
 	$(BIN)/python -m bench.publish --database $(BENCH_DB)
 	$(BIN)/python -m bench.public_api --database $(BENCH_DB)
+	$(BIN)/python -m bench.forms --database $(BENCH_DB)
 
 # Mutation testing of the critical modules (mutation/run.py). `make test` checks the disclosure
 # rules' recorded score and reruns a sample of its kills (`--ci`; docs/testing.md).

@@ -7,6 +7,7 @@
     gongkai publish --release ID|KEY | --due | --all   publish to the object store
     gongkai withdraw [--release ID]                enforce filings added after publication
     gongkai flag-overdue                           store OVERDUE on late rectifications (daily)
+    gongkai import FILE… [--check]                 import 申报表 / 自评表 workbooks
     gongkai token --role R [--dept CODE]           mint a development JWT (HS secret only)
     gongkai serve --host H --port P                serve the API
 
@@ -34,6 +35,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
+from api import forms_cli
 from api import settings as settings_module
 from api.auth import AuthenticationError, Role, mint
 from api.devkey import DEV_KEY_PATH, DevKeyError, with_dev_key
@@ -145,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--if-empty", action="store_true", help="do nothing when the database has data already"
     )
+    demo.add_argument(
+        "--forms-dir",
+        type=Path,
+        default=Path("var/demo-forms"),
+        metavar="DIR",
+        help="where the sample workbooks go (申报表, 自评表, one with mistakes)",
+    )
 
     check = commands.add_parser("check", help="check a release; nothing is written")
     check.add_argument("--release", type=_release, metavar="ID|KEY")
@@ -175,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
         "flag-overdue",
         help="store OVERDUE on open rectifications past their due date (for a daily cron line)",
     )
+
+    forms_cli.add_parser(commands)
 
     token = commands.add_parser("token", help="mint a development token (needs an HS secret)")
     token.add_argument(
@@ -216,9 +227,16 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
                 args.scale, seed=args.seed, years=args.years, progress=status.update
             )
         elapsed = time.perf_counter() - started
+        from api.demo.workbooks import write_workbooks
+
+        books = await write_workbooks(args.forms_dir, args.years[1])
     console.print(f"demo data ({args.scale}, seed {args.seed}) loaded in {elapsed:.1f} s:")
     for table, count in counts.items():
         console.print(f"  {table:<28} {count:>8}")
+    console.print(
+        f"{len(books)} sample workbooks in {args.forms_dir}/ (see its README.txt): "
+        f"try `gongkai import {args.forms_dir}/*.xlsx --check`"
+    )
     return 0
 
 
@@ -465,6 +483,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_withdraw(settings, args))
         elif args.command == "flag-overdue":
             return asyncio.run(_flag_overdue(settings))
+        elif args.command == "import":
+            return asyncio.run(forms_cli.run(settings, args, console))
         elif args.command == "token":
             return _token(settings, args)
         elif args.command == "serve":

@@ -37,6 +37,7 @@ from tortoise.transactions import in_transaction
 
 from publishers import render, rules, search, site, withdrawal
 from publishers.lease import DEFAULT_LEASE, Lease, worker_name
+from publishers.official_tables import render_official_tables
 from publishers.records import facets, file_path, search_text, subject_key
 from publishers.render import Rendered, dumps, jsonable, sha256_hex
 from publishers.select import Selection, Selector
@@ -716,7 +717,7 @@ def render_release(selection: Selection) -> list[Rendered]:
     objects: list[Rendered] = []
     for record_type in sorted(by_type, key=lambda t: t.value):
         objects += render.render_records(record_type, by_type[record_type])
-    return objects
+    return objects + render_official_tables(selection.records)
 
 
 async def _file_objects(files: Sequence[models.StoredFile]) -> list[Rendered]:

@@ -260,6 +260,10 @@ def datapackage(
             }
         else:
             entry["format"] = stem.rsplit(".", 1)[-1]
+            if entry["format"] == "xlsx":
+                # The official tables: forms laid out for reading, one per sheet, not a table
+                # of rows; a reader validates its bytes and hash, not its rows.
+                entry["type"] = "file"
         entries.append(entry)
     document = {
         "profile": "data-package",

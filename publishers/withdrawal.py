@@ -36,6 +36,7 @@ from typing import Any
 
 import orjson
 
+from publishers import official_tables
 from publishers.render import JSON_TYPE, dumps, sha256_hex
 from publishers.sync import SyncStats, put_if_changed
 from storage import models
@@ -203,6 +204,8 @@ async def _holds_any(store: ObjectStore, entry: dict[str, Any], withdrawn: set[s
 def record_keys(path: str, data: bytes) -> set[str]:
     """Every record key a data object mentions (as key, subject, parent or what it is about)."""
     names = ("key", "subjectKey", "parentKey", "aboutKey")
+    if path.endswith(".xlsx"):  # the official tables: the keys are on a hidden sheet
+        return official_tables.record_keys(data)
     if path.endswith(".json"):
         records = orjson.loads(data).get("records", [])
         return {str(r[n]) for r in records for n in names if r.get(n)}

@@ -85,6 +85,36 @@ def _office_package(data: bytes, field: str) -> FileType:
     return found[0]
 
 
+XLS = FileType("application/vnd.ms-excel", "xls")
+ODS = FileType("application/vnd.oasis.opendocument.spreadsheet", "ods")
+_OLE2 = bytes.fromhex("d0cf11e0a1b11ae1")
+WORKBOOKS = "XLSX, XLS or ODS"
+
+
+def recognise_workbook(data: bytes, field: str = "file") -> FileType:
+    """A spreadsheet by its content: XLSX (Office Open XML), XLS (an OLE2 compound file, which
+    the reader then opens or refuses) or ODS (OpenDocument: a zip whose ``mimetype`` member
+    names it). Anything else — a PDF, a DOCX, a CSV called .xlsx — is refused."""
+    if not data:
+        raise InvalidRecord(field, "file-not-empty", "the file is empty")
+    if data.startswith(_OLE2):
+        return XLS
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as package:
+                names = set(package.namelist())
+                small = "mimetype" in names and package.getinfo("mimetype").file_size < 100
+                if small and package.read("mimetype").strip() == ODS.media_type.encode():
+                    return ODS
+        except (zipfile.BadZipFile, ValueError):
+            raise InvalidRecord(field, "file-type", "the file is a damaged zip archive") from None
+        if _office_package(data, field) is XLSX:
+            return XLSX
+    raise InvalidRecord(
+        field, "file-type", f"the content is not a {WORKBOOKS} workbook, whatever its name says"
+    )
+
+
 def clean_filename(name: str | None, kind: FileType, field: str = "file") -> str:
     """The client's file name without any folder part or control characters, ending in the
     extension its content earns: a name that claims another type is refused (a PDF called

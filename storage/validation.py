@@ -59,6 +59,11 @@ class Text:
     multiline: bool = False
 
 
+#: Free text kept in a TEXT column (goals, deviation reasons): bounded all the same. The internal
+#: API's inputs and the imported forms share it.
+FREE_TEXT = Text(5000, multiline=True)
+
+
 def _forbidden(char: str, multiline: bool) -> bool:
     code = ord(char)
     if multiline and char in _LINE_BREAKS:

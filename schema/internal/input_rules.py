@@ -26,13 +26,14 @@ from strawberry.utils.str_converters import to_camel_case
 
 from schema.internal import types as t
 from storage.errors import InvalidRecord
+from storage.validation import FREE_TEXT as FREE_TEXT
 from storage.validation import Text, check_number, check_text
 
 RULE = "gongkai.text"
 #: IDs (a global ID is ~20 characters) and any text without a rule of its own
 DEFAULT = Text(200)
-#: Free text kept in a TEXT column: bounded all the same (a request body is at most 64 KiB)
-FREE_TEXT = Text(5000, multiline=True)
+# FREE_TEXT (free text kept in a TEXT column, bounded all the same: a request body is at most
+# 64 KiB) is `storage.validation.FREE_TEXT`, which the imported forms obey too.
 
 
 def text(max_length: int, *, multiline: bool = False, **field: Any) -> Any:

@@ -25,6 +25,7 @@ from schema.internal import audit, writes
 from schema.internal import types as t
 from schema.internal.context import Info, InternalContext
 from schema.internal.filings import FilingMutations
+from schema.internal.forms_api import FormMutations
 from schema.internal.input_rules import FREE_TEXT, argument
 from schema.internal.inputs import (
     AssessmentRowInput,
@@ -600,7 +601,12 @@ class RecordMutations:
 
 @strawberry.type(description="Writes to the working data; each returns a typed result.")
 class Mutation(
-    RecordMutations, FilingMutations, ReleaseMutations, UploadMutations, OverdueMutations
+    RecordMutations,
+    FilingMutations,
+    ReleaseMutations,
+    UploadMutations,
+    OverdueMutations,
+    FormMutations,
 ):
     pass
 

@@ -9,6 +9,7 @@ from strawberry.extensions import MaskErrors
 
 from schema import limits
 from schema.internal.context import Info, InternalContext
+from schema.internal.forms_api import FormQueries
 from schema.internal.input_rules import InputRules
 from schema.internal.mutations import Mutation
 from schema.internal.permissions import Caller
@@ -26,7 +27,7 @@ class Me:
 
 
 @strawberry.type(description="Working data for finance bureau and department staff.")
-class Query(WorkingQueries):
+class Query(WorkingQueries, FormQueries):
     @strawberry.field(description="Who the token says you are.")
     def me(self, info: Info) -> Me:
         caller = info.context.caller

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import io
 import re
 import urllib.parse
 from datetime import UTC, datetime, timedelta
@@ -51,7 +52,10 @@ async def everything(store: MemoryObjectStore) -> dict[str, bytes]:
 
 def decoded(data: bytes) -> str:
     """The text of an object with every way a name can hide undone: JSON escapes, HTML
-    entities, percent-encoding."""
+    entities, percent-encoding, and a workbook's compression (the official tables: every cell
+    of every sheet, the hidden one too)."""
+    if data.startswith(b"PK\x03\x04"):
+        return workbook_text(data)
     text = data.decode("utf-8", errors="replace")
     parts = [text]
     if "\\u" in text and text.lstrip().startswith(("{", "[")):
@@ -63,6 +67,21 @@ def decoded(data: bytes) -> str:
         if undone != text:
             parts.append(undone)
     return "\n".join(parts)
+
+
+def workbook_text(data: bytes) -> str:
+    """Every cell of every sheet of an .xlsx, with its document properties."""
+    import zipfile
+
+    from forms.read import load
+
+    sheets, problems = load(data, "object", hidden=True)
+    assert not problems
+    cells = [str(v) for s in sheets for row in s.rows for v in row if v not in (None, "")]
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        cells.append(package.read("docProps/core.xml").decode())
+        cells.append(package.read("xl/workbook.xml").decode())  # the sheet names
+    return "\n".join(cells)
 
 
 def leaks(objects: dict[str, bytes], markers: set[str]) -> list[str]:

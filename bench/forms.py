@@ -1,0 +1,146 @@
+"""Benchmark: import the district's forms — every department's 申报表 and 自评表 of one year
+(~2,000 projects) — against the floor of reading the same workbooks with python-calamine alone.
+
+    .venv/bin/python -m bench.forms [--database postgres|sqlite] [--scale district|town]
+
+The workbooks are the export of the demo (one 申报表 and one 自评表 workbook per department).
+Measured, interleaved, on a fresh copy of the demo database per round:
+
+- floor: python-calamine opens every workbook and reads every visible sheet's cells;
+- first import: the year's targets and self-assessments are deleted first, so the import
+  creates them all (reading, checks, writes and audit entries, one transaction);
+- re-import: the same workbooks again, all unchanged (reading, checks, the comparison).
+
+Peak memory is tracemalloc's peak of reading and checking 25 %, 50 % and 100 % of the
+workbooks, to show how it grows with their number; and the process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import python_calamine
+
+from bench.publish import drop_database, peak_rss_mib, prepare_database
+from forms import from_storage
+from forms.read import read_workbook
+from forms.write import workbook_bytes
+from schema.internal.context import InternalContext
+from schema.internal.imports import import_forms
+from schema.internal.permissions import Caller
+from storage import database, models
+from storage.enums import DepartmentTier
+
+YEAR = 2024
+OPERATOR = Caller("bench", ("admin",), None, False)
+
+
+async def export(folder: Path) -> tuple[list[Path], int]:
+    paths, count = [], 0
+    for department in await models.Department.filter(tier=DepartmentTier.DEPARTMENT).order_by(
+        "code"
+    ):
+        subjects = await models.Subject.filter(
+            department_id=department.id, fiscal_year=YEAR
+        ).order_by("kind", "code")
+        for label, forms in (
+            ("target", await from_storage.target_forms(subjects)),
+            ("assessment", await from_storage.assessment_forms(subjects)),
+        ):
+            if forms:
+                path = folder / f"{department.code}-{label}.xlsx"
+                path.write_bytes(workbook_bytes(forms))
+                paths.append(path)
+                count += len(forms)
+    return paths, count
+
+
+def floor(paths: list[Path]) -> float:
+    started = time.perf_counter()
+    for path in paths:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
+        for name in book.sheet_names:
+            book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return time.perf_counter() - started
+
+
+async def run_import(paths: list[Path]) -> tuple[float, int, int, int]:
+    started = time.perf_counter()
+    results = [read_workbook(p.read_bytes(), p.name, YEAR) for p in paths]
+    outcome = await import_forms(InternalContext(caller=OPERATOR), results)
+    assert not outcome.problems, outcome.problems[:3]
+    return time.perf_counter() - started, outcome.created, outcome.updated, outcome.unchanged
+
+
+async def clear_year() -> None:
+    assessments = models.SelfAssessment.filter(fiscal_year=YEAR)
+    ids = await assessments.values_list("id", flat=True)
+    await models.SelfAssessmentRow.filter(assessment_id__in=ids).delete()
+    await assessments.delete()
+    targets = models.PerformanceTarget.filter(fiscal_year=YEAR)
+    await models.Indicator.filter(target_id__in=await targets.values_list("id", flat=True)).delete()
+    await targets.delete()
+
+
+def memory(paths: list[Path]) -> list[tuple[int, float]]:
+    out = []
+    for share in (4, 2, 1):
+        chosen = paths[: max(1, len(paths) // share)]
+        tracemalloc.start()
+        results = [read_workbook(p.read_bytes(), p.name, YEAR) for p in chosen]
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        del results
+        out.append((len(chosen), peak / 2**20))
+    return out
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--scale", choices=("district", "town"), default="district")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        rows = []
+        paths: list[Path] = []
+        forms = 0
+        for round_ in range(args.rounds):
+            url = await prepare_database(args.database, args.scale)
+            try:
+                async with database.connected(url):
+                    if not paths:
+                        paths, forms = await export(folder)
+                        size = sum(p.stat().st_size for p in paths)
+                        print(f"{len(paths)} workbooks, {forms} forms, {size / 2**20:.1f} MiB")
+                    floor_1 = floor(paths)
+                    await clear_year()
+                    first, created, updated, _ = await run_import(paths)
+                    floor_2 = floor(paths)
+                    again, _, _, unchanged = await run_import(paths)
+                rows.append((floor_1, first, created, updated, floor_2, again, unchanged))
+                print(
+                    f"round {round_ + 1}: floor {floor_1:.2f} s; first import {first:.2f} s "
+                    f"({created} created, {updated} updated) = {first / floor_1:.1f}×; "
+                    f"floor {floor_2:.2f} s; re-import {again:.2f} s ({unchanged} unchanged) "
+                    f"= {again / floor_2:.1f}×",
+                    flush=True,
+                )
+            finally:
+                await drop_database(url)
+        for count, peak in memory(paths):
+            print(f"read + parse of {count} workbooks: tracemalloc peak {peak:.1f} MiB")
+    print(f"peak RSS {peak_rss_mib():.0f} MiB; load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
