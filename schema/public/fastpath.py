@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import strawberry
 from graphql import (
     DirectiveNode,
@@ -94,23 +95,30 @@ class Relation:
 
     record_type: RecordType
     mode: int
-    key: Callable[[dict[str, Any]], str | None]
+    key: KeyOf
 
 
-def _department_key(code_field: str) -> Callable[[dict[str, Any]], str | None]:
-    def key(source: dict[str, Any]) -> str | None:
-        code = source[code_field]
-        return None if code is None else department_key(source["jurisdictionCode"], code)
+@dataclass(frozen=True)
+class KeyOf:
+    """A relation's key in its source record: the value of one field, or with two fields the
+    department key of (jurisdiction code, department code). The SQL compiler reads `fields`."""
 
-    return key
+    fields: tuple[str, ...]
+
+    def __call__(self, source: dict[str, Any]) -> str | None:
+        if len(self.fields) == 1:
+            value: str | None = source[self.fields[0]]
+            return value
+        code = source[self.fields[1]]
+        return None if code is None else department_key(source[self.fields[0]], code)
 
 
-def _item(name: str) -> Callable[[dict[str, Any]], str | None]:
-    def key(source: dict[str, Any]) -> str | None:
-        value: str | None = source[name]
-        return value
+def _department_key(code_field: str) -> KeyOf:
+    return KeyOf(("jurisdictionCode", code_field))
 
-    return key
+
+def _item(name: str) -> KeyOf:
+    return KeyOf((name,))
 
 
 _T = "schema.public.types."
@@ -263,6 +271,8 @@ class RootField:
 @dataclass(eq=False)
 class Plan:
     roots: list[RootField]
+    #: The SQL compiler (schema/public/sqlpath.py) found a shape it does not cover.
+    sql_unsupported: bool = False
 
 
 class Unsupported(Exception):
@@ -294,6 +304,7 @@ class Compiled:
         self.extensions = {
             "cost": {"requested": limits.document_cost(document), "maximum": limits.MAX_COST}
         }
+        self.extensions_json = orjson.dumps(self.extensions)
 
     async def execute(self, variables: dict[str, Any] | None, context: Context) -> dict[str, Any]:
         """The response (`data` and `extensions`), or `Fallback`."""
@@ -311,6 +322,21 @@ class Compiled:
         except Exception as error:  # anything graphql-core would report as an error
             raise Fallback from error
         return {"data": data, "extensions": self.extensions}
+
+    def coerce(self, variables: dict[str, Any] | None) -> VariableValues:
+        """The request's variables as graphql-core coerces them, or `Fallback`."""
+        if not self.supported:
+            raise Fallback
+        coerced = get_variable_values(
+            self.fast.graphql_schema, self.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            raise Fallback  # variable errors: graphql-core reports them
+        return coerced
+
+    def plan(self, variables: VariableValues) -> Plan:
+        """The plan for these variables' directive conditions, or `Fallback`."""
+        return self._plan(variables)
 
     def _plan(self, variables: VariableValues) -> Plan:
         values = variables.coerced
