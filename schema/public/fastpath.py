@@ -25,6 +25,7 @@ normally, which produces the error (or the answer) exactly as before.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -498,7 +499,9 @@ class Run:
 
     async def execute(self, plan: Plan) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        calls: list[tuple[RootField, Awaitable[Any]]] = []
+        # The calls start only once every root's arguments are read: an argument error of a
+        # later root must not leave an earlier root's coroutine never awaited.
+        calls: list[tuple[RootField, Callable[[], Awaitable[Any]]]] = []
         for root in plan.roots:
             data[root.key] = None
             if root.kind == TYPENAME:
@@ -515,11 +518,11 @@ class Run:
                 assert root.out is not None
                 self.holes.append((data, root.key, root.out, record_type, RECORD, key))
             elif root.kind == ROOT_LIST:
-                calls.append((root, queries.LISTS[root.name](**arguments)))
+                calls.append((root, functools.partial(queries.LISTS[root.name], **arguments)))
             else:
-                calls.append((root, statistics.statistics(**arguments)))
+                calls.append((root, functools.partial(statistics.statistics, **arguments)))
         if calls:
-            values = await asyncio.gather(*(call for _, call in calls))
+            values = await asyncio.gather(*(call() for _, call in calls))
             for (root, _), value in zip(calls, values, strict=True):
                 assert root.out is not None
                 data[root.key] = self.complete(root.out, value)

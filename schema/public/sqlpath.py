@@ -37,6 +37,7 @@ from graphql import get_argument_values
 from graphql.execution.values import VariableValues
 from strawberry.types.arguments import convert_arguments
 from tortoise import connections
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
 from schema import rows
 from schema.context import Context
@@ -562,7 +563,13 @@ async def run(found: Statement, context: Context, dialect_name: str) -> list[str
     if dialect_name == "postgres":
         sql = rows.numbered(found.sql)
         async with client.acquire_connection() as connection:
+            # A prepared statement per SQL text, kept by asyncpg's statement cache.
             row = await connection.fetchrow(sql, *params)
+            if isinstance(client, AsyncpgDBClient):  # a pool connection, not a transaction's
+                # One read-only SELECT of ours: the pool may skip its reset query.
+                mark = getattr(connection, "mark_unchanged", None)
+                if mark is not None:
+                    mark()
         return list(row)
     async with client.acquire_connection() as connection:
         if connection not in _SQLITE_READY:
