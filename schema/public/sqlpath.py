@@ -227,8 +227,7 @@ class Sqlite(Dialect):
         return _cat(
             "(SELECT '[' || group_concat(s, ',') || ']' FROM (SELECT ",
             item,
-            f" AS s FROM json_each({base}, {self._path(path)}) AS {alias}"
-            f" ORDER BY {alias}.key))",
+            f" AS s FROM json_each({base}, {self._path(path)}) AS {alias} ORDER BY {alias}.key))",
         )
 
     def element(self, alias: str) -> str:
@@ -329,7 +328,8 @@ class Compiler:
             return Sql(d.leaf(base, path))
         if out.obj is not None:
             inner = self.object(out.obj, base, path, None)
-            return _cat(f"(CASE WHEN {d.typeof(base, path)} = 'object' THEN ", inner, " ELSE 'null' END)")
+            check = f"(CASE WHEN {d.typeof(base, path)} = 'object' THEN "
+            return _cat(check, inner, " ELSE 'null' END)")
         item = out.item
         if item is not None and not item.nullable:
             alias = self.alias("e")
@@ -501,9 +501,7 @@ class Statement:
     keys: list[tuple[str, str | None]]  # (response key, a constant JSON value or None)
 
 
-def statement(
-    fast: FastPath, plan: Plan, variables: VariableValues, dialect: Dialect
-) -> Statement:
+def statement(fast: FastPath, plan: Plan, variables: VariableValues, dialect: Dialect) -> Statement:
     """The statement answering `plan`, or `Unsupported`; `rows.BadInput` (and any error of
     argument coercion) for requests graphql-core answers with an error."""
     compiler = Compiler(dialect)
@@ -576,7 +574,7 @@ async def run(found: Statement, context: Context, dialect_name: str) -> list[str
             await connection.create_function("gk_b64url", 1, _b64url, deterministic=True)
             _SQLITE_READY.add(connection)
         found_rows = await connection.execute_fetchall(found.sql, params)
-    return list(list(found_rows)[0])
+    return list(next(iter(found_rows)))
 
 
 def response(found: Statement, values: list[str], extensions: bytes) -> bytes:

@@ -184,7 +184,7 @@ async def test_every_field_of_every_type(published: dataset.Built) -> None:
                 {"o": {"field": order, "direction": direction}},
             )
             assert body is not None
-    assert b"monitoring" in body and b"versions" in body
+    assert body is not None and b"monitoring" in body and b"versions" in body
 
 
 async def test_pages_walk_forwards_and_backwards(published: dataset.Built) -> None:
