@@ -8,6 +8,7 @@ The epoch is what the answer cache and the `ETag` of GET answers follow (api/gra
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -40,6 +41,8 @@ class EpochWatch:
         self._epoch: str | None = None
         self._moves = 0  # notifications seen: an epoch read across one is not kept
         self._connection: asyncpg.Connection | None = None
+        #: Set by every notification (tests wait on it instead of sleeping).
+        self.moved = asyncio.Event()
 
     @property
     def listening(self) -> bool:
@@ -61,11 +64,13 @@ class EpochWatch:
     async def stop(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None and not connection.is_closed():
+            connection.remove_termination_listener(self._lost)
             await connection.close()
 
     def _moved(self, *_: Any) -> None:
         self._moves += 1
         self._epoch = None
+        self.moved.set()
 
     def _lost(self, *_: Any) -> None:
         log.warning("publication epoch: the listening connection closed; reading per request")

@@ -276,6 +276,12 @@ def _identity_enum(names: dict[Any, str] | None) -> bool:
     return names is not None and all(value == name for value, name in names.items())
 
 
+#: Compiled objects by plan (plans live as long as their learned document).
+_OBJECTS: weakref.WeakKeyDictionary[ObjectPlan, dict[tuple[Any, ...], Sql]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class Compiler:
     """Builds the SQL of a plan's objects for one dialect. Aliases are numbered per statement."""
 
@@ -289,7 +295,18 @@ class Compiler:
 
     def object(self, plan: ObjectPlan, base: str, path: tuple[str, ...], row: str | None) -> Sql:
         """`{"key": value, …}` of an object read at `path` of `base`; `row` is the snapshot row
-        alias when the object is the row's record (its `id` is computed from it)."""
+        alias when the object is the row's record (its `id` is computed from it).
+
+        Kept per plan: the text depends on nothing else (its only parameter is the base URL,
+        filled in per request), and its aliases are its own, so it fits in any statement."""
+        cached = _OBJECTS.setdefault(plan, {})
+        key = (id(self.d), base, path, row)
+        found = cached.get(key)
+        if found is None:
+            found = cached[key] = self._object(plan, base, path, row)
+        return Sql(found.text, list(found.params))
+
+    def _object(self, plan: ObjectPlan, base: str, path: tuple[str, ...], row: str | None) -> Sql:
         if not plan.fields:
             return Sql("'{}'")
         out = Sql("(")

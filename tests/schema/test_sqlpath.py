@@ -124,9 +124,9 @@ async def demo(
 
 
 EXAMPLES = settings(
-    max_examples=int(os.environ.get("SQLPATH_EXAMPLES", "520")),
+    max_examples=int(os.environ.get("SQLPATH_EXAMPLES", "500")),
     deadline=None,
-    derandomize=True,  # the same 520 documents every run: a bounded, repeatable cost
+    derandomize=True,  # the same 500 documents every run: a bounded, repeatable cost
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
         HealthCheck.too_slow,
