@@ -42,7 +42,9 @@ TYPED = (
 )
 FROM_TYPED = (
     "SELECT string_agg('{' || "
-    + " || ',' || ".join(f"'\"{f}\":' || COALESCE(to_json(t.\"{f}\")::text, 'null')" for f in FIELDS)
+    + " || ',' || ".join(
+        f"'\"{f}\":' || COALESCE(to_json(t.\"{f}\")::text, 'null')" for f in FIELDS
+    )
     + " || ',\"total\":' || COALESCE(to_json(t.total)::text, 'null') || '}', ',') FROM typed t"
 )
 
@@ -51,9 +53,7 @@ async def timed(connection: asyncpg.Connection, sql: str, repeat: int, *args: An
     """Median execution time in ms, as PostgreSQL reports it."""
     times = []
     for _ in range(repeat):
-        plan = await connection.fetchval(
-            f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {sql}", *args
-        )
+        plan = await connection.fetchval(f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {sql}", *args)
         times.append(orjson.loads(plan)[0]["Execution Time"])
     return statistics.median(times)
 

@@ -31,9 +31,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return found
 
 
-async def test_the_epoch_is_read_again_only_after_a_notification(
-    db: str, reads: list[str]
-) -> None:
+async def test_the_epoch_is_read_again_only_after_a_notification(db: str, reads: list[str]) -> None:
     watch = EpochWatch()
     await watch.start(db)
     try:
