@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api import access_log, graphiql
 from api import settings as settings_module
 from api.auth import TokenVerifier
+from api.epoch import EpochWatch
 from api.graphql_http import public_endpoint
 from api.internal_http import internal_endpoint
 from api.publishing import make_publisher
@@ -33,20 +34,24 @@ def create_app(
     *,
     answer_cache: bool = True,
     fast_path: bool = True,
+    sql_path: bool = True,
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    """The app. `answer_cache` and `fast_path` are for benchmarks (bench/serve_public.py);
-    `clock` is what tokens' times are checked against (tests fix it)."""
+    """The app. `answer_cache`, `fast_path` and `sql_path` are for benchmarks
+    (bench/serve_public.py); `clock` is what tokens' times are checked against (tests fix it)."""
     store = open_store(settings.store_url, settings.s3_access_key, settings.s3_secret_key)
     access_log.install()
+    epoch = EpochWatch()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # The global fallback lets request tasks see the context created here (stack notes).
         await database.init(settings.database_url, global_fallback=True)
+        await epoch.start(settings.database_url)
         try:
             yield
         finally:
+            await epoch.stop()
             await database.close()
 
     async def healthz(request: Request) -> JSONResponse:
@@ -63,6 +68,8 @@ def create_app(
         public_base_url=settings.public_base_url,
         answer_cache=answer_cache,
         fast_path=fast_path,
+        sql_path=sql_path,
+        epoch=epoch,
     )
     internal = internal_endpoint(
         build_internal_schema(),

@@ -25,6 +25,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from api.epoch import EpochWatch
 from api.graphql_transport import (
     GraphQLRequest,
     RequestError,
@@ -35,24 +36,11 @@ from api.graphql_transport import (
 )
 from schema import limits
 from schema.context import Context
+from schema.public import sqlpath
 from schema.public.fastpath import Fallback, FastPath
-from schema.rows import fetch
 
 ANSWER_CACHE_SIZE = 1024
 CACHE_CONTROL = "public, max-age=60"
-
-
-async def publication_epoch() -> str:
-    """Changes whenever a release version is published, a version row goes (withdrawal), or a
-    correction notice is written: a few rows, read per request."""
-    rows = await fetch(
-        "SELECT (SELECT COUNT(*) FROM release_version) AS versions,"
-        " (SELECT COALESCE(MAX(id), 0) FROM release_version) AS last_version,"
-        " (SELECT COUNT(*) FROM correction_notice) AS notices",
-        [],
-    )
-    row = rows[0]
-    return f"{row['versions']}.{row['last_version']}.{row['notices']}"
 
 
 class AnswerCache:
@@ -88,9 +76,15 @@ def public_endpoint(
     public_base_url: str,
     answer_cache: bool = True,
     fast_path: bool = True,
+    sql_path: bool = True,
+    epoch: EpochWatch | None = None,
 ) -> Callable[[Request], Any]:
     """`answer_cache=False` executes every request (a "cold" benchmark, decisions.md D15);
-    `fast_path=False` executes every request field by field through graphql-core."""
+    `fast_path=False` executes every request field by field through graphql-core;
+    `sql_path=False` keeps the fast path but projects rows in Python (the SQL compiler off).
+    `epoch` keeps the publication epoch in memory (api/epoch.py); by default it is read per
+    request."""
+    watch = epoch or EpochWatch()
     cache = AnswerCache(ANSWER_CACHE_SIZE if answer_cache else 0)
     fast = FastPath(schema) if fast_path else None
 
@@ -101,15 +95,16 @@ def public_endpoint(
         except RequestError as error:
             return error_response(error.status, str(error), error.headers)
 
-        epoch = await publication_epoch()
-        tag = _tag(epoch, graphql, media)
+        tag = _tag(await watch.current(), graphql, media)
         headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
         if request.method == "GET" and tag in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)
         answer = cache.get(tag)
         if answer is None:
             try:
-                answer = await _execute(schema, graphql, media, public_base_url, fast)
+                answer = await _execute(
+                    schema, graphql, media, public_base_url, fast, sql_path=sql_path
+                )
             except InvalidOperationTypeError:
                 if request.method == "GET":
                     return error_response(405, "GET is for queries only", {"Allow": "POST"})
@@ -133,16 +128,24 @@ async def _execute(
     media: str,
     public_base_url: str,
     fast: FastPath | None = None,
+    *,
+    sql_path: bool = True,
 ) -> tuple[int, bytes]:
     allowed = {OperationType.QUERY}
     context = Context(public_base_url=public_base_url)
     # A document runs through strawberry (parse, validation, limits) until it has once executed
-    # without errors; from then on its compiled plan answers, and falls back to strawberry
-    # whenever it cannot answer exactly (schema/public/fastpath.py).
+    # without errors; from then on one SQL statement writes its answer (schema/public/sqlpath.py),
+    # else its compiled plan projects the rows (schema/public/fastpath.py), and either falls back
+    # to strawberry whenever it cannot answer exactly.
     compiled = fast.compiled(graphql.query, graphql.operation_name) if fast else None
 
-    async def run() -> dict[str, Any] | ExecutionResult:
+    async def run() -> bytes | dict[str, Any] | ExecutionResult:
         if compiled is not None:
+            if sql_path:
+                try:
+                    return await sqlpath.answer(compiled, graphql.variables, context)
+                except Fallback:
+                    pass
             try:
                 return await compiled.execute(graphql.variables, context)
             except Fallback:
@@ -159,6 +162,8 @@ async def _execute(
         result = await asyncio.wait_for(run(), timeout=limits.EXECUTION_TIMEOUT_SECONDS)
     except TimeoutError:
         return 503, orjson.dumps({"errors": [{"message": "the query took too long; ask for less"}]})
+    if isinstance(result, bytes):
+        return 200, result
     if isinstance(result, dict):
         return 200, orjson.dumps(result, default=str)
     if fast is not None and compiled is None and not result.errors:

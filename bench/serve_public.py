@@ -1,11 +1,12 @@
 """The servers that bench/public_api.py measures, each one uvicorn process with one worker:
 
-    python -m bench.serve_public --port P [--answer-cache off] [--fast-path off]
+    python -m bench.serve_public --port P [--answer-cache off] [--fast-path off] [--sql-path off]
     python -m bench.serve_public --port P --floor
 
 The first is the gongkai app exactly as `gongkai serve` builds it (settings from the environment),
 with the HTTP answer cache off for "cold" runs (decisions.md D15: parse, validation and plan caches
-stay on) and the compiled fast path off for the stock-strawberry comparison. The second is the
+stay on), the SQL path off (the fast path projects rows in Python) and the compiled fast path off
+for the stock-strawberry comparison. The second is the
 floor: a hand-written asyncpg + orjson endpoint that answers query (a) of the benchmark — the
 same SQL over the same snapshot rows, projected by hand.
 """
@@ -148,6 +149,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--answer-cache", choices=("on", "off"), default="on")
     parser.add_argument("--fast-path", choices=("on", "off"), default="on")
+    parser.add_argument("--sql-path", choices=("on", "off"), default="on")
     parser.add_argument("--floor", action="store_true")
     args = parser.parse_args()
     if args.floor:
@@ -160,6 +162,7 @@ def main() -> None:
             settings.load(),
             answer_cache=args.answer_cache == "on",
             fast_path=args.fast_path == "on",
+            sql_path=args.sql_path == "on",
         )
     # As `gongkai serve` runs it, minus the access log (it would be measured too).
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)

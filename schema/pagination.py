@@ -54,37 +54,62 @@ async def _count(where: Where) -> int:
     return int(rows[0]["n"])
 
 
-async def page(
+@dataclass(frozen=True)
+class PageQuery:
+    """The SQL of one page: `matching` (every row of the list, for the total) and `keyset`
+    (those beyond the cursors), sorted `order` then the record key in `direction` — the
+    direction of the walk, which is reversed afterwards when walking backwards (`forward`)."""
+
+    matching: Where
+    keyset: Where
+    order: str
+    direction: str
+    size: int
+    forward: bool
+
+
+def page_query(
     record_type: RecordType, where: Where, order: str, descending: bool, request: PageRequest
-) -> Page:
-    """One page of current rows of `record_type` matching `where`, sorted by the SQL expression
-    `order` (then the record key), in either direction."""
+) -> PageQuery:
+    """The page's SQL pieces, or a `BadInput` for page arguments or cursors this API would
+    refuse. `where` is left as it is."""
     size, forward = request.limit()
-    where.add("d.record_type = ?", record_type.value)
-    where.add(CURRENT)
+    matching = Where(list(where.parts), list(where.params))
+    matching.add("d.record_type = ?", record_type.value)
+    matching.add(CURRENT)
     # Walking backwards is walking forwards in the opposite order, then reversing the page.
     ascending = forward != descending
-    keyset = Where(list(where.parts), list(where.params))
+    keyset = Where(list(matching.parts), list(matching.params))
     for cursor, after in ((request.after, True), (request.before, False)):
         if cursor is not None:
             value, key = decode_cursor(cursor)
             greater = after != descending
             keyset.add(f"({order}, d.record_key) {'>' if greater else '<'} (?, ?)", value, key)
-    direction = "ASC" if ascending else "DESC"
+    return PageQuery(matching, keyset, order, "ASC" if ascending else "DESC", size, forward)
+
+
+async def page(
+    record_type: RecordType, where: Where, order: str, descending: bool, request: PageRequest
+) -> Page:
+    """One page of current rows of `record_type` matching `where`, sorted by the SQL expression
+    `order` (then the record key), in either direction."""
+    q = page_query(record_type, where, order, descending, request)
     rows = await fetch(
         f"SELECT d.data, {order} AS sort_value, d.record_key FROM disclosure d"
-        f" WHERE {keyset.sql()} ORDER BY {order} {direction}, d.record_key {direction}"
-        f" LIMIT {size + 1}",
-        keyset.params,
+        f" WHERE {q.keyset.sql()} ORDER BY {order} {q.direction}, d.record_key {q.direction}"
+        f" LIMIT {q.size + 1}",
+        q.keyset.params,
     )
+    size, forward = q.size, q.forward
     more = len(rows) > size
     rows = rows[:size]
     if not forward:
         rows.reverse()
+    matching = q.matching
     return Page(
         nodes=[as_node(record_type, r["data"]) for r in rows],
         cursors=[encode_cursor([r["sort_value"], r["record_key"]]) for r in rows],
         has_next=more if forward else request.before is not None,
         has_previous=more if not forward else request.after is not None,
-        count=lambda: _count(where),
+        count=lambda: _count(matching),
     )

@@ -108,12 +108,17 @@ class Where:
         return " AND ".join(self.parts) if self.parts else "1 = 1"
 
 
+def numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2, …`` (no ``?`` appears in our SQL's text)."""
+    pieces = sql.split("?")
+    return "".join(f"{piece}${i}" for i, piece in enumerate(pieces[:-1], 1)) + pieces[-1]
+
+
 async def fetch(sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
     """Run one query with ``?`` placeholders on whichever database is connected."""
     connection = connections.get("default")
     if connection.capabilities.dialect == "postgres":
-        pieces = sql.split("?")
-        sql = "".join(f"{piece}${i}" for i, piece in enumerate(pieces[:-1], 1)) + pieces[-1]
+        sql = numbered(sql)
     return list(await connection.execute_query_dict(sql, list(params)))
 
 

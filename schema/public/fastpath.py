@@ -25,11 +25,13 @@ normally, which produces the error (or the answer) exactly as before.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import strawberry
 from graphql import (
     DirectiveNode,
@@ -94,23 +96,30 @@ class Relation:
 
     record_type: RecordType
     mode: int
-    key: Callable[[dict[str, Any]], str | None]
+    key: KeyOf
 
 
-def _department_key(code_field: str) -> Callable[[dict[str, Any]], str | None]:
-    def key(source: dict[str, Any]) -> str | None:
-        code = source[code_field]
-        return None if code is None else department_key(source["jurisdictionCode"], code)
+@dataclass(frozen=True)
+class KeyOf:
+    """A relation's key in its source record: the value of one field, or with two fields the
+    department key of (jurisdiction code, department code). The SQL compiler reads `fields`."""
 
-    return key
+    fields: tuple[str, ...]
+
+    def __call__(self, source: dict[str, Any]) -> str | None:
+        if len(self.fields) == 1:
+            value: str | None = source[self.fields[0]]
+            return value
+        code = source[self.fields[1]]
+        return None if code is None else department_key(source[self.fields[0]], code)
 
 
-def _item(name: str) -> Callable[[dict[str, Any]], str | None]:
-    def key(source: dict[str, Any]) -> str | None:
-        value: str | None = source[name]
-        return value
+def _department_key(code_field: str) -> KeyOf:
+    return KeyOf(("jurisdictionCode", code_field))
 
-    return key
+
+def _item(name: str) -> KeyOf:
+    return KeyOf((name,))
 
 
 _T = "schema.public.types."
@@ -263,6 +272,8 @@ class RootField:
 @dataclass(eq=False)
 class Plan:
     roots: list[RootField]
+    #: The SQL compiler (schema/public/sqlpath.py) found a shape it does not cover.
+    sql_unsupported: bool = False
 
 
 class Unsupported(Exception):
@@ -294,6 +305,7 @@ class Compiled:
         self.extensions = {
             "cost": {"requested": limits.document_cost(document), "maximum": limits.MAX_COST}
         }
+        self.extensions_json = orjson.dumps(self.extensions)
 
     async def execute(self, variables: dict[str, Any] | None, context: Context) -> dict[str, Any]:
         """The response (`data` and `extensions`), or `Fallback`."""
@@ -311,6 +323,21 @@ class Compiled:
         except Exception as error:  # anything graphql-core would report as an error
             raise Fallback from error
         return {"data": data, "extensions": self.extensions}
+
+    def coerce(self, variables: dict[str, Any] | None) -> VariableValues:
+        """The request's variables as graphql-core coerces them, or `Fallback`."""
+        if not self.supported:
+            raise Fallback
+        coerced = get_variable_values(
+            self.fast.graphql_schema, self.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            raise Fallback  # variable errors: graphql-core reports them
+        return coerced
+
+    def plan(self, variables: VariableValues) -> Plan:
+        """The plan for these variables' directive conditions, or `Fallback`."""
+        return self._plan(variables)
 
     def _plan(self, variables: VariableValues) -> Plan:
         values = variables.coerced
@@ -472,7 +499,9 @@ class Run:
 
     async def execute(self, plan: Plan) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        calls: list[tuple[RootField, Awaitable[Any]]] = []
+        # The calls start only once every root's arguments are read: an argument error of a
+        # later root must not leave an earlier root's coroutine never awaited.
+        calls: list[tuple[RootField, Callable[[], Awaitable[Any]]]] = []
         for root in plan.roots:
             data[root.key] = None
             if root.kind == TYPENAME:
@@ -489,11 +518,11 @@ class Run:
                 assert root.out is not None
                 self.holes.append((data, root.key, root.out, record_type, RECORD, key))
             elif root.kind == ROOT_LIST:
-                calls.append((root, queries.LISTS[root.name](**arguments)))
+                calls.append((root, functools.partial(queries.LISTS[root.name], **arguments)))
             else:
-                calls.append((root, statistics.statistics(**arguments)))
+                calls.append((root, functools.partial(statistics.statistics, **arguments)))
         if calls:
-            values = await asyncio.gather(*(call for _, call in calls))
+            values = await asyncio.gather(*(call() for _, call in calls))
             for (root, _), value in zip(calls, values, strict=True):
                 assert root.out is not None
                 data[root.key] = self.complete(root.out, value)

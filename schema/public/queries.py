@@ -305,17 +305,37 @@ def relay(lister: Lister) -> RootList:
     return resolver
 
 
-# The root lists: the resolvers of the Query fields below, plain functions of their arguments
-# that the compiled fast path (schema/public/fastpath.py) calls too, so both run the same SQL.
+# The root lists: what each one selects (`ListSpec`, from its arguments), and its resolver, a
+# plain function of the same arguments that the compiled fast path (schema/public/fastpath.py)
+# calls too, so both run the same SQL. The SQL compiler (schema/public/sqlpath.py) builds its one
+# statement from the same specs.
+
+
+@dataclasses.dataclass(frozen=True)
+class ListSpec:
+    """The current rows of `record_type` matching `where`, sorted by the SQL expression `order`
+    (then the record key), ascending unless `descending`."""
+
+    record_type: RecordType
+    where: Where
+    order: str = "d.record_key"
+    descending: bool = False
+
+
+async def _page(spec: ListSpec, request: PageRequest) -> Page:
+    return await page(spec.record_type, spec.where, spec.order, spec.descending, request)
+
+
+def jurisdiction_spec() -> ListSpec:
+    return ListSpec(RecordType.JURISDICTION, Where())
 
 
 @relay
 async def jurisdiction_page(request: PageRequest) -> Page:
-    return await page(RecordType.JURISDICTION, Where(), "d.record_key", False, request)
+    return await _page(jurisdiction_spec(), request)
 
 
-@relay
-async def department_page(filter: CommonFilter | None = None, *, request: PageRequest) -> Page:
+def department_spec(filter: CommonFilter | None = None) -> ListSpec:
     where = Where()
     if filter is not None and filter.fiscalYear is not None:
         # A department's current row may be of a later year: "published that year" it is.
@@ -328,7 +348,20 @@ async def department_page(filter: CommonFilter | None = None, *, request: PageRe
             jurisdictionCode=filter.jurisdictionCode, departmentCode=filter.departmentCode
         )
     _common(where, filter)
-    return await page(RecordType.DEPARTMENT, where, "d.record_key", False, request)
+    return ListSpec(RecordType.DEPARTMENT, where)
+
+
+@relay
+async def department_page(filter: CommonFilter | None = None, *, request: PageRequest) -> Page:
+    return await _page(department_spec(filter), request)
+
+
+def subject_spec(
+    filter: SubjectFilter | None = None, orderBy: SubjectOrder | None = None
+) -> ListSpec:
+    order = orderBy or SubjectOrder(field=SubjectOrderField.KEY)
+    descending = order.direction is Direction.DESC
+    return ListSpec(RecordType.SUBJECT, subject_where(filter), order.field.value, descending)
 
 
 @relay
@@ -338,29 +371,32 @@ async def subject_page(
     *,
     request: PageRequest,
 ) -> Page:
-    order = orderBy or SubjectOrder(field=SubjectOrderField.KEY)
-    descending = order.direction is Direction.DESC
-    return await page(
-        RecordType.SUBJECT, subject_where(filter), order.field.value, descending, request
-    )
+    return await _page(subject_spec(filter, orderBy), request)
+
+
+def target_spec(filter: CommonFilter | None = None) -> ListSpec:
+    where = Where()
+    _common(where, filter)
+    return ListSpec(RecordType.TARGET, where)
 
 
 @relay
 async def target_page(filter: CommonFilter | None = None, *, request: PageRequest) -> Page:
-    where = Where()
-    _common(where, filter)
-    return await page(RecordType.TARGET, where, "d.record_key", False, request)
+    return await _page(target_spec(filter), request)
 
 
-async def _score_page(
-    record_type: RecordType,
-    filter: ScoreFilter | None,
-    orderBy: ScoreOrder | None,
-    request: PageRequest,
-) -> Page:
+def _score_spec(
+    record_type: RecordType, filter: ScoreFilter | None, orderBy: ScoreOrder | None
+) -> ListSpec:
     order = orderBy or ScoreOrder(field=ScoreOrderField.KEY)
     descending = order.direction is Direction.DESC
-    return await page(record_type, score_where(filter), order.field.value, descending, request)
+    return ListSpec(record_type, score_where(filter), order.field.value, descending)
+
+
+def self_assessment_spec(
+    filter: ScoreFilter | None = None, orderBy: ScoreOrder | None = None
+) -> ListSpec:
+    return _score_spec(RecordType.SELF_ASSESSMENT, filter, orderBy)
 
 
 @relay
@@ -370,7 +406,13 @@ async def self_assessment_page(
     *,
     request: PageRequest,
 ) -> Page:
-    return await _score_page(RecordType.SELF_ASSESSMENT, filter, orderBy, request)
+    return await _page(self_assessment_spec(filter, orderBy), request)
+
+
+def evaluation_spec(
+    filter: ScoreFilter | None = None, orderBy: ScoreOrder | None = None
+) -> ListSpec:
+    return _score_spec(RecordType.EVALUATION, filter, orderBy)
 
 
 @relay
@@ -380,25 +422,33 @@ async def evaluation_page(
     *,
     request: PageRequest,
 ) -> Page:
-    return await _score_page(RecordType.EVALUATION, filter, orderBy, request)
+    return await _page(evaluation_spec(filter, orderBy), request)
 
 
-@relay
-async def release_page(filter: ReleaseFilter | None = None, *, request: PageRequest) -> Page:
+def release_spec(filter: ReleaseFilter | None = None) -> ListSpec:
     where = Where()
     _common(where, filter)
     if filter is not None and filter.kind is not None:
         where.add("d.release_kind = ?", filter.kind.value)
-    return await page(RecordType.RELEASE, where, "d.record_key", False, request)
+    return ListSpec(RecordType.RELEASE, where)
+
+
+@relay
+async def release_page(filter: ReleaseFilter | None = None, *, request: PageRequest) -> Page:
+    return await _page(release_spec(filter), request)
+
+
+def annual_statement_spec(filter: CommonFilter | None = None) -> ListSpec:
+    where = Where()
+    _common(where, filter)
+    return ListSpec(RecordType.ANNUAL_STATEMENT, where)
 
 
 @relay
 async def annual_statement_page(
     filter: CommonFilter | None = None, *, request: PageRequest
 ) -> Page:
-    where = Where()
-    _common(where, filter)
-    return await page(RecordType.ANNUAL_STATEMENT, where, "d.record_key", False, request)
+    return await _page(annual_statement_spec(filter), request)
 
 
 @relay
@@ -421,6 +471,18 @@ LISTS: dict[str, RootList] = {
     "releases": release_page,
     "annualStatements": annual_statement_page,
     "correctionNotices": correction_notice_page,
+}
+#: What the snapshot lists select, by field name, from the field's arguments less the Relay ones
+#: (correction notices are read from their own table: not here).
+SPECS: dict[str, Callable[..., ListSpec]] = {
+    "jurisdictions": jurisdiction_spec,
+    "departments": department_spec,
+    "subjects": subject_spec,
+    "targets": target_spec,
+    "selfAssessments": self_assessment_spec,
+    "evaluations": evaluation_spec,
+    "releases": release_spec,
+    "annualStatements": annual_statement_spec,
 }
 
 
