@@ -716,9 +716,9 @@ class PersonalDataException(TimestampedModel):
         "models.Release", related_name="personal_data_exceptions", on_delete=fields.CASCADE
     )
     release_id: int
-    finding = fields.CharField(max_length=16, description="the finding's digest")
+    finding = fields.CharField(max_length=16, description="the digest of the finding")
     location = fields.CharField(max_length=200, description="record key or file#ID")
-    field = fields.CharField(max_length=200, description="the field path, or the file's page")
+    field = fields.CharField(max_length=200, description="the field path, or the page of a file")
     kind = fields.CharField(max_length=24)
     masked = fields.CharField(max_length=120)
     reason = fields.TextField()
@@ -730,7 +730,7 @@ class PersonalDataException(TimestampedModel):
 
 
 class FieldRedaction(TimestampedModel):
-    """区分处理 (条例 Art. 37; DR-10): one field of one published record is replaced by a marked
+    """区分处理 (条例 Art. 37, DR-10): one field of one published record is replaced by a marked
     redaction with its legal basis, and the rest of the record stays public."""
 
     release: fields.ForeignKeyRelation[Release] = fields.ForeignKeyField(

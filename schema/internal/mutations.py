@@ -44,6 +44,7 @@ from schema.internal.inputs import (
 )
 from schema.internal.overdue import OverdueMutations
 from schema.internal.permissions import Action
+from schema.internal.privacy import PrivacyMutations
 from schema.internal.releases import ReleaseMutations
 from schema.internal.uploads import UploadMutations
 from schema.internal.writes import STUB_MESSAGE, Snapshot, need
@@ -600,7 +601,12 @@ class RecordMutations:
 
 @strawberry.type(description="Writes to the working data; each returns a typed result.")
 class Mutation(
-    RecordMutations, FilingMutations, ReleaseMutations, UploadMutations, OverdueMutations
+    RecordMutations,
+    FilingMutations,
+    ReleaseMutations,
+    UploadMutations,
+    OverdueMutations,
+    PrivacyMutations,
 ):
     pass
 
