@@ -138,7 +138,11 @@ def test_the_matrix_as_documented() -> None:
         Action.REPORT_RECTIFICATION: Scope.OWN,
         Action.UPLOAD_DOCUMENT: Scope.OWN,
         Action.WITHDRAW_FILING: Scope.OWN,
+        Action.PROTECT_TERMS: Scope.OWN,
     }
+    # DR-10: the finance bureau decides findings; the publisher, who runs the gate, does not.
+    assert Action.REVIEW_PERSONAL_DATA in MATRIX["finance_officer"]
+    assert Action.REVIEW_PERSONAL_DATA not in MATRIX["publisher"]
     assert set(MATRIX["admin"]) == set(Action)
     assert set(MATRIX["auditor"]) == {Action.READ, Action.READ_AUDIT}
 
