@@ -33,6 +33,7 @@ from datetime import time as dtime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from api import settings as settings_module
@@ -284,12 +285,15 @@ async def _privacy_decisions(settings: Settings, release_id: int) -> list[str]:
         excepted = await models.PersonalDataException.filter(release_id=release_id).order_by("id")
         redacted = await models.FieldRedaction.filter(release_id=release_id).order_by("id")
     return [
-        f"[yellow]DR-10 not personal data[/] {e.location} {e.field}: {e.masked} "
-        f"(finding {e.finding}) — {e.reason} [{e.created_by}, {e.created_at:%Y-%m-%d}]"
+        "[yellow]DR-10 not personal data[/] "
+        + escape(
+            f"{e.location} {e.field}: {e.masked} (finding {e.finding}) — {e.reason} "
+            f"({e.created_by}, {e.created_at:%Y-%m-%d})"
+        )
         for e in excepted
     ] + [
-        f"[yellow]DR-10 redacted[/] {r.record_key} {r.field}: {r.basis} "
-        f"[{r.created_by}, {r.created_at:%Y-%m-%d}]"
+        "[yellow]DR-10 redacted[/] "
+        + escape(f"{r.record_key} {r.field}: {r.basis} ({r.created_by}, {r.created_at:%Y-%m-%d})")
         for r in redacted
     ]
 

@@ -213,6 +213,19 @@ def _number_kind(compact: str, groups: list[str]) -> tuple[Kind, str] | None:
     return None
 
 
+#: A number right after one of these words is a code or a document number (项目编码 130-2021-0001,
+#: 文号 …), whatever it looks like: shapes without a check digit (phones, legacy IDs) are not
+#: taken there. Numbers with a check digit are, because the check says what they are.
+_CODE_BEFORE = re.compile(
+    r"(?:编码|编号|代码|代号|项目号|文号|序号|No\.?)\s*[:：]?\s*$", re.IGNORECASE
+)
+_CHECKED = frozenset({Kind.BANK_CARD})
+
+
+def _after_code_word(text: str, start: int) -> bool:
+    return _CODE_BEFORE.search(text, max(start - 8, 0), start) is not None
+
+
 def _numbers(text: str) -> Iterator[Match]:
     """IDs, bank cards and phone numbers in runs of digit groups. Every contiguous window of a
     run's groups is tried, longest first, so that an ID followed by a space and a year
@@ -247,6 +260,9 @@ def _numbers(text: str) -> Iterator[Match]:
                 found[0] is Kind.LANDLINE and i == 0
             )
             if not whole and not partial_ok:
+                continue
+            checked = found[0] in _CHECKED or len(found[1]) == 18
+            if not checked and _after_code_word(text, groups[i][0]):
                 continue
             start = groups[i][0]
             if i == 0 and text[run.start()] == "+":

@@ -33,9 +33,10 @@ RULE = "DR-10"
 #: The legal basis a redaction states when the officer gives none of their own.
 DEFAULT_BASIS = "《中华人民共和国政府信息公开条例》第十五条、第三十七条（个人隐私）"
 
-#: Fields that hold identifiers gongkai makes (keys, paths, digests, enum values), not text
-#: anyone typed: never searched.
-_MACHINE_FIELDS = frozenset({"key", "path", "sha256", "contentType", "language", "docKind"})
+#: Fields that hold identifiers (keys, codes of departments and projects, paths, digests, enum
+#: values), not prose anyone typed: never searched. A project code such as 130-2021-0001 has a
+#: mobile number's shape.
+_MACHINE_FIELDS = frozenset({"key", "code", "path", "sha256", "contentType", "language", "docKind"})
 #: Text without a digit, an @ or a registered term cannot hold a finding: most of a release.
 _DIGITS_OR_AT = frozenset("0123456789０１２３４５６７８９@＠")
 
@@ -94,7 +95,7 @@ def texts(data: Any, path: str = "") -> Iterator[tuple[str, str]]:
         yield path, data
     elif isinstance(data, Mapping):
         for name, value in data.items():
-            if name in _MACHINE_FIELDS or name.endswith(("Key", "Label")):
+            if name in _MACHINE_FIELDS or name.endswith(("Key", "Label", "Code")):
                 continue
             yield from texts(value, f"{path}.{name}" if path else str(name))
     elif isinstance(data, list | tuple):

@@ -236,3 +236,40 @@ def test_every_date_of_birth_in_range_is_accepted() -> None:
         body = f"310101{born:%Y%m%d}123"
         number = body + ric.calc_check_digit(body + "0")
         assert found(f"号{number}。", Kind.RESIDENT_ID, number)
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("（编码 130-2021-0001）", []),  # a project code of the district demo
+        ("项目编号：13020210001", []),
+        ("文号13912345678", []),
+        ("电话130-2021-0001", [Kind.MOBILE]),  # the same shape, after no code word
+        ("编号11010519491231002X", [Kind.RESIDENT_ID]),  # a check digit says what it is
+        ("编号6222020200112233445", []),
+    ],
+)
+def test_a_number_after_a_code_word_is_a_code_unless_its_check_digit_agrees(
+    text: str, kinds: list[Kind]
+) -> None:
+    assert [m.kind for m in pd.find(text)] == kinds
+
+
+def test_a_card_after_a_code_word_is_still_found() -> None:
+    body = "622202020011223344"
+    card = body + luhn.calc_check_digit(body)
+    assert [m.kind for m in pd.find(f"编号{card}")] == [Kind.BANK_CARD]
+
+
+def test_identifier_fields_are_not_searched() -> None:
+    from publishers import privacy
+
+    data = {
+        "code": "130-2021-0001",
+        "departmentCode": "13912345678",
+        "subjectKey": "13912345678",
+        "kindLabel": "13912345678",
+        "summary": "电话13912345678",
+        "rows": [{"deviationReason": "x"}],
+    }
+    assert [path for path, _ in privacy.texts(data)] == ["summary", "rows[0].deviationReason"]
