@@ -149,6 +149,24 @@ class GuardTimer:
         privacy.guard = self._original  # type: ignore[assignment]
 
 
+async def guard_alone() -> tuple[float, float]:
+    """Select every release one after another, as a cold first publish would (no extracted
+    text stored yet), and add up the guard's share: with nothing else in flight, its time is
+    what it costs. Returns (guard seconds, selection seconds); the stored texts are removed
+    again so that the publish that follows starts cold too."""
+    from publishers.select import Selector
+
+    await models.FileText.all().delete()
+    selector = Selector()
+    started = time.perf_counter()
+    with GuardTimer() as guard:
+        for release in await models.Release.all().order_by("id"):
+            await selector.select(release)
+    selecting = time.perf_counter() - started
+    await models.FileText.all().delete()
+    return guard.seconds, selecting
+
+
 async def time_site(store: S3ObjectStore) -> tuple[float, float, int, int]:
     """Load and render the site of the published database once more (no writes): seconds to
     load (snapshot rows and manifests), seconds to render, objects and bytes."""
@@ -194,6 +212,7 @@ async def main() -> None:
             await store.ensure_bucket()
             async with database.connected(url):
                 releases = await models.Release.all().count()
+                guard_s, select_s = await guard_alone()
                 publisher = TimedPublisher(store)
                 with GuardTimer() as guard:
                     first, stats, published = await publish_everything(publisher)
@@ -233,8 +252,13 @@ async def main() -> None:
         f"(catalog and site, with their writes: {publisher.pointer_seconds / first:.1%})"
     )
     print(
-        f"  personal-data guard      {guard.seconds:8.2f} s  {guard.calls:6d} releases "
-        f"({guard.seconds / first:.1%} of the first publish; target < 10%)"
+        f"  personal-data guard      {guard_s:8.2f} s  alone, every release selected in turn "
+        f"({select_s:.2f} s with the selection): {guard_s / first:.1%} of the first publish "
+        "(target < 10%)"
+    )
+    print(
+        f"    inside the publish     {guard.seconds:8.2f} s  summed over {guard.calls} releases "
+        f"three in flight, waits for the others included ({guard.seconds / first:.1%})"
     )
     print(f"  load average             {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 

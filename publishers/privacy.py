@@ -191,8 +191,9 @@ def valid_field(record_data: Mapping[str, Any], field: str) -> bool:
 
 
 class FileTexts:
-    """The extracted text of files by sha256, for one run: a file in several releases (a main
-    text in each of its versions) is read once."""
+    """The extracted text of files by sha256: read from `FileText` when a run before extracted
+    it, else extracted (off the event loop) and stored there — bytes never change under a
+    sha256. Within a run a file in several releases is looked up once."""
 
     def __init__(self) -> None:
         self._pages: dict[str, list[file_text.Page] | file_text.FileUnreadable] = {}
@@ -200,16 +201,34 @@ class FileTexts:
     async def pages(self, stored: models.StoredFile) -> list[file_text.Page]:
         found = self._pages.get(stored.sha256)
         if found is None:
-            content = await models.FileContent.get(sha256=stored.sha256)
-            try:
-                found = await asyncio.to_thread(
-                    file_text.pages, bytes(content.data), stored.content_type
-                )
-            except file_text.FileUnreadable as error:
-                found = error
+            found = await self._load(stored)
             self._pages[stored.sha256] = found
         if isinstance(found, file_text.FileUnreadable):
             raise found
+        return found
+
+    async def _load(
+        self, stored: models.StoredFile
+    ) -> list[file_text.Page] | file_text.FileUnreadable:
+        kept = await models.FileText.get_or_none(sha256=stored.sha256)
+        if kept is not None:
+            if kept.pages is None:
+                return file_text.FileUnreadable(kept.error or "unreadable")
+            return [file_text.Page(str(where), str(text)) for where, text in kept.pages]
+        content = await models.FileContent.get(sha256=stored.sha256)
+        found: list[file_text.Page] | file_text.FileUnreadable
+        try:
+            found = await asyncio.to_thread(
+                file_text.pages, bytes(content.data), stored.content_type
+            )
+        except file_text.FileUnreadable as error:
+            found = error
+        pages = None if isinstance(found, Exception) else [[p.where, p.text] for p in found]
+        reason = str(found) if isinstance(found, Exception) else None
+        # Two runs may extract the same file at once: the second insert changes nothing.
+        await models.FileText.get_or_create(
+            sha256=stored.sha256, defaults={"pages": pages, "error": reason}
+        )
         return found
 
 

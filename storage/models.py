@@ -729,6 +729,21 @@ class PersonalDataException(TimestampedModel):
         unique_together = (("release", "finding"),)
 
 
+class FileText(Model):
+    """The extracted text of a stored file, by its sha256 (DR-10): a file is read once, not at
+    every check and publish of every release that carries it. Bytes never change under a
+    sha256, so neither does this."""
+
+    sha256 = fields.CharField(max_length=64, primary_key=True)
+    pages = fields.JSONField(
+        null=True, description="[[where, text], …], or null when the file is unreadable"
+    )
+    error = fields.TextField(null=True, description="why the text could not be read")
+
+    class Meta:
+        table = "file_text"
+
+
 class FieldRedaction(TimestampedModel):
     """区分处理 (条例 Art. 37, DR-10): one field of one published record is replaced by a marked
     redaction with its legal basis, and the rest of the record stays public."""

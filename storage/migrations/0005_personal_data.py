@@ -1,8 +1,11 @@
-# DR-10 (issue 19): protected terms, officers' exceptions and field redactions per release.
-# Numbered 0005 by the lead (0004 is issue 13's); on merge its dependency follows 0004.
+# DR-10 (issue 19): protected terms, officers' exceptions, field redactions per release, and the
+# extracted text of files. Numbered 0005 by the lead (0004 is issue 13's), on merge its
+# dependency follows 0004.
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from orjson import loads
 from tortoise.fields.base import OnDelete
+from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 
 class Migration(migrations.Migration):
@@ -25,6 +28,16 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'field_redaction', 'app': 'models', 'unique_together': (('release', 'record_key', 'field'),), 'pk_attr': 'id', 'table_description': '区分处理 (条例 Art. 37, DR-10): one field of one published record is replaced by a marked'},
             bases=['TimestampedModel'],
+        ),
+        ops.CreateModel(
+            name='FileText',
+            fields=[
+                ('sha256', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=64)),
+                ('pages', fields.JSONField(null=True, description='[[where, text], …], or null when the file is unreadable', encoder=JSON_DUMPS, decoder=loads)),
+                ('error', fields.TextField(null=True, description='why the text could not be read', unique=False)),
+            ],
+            options={'table': 'file_text', 'app': 'models', 'pk_attr': 'sha256', 'table_description': 'The extracted text of a stored file, by its sha256 (DR-10): a file is read once, not at'},
+            bases=['Model'],
         ),
         ops.CreateModel(
             name='PersonalDataException',

@@ -245,3 +245,23 @@ def test_redaction_paths_reach_nested_fields() -> None:
     assert privacy.valid_field(record.data, "rows[0].deviationReason")
     assert not privacy.valid_field(record.data, "key")  # machine fields are not text
     assert orjson.dumps(out.data)
+
+
+async def test_a_files_text_is_extracted_once_and_kept_by_its_digest(db: str) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    stored = await _replace_main_text(samples.pdf("PUBP0-0评价报告", f"身份证{ID}"))
+    first = await privacy.FileTexts().pages(stored)
+    kept = await models.FileText.get(sha256=stored.sha256)
+    assert kept.pages == [[p.where, p.text] for p in first] and kept.error is None
+    # A later run reads the kept text and never the bytes again.
+    await models.FileContent.filter(sha256=stored.sha256).update(data=b"%PDF-1.4 gone")
+    assert await privacy.FileTexts().pages(stored) == first
+    (problem,) = (await publisher(MemoryObjectStore()).check(built.releases[-1].id)).problems
+    assert "1101**********002X" in problem.message
+    # An unreadable file is kept as such, with the reason.
+    broken = await _replace_main_text(b"%PDF-1.4 truncated")
+    with pytest.raises(file_text.FileUnreadable):
+        await privacy.FileTexts().pages(broken)
+    assert (await models.FileText.get(sha256=broken.sha256)).pages is None
+    with pytest.raises(file_text.FileUnreadable):
+        await privacy.FileTexts().pages(broken)
