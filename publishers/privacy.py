@@ -89,6 +89,44 @@ class Decisions:
         )
 
 
+class RunDecisions:
+    """The decisions of every release, read once for a run (three queries, not three per
+    release: a district publishes 369 releases, and decisions are few). Like the rest of a
+    run's reads it must not outlive the data it read: a new run sees new decisions."""
+
+    def __init__(self) -> None:
+        self._all: asyncio.Task[dict[int, Decisions]] | None = None
+
+    async def of(self, release_id: int) -> Decisions:
+        if self._all is None:
+            self._all = asyncio.ensure_future(self._load())
+        return (await asyncio.shield(self._all)).get(release_id, Decisions(redactions={}))
+
+    @staticmethod
+    async def _load() -> dict[int, Decisions]:
+        terms: dict[int, list[str]] = {}
+        for rid, term in await models.ProtectedTerm.all().values_list("release_id", "term"):
+            terms.setdefault(int(str(rid)), []).append(str(term))
+        excepted: dict[int, set[str]] = {}
+        for rid, finding in await models.PersonalDataException.all().values_list(
+            "release_id", "finding"
+        ):
+            excepted.setdefault(int(str(rid)), set()).add(str(finding))
+        redactions: dict[int, dict[tuple[str, str], str]] = {}
+        for rid, key, field, basis in await models.FieldRedaction.all().values_list(
+            "release_id", "record_key", "field", "basis"
+        ):
+            redactions.setdefault(int(str(rid)), {})[(str(key), str(field))] = str(basis)
+        return {
+            rid: Decisions(
+                terms=tuple(sorted(terms.get(rid, ()))),
+                excepted=frozenset(excepted.get(rid, ())),
+                redactions=redactions.get(rid, {}),
+            )
+            for rid in set(terms) | set(excepted) | set(redactions)
+        }
+
+
 def texts(data: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """Every (field path, string) of a record's data, nested lists and objects included."""
     if isinstance(data, str):
@@ -237,11 +275,12 @@ async def guard(
     records: list[Record],
     files: Iterable[models.StoredFile],
     file_texts: FileTexts,
+    run: RunDecisions | None = None,
 ) -> tuple[list[Record], list[Finding], list[Problem]]:
     """Apply the release's redactions to `records`, then search them and `files`. Returns the
     records as they would be published, the open findings (not excepted), and their problems
-    (with one for each file that cannot be read)."""
-    decisions = await Decisions.load(release_id)
+    (with one for each file that cannot be read). `run`: the decisions read once for a run."""
+    decisions = await (run.of(release_id) if run else Decisions.load(release_id))
     published = [redact(r, decisions.redactions or {}) for r in records]
     findings = [f for r in published for f in record_findings(r, decisions.terms)]
     problems: list[Problem] = []

@@ -109,6 +109,7 @@ class Selector:
         )
         self._jurisdictions: dict[int, models.Jurisdiction] = {}
         self.file_texts = privacy.FileTexts()
+        self.decisions = privacy.RunDecisions()
 
     async def year_facts(self, jurisdiction_id: int, fiscal_year: int) -> YearFacts:
         key = (jurisdiction_id, fiscal_year)
@@ -145,7 +146,7 @@ class Selector:
             # DR-10, last: redactions apply to the records as built, and the search sees exactly
             # what would be published.
             selection.records, selection.findings, problems = await privacy.guard(
-                release.id, selection.records, selection.files, self.file_texts
+                release.id, selection.records, selection.files, self.file_texts, self.decisions
             )
             selection.problems += problems
         return selection
