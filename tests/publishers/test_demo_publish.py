@@ -183,14 +183,10 @@ async def test_no_planted_personal_datum_is_published(published_demo: PublishedD
                 texts[key] = "\n".join(p.text for p in file_text.pages(data, content_type))
         else:
             texts[key] = key + decoded(data)
-    found = [
-        f"{m.value} in {key}"
-        for key, text in texts.items()
-        if any(c.isdigit() for c in text)
-        for m in pd.find(text)
-        if m.value in planted
-    ]
-    found += [f"{p} in {key}" for key, text in texts.items() for p in planted if p in text]
+    # Every width and separator the detectors read: full width undone, then the separators a
+    # number may be written with (space, hyphen, dot) removed.
+    compact = {key: re.sub(r"[ .\-]", "", pd.normalise(text)) for key, text in texts.items()}
+    found = [f"{p} in {key}" for key, text in compact.items() for p in planted if p in text]
     assert not found
     redacted = [t for t in texts.values() if pd.redacted_marker("")[:6] in t]
     assert redacted, "the redacted deviation reason is published as a marked redaction"

@@ -17,7 +17,7 @@ from stdnum.cn import ric, uscc
 from publishers import personal_data as pd
 from publishers.personal_data import Kind
 
-PROPERTY = settings(max_examples=150, deadline=None, derandomize=True)
+PROPERTY = settings(max_examples=80, deadline=None, derandomize=True)
 
 #: Real county codes (python-stdnum checks the place of birth, so a made-up one is invalid).
 AREAS = ["110101", "310101", "310104", "440305", "330106", "510104", "120101", "320102"]
