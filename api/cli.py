@@ -4,6 +4,7 @@
     gongkai demo --scale town|district             load the synthetic demo data set
     gongkai check --release ID|KEY                 list every problem; write nothing
     gongkai check --year N [--jurisdiction CODE]   the year's whole obligation (DR-3, DR-4e)
+    gongkai check --published [--release ID|KEY]   personal data in what is public (DR-10)
     gongkai publish --release ID|KEY | --due | --all   publish to the object store
     gongkai withdraw [--release ID]                enforce filings added after publication
     gongkai flag-overdue                           store OVERDUE on late rectifications (daily)
@@ -33,6 +34,7 @@ from datetime import time as dtime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from api import forms_cli
@@ -41,7 +43,7 @@ from api.auth import AuthenticationError, Role, mint
 from api.devkey import DEV_KEY_PATH, DevKeyError, with_dev_key
 from api.publishing import make_publisher
 from api.settings import PREFIX, Settings, SettingsError
-from publishers import coverage
+from publishers import coverage, privacy
 from publishers.releases import KIND_SLUGS, Publisher
 from publishers.rules import SHANGHAI
 from schema.internal.overdue import flag_overdue_rectifications
@@ -161,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--year", type=int, metavar="N", help="check a fiscal year's coverage instead (DR-3, DR-4e)"
     )
     check.add_argument("--jurisdiction", metavar="CODE", help="with --year: only this one")
+    check.add_argument(
+        "--published",
+        action="store_true",
+        help="search what is already public for personal data (DR-10); with --release: only it",
+    )
 
     publish = commands.add_parser("publish", help="publish releases to the object store")
     which = publish.add_mutually_exclusive_group(required=True)
@@ -275,7 +282,43 @@ async def _check_year(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if _print_coverage(found) else 0
 
 
+async def _check_published(settings: Settings, args: argparse.Namespace) -> int:
+    """DR-10 after publication: a finding in published text or files (a detector or a term
+    added since) is listed; the officer withdraws through the withdrawal path."""
+    async with database.connected(settings.database_url):
+        only = None if args.release is None else [await resolve_release(args.release)]
+        found = await privacy.check_published(only)
+    for release_id, problem in found:
+        console.print(
+            f"[red]{problem.rule}[/] release {release_id} {problem.record}: {problem.message}"
+        )
+    console.print(f"published text and files: {len(found)} findings")
+    return 1 if found else 0
+
+
+async def _privacy_decisions(settings: Settings, release_id: int) -> list[str]:
+    """The DR-10 decisions standing on a release: each is shown with every check, so that an
+    exception is never silent."""
+    async with database.connected(settings.database_url):
+        excepted = await models.PersonalDataException.filter(release_id=release_id).order_by("id")
+        redacted = await models.FieldRedaction.filter(release_id=release_id).order_by("id")
+    return [
+        "[yellow]DR-10 not personal data[/] "
+        + escape(
+            f"{e.location} {e.field}: {e.masked} (finding {e.finding}) — {e.reason} "
+            f"({e.created_by}, {e.created_at:%Y-%m-%d})"
+        )
+        for e in excepted
+    ] + [
+        "[yellow]DR-10 redacted[/] "
+        + escape(f"{r.record_key} {r.field}: {r.basis} ({r.created_by}, {r.created_at:%Y-%m-%d})")
+        for r in redacted
+    ]
+
+
 async def _check(settings: Settings, args: argparse.Namespace) -> int:
+    if args.published:
+        return await _check_published(settings, args)
     if args.year is not None:
         return await _check_year(settings, args)
     async with database.connected(settings.database_url):
@@ -289,6 +332,8 @@ async def _check(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     for problem in selection.problems:
         console.print(f"[red]{problem.rule}[/] {problem.record}: {problem.message}")
+    for line in await _privacy_decisions(settings, release):
+        console.print(line)
     console.print(
         f"{name}: {len(selection.records)} records, {len(selection.files)} files, "
         f"{len(selection.problems)} problems"
@@ -464,8 +509,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         console.print(f"[red]invalid setting[/] {error}")
         return 2
-    if args.command == "check" and (args.release is None) == (args.year is None):
-        console.print("[red]check needs one of --release ID or --year N[/]")
+    if (
+        args.command == "check"
+        and not args.published
+        and (args.release is None) == (args.year is None)
+    ):
+        console.print("[red]check needs one of --release ID, --year N or --published[/]")
+        return 2
+    if args.command == "check" and args.published and args.year is not None:
+        console.print("[red]--published goes with --release or alone, not with --year[/]")
         return 2
     if args.command == "check" and args.jurisdiction and args.year is None:
         console.print("[red]--jurisdiction goes with --year[/]")

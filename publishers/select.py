@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from typing import TypeVar
 
+from publishers import privacy, rules
 from publishers import records as build
-from publishers import rules
 from publishers.facts import DepartmentFact, FilingFact, SubjectFact, TargetFact
 from publishers.render import Record
 from storage import models
@@ -40,6 +40,8 @@ class Selection:
     problems: list[rules.Problem] = field(default_factory=list)
     exempt: bool = False
     """The release's department is under a whole-department filing: nothing of it is public."""
+    findings: list[privacy.Finding] = field(default_factory=list)
+    """Personal data in its texts and files that no decision has cleared (DR-10)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class Selector:
             OrderedDict()
         )
         self._jurisdictions: dict[int, models.Jurisdiction] = {}
+        self.file_texts = privacy.FileTexts()
+        self.decisions = privacy.RunDecisions()
 
     async def year_facts(self, jurisdiction_id: int, fiscal_year: int) -> YearFacts:
         key = (jurisdiction_id, fiscal_year)
@@ -139,6 +143,12 @@ class Selector:
             await self._department(jurisdiction, selection)
         if not selection.exempt:
             selection.records.insert(0, build.jurisdiction_record(jurisdiction))
+            # DR-10, last: redactions apply to the records as built, and the search sees exactly
+            # what would be published.
+            selection.records, selection.findings, problems = await privacy.guard(
+                release.id, selection.records, selection.files, self.file_texts, self.decisions
+            )
+            selection.problems += problems
         return selection
 
     async def _department(self, jurisdiction: models.Jurisdiction, selection: Selection) -> None:

@@ -691,6 +691,79 @@ class SearchGram(Model):
         indexes = (("gram", "disclosure_id"),)
 
 
+class ProtectedTerm(TimestampedModel):
+    """A name or term a department wants kept out of one release (DR-10): the names of natural
+    persons are not detected automatically, so they are registered here and matched whole."""
+
+    release: fields.ForeignKeyRelation[Release] = fields.ForeignKeyField(
+        "models.Release", related_name="protected_terms", on_delete=fields.CASCADE
+    )
+    release_id: int
+    term = fields.CharField(max_length=100)
+    created_by = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "protected_term"
+        unique_together = (("release", "term"),)
+
+
+class PersonalDataException(TimestampedModel):
+    """An officer's decision that one finding of the personal-data guard is not personal data
+    (DR-10), with the reason: the finding (its digest: the datum at its place) no longer stops
+    the release. Audited; only the masked datum is kept."""
+
+    release: fields.ForeignKeyRelation[Release] = fields.ForeignKeyField(
+        "models.Release", related_name="personal_data_exceptions", on_delete=fields.CASCADE
+    )
+    release_id: int
+    finding = fields.CharField(max_length=16, description="the digest of the finding")
+    location = fields.CharField(max_length=200, description="record key or file#ID")
+    field = fields.CharField(max_length=200, description="the field path, or the page of a file")
+    kind = fields.CharField(max_length=24)
+    masked = fields.CharField(max_length=120)
+    reason = fields.TextField()
+    created_by = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "personal_data_exception"
+        unique_together = (("release", "finding"),)
+
+
+class FileText(Model):
+    """The extracted text of a stored file, by its sha256 (DR-10): a file is read once, not at
+    every check and publish of every release that carries it. Bytes never change under a
+    sha256, so neither does this."""
+
+    sha256 = fields.CharField(max_length=64, primary_key=True)
+    pages = fields.JSONField(
+        null=True, description="[[where, text], …], or null when the file is unreadable"
+    )
+    error = fields.TextField(null=True, description="why the text could not be read")
+
+    class Meta:
+        table = "file_text"
+
+
+class FieldRedaction(TimestampedModel):
+    """区分处理 (条例 Art. 37, DR-10): one field of one published record is replaced by a marked
+    redaction with its legal basis, and the rest of the record stays public."""
+
+    release: fields.ForeignKeyRelation[Release] = fields.ForeignKeyField(
+        "models.Release", related_name="field_redactions", on_delete=fields.CASCADE
+    )
+    release_id: int
+    record_key = fields.CharField(max_length=200)
+    field = fields.CharField(
+        max_length=200, description="path in the record, e.g. rows[2].deviationReason"
+    )
+    basis = fields.CharField(max_length=300, description="redactionBasis: the legal basis")
+    created_by = fields.CharField(max_length=200)
+
+    class Meta:
+        table = "field_redaction"
+        unique_together = (("release", "record_key", "field"),)
+
+
 class AuditEntry(Model):
     """Who did what to which record, when, with the record before and after (invariant 6)."""
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from tortoise import connections
 
+from api.demo import leaks
 from api.demo.context import Context
 from api.demo.fingerprint import fingerprint
 from api.demo.generator import run
@@ -42,6 +43,7 @@ async def generate(
         raise ValueError(f"the demo jurisdiction {spec.name} ({spec.code}) is loaded already")
     ctx = Context(spec, seed, first, last, await Ids.load(), Batch())
     await run(ctx, progress or (lambda message: None))
+    await leaks.plant(spec.code)
     tables = [table_name(model) for model in TABLES] + list(LINKS)
     if database.dialect() == "postgres":
         # A bulk load leaves the planner believing the tables empty until autovacuum comes

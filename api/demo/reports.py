@@ -270,6 +270,11 @@ def evaluation_survey(
     return _pdf(title, facts.third_party, story)
 
 
+def story_pdf(title: str, story: list[Flowable]) -> bytes:
+    """A page or more of the demo's own layout: an addition to another file (demo/leaks.py)."""
+    return _pdf(title, "演示数据", story)
+
+
 def statement(title: str, author: str, paragraphs: Sequence[str]) -> bytes:
     """全面实施预算绩效管理情况说明: headings are the paragraphs that end without 。."""
     story: list[Flowable] = [

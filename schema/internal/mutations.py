@@ -45,6 +45,7 @@ from schema.internal.inputs import (
 )
 from schema.internal.overdue import OverdueMutations
 from schema.internal.permissions import Action
+from schema.internal.privacy import PrivacyMutations
 from schema.internal.releases import ReleaseMutations
 from schema.internal.uploads import UploadMutations
 from schema.internal.writes import STUB_MESSAGE, Snapshot, need
@@ -607,6 +608,7 @@ class Mutation(
     UploadMutations,
     OverdueMutations,
     FormMutations,
+    PrivacyMutations,
 ):
     pass
 

@@ -59,6 +59,13 @@ class Action(str, Enum):
     MANAGE_RELEASE = "manage_release"  # create, schedule, check
     PUBLISH_RELEASE = "publish_release"  # publish, withdraw
     READ_AUDIT = "read_audit"  # the audit log
+    # DR-10: register the names and terms a release must not publish (the department knows them)
+    PROTECT_TERMS = "protect_terms"
+    # DR-10: decide a finding of the personal-data guard — not personal data (with a reason), or
+    # redact the field with its legal basis. The finance bureau's, like sensitivity filings: it
+    # decides what is withheld and on what basis; the publisher, who runs the gate, does not
+    # also clear it (two people between a finding and the public).
+    REVIEW_PERSONAL_DATA = "review_personal_data"
 
 
 class Scope(str, Enum):
@@ -82,6 +89,7 @@ MATRIX: dict[str, dict[Action, Scope]] = {
         Action.REPORT_RECTIFICATION: Scope.OWN,
         Action.UPLOAD_DOCUMENT: Scope.OWN,
         Action.WITHDRAW_FILING: Scope.OWN,
+        Action.PROTECT_TERMS: Scope.OWN,
     },
     "finance_officer": {
         Action.READ: Scope.ALL,
@@ -92,6 +100,8 @@ MATRIX: dict[str, dict[Action, Scope]] = {
         Action.RECORD_EX_ANTE: Scope.ALL,
         Action.RECORD_EVALUATION: Scope.ALL,
         Action.FILE_FILING: Scope.ALL,
+        Action.PROTECT_TERMS: Scope.ALL,
+        Action.REVIEW_PERSONAL_DATA: Scope.ALL,
     },
     "publisher": {
         Action.READ: Scope.ALL,

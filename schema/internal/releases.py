@@ -20,8 +20,8 @@ from publishers.releases import (
     ReleaseError,
     ReleaseRefused,
 )
+from schema.internal import privacy, writes
 from schema.internal import types as t
-from schema.internal import writes
 from schema.internal.context import Info, InternalContext
 from schema.internal.input_rules import FREE_TEXT, argument
 from schema.internal.inputs import ReleaseInput
@@ -110,6 +110,7 @@ class ReleaseMutations:
                 ok=not problems,
                 records=len(selection.records),
                 problems=problems,
+                **await privacy.decisions(row.id),
             )
 
         return await writes.guarded(work)

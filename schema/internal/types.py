@@ -638,12 +638,43 @@ class OverdueFlagged:
     rectifications: list[Rectification]
 
 
+@strawberry.type(
+    description="An officer's decision that a finding of the personal-data guard is not "
+    "personal data (DR-10): shown with every check of its release."
+)
+class PersonalDataException:
+    finding: str
+    location: str = strawberry.field(description="The record's key, or file#ID.")
+    field: str = strawberry.field(description="The field's path, or the page of the file.")
+    kind: str
+    masked: str = strawberry.field(description="The datum with its middle hidden.")
+    reason: str
+    decided_by: str
+    decided_at: datetime
+
+
+@strawberry.type(description="A field published as a marked redaction (区分处理, DR-10).")
+class FieldRedaction:
+    record_key: str
+    field: str
+    redaction_basis: str
+    decided_by: str
+    decided_at: datetime
+
+
 @strawberry.type(description="What publishing the release now would decide.")
 class ReleaseCheck:
     release: Release
     ok: bool
     records: int = strawberry.field(description="How many records it would carry.")
     problems: list[ReleaseProblem]
+    personal_data_exceptions: list[PersonalDataException] = strawberry.field(
+        default_factory=list, description="Findings an officer marked as not personal data."
+    )
+    redactions: list[FieldRedaction] = strawberry.field(default_factory=list)
+    protected_terms: int = strawberry.field(
+        default=0, description="How many names and terms are registered (never echoed)."
+    )
 
 
 _FAILURES = InvalidInput | NotFound | Forbidden | Conflict

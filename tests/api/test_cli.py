@@ -242,3 +242,65 @@ async def test_check_and_publish_take_a_public_key(
     assert published == 0
     assert (await models.Release.get(id=release.id)).current_version == 1
     assert missing == 1 and "no release has the key" in missing_output
+
+
+async def test_check_lists_personal_data_and_check_published_finds_it_after_publication(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DR-10 on the command line: `check` names the finding masked and exits 1; after an
+    exception the release publishes and `check` shows the decision; a term registered after
+    publication is found by `check --published` (exit 1), which never prints the datum."""
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    key = f"{built.jurisdiction.code}/{dataset.YEAR}/budget/PUBD0X"
+    target = await models.PerformanceTarget.get(overall_goal="PUBP0-0目标")
+    target.overall_goal = "PUBP0-0目标，电话13912345678"
+    await target.save()
+    monkeypatch.setenv("GONGKAI_DATABASE_URL", db)
+    monkeypatch.setenv("GONGKAI_STORE_URL", f"file://{tmp_path / 'store'}")
+    await database.close()
+    try:
+        refused = await asyncio.to_thread(cli.main, ["check", "--release", key])
+        refused_output = capsys.readouterr().err
+        clean = await asyncio.to_thread(cli.main, ["check", "--published"])
+        bad = await asyncio.to_thread(cli.main, ["check", "--published", "--year", "2024"])
+        capsys.readouterr()
+    finally:
+        await database.init(db, global_fallback=True)
+    assert refused == 1 and "139****5678" in refused_output and "13912345678" not in refused_output
+    assert (clean, bad) == (0, 2)
+    finding = refused_output.split("(finding ")[1][:16]
+    release = built.releases[0]
+    await models.PersonalDataException.create(
+        release_id=release.id,
+        finding=finding,
+        location="x",
+        field="overallGoal",
+        kind="mobile",
+        masked="139****5678",
+        reason="公开的服务电话",
+        created_by="officer-1",
+    )
+    await models.ProtectedTerm.create(release_id=release.id, term="PUBP0-0目标", created_by="e")
+    await database.close()
+    try:
+        checked = await asyncio.to_thread(cli.main, ["check", "--release", key])
+        checked_output = capsys.readouterr().err
+    finally:
+        await database.init(db, global_fallback=True)
+    assert checked == 1  # the registered term is a finding of its own
+    assert "公开的服务电话" in checked_output and "officer-1" in checked_output
+    await models.ProtectedTerm.filter(release_id=release.id).delete()
+    await database.close()
+    try:
+        published = await asyncio.to_thread(cli.main, ["publish", "--release", key])
+    finally:
+        await database.init(db, global_fallback=True)
+    assert published == 0
+    await models.ProtectedTerm.create(release_id=release.id, term="PUBP0-0目标", created_by="e")
+    await database.close()
+    try:
+        after = await asyncio.to_thread(cli.main, ["check", "--published", "--release", key])
+        after_output = capsys.readouterr().err
+    finally:
+        await database.init(db, global_fallback=True)
+    assert after == 1 and "1 findings" in after_output and "PUBP0-0目标" not in after_output

@@ -326,6 +326,44 @@ OPS: dict[str, Op] = {
             "ReleaseSuccess",
         ),
         Op(
+            "registerProtectedTerm",
+            doc(
+                "registerProtectedTerm",
+                "$id: ID!, $v: Int!, $term: String!",
+                "id: $id, version: $v, term: $term",
+                "ReleaseSuccess",
+            ),
+            lambda w, s: {"id": gid(_pick(w, s, "release")), "v": 1, "term": "张三丰"},
+            "ReleaseSuccess",
+        ),
+        Op(
+            "markNotPersonalData",
+            doc(
+                "markNotPersonalData",
+                "$id: ID!, $v: Int!, $f: String!, $r: String!",
+                "id: $id, version: $v, finding: $f, reason: $r",
+                "ReleaseSuccess",
+            ),
+            lambda w, s: {
+                "id": gid(_pick(w, s, "release")),
+                "v": 1,
+                "f": "0123456789abcdef",
+                "r": "单位公开的办公电话",
+            },
+            "ReleaseSuccess",
+        ),
+        Op(
+            "redactField",
+            doc(
+                "redactField",
+                "$id: ID!, $v: Int!, $k: String!, $f: String!",
+                "id: $id, version: $v, recordKey: $k, field: $f",
+                "ReleaseSuccess",
+            ),
+            lambda w, s: {"id": gid(_pick(w, s, "release")), "v": 1, "k": "none", "f": "name"},
+            "ReleaseSuccess",
+        ),
+        Op(
             "withdrawRelease",
             doc("withdrawRelease", "$id: ID!, $v: Int!", "id: $id, version: $v", "ReleaseSuccess"),
             lambda w, s: {"id": gid(_pick(w, s, "release")), "v": 1},

@@ -5,16 +5,27 @@ from __future__ import annotations
 import io
 import zipfile
 
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+_CJK_FONT = "STSong-Light"
+pdfmetrics.registerFont(UnicodeCIDFont(_CJK_FONT))
+
 CONTENT_TYPES = '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
 
 
-def pdf(text: str = "绩效评价报告") -> bytes:
-    body = f"BT /F1 12 Tf ({text.encode('unicode_escape').decode()}) Tj ET"
-    return (
-        b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
-        + f"2 0 obj\n<< /Length {len(body)} >>\nstream\n{body}\nendstream\nendobj\n".encode()
-        + b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
-    )
+def pdf(*lines: str) -> bytes:
+    """A one-page PDF with these lines in its text layer (reportlab, with a CJK font), the same
+    bytes whenever it is made (``invariant``)."""
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, invariant=1)
+    page.setFont(_CJK_FONT, 11)
+    for number, line in enumerate(lines or ("绩效评价报告",)):
+        page.drawString(72, 770 - 16 * number, line)
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
 
 
 #: every member's timestamp: `writestr` with a bare name would stamp the current time, so two
@@ -33,12 +44,75 @@ def _package(parts: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-def docx() -> bytes:
-    return _package({"[Content_Types].xml": CONTENT_TYPES, "word/document.xml": "<w:document/>"})
+_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+_OFFICE = "application/vnd.openxmlformats-officedocument"
 
 
-def xlsx() -> bytes:
-    return _package({"[Content_Types].xml": CONTENT_TYPES, "xl/workbook.xml": "<workbook/>"})
+def _types(main: str, part: str, extra: str = "") -> str:
+    return (
+        f'<?xml version="1.0"?><Types xmlns="{_CT}">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/{part}" ContentType="{main}"/>{extra}</Types>'
+    )
+
+
+def _root_rels(part: str) -> str:
+    return (
+        f'<?xml version="1.0"?><Relationships xmlns="{_PKG_RELS}">'
+        f'<Relationship Id="rId1" Type="{_RELS}/officeDocument" Target="{part}"/></Relationships>'
+    )
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def docx(*paragraphs: str) -> bytes:
+    """A real (minimal) Word document with these paragraphs."""
+    ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    body = "".join(f"<w:p><w:r><w:t>{_escape(p)}</w:t></w:r></w:p>" for p in paragraphs)
+    return _package(
+        {
+            "[Content_Types].xml": _types(
+                f"{_OFFICE}.wordprocessingml.document.main+xml", "word/document.xml"
+            ),
+            "_rels/.rels": _root_rels("word/document.xml"),
+            "word/document.xml": f'<?xml version="1.0"?><w:document xmlns:w="{ns}">'
+            f"<w:body>{body}</w:body></w:document>",
+        }
+    )
+
+
+def xlsx(*cells: str) -> bytes:
+    """A real (minimal) workbook with one sheet, these strings down column A."""
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>{_escape(c)}</t></is></c></row>'
+        for n, c in enumerate(cells, start=1)
+    )
+    sheet_type = f"{_OFFICE}.spreadsheetml.worksheet+xml"
+    return _package(
+        {
+            "[Content_Types].xml": _types(
+                f"{_OFFICE}.spreadsheetml.sheet.main+xml",
+                "xl/workbook.xml",
+                f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{sheet_type}"/>',
+            ),
+            "_rels/.rels": _root_rels("xl/workbook.xml"),
+            "xl/workbook.xml": f'<?xml version="1.0"?><workbook xmlns="{ns}" '
+            f'xmlns:r="{_RELS}"><sheets><sheet name="表1" sheetId="1" r:id="rId1"/></sheets>'
+            "</workbook>",
+            "xl/_rels/workbook.xml.rels": f'<?xml version="1.0"?><Relationships '
+            f'xmlns="{_PKG_RELS}"><Relationship Id="rId1" Type="{_RELS}/worksheet" '
+            'Target="worksheets/sheet1.xml"/></Relationships>',
+            "xl/worksheets/sheet1.xml": f'<?xml version="1.0"?><worksheet xmlns="{ns}">'
+            f"<sheetData>{rows}</sheetData></worksheet>",
+        }
+    )
 
 
 def plain_zip() -> bytes:

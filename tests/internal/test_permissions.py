@@ -55,6 +55,9 @@ OP_ACTIONS = {
     "checkRelease": Action.MANAGE_RELEASE,
     "publishRelease": Action.PUBLISH_RELEASE,
     "withdrawRelease": Action.PUBLISH_RELEASE,
+    "registerProtectedTerm": Action.PROTECT_TERMS,
+    "markNotPersonalData": Action.REVIEW_PERSONAL_DATA,
+    "redactField": Action.REVIEW_PERSONAL_DATA,
 }
 #: the target's review status each step starts from
 BEFORE = {
@@ -91,8 +94,9 @@ async def test_mutation_cell(api: Api, world: World, role: str, name: str) -> No
     result = body["data"]["r"]
     if granted(role, OP_ACTIONS[name]):
         expected = {op.success}
-        if name in ("publishRelease", "withdrawRelease"):
-            # Allowed, but the world's release is not publishable (or not published) as is.
+        if name in ("publishRelease", "withdrawRelease", "markNotPersonalData", "redactField"):
+            # Allowed, but the world's release is not publishable (or not published) as is, or
+            # has no such finding or record.
             expected.add("InvalidInput")
         assert result["__typename"] in expected, result
     else:
@@ -134,7 +138,11 @@ def test_the_matrix_as_documented() -> None:
         Action.REPORT_RECTIFICATION: Scope.OWN,
         Action.UPLOAD_DOCUMENT: Scope.OWN,
         Action.WITHDRAW_FILING: Scope.OWN,
+        Action.PROTECT_TERMS: Scope.OWN,
     }
+    # DR-10: the finance bureau decides findings; the publisher, who runs the gate, does not.
+    assert Action.REVIEW_PERSONAL_DATA in MATRIX["finance_officer"]
+    assert Action.REVIEW_PERSONAL_DATA not in MATRIX["publisher"]
     assert set(MATRIX["admin"]) == set(Action)
     assert set(MATRIX["auditor"]) == {Action.READ, Action.READ_AUDIT}
 

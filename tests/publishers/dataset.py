@@ -33,6 +33,7 @@ from storage.enums import (
 )
 from storage.objects import ObjectStore
 from tests import factories
+from tests.internal import samples
 
 YEAR = 2024
 
@@ -120,8 +121,8 @@ def _rows(
 async def _pdf(
     jurisdiction: models.Jurisdiction, department: models.Department, title: str
 ) -> models.StoredFile:
-    # Not a real PDF: publishing treats report files as opaque bytes.
-    data = f"%PDF-1.4 {title}".encode()
+    # A real PDF with a text layer: the personal-data guard (DR-10) reads every file it publishes.
+    data = samples.pdf(title)
     digest = hashlib.sha256(data).hexdigest()
     await models.FileContent.get_or_create(sha256=digest, defaults={"data": data})
     return await models.StoredFile.create(

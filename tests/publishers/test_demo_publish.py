@@ -161,3 +161,39 @@ async def test_republishing_the_unchanged_demo_writes_nothing(
     assert {k: hashlib.sha256(v).hexdigest() for k, v in recorded.objects.items()} == before
     assert release_folder(release) in " ".join(before)
     assert rules.due_date(release.approval_date) == release.due_date
+
+
+async def test_no_planted_personal_datum_is_published(published_demo: PublishedDemo) -> None:
+    """DR-10: the demo's planted ID and mobile number (a deviation reason) appear in no
+    published byte — raw, JSON-unescaped, HTML-unescaped, percent-decoded, in any separator or
+    width the detectors read, nor in the text layer of any published file — and their field is
+    published as a marked redaction with its basis. The firm's landline, which the officer
+    marked as not personal data, is published: the exception is what let it through."""
+    from api.demo import leaks
+    from publishers import file_text
+    from publishers import personal_data as pd
+
+    objects = await published_demo.objects()
+    planted = set(leaks.PLANTED)
+    texts: dict[str, str] = {}
+    for key, data in objects.items():
+        if key.endswith((".pdf", ".docx", ".xlsx")):
+            content_type = {"pdf": "application/pdf"}.get(key.rsplit(".", 1)[1], "")
+            if content_type:
+                texts[key] = "\n".join(p.text for p in file_text.pages(data, content_type))
+        else:
+            texts[key] = key + decoded(data)
+    # Every width and separator the detectors read: full width undone, then the separators a
+    # number may be written with (space, hyphen, dot) removed.
+    compact = {key: re.sub(r"[ .\-]", "", pd.normalise(text)) for key, text in texts.items()}
+    found = [f"{p} in {key}" for key, text in compact.items() for p in planted if p in text]
+    assert not found
+    redacted = [t for t in texts.values() if pd.redacted_marker("")[:6] in t]
+    assert redacted, "the redacted deviation reason is published as a marked redaction"
+    assert any('"redactionBasis"' in t for t in redacted)
+    landline = leaks.FIRM_LANDLINE
+    assert any(landline in t for k, t in texts.items() if k.endswith(".pdf"))
+    async with database.connected(published_demo.url):
+        rows = await models.Disclosure.all().values_list("data", flat=True)
+    snapshot = orjson.dumps(rows).decode()
+    assert not [p for p in planted if p in snapshot]
