@@ -100,7 +100,7 @@ def public_endpoint(
             graphql = await parse_request(request)
         except RequestError as error:
             return error_response(error.status, str(error), error.headers)
-        request.state.operation = graphql.operation_name
+        request.state.operation = graphql.label()
 
         epoch = await publication_epoch()
         tag = _tag(epoch, graphql, media)

@@ -101,7 +101,7 @@ def internal_endpoint(
             graphql = await _read(request, max_upload_bytes)
         except RequestError as error:
             return error_response(error.status, str(error), error.headers)
-        request.state.operation = graphql.operation_name
+        request.state.operation = graphql.label()
         caller = Caller(
             subject=principal.subject,
             roles=tuple(sorted(role.value for role in principal.roles)),

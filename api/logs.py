@@ -42,7 +42,7 @@ def configure(format: str = "json", level: int = logging.INFO) -> None:
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,
     )
     renderer: Processor = (
         structlog.processors.JSONRenderer()

@@ -86,3 +86,29 @@ def _wait_for_address(process: subprocess.Popen[bytes], log_path: Path) -> str:
     raise RuntimeError(
         f"the server did not start in {START_TIMEOUT_SECONDS} s:\n{log_path.read_text()}"
     )
+
+
+async def command(
+    *args: str, database_url: str, store_url: str, **settings: str
+) -> tuple[int, str]:
+    """Run `gongkai ARGS…` as its own process (as cron or an operator would) with these
+    settings; its exit status and its output (stdout and stderr together)."""
+    import asyncio
+
+    env = {
+        **os.environ,
+        "GONGKAI_DATABASE_URL": database_url,
+        "GONGKAI_STORE_URL": store_url,
+        **{f"GONGKAI_{name}": value for name, value in settings.items()},
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "api.cli",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+    )
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode(errors="replace")
