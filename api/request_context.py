@@ -68,8 +68,10 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         request_id = _incoming(scope) or new_request_id()
-        state: dict[str, Any] = scope.setdefault("state", {})
-        state["request_id"] = request_id
+        # A request's own copy: servers pass the lifespan's state in, and what the endpoints
+        # leave here (operation, subject, revoked) must not carry over to the next request.
+        state: dict[str, Any] = {**scope.get("state", {}), "request_id": request_id}
+        scope["state"] = state
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
@@ -93,6 +95,8 @@ class RequestContext:
         path = scope.get("path", "")
         operation = state.get("operation")
         self.metrics.request(path, operation, status, seconds)
+        if state.get("revoked"):
+            self.metrics.revoked.inc()
         cache = state.get("answer_cache")
         if cache is not None:
             self.metrics.answer_cache.labels(cache).inc()

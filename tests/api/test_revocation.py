@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -43,8 +44,9 @@ def jti(token: str) -> str:
 
 
 @asynccontextmanager
-async def serving(db: str, store: Path) -> AsyncIterator[Callable[[str], object]]:
-    """The app (a fresh one each time: a restart), and a function sending `ME` with a token."""
+async def serving(db: str, store: Path) -> AsyncIterator[Any]:
+    """The app (a fresh one each time: a restart), and a function sending `ME` with a token;
+    the function's `metrics` are the app's."""
     app = create_app(settings(db, store))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
@@ -57,6 +59,7 @@ async def serving(db: str, store: Path) -> AsyncIterator[Callable[[str], object]
                     headers={"Authorization": f"Bearer {token}"},
                 )
 
+            ask.metrics = app.state.metrics  # type: ignore[attr-defined]
             yield ask
 
 
@@ -79,6 +82,7 @@ async def test_a_revoked_jti_is_refused_at_once_and_after_a_restart(
         assert refused.headers["www-authenticate"] == 'Bearer error="invalid_token"'
         # the same person's other token (another device) still works
         assert (await ask(other)).status_code == 200
+        assert ask.metrics.revoked._value.get() == 1  # counted once, for the alert rule
     async with serving(db, tmp_path / "store") as ask:  # a restart
         assert (await ask(lost)).status_code == 401
         assert (await ask(other)).status_code == 200
