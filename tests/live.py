@@ -88,27 +88,24 @@ def _wait_for_address(process: subprocess.Popen[bytes], log_path: Path) -> str:
     )
 
 
-async def command(
+async def in_process(
     *args: str, database_url: str, store_url: str, **settings: str
 ) -> tuple[int, str]:
-    """Run `gongkai ARGS…` as its own process (as cron or an operator would) with these
-    settings; its exit status and its output (stdout and stderr together)."""
+    """`gongkai ARGS…` through `api.cli.main` in a worker thread, with these settings in the
+    environment, as an operator runs it, without starting an interpreter. The caller closes its
+    own Tortoise connection first (the command opens and closes its own)."""
     import asyncio
+    import io
+    from unittest import mock
+
+    from api import cli
 
     env = {
-        **os.environ,
         "GONGKAI_DATABASE_URL": database_url,
         "GONGKAI_STORE_URL": store_url,
         **{f"GONGKAI_{name}": value for name, value in settings.items()},
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "api.cli",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=env,
-    )
-    output, _ = await process.communicate()
-    return process.returncode or 0, output.decode(errors="replace")
+    output = io.StringIO()
+    with mock.patch.dict(os.environ, env), contextlib.redirect_stderr(output):
+        status = await asyncio.to_thread(cli.main, list(args))
+    return status, output.getvalue()

@@ -21,7 +21,7 @@ from storage import database
 from storage.objects import ObjectStore, open_store
 from storage.objects.s3 import S3ObjectStore
 from tests.conftest import BACKEND, RUN_ID, Databases
-from tests.live import command
+from tests.live import in_process
 from tests.publishers import dataset
 
 #: after the data set's last approval (the finance-annual release's, 2026-02-01)
@@ -96,7 +96,7 @@ async def test_backup_then_restore_into_empty_ones_answers_the_same(
     answers = await _answers(settings(db, store_urls[0]))
     assert b'"totalCount":0' not in answers[0]  # the releases are public
     folder = tmp_path / "backup"
-    status, output = await command(
+    status, output = await in_process(
         "backup", "--to", str(folder), database_url=db, store_url=store_urls[0], **extra
     )
     assert status == 0, output
@@ -104,7 +104,7 @@ async def test_backup_then_restore_into_empty_ones_answers_the_same(
 
     restored = await databases.create_empty(f"gk_{RUN_ID}_restored_{kind}")
     try:
-        status, output = await command(
+        status, output = await in_process(
             "restore",
             "--from",
             str(folder),

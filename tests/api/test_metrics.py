@@ -21,6 +21,7 @@ from schema.internal.ids import global_id
 from storage import database, models
 from storage.enums import ReleaseStatus
 from tests.internal.conftest import settings, token
+from tests.live import in_process
 from tests.publishers import dataset
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -152,6 +153,31 @@ async def test_overdue_releases_from_the_due_date_on(db: str) -> None:
     assert value(late, "gongkai_releases_overdue", jurisdiction=code) == len(unpublished)
     # every release of the data set is SCHEDULED with no embargo: due to be published
     assert value(late, "gongkai_releases_due_unpublished") == len(built.releases)
+
+
+async def test_a_publish_run_writes_its_counters_for_the_textfile_collector(
+    db: str, tmp_path: Path
+) -> None:
+    built = await dataset.build(dataset.Plan(departments=1, projects=1))
+    path = tmp_path / "textfile" / "gongkai_publish.prom"
+    path.parent.mkdir()
+    await database.close()
+    try:
+        status, output = await in_process(
+            "publish",
+            "--release",
+            str(built.releases[0].id),
+            "--metrics-file",
+            str(path),
+            database_url=db,
+            store_url=f"file://{tmp_path / 'store'}",
+        )
+    finally:
+        await database.init(db, global_fallback=True)
+    assert status == 0, output
+    samples = parse(path.read_text())
+    assert value(samples, "gongkai_publish_runs_total", outcome="published") == 1
+    assert value(samples, "gongkai_publish_objects_written_total") > 0
 
 
 def _text(metrics: Metrics) -> str:

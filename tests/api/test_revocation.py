@@ -20,7 +20,7 @@ from api.app import create_app
 from api.auth import Principal, Role, mint
 from storage import database, models
 from tests.internal.conftest import SECRET, settings
-from tests.live import command
+from tests.live import in_process
 
 ME = "{ me { subject } }"
 #: a fixed moment; tokens are issued at or around it, valid for ten years (the app verifies
@@ -123,18 +123,25 @@ async def test_a_token_without_jti_is_accepted_and_revocable_by_subject(db: str)
 
 async def test_the_command_revokes_and_purges(db: str, tmp_path: Path) -> None:
     token = minted()
-    store = f"file://{tmp_path / 'store'}"
-    status, output = await command("revoke", "--jti", jti(token), database_url=db, store_url=store)
-    assert status == 0, output
-    assert f"revoked token {jti(token)}" in output
-    assert await revocation.is_revoked(_verifier()(token))
-    # one entry past its expiry, one not: the purge deletes exactly the first
+    # one entry past its expiry: the purge deletes it, and only it
     await models.RevokedToken.create(
         jti="old", expires_at=T0 - timedelta(days=1), revoked_by="test"
     )
-    status, output = await command("revoke", "--purge", database_url=db, store_url=store)
-    assert status == 0 and "1 deny-list entries past their expiry deleted" in output
-    assert sorted(await models.RevokedToken.all().values_list("jti", flat=True)) == [jti(token)]
+    store = f"file://{tmp_path / 'store'}"
+    await database.close()  # the commands connect by themselves
+    try:
+        revoked = await in_process("revoke", "--jti", jti(token), database_url=db, store_url=store)
+        past = await in_process(
+            "revoke", "--sub", "x", "--until", "2020-01-01", database_url=db, store_url=store
+        )
+        purged = await in_process("revoke", "--purge", database_url=db, store_url=store)
+    finally:
+        await database.init(db, global_fallback=True)
+    assert revoked[0] == 0 and f"revoked token {jti(token)}" in revoked[1], revoked
+    assert past[0] == 2 and "--until must be in the future" in past[1], past
+    assert purged[0] == 0 and "1 deny-list entries past their expiry deleted" in purged[1]
+    assert await revocation.is_revoked(_verifier()(token))
+    assert await models.RevokedToken.all().values_list("jti", flat=True) == [jti(token)]
 
 
 async def test_an_entry_is_kept_past_now(db: str) -> None:
