@@ -180,6 +180,8 @@ async def test_pagination_walks_forwards_and_backwards(published: dataset.Built)
         ("first: 101", "between 1 and 100"),
         ("first: 0", "between 1 and 100"),
         ('first: 1, after: "bad"', "not a cursor"),
+        ('first: 1, after: "2\\udb9a\\udcd3"', "not a cursor"),  # non-ASCII, not base64
+        ('first: 1, after: "é"', "not a cursor"),
     ],
 )
 async def test_page_bounds_are_required(
