@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_SERVER ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: run test lint bench mutation install install-dev audit-deps clean graphiql-assets
+.PHONY: run test lint bench mutation fuzz soak install install-dev audit-deps clean graphiql-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,19 @@ bench: install-dev
 	$(BIN)/python -m bench.publish --database $(BENCH_DB)
 	$(BIN)/python -m bench.public_api --database $(BENCH_DB)
 	$(BIN)/python -m bench.forms --database $(BENCH_DB)
+
+# schemathesis against both GraphQL endpoints of a server it sets up (fuzz/run.py): fails on any
+# 5xx or "Unexpected error."; FUZZ_SECONDS bounds the run (a short one is part of `make test`).
+FUZZ_SECONDS ?= 240
+fuzz: install-dev
+	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS)
+
+# A bounded mixed load on one `gongkai serve` (bench/soak.py): errors, p50/p99, server memory.
+# Not part of `make test`. SOAK_DB=sqlite runs without PostgreSQL.
+DURATION ?= 300
+SOAK_DB ?= postgres
+soak: install-dev
+	$(BIN)/python -m bench.soak --seconds $(DURATION) --database $(SOAK_DB)
 
 # Mutation testing of the critical modules (mutation/run.py). `make test` checks the disclosure
 # rules' recorded score and reruns a sample of its kills (`--ci`; docs/testing.md).

@@ -15,13 +15,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import access_log, graphiql
+from api import access_log, graphiql, tracing
 from api import settings as settings_module
 from api.auth import TokenVerifier
 from api.epoch import EpochWatch
 from api.graphql_http import public_endpoint
 from api.internal_http import internal_endpoint
+from api.metrics import Metrics, metrics_endpoint
 from api.publishing import make_publisher
+from api.request_context import HEADER as REQUEST_ID_HEADER
+from api.request_context import RequestContext
 from api.settings import Settings
 from schema.internal.schema import build as build_internal_schema
 from schema.public.schema import build as build_public_schema
@@ -36,12 +39,16 @@ def create_app(
     fast_path: bool = True,
     sql_path: bool = True,
     clock: Callable[[], float] = time.time,
+    metrics: Metrics | None = None,
 ) -> Starlette:
     """The app. `answer_cache`, `fast_path` and `sql_path` are for benchmarks
-    (bench/serve_public.py); `clock` is what tokens' times are checked against (tests fix it)."""
+    (bench/serve_public.py); `clock` is what tokens' times are checked against (tests fix it).
+    `metrics` collects what the app counts (a new set by default); `metrics_app` serves them,
+    on a listener of its own: the API's address has no /metrics."""
     store = open_store(settings.store_url, settings.s3_access_key, settings.s3_secret_key)
     access_log.install()
     epoch = EpochWatch()
+    metrics = metrics or Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -63,6 +70,26 @@ def create_app(
             headers={"Cache-Control": "no-store"},
         )
 
+    async def livez(request: Request) -> JSONResponse:
+        # Liveness: the process answers; it asks nothing of the database or the store, so an
+        # outage there does not get a healthy process restarted.
+        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        # Readiness: send traffic here only when the database answers with every migration of
+        # this code applied and the store answers.
+        checks = {
+            "database": await _check_database(),
+            "migrations": await _check_migrations(),
+            "store": await _check_store(store),
+        }
+        ready = all(check["status"] == "ok" for check in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", **checks},
+            status_code=200 if ready else 503,
+            headers={"Cache-Control": "no-store"},
+        )
+
     public = public_endpoint(
         build_public_schema(production=settings.production),
         public_base_url=settings.public_base_url,
@@ -74,10 +101,14 @@ def create_app(
     internal = internal_endpoint(
         build_internal_schema(),
         TokenVerifier(settings, clock),
-        lambda: make_publisher(settings, store),
+        lambda: make_publisher(settings, store, observer=metrics.publish.observe),
         max_upload_bytes=settings.max_upload_bytes,
     )
-    routes: list[BaseRoute] = [Route("/healthz", healthz)]
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/livez", livez),
+        Route("/readyz", readyz),
+    ]
     if not settings.production:
         public = graphiql.with_graphiql(public, internal=False)
         internal = graphiql.with_graphiql(internal, internal=True)
@@ -93,20 +124,31 @@ def create_app(
         # S3 or MinIO bucket is served by its own web server or CDN instead.
         routes.append(Route("/open/{path:path}", open_data_endpoint(store), methods=["GET"]))
     middleware = [
+        # Outermost: every answer, a 431 included, carries the request id and is counted.
+        Middleware(RequestContext, metrics=metrics),
+        Middleware(tracing.middleware(settings.tracing)),
         Middleware(HeaderLimit),
         Middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST"],
-            allow_headers=["content-type", "accept", "if-none-match"],
-            expose_headers=["etag"],
+            allow_headers=["content-type", "accept", "if-none-match", REQUEST_ID_HEADER],
+            expose_headers=["etag", REQUEST_ID_HEADER],
             max_age=600,
         ),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store
+    app.state.metrics = metrics
     return app
+
+
+def metrics_app(metrics: Metrics) -> Starlette:
+    """`/metrics` alone, for the separate listener of `gongkai serve` (GONGKAI_METRICS_ADDRESS).
+    It shares the API's process, so its database connection and its counters; it has no
+    lifespan of its own."""
+    return Starlette(routes=[Route("/metrics", metrics_endpoint(metrics))])
 
 
 def from_environment() -> Starlette:
@@ -172,6 +214,16 @@ async def _check_database() -> dict[str, str]:
     except Exception as error:  # any failure means "not healthy"; say which
         return {"status": "error", "error": type(error).__name__}
     return {"status": "ok", "dialect": database.dialect()}
+
+
+async def _check_migrations() -> dict[str, str]:
+    try:
+        pending = await database.pending_migrations()
+    except Exception as error:
+        return {"status": "error", "error": type(error).__name__}
+    if pending:
+        return {"status": "error", "error": f"not applied: {', '.join(pending)}"}
+    return {"status": "ok"}
 
 
 async def _check_store(store: ObjectStore) -> dict[str, str]:

@@ -8,13 +8,16 @@
 - `exp`, `iat`, `iss`, `aud` and `sub` are required; `iss` and `aud` must match the settings;
   `nbf` is honoured; a small leeway absorbs clock skew; `typ`, when present, must say JWT.
 
-Claims: `roles` (a list), `dept` (department code), `clearance` (``classified`` when held).
+Claims: `roles` (a list), `dept` (department code), `clearance` (``classified`` when held),
+`jti` (the token's id, for the deny-list of api/revocation.py; tokens without one are accepted
+and can be revoked only with every token of their subject).
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -30,6 +33,8 @@ LEEWAY_SECONDS = 30
 #: The largest token accepted: ours are a few hundred bytes; a far larger one is no token of an
 #: identity provider we trust, and parsing and verifying it costs the server memory and time.
 MAX_TOKEN_BYTES = 8 * 1024
+#: the deny-list's column (storage.models.RevokedToken.jti)
+MAX_JTI_CHARACTERS = 200
 ACCEPTED_TYPES = frozenset({"jwt", "at+jwt", "application/jwt", "application/at+jwt"})
 
 
@@ -49,6 +54,10 @@ class Principal:
     roles: frozenset[Role]
     department: str | None
     classified: bool
+    #: the token's `jti`, if it has one
+    token_id: str | None = None
+    #: the token's `iat`, seconds since the epoch
+    issued_at: float = 0.0
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
@@ -161,11 +170,20 @@ def _principal(claims: dict[str, Any]) -> Principal:
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject:
         raise AuthenticationError("the `sub` claim must be a non-empty string")
+    token_id = claims.get("jti")
+    if token_id is not None and (
+        not isinstance(token_id, str) or not 0 < len(token_id) <= MAX_JTI_CHARACTERS
+    ):
+        raise AuthenticationError(
+            f"the `jti` claim must be a string of 1–{MAX_JTI_CHARACTERS} characters"
+        )
     return Principal(
         subject=subject,
         roles=frozenset(Role(r) for r in raw_roles),
         department=department,
         classified=claims.get("clearance") == "classified",
+        token_id=token_id,
+        issued_at=float(claims["iat"]),
     )
 
 
@@ -194,6 +212,8 @@ def mint(
         "iat": issued,
         "exp": issued + ttl_seconds,
         "roles": [role.value for role in roles],
+        # so that this one token can be revoked (`gongkai revoke --jti`)
+        "jti": uuid.uuid4().hex,
     }
     if department is not None:
         claims["dept"] = department

@@ -10,6 +10,10 @@
     gongkai flag-overdue                           store OVERDUE on late rectifications (daily)
     gongkai import FILE… [--check]                 import 申报表 / 自评表 workbooks
     gongkai token --role R [--dept CODE]           mint a development JWT (HS secret only)
+    gongkai revoke --jti ID | --sub SUBJECT        put tokens on the deny-list (lost device)
+    gongkai revoke --purge                         delete deny-list entries past their expiry
+    gongkai backup --to DIR                        the database and the bucket into DIR
+    gongkai restore --from DIR                     both back, into an empty database and store
     gongkai serve --host H --port P                serve the API
 
 A release is named by its database id (`7`) or by its public key, as in the catalog and the
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import re
 import sys
 import time
@@ -33,14 +38,16 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry, write_to_textfile
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from api import forms_cli
+from api import backup, forms_cli, revocation
 from api import settings as settings_module
 from api.auth import AuthenticationError, Role, mint
 from api.devkey import DEV_KEY_PATH, DevKeyError, with_dev_key
+from api.metrics import PublishMetrics
 from api.publishing import make_publisher
 from api.settings import PREFIX, Settings, SettingsError
 from publishers import coverage, privacy
@@ -181,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="back-fill: an ISO date-time, or 'history' for a plausible day after each approval",
     )
     publish.add_argument("--note", help="the correction note of a new version")
+    publish.add_argument(
+        "--metrics-file",
+        metavar="PATH",
+        help="write the run's publish counters there (Prometheus text, for node_exporter's "
+        "textfile collector)",
+    )
 
     withdraw = commands.add_parser(
         "withdraw", help="remove what filings added after publication now cover"
@@ -206,6 +219,33 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", default="dev-user", help="subject (user id)")
     token.add_argument("--classified", action="store_true", help="grant the classified clearance")
     token.add_argument("--hours", type=int, default=8, help="lifetime in hours")
+
+    revoke = commands.add_parser(
+        "revoke", help="refuse internal tokens from now on (a lost device, a person who left)"
+    )
+    target = revoke.add_mutually_exclusive_group(required=True)
+    target.add_argument("--jti", help="the token's id (its `jti` claim; logged with each request)")
+    target.add_argument("--sub", help="every token of this subject issued up to now")
+    target.add_argument(
+        "--purge", action="store_true", help="delete the entries past their expiry (daily)"
+    )
+    revoke.add_argument(
+        "--until",
+        type=_as_of,
+        metavar="WHEN",
+        help=f"keep the entry until then (ISO date-time; default: {DENY_DAYS} days from now); "
+        "no earlier than the tokens' own expiry",
+    )
+    revoke.add_argument("--reason", default="", help="why, for the record")
+
+    backup = commands.add_parser(
+        "backup", help="copy the database (pg_dump, or SQLite's backup) and the bucket to DIR"
+    )
+    backup.add_argument("--to", required=True, type=Path, metavar="DIR")
+    restore = commands.add_parser(
+        "restore", help="restore a `gongkai backup` into an empty database and an empty store"
+    )
+    restore.add_argument("--from", dest="source", required=True, type=Path, metavar="DIR")
 
     serve = commands.add_parser("serve", help="serve the API")
     serve.add_argument("--host", default="127.0.0.1")
@@ -355,8 +395,10 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
         # it is published.
         console.print("[red]--as-of back-fills dates: refused when GONGKAI_ENV=production[/]")
         return 2
+    registry = CollectorRegistry()
+    counters = PublishMetrics(registry) if args.metrics_file else None
     async with database.connected(settings.database_url):
-        publisher = _publisher(settings)
+        publisher = make_publisher(settings, observer=counters.observe if counters else None)
         if args.release is not None:
             ids = [await resolve_release(args.release)]
         elif args.due:
@@ -379,6 +421,8 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
         # `--all` answers for the whole obligation (应公开尽公开), not only the releases that
         # exist: a department with no release leaves its subjects undisclosed (DR-3).
         found = await coverage.check_years(await _jurisdictions(None)) if args.all else []
+    if args.metrics_file:
+        write_to_textfile(args.metrics_file, registry)
     for release_id, error in batch.failures:
         console.print(f"[red]release {release_id}[/] {error}")
     failures = len(batch.failures)
@@ -418,6 +462,35 @@ async def _flag_overdue(settings: Settings) -> int:
     async with database.connected(settings.database_url):
         flagged = await flag_overdue_rectifications(datetime.now(SHANGHAI).date())
     console.print(f"{len(flagged)} rectifications flagged overdue")
+    return 0
+
+
+#: how long a deny-list entry is kept unless `--until` says otherwise: longer than any token
+#: `gongkai token` mints by default; set `--until` past the expiry of longer-lived tokens
+DENY_DAYS = 30
+
+
+async def _revoke(settings: Settings, args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    async with database.connected(settings.database_url):
+        if args.purge:
+            purged = await revocation.purge(now)
+            console.print(f"{purged} deny-list entries past their expiry deleted")
+            return 0
+        until = args.until if isinstance(args.until, datetime) else now + timedelta(DENY_DAYS)
+        if until <= now:
+            console.print(f"[red]--until must be in the future, not {until.isoformat()}[/]")
+            return 2
+        done = await revocation.revoke(
+            jti=args.jti,
+            subject=args.sub,
+            now=now,
+            expires_at=until,
+            revoked_by=f"cli:{getpass.getuser()}",
+            reason=args.reason,
+        )
+    what = f"token {done.jti}" if done.jti else f"every token of {done.subject!r} issued up to now"
+    console.print(f"revoked {what}; the entry is kept until {done.expires_at.isoformat()}")
     return 0
 
 
@@ -476,7 +549,12 @@ def banner(settings: Settings, host: str, port: int, key_file: Path | None) -> l
         )
     if settings.store_url.startswith("file://"):
         lines.append(f"  open-data site         {base}/open/")
-    lines.append(f"  health                 {base}/healthz")
+    lines.append(
+        f"  health                 {base}/healthz  (liveness {base}/livez, readiness {base}/readyz)"
+    )
+    if settings.metrics_address is not None:
+        host, metrics_port = settings.metrics_address
+        lines.append(f"  metrics (not public)   {origin(host, metrics_port)}/metrics")
     if key_file is not None:
         lines.append(
             f"  development key        {key_file}; a token: "
@@ -490,16 +568,12 @@ def banner(settings: Settings, host: str, port: int, key_file: Path | None) -> l
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
-    import uvicorn
-
-    from api.app import create_app
+    from api import serving
 
     settings, key_file = serving_settings(settings, args.host, args.port)
     for line in banner(settings, args.host, args.port, key_file):
         console.print(line, markup=False, soft_wrap=True)
-    uvicorn.run(
-        create_app(settings), host=args.host, port=args.port, proxy_headers=True, log_level="info"
-    )
+    serving.run(settings, args.host, args.port)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -539,9 +613,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(forms_cli.run(settings, args, console))
         elif args.command == "token":
             return _token(settings, args)
+        elif args.command == "revoke":
+            return asyncio.run(_revoke(settings, args))
+        elif args.command == "backup":
+            return asyncio.run(backup.backup(settings, args.to, console.print))
+        elif args.command == "restore":
+            return asyncio.run(backup.restore(settings, args.source, console.print))
         elif args.command == "serve":
             _serve(settings, args)
-    except (GongkaiError, AuthenticationError, DevKeyError) as error:
+    except (GongkaiError, AuthenticationError, DevKeyError, backup.BackupError) as error:
         console.print(f"[red]error[/] {error}")
         return 1
     return 0

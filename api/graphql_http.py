@@ -94,12 +94,15 @@ def public_endpoint(
             graphql = await parse_request(request)
         except RequestError as error:
             return error_response(error.status, str(error), error.headers)
+        request.state.operation = graphql.label()
 
         tag = _tag(await watch.current(), graphql, media)
         headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
         if request.method == "GET" and tag in request.headers.get("if-none-match", ""):
+            request.state.answer_cache = "not_modified"
             return Response(status_code=304, headers=headers)
         answer = cache.get(tag)
+        request.state.answer_cache = "miss" if answer is None else "hit"
         if answer is None:
             try:
                 answer = await _execute(

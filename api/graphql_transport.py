@@ -13,6 +13,7 @@ parsed request (caching, authentication, execution) stays with it (`api/graphql_
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,17 @@ class GraphQLRequest:
     query: str
     variables: dict[str, Any] | None
     operation_name: str | None
+
+    def label(self) -> str | None:
+        """The operation's name for logs and metrics: `operationName`, else the name of the
+        document's first operation (found without parsing it; a label, never a decision)."""
+        if self.operation_name is not None:
+            return self.operation_name
+        found = _OPERATION.search(self.query)
+        return found[1] if found else None
+
+
+_OPERATION = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
 
 
 def media_type(request: Request) -> str:

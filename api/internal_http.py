@@ -28,6 +28,7 @@ from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from api import revocation
 from api.access_log import SECRET_PARAMETERS
 from api.auth import MAX_TOKEN_BYTES, AuthenticationError, TokenVerifier
 from api.graphql_transport import (
@@ -85,18 +86,33 @@ def internal_endpoint(
             return error_response(
                 401, str(error), {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             )
+        request.state.subject = principal.subject
+        request.state.jti = principal.token_id
+        # After the signature: an unsigned token never costs a database lookup.
+        if await revocation.is_revoked(principal):
+            request.state.revoked = True
+            return error_response(
+                401,
+                "the token has been revoked: ask for a new one",
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         try:
             media = media_type(request)
             graphql = await _read(request, max_upload_bytes)
         except RequestError as error:
             return error_response(error.status, str(error), error.headers)
+        request.state.operation = graphql.label()
         caller = Caller(
             subject=principal.subject,
             roles=tuple(sorted(role.value for role in principal.roles)),
             department=principal.department,
             classified=principal.classified,
         )
-        context = InternalContext(caller, publisher=publisher() if publisher else None)
+        context = InternalContext(
+            caller,
+            publisher=publisher() if publisher else None,
+            request_id=getattr(request.state, "request_id", None),
+        )
         try:
             result = await schema.execute(
                 graphql.query,

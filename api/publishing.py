@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from api.settings import Settings
-from publishers.releases import Publisher
+from publishers.releases import Publisher, PublishRun
 from storage.objects import ObjectStore, open_store
 
 
-def make_publisher(settings: Settings, store: ObjectStore | None = None) -> Publisher:
-    """A new publisher (it caches what it selected for one run: make one per run or request)."""
+def make_publisher(
+    settings: Settings,
+    store: ObjectStore | None = None,
+    observer: Callable[[PublishRun], None] | None = None,
+) -> Publisher:
+    """A new publisher (it caches what it selected for one run: make one per run or request).
+    `observer` is told of every release it publishes (the metrics)."""
     if store is None:
         store = open_store(settings.store_url, settings.s3_access_key, settings.s3_secret_key)
-    return Publisher(store, data_license=settings.data_license, base_url=settings.public_base_url)
+    return Publisher(
+        store,
+        data_license=settings.data_license,
+        base_url=settings.public_base_url,
+        observer=observer,
+    )

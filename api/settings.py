@@ -7,6 +7,7 @@ environment: they receive these values as arguments.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Mapping
@@ -65,6 +66,12 @@ class Settings:
     jwt_jwks_file: Path | None = None
     jwt_issuer: str = "gongkai"
     jwt_audience: str = "gongkai-internal"
+    #: ``json`` or ``console`` (api/logs.py)
+    log_format: str = "json"
+    #: (host, port) of the separate /metrics listener of `gongkai serve`; None: no metrics
+    metrics_address: tuple[str, int] | None = None
+    #: ``off``, ``otlp`` or ``console`` (api/tracing.py; needs `gongkai[tracing]`)
+    tracing: str = "off"
 
     @property
     def production(self) -> bool:
@@ -152,6 +159,33 @@ def _jwks_file(value: str | None) -> Path | None:
     return path
 
 
+def _address(name: str, value: str | None) -> tuple[str, int] | None:
+    """``HOST:PORT`` (``[::1]:9100`` for IPv6) of a listener."""
+    if value is None:
+        return None
+    host, separator, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not separator or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(name, f"must be HOST:PORT, e.g. 127.0.0.1:9100, not {value!r}")
+    return host, int(port)
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its parent package is missing
+        return False
+
+
+def _tracing(value: str) -> str:
+    choice = _choice("TRACING", value, ("off", "otlp", "console"))
+    if choice != "off" and not _installed("opentelemetry.sdk"):
+        raise SettingsError(
+            "TRACING", f"{choice!r} needs OpenTelemetry: pip install 'gongkai[tracing]'"
+        )
+    return choice
+
+
 def is_set(name: str, environ: Mapping[str, str] | None = None) -> bool:
     """Whether ``GONGKAI_<name>`` is given (not empty). `gongkai serve` lets the default of
     `GONGKAI_PUBLIC_BASE_URL` follow its --host and --port, but never an explicit value."""
@@ -198,4 +232,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         jwt_jwks_file=_jwks_file(get("JWT_JWKS_FILE")),
         jwt_issuer=get("JWT_ISSUER") or Settings.jwt_issuer,
         jwt_audience=get("JWT_AUDIENCE") or Settings.jwt_audience,
+        log_format=_choice("LOG_FORMAT", get("LOG_FORMAT") or "json", ("json", "console")),
+        metrics_address=_address("METRICS_ADDRESS", get("METRICS_ADDRESS")),
+        tracing=_tracing(get("TRACING") or "off"),
     )

@@ -22,6 +22,7 @@ store's history is purged before the intent is closed.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -156,6 +157,18 @@ def content_digest(objects: Iterable[Rendered]) -> str:
     return sha256_hex(listing.encode())
 
 
+@dataclass(frozen=True)
+class PublishRun:
+    """One release publish as an observer sees it (`Publisher(observer=…)`; the API counts
+    these as metrics): its outcome — a `PublishResult.outcome`, "refused" for a
+    `ReleaseError`, "failed" for anything else — the seconds it took and what it wrote."""
+
+    release_id: int
+    outcome: str
+    seconds: float
+    stats: SyncStats
+
+
 @dataclass
 class Batch:
     """What `publish_many` did: the results, the refused releases and the writes in all."""
@@ -190,8 +203,11 @@ class Publisher:
         lease: timedelta = DEFAULT_LEASE,
         parallel: int | None = None,
         base_url: str | None = None,
+        observer: Callable[[PublishRun], None] | None = None,
     ) -> None:
         self.store = store
+        #: told of every release publish (metrics); the publisher imports nothing of them
+        self.observer = observer
         self.parallel = parallel
         self.base_url = base_url
         self.data_license = data_license
@@ -223,6 +239,35 @@ class Publisher:
         return await self._publish(await _load(release_id), as_of, note, pointers)
 
     async def _publish(
+        self,
+        release: models.Release,
+        as_of: datetime | None,
+        note: str | None,
+        pointers: bool,
+        *,
+        withdrawing: bool = False,
+    ) -> PublishResult:
+        """`_publish_observed`, timed and told to the observer whatever its outcome."""
+        if self.observer is None:
+            return await self._publish_observed(
+                release, as_of, note, pointers, withdrawing=withdrawing
+            )
+        started = time.perf_counter()
+        outcome, stats = "failed", SyncStats()
+        try:
+            result = await self._publish_observed(
+                release, as_of, note, pointers, withdrawing=withdrawing
+            )
+            outcome, stats = result.outcome, result.stats
+            return result
+        except ReleaseError:
+            outcome = "refused"
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+            self.observer(PublishRun(release.id, outcome, seconds, stats))
+
+    async def _publish_observed(
         self,
         release: models.Release,
         as_of: datetime | None,

@@ -6,6 +6,9 @@ URLs are Tortoise's: ``sqlite://var/gongkai.sqlite3`` (relative path), ``sqlite:
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -92,6 +95,26 @@ async def connected(db_url: str) -> AsyncIterator[None]:
 async def ping() -> None:
     """A trivial query, for health checks; raises if the database is unreachable."""
     await connections.get("default").execute_query("SELECT 1")
+
+
+def migration_names() -> list[str]:
+    """The migrations this code ships (`storage/migrations/NNNN_*.py`), in order."""
+    package = importlib.import_module(MIGRATIONS_MODULE)
+    return sorted(
+        module.name
+        for module in pkgutil.iter_modules(package.__path__)
+        if re.fullmatch(r"\d{4}_\w+", module.name)
+    )
+
+
+async def pending_migrations() -> list[str]:
+    """The migrations this code ships that the database has not applied (readiness: a server
+    must not answer from a schema older than its code)."""
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT name FROM tortoise_migrations"
+    )
+    applied = {row["name"] for row in rows}
+    return [name for name in migration_names() if name not in applied]
 
 
 def dialect() -> str:

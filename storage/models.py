@@ -780,10 +780,32 @@ class AuditEntry(Model):
     classified = fields.BooleanField(
         default=False, description="about a CLASSIFIED stub: visible only as the stub is (D6)"
     )
+    request_id = fields.CharField(
+        max_length=64, null=True, description="X-Request-ID of the HTTP request that wrote it"
+    )
 
     class Meta:
         table = "audit_entry"
         indexes = (("record_type", "record_id"),)
+
+
+class RevokedToken(Model):
+    """A deny-list entry for internal tokens (a lost device): either one token by its `jti`, or
+    every token of a `subject` issued at or before `issued_before` (seconds since the epoch,
+    compared with the token's `iat`). Kept until `expires_at`, after which the tokens it names
+    have expired anyway and `gongkai revoke --purge` may delete it."""
+
+    id = fields.BigIntField(primary_key=True)
+    jti = fields.CharField(max_length=200, null=True, unique=True)
+    subject = fields.CharField(max_length=200, null=True, db_index=True)
+    issued_before = fields.BigIntField(null=True)
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(auto_now_add=True)
+    revoked_by = fields.CharField(max_length=200)
+    reason = fields.CharField(max_length=500, default="")
+
+    class Meta:
+        table = "revoked_token"
 
 
 async def _check_subject_year(row: PerformanceTarget | SelfAssessment | Evaluation) -> None:

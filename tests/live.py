@@ -129,3 +129,26 @@ def cli_token(role: str, jwt_key: str) -> str:
         check=True,
     )
     return done.stdout.strip()
+
+
+async def in_process(
+    *args: str, database_url: str, store_url: str, **settings: str
+) -> tuple[int, str]:
+    """`gongkai ARGS…` through `api.cli.main` in a worker thread, with these settings in the
+    environment, as an operator runs it, without starting an interpreter. The caller closes its
+    own Tortoise connection first (the command opens and closes its own)."""
+    import asyncio
+    import io
+    from unittest import mock
+
+    from api import cli
+
+    env = {
+        "GONGKAI_DATABASE_URL": database_url,
+        "GONGKAI_STORE_URL": store_url,
+        **{f"GONGKAI_{name}": value for name, value in settings.items()},
+    }
+    output = io.StringIO()
+    with mock.patch.dict(os.environ, env), contextlib.redirect_stderr(output):
+        status = await asyncio.to_thread(cli.main, list(args))
+    return status, output.getvalue()

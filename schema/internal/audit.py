@@ -41,8 +41,10 @@ async def record(
     before: dict[str, JsonValue] | None,
     after: dict[str, JsonValue] | None,
     classified: bool,
+    request_id: str | None = None,
 ) -> models.AuditEntry:
     return await models.AuditEntry.create(
+        request_id=request_id,
         actor=caller.subject,
         roles=list(caller.roles),
         department_code=caller.department,

@@ -66,6 +66,8 @@ class InternalContext:
     #: publishes and withdraws releases; None where the deployment gives no object store
     publisher: Publisher | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    #: the HTTP request's id (X-Request-ID), stored with every audit entry it writes
+    request_id: str | None = None
     indicators: DataLoader[int, list[models.Indicator]] = field(default_factory=_indicator_loader)
     assessment_rows: DataLoader[int, list[models.SelfAssessmentRow]] = field(
         default_factory=_row_loader

@@ -522,6 +522,9 @@ class AuditEntry(Node):
     before: JSON | None
     after: JSON | None
     classified: bool
+    request_id: str | None = strawberry.field(
+        description="X-Request-ID of the HTTP request that made the write (in the server's logs)."
+    )
 
     @classmethod
     def from_model(cls, row: models.AuditEntry) -> AuditEntry:
@@ -537,6 +540,7 @@ class AuditEntry(Node):
             before=row.before,
             after=row.after,
             classified=row.classified,
+            request_id=row.request_id,
         )
 
 

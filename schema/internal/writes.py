@@ -157,7 +157,13 @@ async def update_versioned(
         fresh = await type(row).get(id=row.id)
         after = audit.snapshot(fresh) | (await detail(fresh) if detail else {})
         await audit.record(
-            ctx.caller, action, fresh, before=before, after=after, classified=classified
+            ctx.caller,
+            action,
+            fresh,
+            before=before,
+            after=after,
+            classified=classified,
+            request_id=ctx.request_id,
         )
     return fresh
 
@@ -172,7 +178,15 @@ async def created(
 ) -> None:
     """The audit entry of a new record; call it inside the transaction that created it."""
     after = audit.snapshot(row) | (extra or {})
-    await audit.record(ctx.caller, action, row, before=None, after=after, classified=classified)
+    await audit.record(
+        ctx.caller,
+        action,
+        row,
+        before=None,
+        after=after,
+        classified=classified,
+        request_id=ctx.request_id,
+    )
 
 
 def patch_changes(values: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from schema.rows import BadInput, decode_cursor, encode_cursor
 from storage import models
 from storage.enums import CorrectionKind, RecordType, ReleaseKind
 
+#: the length of `Jurisdiction.code`
+JURISDICTION_CODE_MAX: int = models.Jurisdiction._meta.fields_map["code"].max_length  # type: ignore[attr-defined]
 FIELDS = ("id", "jurisdiction__code", "fiscal_year", "published_at", "kind", "note", "release_id")
 
 
@@ -37,7 +39,11 @@ async def notice_page(
     matching = models.CorrectionNotice.all()
     if fiscal_year is not None:
         matching = matching.filter(fiscal_year=fiscal_year)
-    if jurisdiction_code is not None:
+    if jurisdiction_code is not None and len(jurisdiction_code) > JURISDICTION_CODE_MAX:
+        # No jurisdiction has so long a code (Tortoise would refuse the filter value with an
+        # unexpected error: make fuzz found it): nothing matches.
+        matching = matching.filter(id__in=[])
+    elif jurisdiction_code is not None:
         matching = matching.filter(jurisdiction__code=jurisdiction_code)
     keyset = matching
     for cursor, after in ((request.after, True), (request.before, False)):

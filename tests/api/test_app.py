@@ -54,3 +54,41 @@ async def test_healthz_fails_when_the_store_is_down(settings: Settings) -> None:
     assert body["store"]["status"] == "error"
     assert body["database"]["status"] == "ok"
     assert "b" not in body["store"].get("error", "").split()
+
+
+async def test_liveness_asks_nothing_of_the_database_or_the_store(settings: Settings) -> None:
+    down = replace(
+        settings, store_url="s3+http://127.0.0.1:9/gongkai", s3_access_key="a", s3_secret_key="b"
+    )
+    response = await get(down, "/livez")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readiness_needs_database_migrations_and_store(settings: Settings) -> None:
+    ready = await get(settings, "/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["migrations"] == {"status": "ok"}
+    down = replace(
+        settings, store_url="s3+http://127.0.0.1:9/gongkai", s3_access_key="a", s3_secret_key="b"
+    )
+    unready = await get(down, "/readyz")
+    assert unready.status_code == 503
+    assert unready.json()["store"]["status"] == "error"
+
+
+async def test_readiness_fails_while_a_migration_is_pending(settings: Settings) -> None:
+    from tortoise import connections
+
+    newest = database.migration_names()[-1]
+    async with database.connected(settings.database_url):
+        await connections.get("default").execute_query(
+            "DELETE FROM tortoise_migrations WHERE name = $1"
+            if settings.database_url.startswith("postgres")
+            else "DELETE FROM tortoise_migrations WHERE name = ?",
+            [newest],
+        )
+    response = await get(settings, "/readyz")
+    assert response.status_code == 503
+    assert response.json()["migrations"] == {"status": "error", "error": f"not applied: {newest}"}
+    assert (await get(settings, "/healthz")).status_code == 200  # /healthz keeps its meaning

@@ -89,3 +89,49 @@ def test_cli_stops_on_a_malformed_setting(
     monkeypatch.setenv("GONGKAI_DATABASE_URL", "oracle://x")
     assert main(["migrate"]) == 2
     assert "GONGKAI_DATABASE_URL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("127.0.0.1:9100", ("127.0.0.1", 9100)),
+        ("[::1]:9100", ("::1", 9100)),
+        ("monitor.internal:1", ("monitor.internal", 1)),
+        ("0.0.0.0:65535", ("0.0.0.0", 65535)),  # noqa: S104 - a value, not a bind
+    ],
+)
+def test_metrics_address(value: str, expected: tuple[str, int]) -> None:
+    assert settings.load({"GONGKAI_METRICS_ADDRESS": value}).metrics_address == expected
+
+
+@pytest.mark.parametrize("value", ["9100", ":9100", "host:0", "host:65536", "host:port", "host:"])
+def test_a_malformed_metrics_address_names_the_variable(value: str) -> None:
+    with pytest.raises(SettingsError, match="GONGKAI_METRICS_ADDRESS: must be HOST:PORT"):
+        settings.load({"GONGKAI_METRICS_ADDRESS": value})
+
+
+def test_metrics_are_off_unless_an_address_is_given() -> None:
+    assert settings.load({}).metrics_address is None
+
+
+def test_log_format_and_tracing_choices() -> None:
+    assert settings.load({"GONGKAI_LOG_FORMAT": "console"}).log_format == "console"
+    with pytest.raises(SettingsError, match="GONGKAI_LOG_FORMAT: must be one of json, console"):
+        settings.load({"GONGKAI_LOG_FORMAT": "xml"})
+    with pytest.raises(SettingsError, match="GONGKAI_TRACING: must be one of off, otlp, console"):
+        settings.load({"GONGKAI_TRACING": "jaeger"})
+    assert settings.load({}).tracing == "off"
+
+
+def test_tracing_needs_the_extra_installed() -> None:
+    import importlib.util
+
+    try:
+        installed = importlib.util.find_spec("opentelemetry.sdk") is not None
+    except ModuleNotFoundError:
+        installed = False
+    if installed:
+        assert settings.load({"GONGKAI_TRACING": "console"}).tracing == "console"
+    else:
+        with pytest.raises(SettingsError, match=r"pip install 'gongkai\[tracing\]'"):
+            settings.load({"GONGKAI_TRACING": "otlp"})

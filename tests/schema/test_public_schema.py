@@ -216,6 +216,8 @@ async def test_pagination_walks_forwards_and_backwards(published: dataset.Built)
         ("first: 101", "between 1 and 100"),
         ("first: 0", "between 1 and 100"),
         ('first: 1, after: "bad"', "not a cursor"),
+        ('first: 1, after: "2\\udb9a\\udcd3"', "not a cursor"),  # non-ASCII, not base64
+        ('first: 1, after: "é"', "not a cursor"),
     ],
 )
 async def test_page_bounds_are_required(
@@ -322,6 +324,8 @@ async def test_correction_notices_name_their_release_only_while_it_is_published(
     assert await count(fiscalYear=dataset.YEAR + 1) == 1
     assert await count(fiscalYear=dataset.YEAR, jurisdictionCode="990101") == 3
     assert await count(jurisdictionCode="000000") == 0
+    assert await count(jurisdictionCode="9" * 12) == 0  # as long as a code may be
+    assert await count(jurisdictionCode="9" * 13) == 0  # longer: matches nothing, no error
     assert "not a cursor" in await fails(NOTICES, first=1, after="bad")
     forged = "WyJub3QgYSB0aW1lIiwxXQ"  # ["not a time",1]
     assert "not a cursor" in await fails(NOTICES, first=1, after=forged)
