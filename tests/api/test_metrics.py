@@ -14,13 +14,13 @@ import pytest
 from asgi_lifespan import LifespanManager
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.app import create_app, metrics_app
+from api.app import metrics_app
 from api.metrics import MAX_OPERATION_NAMES, Metrics
 from publishers.rules import SHANGHAI
 from schema.internal.ids import global_id
 from storage import database, models
 from storage.enums import ReleaseStatus
-from tests.internal.conftest import settings, token
+from tests.internal.conftest import app_at_now, settings, token
 from tests.live import in_process
 from tests.publishers import dataset
 
@@ -57,7 +57,7 @@ class Served:
 async def served(db: str, tmp_path: Path) -> AsyncIterator[Served]:
     built = await dataset.build(dataset.Plan(departments=1, projects=1))
     await database.close()  # the app connects by itself, in its lifespan
-    app = create_app(settings(db, tmp_path / "store"))
+    app = app_at_now(settings(db, tmp_path / "store"))
     async with LifespanManager(app) as manager:
         api = httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://t")
         scraper = httpx.AsyncClient(

@@ -15,11 +15,10 @@ import structlog
 from asgi_lifespan import LifespanManager
 
 from api import logs
-from api.app import create_app
 from api.request_context import HEADER, MAX_REQUEST_ID, accepted
 from storage import database, models
 from tests import factories
-from tests.internal.conftest import settings, token
+from tests.internal.conftest import app_at_now, settings, token
 
 MINTED = re.compile(r"[0-9a-f]{32}")
 
@@ -27,7 +26,7 @@ MINTED = re.compile(r"[0-9a-f]{32}")
 @pytest.fixture
 async def client(db: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     await database.close()
-    app = create_app(settings(db, tmp_path / "store"))
+    app = app_at_now(settings(db, tmp_path / "store"))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:

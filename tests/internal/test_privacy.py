@@ -13,12 +13,11 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from api.app import create_app
 from publishers import personal_data as pd
 from publishers import privacy
 from schema.internal.ids import global_id
 from storage import database, models
-from tests.internal.conftest import Api, settings, token
+from tests.internal.conftest import Api, app_at_now, settings, token
 from tests.publishers import dataset
 
 PUBLISHER = token("publisher", sub="publisher-1")
@@ -64,7 +63,7 @@ async def leaky(db: str, tmp_path: Path) -> AsyncIterator[tuple[Api, str, Path]]
     release_id = str(global_id("Release", built.releases[0].id))
     await database.close()
     store = tmp_path / "store"
-    app = create_app(settings(db, store))
+    app = app_at_now(settings(db, store))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
