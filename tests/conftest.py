@@ -57,11 +57,27 @@ class Databases:
         return f"{PG_SERVER}/{name}"
 
     async def admin(self, sql: str) -> None:
-        conn = await asyncpg.connect(f"{PG_SERVER}/postgres")
+        conn = await self._connect_admin()
         try:
             await conn.execute(sql)
         finally:
             await conn.close()
+
+    @staticmethod
+    async def _connect_admin() -> asyncpg.Connection:
+        """Copies and drops run in the background while the next tests run (`copy(ahead=…)`,
+        `drop_later`), and a synchronous test holds the event loop for as long as it takes. A
+        connection begun before such a test is not finished until it ends: asyncpg's own
+        60-second deadline expired (CI, after the README's tests), and with none PostgreSQL's
+        `authentication_timeout` (60 s) closed the half-opened connection. So no deadline here,
+        and a connection the server closed before the command was sent is opened again."""
+        for attempt in range(3):
+            try:
+                return await asyncpg.connect(f"{PG_SERVER}/postgres", timeout=None)
+            except (ConnectionError, OSError, asyncpg.ConnectionDoesNotExistError):
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def create_empty(self, name: str) -> str:
         if BACKEND == "postgres":
@@ -258,6 +274,15 @@ async def db(databases: Databases, migrated_template: str) -> AsyncIterator[str]
 def _collect_garbage_after_each_test() -> Iterator[None]:
     """A coroutine that a test created and never awaited is reported when the garbage collector
     finalises it: collect here, so the report falls on the test that left it, not on whichever
-    later test the collector happened to run in."""
-    yield
-    gc.collect()
+    later test the collector happened to run in.
+
+    Only what the test made is examined: what existed before it is frozen (`gc.freeze`) for the
+    test's duration. A full collection walks every object of the session — the imported
+    libraries, the published demo's recorded objects — and took 1.5 s after each test, most of
+    the suite's time; the test's own garbage is all it needs to find."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.unfreeze()
