@@ -51,6 +51,7 @@ from api.metrics import PublishMetrics
 from api.publishing import make_publisher
 from api.settings import PREFIX, Settings, SettingsError
 from publishers import coverage, privacy
+from publishers.lease import DEFAULT_LEASE
 from publishers.releases import KIND_SLUGS, Publisher
 from publishers.rules import SHANGHAI
 from schema.internal.overdue import flag_overdue_rectifications
@@ -69,6 +70,16 @@ def _years(value: str) -> tuple[int, int]:
     if last < first or last - first > 10:
         raise argparse.ArgumentTypeError(f"a range of 1–11 years, first ≤ last: {value!r}")
     return first, last
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not 0 <= seconds <= 86400:
+        raise argparse.ArgumentTypeError(f"between 0 and 86400 seconds, not {value}")
+    return seconds
 
 
 def _as_of(value: str) -> datetime | str:
@@ -188,6 +199,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="back-fill: an ISO date-time, or 'history' for a plausible day after each approval",
     )
     publish.add_argument("--note", help="the correction note of a new version")
+    publish.add_argument(
+        "--wait",
+        type=_seconds,
+        default=DEFAULT_LEASE.total_seconds(),
+        metavar="SECONDS",
+        help="how long to wait for a release that another live worker is publishing before "
+        "leaving it to that worker (default: one lease, %(default)g); neither is a failure",
+    )
     publish.add_argument(
         "--metrics-file",
         metavar="PATH",
@@ -398,7 +417,11 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
     registry = CollectorRegistry()
     counters = PublishMetrics(registry) if args.metrics_file else None
     async with database.connected(settings.database_url):
-        publisher = make_publisher(settings, observer=counters.observe if counters else None)
+        publisher = make_publisher(
+            settings,
+            observer=counters.observe if counters else None,
+            wait=timedelta(seconds=args.wait),
+        )
         if args.release is not None:
             ids = [await resolve_release(args.release)]
         elif args.due:
@@ -425,11 +448,21 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
         write_to_textfile(args.metrics_file, registry)
     for release_id, error in batch.failures:
         console.print(f"[red]release {release_id}[/] {error}")
+    for release_id, holder in batch.left:
+        # Not a failure: a publisher on another cron host (or started by hand) is publishing
+        # it, and renews its lease; should it die, the next run takes the release over.
+        console.print(
+            f"release {release_id} left to {holder}, a live worker still publishing it "
+            f"after {args.wait:g} s"
+        )
     failures = len(batch.failures)
     exempt = sum(1 for r in batch.results if r.outcome == "exempt")
+    left = len(batch.left)
     console.print(
-        f"{len(ids) - failures} of {len(ids)} releases done ({exempt} under whole-department "
-        f"filings, not public); {batch.stats.written} objects ({batch.stats.bytes:,} bytes) "
+        f"{len(ids) - failures - left} of {len(ids)} releases done ({exempt} under "
+        f"whole-department filings, not public"
+        + (f"; {left} left to another live worker" if left else "")
+        + f"); {batch.stats.written} objects ({batch.stats.bytes:,} bytes) "
         f"written, {batch.stats.skipped} unchanged"
         + (f", {batch.stats.deleted} withdrawn or orphaned deleted" if batch.stats.deleted else "")
     )
