@@ -304,3 +304,24 @@ async def test_check_lists_personal_data_and_check_published_finds_it_after_publ
     finally:
         await database.init(db, global_fallback=True)
     assert after == 1 and "1 findings" in after_output and "PUBP0-0目标" not in after_output
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("0", 0.0), ("2.5", 2.5), ("86400", 86400.0)])
+def test_publish_waits_as_long_as_it_is_told(value: str, seconds: float) -> None:
+    args = cli.build_parser().parse_args(["publish", "--due", "--wait", value])
+    assert args.wait == seconds
+
+
+def test_publish_waits_one_lease_by_default() -> None:
+    assert cli.build_parser().parse_args(["publish", "--due"]).wait == 120
+
+
+@pytest.mark.parametrize("value", ["-0.1", "86400.5", "soon", "nan"])
+def test_a_bad_wait_is_refused_naming_the_option(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.build_parser().parse_args(["publish", "--due", "--wait", value])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "--wait" in error and value in error

@@ -39,7 +39,7 @@ BASE_URL = "https://open.example.gov.cn/open"
 #: A worker on another host: alive for all this host can tell, until its lease runs out.
 ELSEWHERE = "publisher-2.example:4242:1"
 
-pytestmark = pytest.mark.skipif(
+postgres_only = pytest.mark.skipif(
     BACKEND != "postgres",
     reason="SKIPPED: several publisher processes share one PostgreSQL (SQLite is one process's)",
 )
@@ -98,6 +98,7 @@ def files(root: Path) -> dict[str, bytes]:
     }
 
 
+@postgres_only
 async def test_three_publishers_at_once_after_a_fourth_was_killed(
     databases: Databases, town: str, tmp_path: Path
 ) -> None:
