@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -44,13 +44,26 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
         return str(super().get_reset_query())
 
 
-def tortoise_config(db_url: str) -> dict[str, Any]:
-    default: str | dict[str, Any] = db_url
+#: The aliases of read replicas' connections: ``read0``, ``read1``, … (`replica_aliases`).
+READ_ALIAS = "read{}"
+
+
+def _connection(db_url: str) -> str | dict[str, Any]:
     if db_url.startswith(("postgres://", "postgresql://")):
-        default = expand_db_url(db_url)
-        default["credentials"]["connection_class"] = PooledConnection
+        expanded = expand_db_url(db_url)
+        expanded["credentials"]["connection_class"] = PooledConnection
+        return expanded
+    return db_url
+
+
+def tortoise_config(db_url: str, read_urls: Sequence[str] = ()) -> dict[str, Any]:
+    """`read_urls`: streaming replicas, as connections of their own (`replica_aliases`); every
+    model stays on the primary ("default") unless a caller routes a task's reads elsewhere."""
+    connections_config = {"default": _connection(db_url)}
+    for i, url in enumerate(read_urls):
+        connections_config[READ_ALIAS.format(i)] = _connection(url)
     return {
-        "connections": {"default": default},
+        "connections": connections_config,
         "apps": {
             APP: {
                 "models": MODEL_MODULES,
@@ -64,10 +77,18 @@ def tortoise_config(db_url: str) -> dict[str, Any]:
     }
 
 
-async def init(db_url: str, *, global_fallback: bool = False) -> None:
+async def init(
+    db_url: str, *, global_fallback: bool = False, read_urls: Sequence[str] = ()
+) -> None:
     """Connect. `global_fallback` lets request tasks of a Starlette app see the context that
-    its lifespan created (architecture.md, stack notes)."""
-    await Tortoise.init(config=tortoise_config(db_url), _enable_global_fallback=global_fallback)
+    its lifespan created (architecture.md, stack notes); `read_urls` adds replicas."""
+    await Tortoise.init(
+        config=tortoise_config(db_url, read_urls), _enable_global_fallback=global_fallback
+    )
+
+
+def replica_aliases(count: int) -> list[str]:
+    return [READ_ALIAS.format(i) for i in range(count)]
 
 
 async def close() -> None:
