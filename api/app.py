@@ -49,21 +49,19 @@ def create_app(
     store = open_store(settings.store_url, settings.s3_access_key, settings.s3_secret_key)
     access_log.install()
     epoch = EpochWatch()
-    replicas = ReadRouter(database.replica_aliases(len(settings.database_read_urls)))
+    replicas = ReadRouter(settings.database_read_urls)
     metrics = metrics or Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # The global fallback lets request tasks see the context created here (stack notes).
-        await database.init(
-            settings.database_url,
-            global_fallback=True,
-            read_urls=settings.database_read_urls,
-        )
+        await database.init(settings.database_url, global_fallback=True)
         await epoch.start(settings.database_url)
+        await replicas.start()
         try:
             yield
         finally:
+            await replicas.stop()
             await epoch.stop()
             await database.close()
 
@@ -149,6 +147,7 @@ def create_app(
     app.state.store = store
     app.state.metrics = metrics
     app.state.replicas = replicas
+    app.state.epoch = epoch
     return app
 
 

@@ -29,6 +29,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import DBConnectionError, OperationalError
 
 from api.epoch import read_epoch
+from storage import database
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -41,21 +42,34 @@ class ReadRouter:
     """Chooses where a public read runs: a replica that has replayed at least the floor epoch,
     in turn, else the primary. `served` counts the answers by where they came from."""
 
-    def __init__(self, aliases: Sequence[str]) -> None:
-        self.aliases = list(aliases)
+    def __init__(self, urls: Sequence[str]) -> None:
+        self.urls = list(urls)
+        self.clients: list[tuple[str, BaseDBAsyncClient]] = []
         self._turn = 0
         self.served: Counter[str] = Counter()
 
     @property
     def enabled(self) -> bool:
-        return bool(self.aliases)
+        return bool(self.urls)
+
+    async def start(self) -> None:
+        """Pools to the replicas (connected on first use, so a replica down at start-up is
+        passed over like one that goes down later)."""
+        self.clients = [
+            (f"read{i}", await database.replica_client(url, f"read{i}"))
+            for i, url in enumerate(self.urls)
+        ]
+
+    async def stop(self) -> None:
+        clients, self.clients = self.clients, []
+        for _, client in clients:
+            await client.close()
 
     async def run(self, floor: int, work: Callable[[], Awaitable[T]]) -> tuple[T, int | None]:
         """`work`'s result and the epoch of the data it read (None: commits kept landing
         during the read on the primary; such an answer is neither tagged nor cached)."""
-        start, self._turn = self._turn, (self._turn + 1) % max(len(self.aliases), 1)
-        for alias in self.aliases[start:] + self.aliases[:start]:
-            client = connections.get(alias)
+        start, self._turn = self._turn, (self._turn + 1) % max(len(self.clients), 1)
+        for alias, client in self.clients[start:] + self.clients[:start]:
             try:
                 before = await read_epoch(client)
             except _UNREACHABLE as error:

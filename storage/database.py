@@ -15,6 +15,8 @@ from typing import Any
 
 import asyncpg
 from tortoise import Tortoise, connections
+from tortoise.backends.asyncpg import AsyncpgDBClient
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
@@ -89,6 +91,16 @@ async def init(
 
 def replica_aliases(count: int) -> list[str]:
     return [READ_ALIAS.format(i) for i in range(count)]
+
+
+async def replica_client(db_url: str, alias: str) -> BaseDBAsyncClient:
+    """A connection pool to a read replica, outside Tortoise's configuration: with a second
+    configured connection every `in_transaction()` would have to name its connection. The
+    public API routes a request's reads to it for that request only (api/replicas.py)."""
+    expanded = expand_db_url(db_url)
+    credentials = {**expanded["credentials"], "connection_class": PooledConnection}
+    client: BaseDBAsyncClient = AsyncpgDBClient(connection_name=alias, **credentials)
+    return client
 
 
 async def close() -> None:
