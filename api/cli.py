@@ -14,7 +14,7 @@
     gongkai revoke --purge                         delete deny-list entries past their expiry
     gongkai backup --to DIR                        the database and the bucket into DIR
     gongkai restore --from DIR                     both back, into an empty database and store
-    gongkai serve --host H --port P                serve the API
+    gongkai serve --host H --port P [--workers N]  serve the API
 
 A release is named by its database id (`7`) or by its public key, as in the catalog and the
 object names: `<jurisdiction>/<year>/<budget|final-accounts|finance-annual>/<department>`, e.g.
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import re
 import sys
 import time
@@ -269,7 +270,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="processes of the API on this address (default 1; about one per CPU core)",
+    )
     return parser
+
+
+#: More worker processes than this on one host is a mistake, not a deployment.
+MAX_WORKERS = 64
+
+
+def _workers(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_WORKERS}, not {value!r}")
+    return int(value)
 
 
 async def _migrate(settings: Settings) -> None:
@@ -604,9 +622,25 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from api import serving
 
     settings, key_file = serving_settings(settings, args.host, args.port)
-    for line in banner(settings, args.host, args.port, key_file):
+    if args.workers > 1 and settings.metrics_address is not None:
+        raise GongkaiError(
+            f"--workers {args.workers} with {PREFIX}METRICS_ADDRESS: each worker counts for "
+            "itself, so one listener cannot serve them all; run one worker per process "
+            "behind the load balancer to keep /metrics, or unset it"
+        )
+    lines = banner(settings, args.host, args.port, key_file)
+    if args.workers > 1:
+        lines[0] += f" with {args.workers} worker processes"
+    for line in lines:
         console.print(line, markup=False, soft_wrap=True)
-    serving.run(settings, args.host, args.port)
+    if args.workers == 1:
+        serving.run(settings, args.host, args.port)
+        return
+    # The workers build their apps from the environment: give them what was decided here.
+    os.environ[f"{PREFIX}PUBLIC_BASE_URL"] = settings.public_base_url
+    if key_file is not None and settings.jwt_key is not None:
+        os.environ[f"{PREFIX}JWT_KEY"] = settings.jwt_key  # the development key, never production
+    serving.run_workers(settings, args.host, args.port, args.workers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

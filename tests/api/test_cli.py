@@ -325,3 +325,27 @@ def test_a_bad_wait_is_refused_naming_the_option(
     assert exited.value.code == 2
     error = capsys.readouterr().err
     assert "--wait" in error and value in error
+
+
+@pytest.mark.parametrize(("value", "workers"), [("1", 1), ("2", 2), ("64", 64)])
+def test_serve_runs_as_many_workers_as_it_is_told(value: str, workers: int) -> None:
+    assert cli.build_parser().parse_args(["serve", "--workers", value]).workers == workers
+    assert cli.build_parser().parse_args(["serve"]).workers == 1
+
+
+@pytest.mark.parametrize("value", ["0", "65", "-1", "two", "1.5"])
+def test_a_bad_worker_count_is_refused_naming_the_option(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.build_parser().parse_args(["serve", "--workers", value])
+    assert exited.value.code == 2
+    assert "--workers" in capsys.readouterr().err
+
+
+def test_workers_and_a_metrics_listener_are_refused_together(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GONGKAI_METRICS_ADDRESS", "127.0.0.1:9464")
+    assert cli.main(["serve", "--workers", "2"]) == 1
+    assert "GONGKAI_METRICS_ADDRESS" in capsys.readouterr().err
