@@ -9,8 +9,11 @@ line on each of several hosts. Real `gongkai publish` processes and a real kill 
   runs out (by the injected clock) leaves the release to it and exits 0, saying so; a run after
   the expiry takes it over and publishes exactly what an uninterrupted publish does.
 
-The town (not the district) keeps this within the suite's budget; `make bench-scale` runs the
-district.
+The town (not the district) keeps this within the suite's budget. The same test over the
+district, by hand (minutes):
+
+    GONGKAI_CONCURRENT_SCALE=district GONGKAI_TEST_DB=postgres .venv/bin/pytest \
+        tests/publishers/test_concurrent_publishers.py -k three
 """
 
 from __future__ import annotations
@@ -47,12 +50,13 @@ postgres_only = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 async def town(databases: Databases, migrated_template: str) -> AsyncIterator[str]:
-    """A database holding the town demo (seed 1), as a template for this module's copies."""
+    """A database holding the town demo (seed 1; GONGKAI_CONCURRENT_SCALE=district for the
+    district), as a template for this module's copies."""
     from api.demo import generate
 
     url = await databases.copy(migrated_template)
     async with database.connected(url):
-        await generate("town", seed=1)
+        await generate(os.environ.get("GONGKAI_CONCURRENT_SCALE", "town"), seed=1)
     yield url.rsplit("/", 1)[-1]
     await databases.drop(url)
 
