@@ -260,19 +260,24 @@ class Publisher:
                 release, as_of, note, pointers, withdrawing=withdrawing
             )
         started = time.perf_counter()
-        outcome, stats = "failed", SyncStats()
+        outcome: str | None = "failed"
+        stats = SyncStats()
         try:
             result = await self._publish_observed(
                 release, as_of, note, pointers, withdrawing=withdrawing
             )
             outcome, stats = result.outcome, result.stats
             return result
+        except Claimed:
+            outcome = None  # another worker's publish, not a run of this one
+            raise
         except ReleaseError:
             outcome = "refused"
             raise
         finally:
-            seconds = time.perf_counter() - started
-            self.observer(PublishRun(release.id, outcome, seconds, stats))
+            if outcome is not None:
+                seconds = time.perf_counter() - started
+                self.observer(PublishRun(release.id, outcome, seconds, stats))
 
     async def _publish_observed(
         self,

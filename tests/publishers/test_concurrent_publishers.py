@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from tortoise.functions import Count
 
-from publishers.releases import Publisher
+from publishers.releases import Publisher, PublishRun
 from storage import database, models
 from storage.objects import open_store
 from tests.conftest import BACKEND, Databases
@@ -169,9 +169,13 @@ async def test_a_release_held_by_a_live_worker_elsewhere_is_left_to_it(
 
     # Within its lease (two minutes from NOW by its clock), it is alive for all we know.
     within = NOW + timedelta(minutes=2) - timedelta(seconds=1)
-    waiting = Publisher(store, worker="here", clock=lambda: within, wait=timedelta(0))
+    runs: list[PublishRun] = []
+    waiting = Publisher(
+        store, worker="here", clock=lambda: within, wait=timedelta(0), observer=runs.append
+    )
     batch = await waiting.publish_many([budget.id])
     assert (batch.left, batch.failures, batch.results) == ([(budget.id, ELSEWHERE)], [], [])
+    assert runs == []  # not a refused run of this worker in its metrics either
     assert set(await store.keys()) == orphans  # nothing written, nothing swept
 
     # The command line (on the real clock) says so and exits 0: not this run's failure.
