@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_SERVER ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: run test lint bench mutation fuzz soak install install-dev audit-deps clean graphiql-assets
+.PHONY: run test lint bench bench-scale mutation fuzz soak install install-dev audit-deps clean graphiql-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ bench: install-dev
 	$(BIN)/python -m bench.publish --database $(BENCH_DB)
 	$(BIN)/python -m bench.public_api --database $(BENCH_DB)
 	$(BIN)/python -m bench.forms --database $(BENCH_DB)
+
+# How cost grows with the data, and what more processes buy (issue 18; docs/scaling.md): each
+# scale published into its own PostgreSQL database (time, objects, bytes, peak memory, the
+# unchanged rerun, page and lookup latency), then the public warm-path throughput of
+# `gongkai serve --workers 2` against one worker. SCALES=town runs the small one alone.
+SCALES ?= town,district
+bench-scale: install-dev
+	$(BIN)/python -m bench.scale --scales $(SCALES)
+	$(BIN)/python -m bench.workers --workers 2
 
 # schemathesis against both GraphQL endpoints of a server it sets up (fuzz/run.py): fails on any
 # 5xx or "Unexpected error."; FUZZ_SECONDS bounds the run (a short one is part of `make test`).

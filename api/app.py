@@ -23,6 +23,7 @@ from api.graphql_http import public_endpoint
 from api.internal_http import internal_endpoint
 from api.metrics import Metrics, metrics_endpoint
 from api.publishing import make_publisher
+from api.replicas import ReadRouter
 from api.request_context import HEADER as REQUEST_ID_HEADER
 from api.request_context import RequestContext
 from api.settings import Settings
@@ -48,6 +49,7 @@ def create_app(
     store = open_store(settings.store_url, settings.s3_access_key, settings.s3_secret_key)
     access_log.install()
     epoch = EpochWatch()
+    replicas = ReadRouter(settings.database_read_urls)
     metrics = metrics or Metrics()
 
     @contextlib.asynccontextmanager
@@ -55,9 +57,11 @@ def create_app(
         # The global fallback lets request tasks see the context created here (stack notes).
         await database.init(settings.database_url, global_fallback=True)
         await epoch.start(settings.database_url)
+        await replicas.start()
         try:
             yield
         finally:
+            await replicas.stop()
             await epoch.stop()
             await database.close()
 
@@ -97,6 +101,7 @@ def create_app(
         fast_path=fast_path,
         sql_path=sql_path,
         epoch=epoch,
+        replicas=replicas,
     )
     internal = internal_endpoint(
         build_internal_schema(),
@@ -141,6 +146,8 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.metrics = metrics
+    app.state.replicas = replicas
+    app.state.epoch = epoch
     return app
 
 

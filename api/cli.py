@@ -14,7 +14,7 @@
     gongkai revoke --purge                         delete deny-list entries past their expiry
     gongkai backup --to DIR                        the database and the bucket into DIR
     gongkai restore --from DIR                     both back, into an empty database and store
-    gongkai serve --host H --port P                serve the API
+    gongkai serve --host H --port P [--workers N]  serve the API
 
 A release is named by its database id (`7`) or by its public key, as in the catalog and the
 object names: `<jurisdiction>/<year>/<budget|final-accounts|finance-annual>/<department>`, e.g.
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import re
 import sys
 import time
@@ -51,6 +52,7 @@ from api.metrics import PublishMetrics
 from api.publishing import make_publisher
 from api.settings import PREFIX, Settings, SettingsError
 from publishers import coverage, privacy
+from publishers.lease import DEFAULT_LEASE
 from publishers.releases import KIND_SLUGS, Publisher
 from publishers.rules import SHANGHAI
 from schema.internal.overdue import flag_overdue_rectifications
@@ -69,6 +71,16 @@ def _years(value: str) -> tuple[int, int]:
     if last < first or last - first > 10:
         raise argparse.ArgumentTypeError(f"a range of 1–11 years, first ≤ last: {value!r}")
     return first, last
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not 0 <= seconds <= 86400:
+        raise argparse.ArgumentTypeError(f"between 0 and 86400 seconds, not {value}")
+    return seconds
 
 
 def _as_of(value: str) -> datetime | str:
@@ -189,6 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     publish.add_argument("--note", help="the correction note of a new version")
     publish.add_argument(
+        "--wait",
+        type=_seconds,
+        default=DEFAULT_LEASE.total_seconds(),
+        metavar="SECONDS",
+        help="how long to wait for a release that another live worker is publishing before "
+        "leaving it to that worker (default: one lease, %(default)g); neither is a failure",
+    )
+    publish.add_argument(
         "--metrics-file",
         metavar="PATH",
         help="write the run's publish counters there (Prometheus text, for node_exporter's "
@@ -250,7 +270,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="processes of the API on this address (default 1; about one per CPU core)",
+    )
     return parser
+
+
+#: More worker processes than this on one host is a mistake, not a deployment.
+MAX_WORKERS = 64
+
+
+def _workers(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_WORKERS}, not {value!r}")
+    return int(value)
 
 
 async def _migrate(settings: Settings) -> None:
@@ -398,7 +435,11 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
     registry = CollectorRegistry()
     counters = PublishMetrics(registry) if args.metrics_file else None
     async with database.connected(settings.database_url):
-        publisher = make_publisher(settings, observer=counters.observe if counters else None)
+        publisher = make_publisher(
+            settings,
+            observer=counters.observe if counters else None,
+            wait=timedelta(seconds=args.wait),
+        )
         if args.release is not None:
             ids = [await resolve_release(args.release)]
         elif args.due:
@@ -425,11 +466,21 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
         write_to_textfile(args.metrics_file, registry)
     for release_id, error in batch.failures:
         console.print(f"[red]release {release_id}[/] {error}")
+    for release_id, holder in batch.left:
+        # Not a failure: a publisher on another cron host (or started by hand) is publishing
+        # it, and renews its lease; should it die, the next run takes the release over.
+        console.print(
+            f"release {release_id} left to {holder}, a live worker still publishing it "
+            f"after {args.wait:g} s"
+        )
     failures = len(batch.failures)
     exempt = sum(1 for r in batch.results if r.outcome == "exempt")
+    left = len(batch.left)
     console.print(
-        f"{len(ids) - failures} of {len(ids)} releases done ({exempt} under whole-department "
-        f"filings, not public); {batch.stats.written} objects ({batch.stats.bytes:,} bytes) "
+        f"{len(ids) - failures - left} of {len(ids)} releases done ({exempt} under "
+        f"whole-department filings, not public"
+        + (f"; {left} left to another live worker" if left else "")
+        + f"); {batch.stats.written} objects ({batch.stats.bytes:,} bytes) "
         f"written, {batch.stats.skipped} unchanged"
         + (f", {batch.stats.deleted} withdrawn or orphaned deleted" if batch.stats.deleted else "")
     )
@@ -571,9 +622,25 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from api import serving
 
     settings, key_file = serving_settings(settings, args.host, args.port)
-    for line in banner(settings, args.host, args.port, key_file):
+    if args.workers > 1 and settings.metrics_address is not None:
+        raise GongkaiError(
+            f"--workers {args.workers} with {PREFIX}METRICS_ADDRESS: each worker counts for "
+            "itself, so one listener cannot serve them all; run one worker per process "
+            "behind the load balancer to keep /metrics, or unset it"
+        )
+    lines = banner(settings, args.host, args.port, key_file)
+    if args.workers > 1:
+        lines[0] += f" with {args.workers} worker processes"
+    for line in lines:
         console.print(line, markup=False, soft_wrap=True)
-    serving.run(settings, args.host, args.port)
+    if args.workers == 1:
+        serving.run(settings, args.host, args.port)
+        return
+    # The workers build their apps from the environment: give them what was decided here.
+    os.environ[f"{PREFIX}PUBLIC_BASE_URL"] = settings.public_base_url
+    if key_file is not None and settings.jwt_key is not None:
+        os.environ[f"{PREFIX}JWT_KEY"] = settings.jwt_key  # the development key, never production
+    serving.run_workers(settings, args.host, args.port, args.workers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,9 +1,14 @@
-"""The publication epoch kept in memory: on PostgreSQL the server LISTENs for the notification
-that the triggers of migration 0007 send whenever a release version is written or removed or a
-correction notice is written, and reads the epoch again only then. Elsewhere (SQLite), or while
-the listening connection is down, every request reads it: a few rows.
+"""The publication epoch: a number that grows by one with every transaction that writes or
+removes a release version or a correction notice (migration 0009). The snapshot rows change only
+in such transactions, so a database whose epoch reads E holds exactly the public data of epoch
+E — a streaming replica as well as the primary.
 
-The epoch is what the answer cache and the `ETag` of GET answers follow (api/graphql_http.py).
+On PostgreSQL the server LISTENs on the primary: the notification carries the new epoch, so the
+current one is known without a query. Elsewhere (SQLite), or while the listening connection is
+down, every request reads it: one row.
+
+The epoch is what the answer cache and the `ETag` of GET answers follow (api/graphql_http.py),
+and what decides whether a read replica may answer (api/replicas.py).
 """
 
 from __future__ import annotations
@@ -13,32 +18,31 @@ import logging
 from typing import Any
 
 import asyncpg
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from schema.rows import fetch
 
-#: The channel the triggers of storage/migrations/0007_publication_notify.py notify.
+#: The channel the triggers of storage/migrations/0009_publication_epoch.py notify.
 CHANNEL = "gongkai_publication"
+EPOCH_SQL = "SELECT epoch FROM publication_epoch WHERE id = 1"
 log = logging.getLogger(__name__)
 
 
-async def read_epoch() -> str:
-    """Changes whenever a release version is published, a version row goes (withdrawal), or a
-    correction notice is written."""
-    rows = await fetch(
-        "SELECT (SELECT COUNT(*) FROM release_version) AS versions,"
-        " (SELECT COALESCE(MAX(id), 0) FROM release_version) AS last_version,"
-        " (SELECT COUNT(*) FROM correction_notice) AS notices",
-        [],
-    )
-    row = rows[0]
-    return f"{row['versions']}.{row['last_version']}.{row['notices']}"
+async def read_epoch(client: BaseDBAsyncClient | None = None) -> int:
+    """The epoch of the connected database (or of `client`, a replica's)."""
+    if client is None:
+        rows = await fetch(EPOCH_SQL, [])
+    else:
+        rows = list(await client.execute_query_dict(EPOCH_SQL))
+    return int(rows[0]["epoch"])
 
 
 class EpochWatch:
-    """The current epoch, from memory while a LISTEN connection says nothing has moved."""
+    """The current epoch of the primary, from memory while a LISTEN connection says nothing
+    has moved."""
 
     def __init__(self) -> None:
-        self._epoch: str | None = None
+        self._epoch: int | None = None
         self._moves = 0  # notifications seen: an epoch read across one is not kept
         self._connection: asyncpg.Connection | None = None
         #: Set by every notification (tests wait on it instead of sleeping).
@@ -67,9 +71,10 @@ class EpochWatch:
             connection.remove_termination_listener(self._lost)
             await connection.close()
 
-    def _moved(self, *_: Any) -> None:
+    def _moved(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         self._moves += 1
-        self._epoch = None
+        # Notifications come in commit order; the payload is the epoch that commit made.
+        self._epoch = int(payload) if payload.isdigit() else None
         self.moved.set()
 
     def _lost(self, *_: Any) -> None:
@@ -77,11 +82,23 @@ class EpochWatch:
         self._connection = None
         self._epoch = None
 
-    async def current(self) -> str:
+    def learn(self, epoch: int) -> None:
+        """An epoch seen committed elsewhere (a replica's, or the primary's read by another
+        path): the current one is at least that."""
+        if self.listening and self._epoch is not None and epoch > self._epoch:
+            self._epoch = epoch
+
+    async def current(self) -> int:
         if self._epoch is not None and self.listening:
             return self._epoch
         moves = self._moves
         epoch = await read_epoch()
         if self.listening and moves == self._moves:
             self._epoch = epoch
+        return epoch
+
+    async def fresh(self) -> int:
+        """Read the primary's epoch now (a client has seen a newer one than memory holds)."""
+        epoch = await read_epoch()
+        self.learn(epoch)
         return epoch

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +35,7 @@ from api.graphql_transport import (
     media_type,
     parse_request,
 )
+from api.replicas import ReadRouter
 from schema import limits
 from schema.context import Context
 from schema.public import sqlpath
@@ -62,12 +64,22 @@ class AnswerCache:
             self._answers.popitem(last=False)
 
 
-def _tag(epoch: str, graphql: GraphQLRequest, media: str) -> str:
+def _tag(epoch: int, graphql: GraphQLRequest, media: str) -> str:
+    """``"e<epoch>-<hash of the request>"``: the epoch in clear, so that a client's
+    If-None-Match tells any server which publications the client has seen (api/replicas.py)."""
     key = orjson.dumps(
-        [epoch, graphql.query, graphql.variables, graphql.operation_name, media],
+        [graphql.query, graphql.variables, graphql.operation_name, media],
         option=orjson.OPT_SORT_KEYS,
     )
-    return '"' + hashlib.sha256(key).hexdigest()[:32] + '"'
+    return f'"e{epoch}-{hashlib.sha256(key).hexdigest()[:32]}"'
+
+
+_SEEN = re.compile(r'"e(\d{1,18})-')
+
+
+def seen_epoch(if_none_match: str) -> int:
+    """The newest epoch among the ETags a client sends back (0: none of ours)."""
+    return max((int(e) for e in _SEEN.findall(if_none_match[:8192])), default=0)
 
 
 def public_endpoint(
@@ -78,13 +90,15 @@ def public_endpoint(
     fast_path: bool = True,
     sql_path: bool = True,
     epoch: EpochWatch | None = None,
+    replicas: ReadRouter | None = None,
 ) -> Callable[[Request], Any]:
     """`answer_cache=False` executes every request (a "cold" benchmark, decisions.md D15);
     `fast_path=False` executes every request field by field through graphql-core;
     `sql_path=False` keeps the fast path but projects rows in Python (the SQL compiler off).
     `epoch` keeps the publication epoch in memory (api/epoch.py); by default it is read per
-    request."""
+    request. `replicas` reads misses from streaming replicas under the rule of api/replicas.py."""
     watch = epoch or EpochWatch()
+    router = replicas or ReadRouter(())
     cache = AnswerCache(ANSWER_CACHE_SIZE if answer_cache else 0)
     fast = FastPath(schema) if fast_path else None
 
@@ -96,18 +110,39 @@ def public_endpoint(
             return error_response(error.status, str(error), error.headers)
         request.state.operation = graphql.label()
 
-        tag = _tag(await watch.current(), graphql, media)
+        announced = await watch.current()
+        if_none_match = request.headers.get("if-none-match", "")
+        seen = seen_epoch(if_none_match)
+        if seen > announced:  # the client has seen a newer epoch than we heard of
+            announced = max(announced, await watch.fresh())
+        tag = _tag(announced, graphql, media)
         headers = {"ETag": tag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept"}
-        if request.method == "GET" and tag in request.headers.get("if-none-match", ""):
+        if request.method == "GET" and tag in if_none_match:
             request.state.answer_cache = "not_modified"
             return Response(status_code=304, headers=headers)
         answer = cache.get(tag)
         request.state.answer_cache = "miss" if answer is None else "hit"
         if answer is None:
-            try:
-                answer = await _execute(
+
+            async def execute() -> tuple[int, bytes]:
+                return await _execute(
                     schema, graphql, media, public_base_url, fast, sql_path=sql_path
                 )
+
+            try:
+                if router.enabled:
+                    fresh, read = await router.run(max(announced, seen), execute)
+                    answer = fresh
+                    if read is None:  # no one epoch: neither tagged nor kept
+                        headers = {"Cache-Control": "no-store", "Vary": "Accept"}
+                        tag = ""
+                    elif read != announced:  # a replica ahead of the notification
+                        watch.learn(read)
+                        tag = _tag(read, graphql, media)
+                        headers["ETag"] = tag
+                else:
+                    fresh = await execute()
+                    answer = fresh
             except InvalidOperationTypeError:
                 if request.method == "GET":
                     return error_response(405, "GET is for queries only", {"Allow": "POST"})
@@ -115,8 +150,8 @@ def public_endpoint(
             except CannotGetOperationTypeError as error:
                 # schema/operations.py answers these first; this is the safety net.
                 return error_response(400, error.as_http_error_reason(), {})
-            if answer[0] == 200:
-                cache.put(tag, answer)
+            if fresh[0] == 200 and tag:
+                cache.put(tag, fresh)
         status, body = answer
         if request.method != "GET":
             headers = {"Vary": "Accept"}

@@ -1,15 +1,24 @@
 """`gongkai serve`: the API under uvicorn, with JSON logs, and the metrics on a listener of
-their own when `GONGKAI_METRICS_ADDRESS` names one (never on the API's address)."""
+their own when `GONGKAI_METRICS_ADDRESS` names one (never on the API's address).
+
+`--workers N` runs N processes of the app on one socket (uvicorn's supervisor, which restarts
+a worker that dies): the app keeps no state between requests but caches, so each worker warms
+its own. Each worker builds its app from the environment (`worker_app`); the command passes it
+what it decided (the public base URL, the development key) through that environment."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Iterator
 
+import structlog
 import uvicorn
+from starlette.applications import Starlette
 
 from api import logs
+from api import settings as settings_module
 from api.app import create_app, metrics_app
 from api.settings import Settings
 
@@ -21,6 +30,29 @@ class ListenerServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+def worker_app() -> Starlette:
+    """One worker's app (uvicorn's factory under `--workers N`), with its own JSON logs."""
+    settings = settings_module.load()
+    logs.configure(settings.log_format)
+    app = create_app(settings)
+    structlog.get_logger("gongkai.serve").info("worker ready", pid=os.getpid())
+    return app
+
+
+def run_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+    logs.configure(settings.log_format)
+    uvicorn.run(
+        "api.serving:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_config=None,
+        access_log=False,
+    )
 
 
 def run(settings: Settings, host: str, port: int) -> None:

@@ -54,6 +54,8 @@ class SettingsError(ValueError):
 class Settings:
     env: str = "development"
     database_url: str = DEFAULT_DATABASE_URL
+    #: streaming replicas of a PostgreSQL primary, for the public API only (api/replicas.py)
+    database_read_urls: tuple[str, ...] = ()
     store_url: str = DEFAULT_STORE_URL
     s3_access_key: str | None = None
     s3_secret_key: str | None = field(default=None, repr=False)
@@ -95,6 +97,30 @@ def _database_url(value: str) -> str:
     if parts.scheme != "sqlite" and not parts.path.strip("/"):
         raise SettingsError("DATABASE_URL", "a PostgreSQL URL needs a database name")
     return value
+
+
+def _read_urls(value: str | None, primary: str) -> tuple[str, ...]:
+    """``GONGKAI_DATABASE_READ_URL``: one PostgreSQL URL, or several separated by commas."""
+    if value is None:
+        return ()
+    urls = tuple(u.strip() for u in value.split(",") if u.strip())
+    if not urls:
+        raise SettingsError("DATABASE_READ_URL", "name at least one PostgreSQL URL")
+    if urlsplit(primary).scheme == "sqlite":
+        raise SettingsError(
+            "DATABASE_READ_URL", "read replicas need GONGKAI_DATABASE_URL on PostgreSQL"
+        )
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgres", "postgresql", "asyncpg") or not parts.netloc:
+            raise SettingsError(
+                "DATABASE_READ_URL", f"must be postgres:// URLs, not {parts.scheme or '?'}://"
+            )
+        if not parts.path.strip("/"):
+            raise SettingsError("DATABASE_READ_URL", f"{url!r} needs a database name")
+    if len(set(urls)) != len(urls):
+        raise SettingsError("DATABASE_READ_URL", "names a replica twice")
+    return urls
 
 
 def _positive_int(name: str, value: str) -> int:
@@ -213,9 +239,11 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     for origin in cors:
         if origin != "*":
             _http_url("CORS_ORIGINS", origin)
+    database_url = _database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL)
     return Settings(
         env=env,
-        database_url=_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+        database_url=database_url,
+        database_read_urls=_read_urls(get("DATABASE_READ_URL"), database_url),
         store_url=store_url,
         s3_access_key=access_key,
         s3_secret_key=secret_key,

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
@@ -42,6 +43,11 @@ log = logging.getLogger(__name__)
 #: Long enough for a heartbeat to be missed three times on a busy machine, short enough that a
 #: release of a crashed worker on another host is free again within minutes.
 DEFAULT_LEASE = timedelta(minutes=2)
+#: How often a worker that waits for another's release looks again whether it is free.
+WAIT_POLL = timedelta(seconds=0.5)
+#: The advisory lock (pg_advisory_lock) that serialises the pointer objects' writers: any
+#: 64-bit number no other user of the database takes; this is b"gongkai1" read as an integer.
+POINTER_LOCK = 0x676F6E676B616931
 #: `claimed_by` is 100 characters: the host part is cut to leave room for pid and start time.
 _HOST_CHARS = 60
 
@@ -158,3 +164,24 @@ class Lease:
             claimed_by=self.worker, claimed_until=now + self.length
         )
         return taken == 1
+
+
+@contextlib.asynccontextmanager
+async def pointer_lock() -> AsyncIterator[None]:
+    """Hold the pointer objects' lock while the body runs: on PostgreSQL a session advisory lock
+    on a connection of the pool, so workers in several processes (a cron line on each of
+    several hosts) rewrite `catalog.json` and the site one after another, each from what the
+    database says once it holds the lock. The last writer then read the database after every
+    flip whose worker has written pointers, and no worker's older reading overwrites a newer
+    one's. Elsewhere (SQLite, one process) nothing to take."""
+    client = connections.get("default")
+    if client.capabilities.dialect != "postgres":
+        yield
+        return
+    async with client.acquire_connection() as connection:
+        await connection.execute("SELECT pg_advisory_lock($1)", POINTER_LOCK)
+        try:
+            yield
+        finally:
+            # The pool's reset query unlocks everything too, should this statement not run.
+            await connection.execute("SELECT pg_advisory_unlock($1)", POINTER_LOCK)

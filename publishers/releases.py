@@ -37,7 +37,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from publishers import render, rules, search, site, withdrawal
-from publishers.lease import DEFAULT_LEASE, Lease, worker_name
+from publishers.lease import DEFAULT_LEASE, WAIT_POLL, Lease, pointer_lock, worker_name
 from publishers.official_tables import render_official_tables
 from publishers.records import facets, file_path, search_text, subject_key
 from publishers.render import Rendered, dumps, jsonable, sha256_hex
@@ -171,10 +171,13 @@ class PublishRun:
 
 @dataclass
 class Batch:
-    """What `publish_many` did: the results, the refused releases and the writes in all."""
+    """What `publish_many` did: the results, the refused releases, the releases left to
+    another live worker that still held them when the wait ran out (release id, holder), and
+    the writes in all."""
 
     results: list[PublishResult] = field(default_factory=list)
     failures: list[tuple[int, ReleaseError]] = field(default_factory=list)
+    left: list[tuple[int, str]] = field(default_factory=list)
     stats: SyncStats = field(default_factory=SyncStats)
 
 
@@ -191,7 +194,9 @@ class WithdrawReport:
 class Publisher:
     """Publishes releases to one object store. `clock` is injectable (decisions.md D3);
     `base_url` is where the public reads the store, for the absolute links of the catalog, feed
-    and calendar; `parallel` overrides how many releases `publish_many` keeps in flight."""
+    and calendar; `parallel` overrides how many releases `publish_many` keeps in flight;
+    `wait` is how long (real time) `publish_many` waits for a release that another live worker
+    is publishing before it leaves the release to that worker."""
 
     def __init__(
         self,
@@ -204,8 +209,10 @@ class Publisher:
         parallel: int | None = None,
         base_url: str | None = None,
         observer: Callable[[PublishRun], None] | None = None,
+        wait: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.store = store
+        self.wait = wait
         #: told of every release publish (metrics); the publisher imports nothing of them
         self.observer = observer
         self.parallel = parallel
@@ -253,19 +260,24 @@ class Publisher:
                 release, as_of, note, pointers, withdrawing=withdrawing
             )
         started = time.perf_counter()
-        outcome, stats = "failed", SyncStats()
+        outcome: str | None = "failed"
+        stats = SyncStats()
         try:
             result = await self._publish_observed(
                 release, as_of, note, pointers, withdrawing=withdrawing
             )
             outcome, stats = result.outcome, result.stats
             return result
+        except Claimed:
+            outcome = None  # another worker's publish, not a run of this one
+            raise
         except ReleaseError:
             outcome = "refused"
             raise
         finally:
-            seconds = time.perf_counter() - started
-            self.observer(PublishRun(release.id, outcome, seconds, stats))
+            if outcome is not None:
+                seconds = time.perf_counter() - started
+                self.observer(PublishRun(release.id, outcome, seconds, stats))
 
     async def _publish_observed(
         self,
@@ -481,6 +493,8 @@ class Publisher:
             )
         }
 
+        left: dict[int, str] = {}
+
         async def one(release_id: int) -> None:
             async with limit:
                 try:
@@ -488,7 +502,9 @@ class Publisher:
                     if release is None:
                         raise ReleaseError(f"no release with id {release_id}")
                     when = as_of(release) if as_of else None
-                    outcomes[release_id] = await self._publish(release, when, note, pointers=False)
+                    outcomes[release_id] = await self._publish_or_wait(release, when, note)
+                except Claimed as claimed:
+                    left[release_id] = claimed.holder
                 except ReleaseError as error:
                     outcomes[release_id] = error
             if progress:
@@ -508,6 +524,9 @@ class Publisher:
             raise failures.exceptions[0] from None
         batch = Batch()
         for release_id in release_ids:
+            if release_id in left:
+                batch.left.append((release_id, left[release_id]))
+                continue
             outcome = outcomes[release_id]
             if isinstance(outcome, ReleaseError):
                 batch.failures.append((release_id, outcome))
@@ -521,6 +540,24 @@ class Publisher:
         if any(r.outcome != "unchanged" for r in batch.results):
             await refresh_statistics()
         return batch
+
+    async def _publish_or_wait(
+        self, release: models.Release, as_of: datetime | None, note: str | None
+    ) -> PublishResult:
+        """Publish, and while another live worker holds the release (a publisher on another
+        cron host, or one started by hand), wait for it: once it lets go the release is looked
+        at again, and is then found unchanged (that worker published it), or claimed here (it
+        failed, or its lease ran out: the claim sweeps after it). Still held after `wait`:
+        `Claimed`, and the release is that worker's. Not a failure of this run either way."""
+        deadline = time.monotonic() + self.wait.total_seconds()
+        while True:
+            try:
+                return await self._publish(release, as_of, note, pointers=False)
+            except Claimed:
+                if time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(min(WAIT_POLL.total_seconds(), self.wait.total_seconds()))
+            release = await _load(release.id)  # what the other worker published
 
     def parallel_releases(self) -> int:
         if self.parallel is not None:
@@ -731,14 +768,20 @@ class Publisher:
         site (pages, feed, calendar, search index) — writing only bytes that changed and
         deleting the pages of releases that vanished (D10, D12). After a withdrawal, the
         earlier versions of every rewritten object still hold what was withdrawn: the store's
-        history is purged, and only then are the withdrawals closed."""
-        await put_if_changed(
-            self.store, CATALOG_KEY, await catalog_bytes(self.base_url), render.JSON_TYPE, stats
-        )
-        await site.update_site(self.store, stats, base_url=self.base_url)
-        # Pages are written in parallel: a process killed among them leaves a folder store's
-        # temporary files beside them, which the next writer of the pointers removes.
-        stats.deleted += await self.store.remove_abandoned()
+        history is purged, and only then are the withdrawals closed. Workers in other
+        processes write them one at a time (`pointer_lock`)."""
+        async with pointer_lock():
+            await put_if_changed(
+                self.store,
+                CATALOG_KEY,
+                await catalog_bytes(self.base_url),
+                render.JSON_TYPE,
+                stats,
+            )
+            await site.update_site(self.store, stats, base_url=self.base_url)
+            # Pages are written in parallel: a process killed among them leaves a folder
+            # store's temporary files beside them, which the next writer of the pointers removes.
+            stats.deleted += await self.store.remove_abandoned()
         withdrawal.step("pointers-written")
         if self._withdrawn:
             stats.deleted += await self.store.purge_history()

@@ -9,12 +9,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 from tortoise import Tortoise, connections
+from tortoise.backends.asyncpg import AsyncpgDBClient
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
@@ -44,13 +46,26 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
         return str(super().get_reset_query())
 
 
-def tortoise_config(db_url: str) -> dict[str, Any]:
-    default: str | dict[str, Any] = db_url
+#: The aliases of read replicas' connections: ``read0``, ``read1``, … (`replica_aliases`).
+READ_ALIAS = "read{}"
+
+
+def _connection(db_url: str) -> str | dict[str, Any]:
     if db_url.startswith(("postgres://", "postgresql://")):
-        default = expand_db_url(db_url)
-        default["credentials"]["connection_class"] = PooledConnection
+        expanded = expand_db_url(db_url)
+        expanded["credentials"]["connection_class"] = PooledConnection
+        return expanded
+    return db_url
+
+
+def tortoise_config(db_url: str, read_urls: Sequence[str] = ()) -> dict[str, Any]:
+    """`read_urls`: streaming replicas, as connections of their own (`replica_aliases`); every
+    model stays on the primary ("default") unless a caller routes a task's reads elsewhere."""
+    connections_config = {"default": _connection(db_url)}
+    for i, url in enumerate(read_urls):
+        connections_config[READ_ALIAS.format(i)] = _connection(url)
     return {
-        "connections": {"default": default},
+        "connections": connections_config,
         "apps": {
             APP: {
                 "models": MODEL_MODULES,
@@ -64,10 +79,28 @@ def tortoise_config(db_url: str) -> dict[str, Any]:
     }
 
 
-async def init(db_url: str, *, global_fallback: bool = False) -> None:
+async def init(
+    db_url: str, *, global_fallback: bool = False, read_urls: Sequence[str] = ()
+) -> None:
     """Connect. `global_fallback` lets request tasks of a Starlette app see the context that
-    its lifespan created (architecture.md, stack notes)."""
-    await Tortoise.init(config=tortoise_config(db_url), _enable_global_fallback=global_fallback)
+    its lifespan created (architecture.md, stack notes); `read_urls` adds replicas."""
+    await Tortoise.init(
+        config=tortoise_config(db_url, read_urls), _enable_global_fallback=global_fallback
+    )
+
+
+def replica_aliases(count: int) -> list[str]:
+    return [READ_ALIAS.format(i) for i in range(count)]
+
+
+async def replica_client(db_url: str, alias: str) -> BaseDBAsyncClient:
+    """A connection pool to a read replica, outside Tortoise's configuration: with a second
+    configured connection every `in_transaction()` would have to name its connection. The
+    public API routes a request's reads to it for that request only (api/replicas.py)."""
+    expanded = expand_db_url(db_url)
+    credentials = {**expanded["credentials"], "connection_class": PooledConnection}
+    client: BaseDBAsyncClient = AsyncpgDBClient(connection_name=alias, **credentials)
+    return client
 
 
 async def close() -> None:

@@ -304,3 +304,48 @@ async def test_check_lists_personal_data_and_check_published_finds_it_after_publ
     finally:
         await database.init(db, global_fallback=True)
     assert after == 1 and "1 findings" in after_output and "PUBP0-0目标" not in after_output
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("0", 0.0), ("2.5", 2.5), ("86400", 86400.0)])
+def test_publish_waits_as_long_as_it_is_told(value: str, seconds: float) -> None:
+    args = cli.build_parser().parse_args(["publish", "--due", "--wait", value])
+    assert args.wait == seconds
+
+
+def test_publish_waits_one_lease_by_default() -> None:
+    assert cli.build_parser().parse_args(["publish", "--due"]).wait == 120
+
+
+@pytest.mark.parametrize("value", ["-0.1", "86400.5", "soon", "nan"])
+def test_a_bad_wait_is_refused_naming_the_option(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.build_parser().parse_args(["publish", "--due", "--wait", value])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "--wait" in error and value in error
+
+
+@pytest.mark.parametrize(("value", "workers"), [("1", 1), ("2", 2), ("64", 64)])
+def test_serve_runs_as_many_workers_as_it_is_told(value: str, workers: int) -> None:
+    assert cli.build_parser().parse_args(["serve", "--workers", value]).workers == workers
+    assert cli.build_parser().parse_args(["serve"]).workers == 1
+
+
+@pytest.mark.parametrize("value", ["0", "65", "-1", "two", "1.5"])
+def test_a_bad_worker_count_is_refused_naming_the_option(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.build_parser().parse_args(["serve", "--workers", value])
+    assert exited.value.code == 2
+    assert "--workers" in capsys.readouterr().err
+
+
+def test_workers_and_a_metrics_listener_are_refused_together(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GONGKAI_METRICS_ADDRESS", "127.0.0.1:9464")
+    assert cli.main(["serve", "--workers", "2"]) == 1
+    assert "GONGKAI_METRICS_ADDRESS" in capsys.readouterr().err

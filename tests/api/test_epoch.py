@@ -1,5 +1,5 @@
-"""The publication epoch in memory (api/epoch.py): on PostgreSQL read once, then again only
-after a notification of migration 0007's triggers; on SQLite read per request. And the pool
+"""The publication epoch in memory (api/epoch.py): on PostgreSQL read once, then taken from the
+notifications of migration 0009's triggers, which carry it; on SQLite read per request. And the pool
 connection that skips its reset query exactly once, after `mark_unchanged`."""
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from tests import factories
 
 
 @pytest.fixture
-def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    found: list[str] = []
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    found: list[int] = []
     original = epoch_module.read_epoch
 
-    async def counted() -> str:
+    async def counted(client: object = None) -> int:
         value = await original()
         found.append(value)
         return value
@@ -31,7 +31,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return found
 
 
-async def test_the_epoch_is_read_again_only_after_a_notification(db: str, reads: list[str]) -> None:
+async def test_the_epoch_comes_with_the_notification(db: str, reads: list[int]) -> None:
     watch = EpochWatch()
     await watch.start(db)
     try:
@@ -51,11 +51,11 @@ async def test_the_epoch_is_read_again_only_after_a_notification(db: str, reads:
         )
         await asyncio.wait_for(watch.moved.wait(), timeout=30)
         moved = await watch.current()
-        assert moved != first and len(reads) == 2
-        assert await watch.current() == moved and len(reads) == 2
+        assert moved == first + 1 and len(reads) == 1  # the notification said which
+        assert await watch.current() == moved and len(reads) == 1
     finally:
         await watch.stop()
-    assert await watch.current() == moved and len(reads) == 3  # stopped: read per request
+    assert await watch.current() == moved and len(reads) == 2  # stopped: read per request
 
 
 async def test_a_pool_connection_skips_its_reset_once_when_marked(db: str) -> None:
@@ -68,3 +68,37 @@ async def test_a_pool_connection_skips_its_reset_once_when_marked(db: str) -> No
         connection.mark_unchanged()
         assert connection.get_reset_query() == ""
         assert connection.get_reset_query() == reset  # once only
+
+
+async def test_one_transaction_raises_the_epoch_once_and_every_write_raises_it(db: str) -> None:
+    """Migration 0009: the epoch grows by exactly one per transaction that writes versions or
+    notices, however many rows it writes, and by nothing else."""
+    from tortoise.transactions import in_transaction
+
+    from api.epoch import read_epoch
+
+    jurisdiction = await factories.jurisdiction()
+    start = await read_epoch()
+    await factories.department(jurisdiction)  # not a publication
+    assert await read_epoch() == start
+
+    def notice() -> models.CorrectionNotice:
+        return models.CorrectionNotice(
+            jurisdiction=jurisdiction,
+            fiscal_year=2024,
+            published_at=datetime(2025, 3, 1, tzinfo=UTC),
+            kind=CorrectionKind.CORRECTION,
+            note="更正",
+        )
+
+    async with in_transaction() as connection:
+        await notice().save(using_db=connection)
+        await notice().save(using_db=connection)
+        await models.CorrectionNotice.filter(note="更正").using_db(connection).update(note="改")
+    raised = await read_epoch()
+    if database.dialect() == "postgres":
+        assert raised == start + 1  # once, at the commit
+    else:
+        assert raised == start + 4  # SQLite: once per row written (it only has to grow)
+    await models.CorrectionNotice.filter(note="改").delete()
+    assert await read_epoch() > raised

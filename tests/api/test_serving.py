@@ -67,3 +67,53 @@ def test_metrics_listen_apart_from_the_api(db: str, tmp_path: Path) -> None:
     request = next(x for x in lines if x.get("request_id") == "serve-1")
     assert request["event"] == "request" and request["path"] == "/livez"
     assert request["status"] == 200
+
+
+def test_workers_share_one_address_and_stop_together(db: str, tmp_path: Path) -> None:
+    """`gongkai serve --workers 2`: two processes of the app answer on the one port, each
+    logging JSON, and SIGTERM to the command stops them all."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GONGKAI_")},
+        "GONGKAI_DATABASE_URL": db,
+        "GONGKAI_STORE_URL": f"file://{tmp_path / 'store'}",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own command line
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def workers() -> set[int]:
+        lines = [json.loads(x) for x in log_path.read_text().splitlines() if x.startswith("{")]
+        return {x["pid"] for x in lines if x.get("event") == "worker ready"}
+
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + TIMEOUT * 2
+        while len(workers()) < 2:  # each has started its app (the log says so)
+            assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                    break
+            assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
+        answer = httpx.get(f"{base}/graphql", params={"query": "{ jurisdictions { totalCount } }"})
+        assert answer.status_code == 200, answer.text
+        assert "with 2 worker processes" in log_path.read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=TIMEOUT)
+    for pid in workers():  # none outlives the command
+        with contextlib.suppress(ChildProcessError):
+            assert (
+                not Path(f"/proc/{pid}").exists()
+                or "zombie" in Path(f"/proc/{pid}/status").read_text()
+            )

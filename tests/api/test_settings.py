@@ -135,3 +135,40 @@ def test_tracing_needs_the_extra_installed() -> None:
     else:
         with pytest.raises(SettingsError, match=r"pip install 'gongkai\[tracing\]'"):
             settings.load({"GONGKAI_TRACING": "otlp"})
+
+
+PRIMARY = {"GONGKAI_DATABASE_URL": "postgres://gongkai@db-1:5432/gongkai"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("postgres://reader@db-2:5432/gongkai", ("postgres://reader@db-2:5432/gongkai",)),
+        (
+            "postgres://r@db-2/gongkai, postgresql://r@db-3/gongkai",
+            ("postgres://r@db-2/gongkai", "postgresql://r@db-3/gongkai"),
+        ),
+    ],
+)
+def test_read_replicas_are_one_or_more_postgres_urls(value: str, expected: tuple[str, ...]) -> None:
+    loaded = settings.load({**PRIMARY, "GONGKAI_DATABASE_READ_URL": value})
+    assert loaded.database_read_urls == expected
+    assert settings.load(PRIMARY).database_read_urls == ()  # none: the primary answers
+
+
+@pytest.mark.parametrize(
+    ("primary", "value", "says"),
+    [
+        (PRIMARY, "sqlite://var/r.sqlite3", "postgres://"),
+        (PRIMARY, "postgres://r@db-2", "needs a database name"),
+        (PRIMARY, " , ", "at least one"),
+        (PRIMARY, "postgres://r@db-2/g,postgres://r@db-2/g", "twice"),
+        ({}, "postgres://r@db-2/gongkai", "GONGKAI_DATABASE_URL on PostgreSQL"),
+    ],
+)
+def test_a_bad_read_replica_setting_names_the_variable(
+    primary: dict[str, str], value: str, says: str
+) -> None:
+    with pytest.raises(settings.SettingsError, match="GONGKAI_DATABASE_READ_URL") as caught:
+        settings.load({**primary, "GONGKAI_DATABASE_READ_URL": value})
+    assert says in str(caught.value)

@@ -106,7 +106,9 @@ async def run(args: argparse.Namespace) -> None:
     store = KillingStore(open_store(args.store, "test", "test-secret"), trigger)
     now = datetime.fromisoformat(args.now)
     async with database.connected(args.database):
-        publisher = Publisher(store, clock=lambda: now)  # its worker name is this process's
+        # Its worker name is this process's unless `--worker` names one (a worker of another
+        # host, which no one may presume dead before its lease runs out).
+        publisher = Publisher(store, clock=lambda: now, worker=args.worker)
         if args.command == "withdraw":
             await publisher.withdraw()
         else:
@@ -122,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kill-at", required=True)
     parser.add_argument("--release", type=int, action="append", default=[])
     parser.add_argument("--note", help="the reason of a correction (DR-12)")
+    parser.add_argument("--worker", help="the worker name of its leases (default: its own)")
     asyncio.run(run(parser.parse_args(argv)))
     return 0  # the kill point never came
 

@@ -1,0 +1,178 @@
+"""How cost grows with the data (issue 18), for `make bench-scale`:
+
+    python -m bench.scale [--scales town,district] [--requests 200]
+
+For each demo scale, in a new PostgreSQL database and a new folder store: the demo built
+(`gongkai demo`), every release published by `gongkai publish --all --as-of history` in a
+process of its own (wall time, objects and bytes written, peak resident memory of that
+process), the unchanged rerun (objects written: 0), and the public API's latency in this
+process with the answer cache off, so each request runs its SQL: a page (`subjects(first:
+100)` from the middle of the list, by cursor) and a lookup (`node(id:)` of one subject),
+median and p95 of `--requests` each, the answer checked. Prints one JSON line per scale, with
+the load average; the databases are dropped afterwards.
+
+The city scale (16 districts) is not generated yet: see docs/scaling.md for what was measured
+and what is extrapolated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+from asgi_lifespan import LifespanManager
+
+from api.app import create_app
+from api.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_SERVER = os.environ.get("GONGKAI_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+PAGE = (
+    "query ($after: String) { subjects(first: 100, after: $after) {"
+    " pageInfo { endCursor hasNextPage } nodes { key name fiscalYear department { name } } } }"
+)
+LOOKUP = "query ($id: ID!) { node(id: $id) { ... on Subject { key name fiscalYear } } }"
+
+
+async def admin(sql: str) -> None:
+    connection = await asyncpg.connect(f"{PG_SERVER}/postgres")
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def run(env: dict[str, str], *args: str) -> tuple[float, str, float]:
+    """Seconds, output, and the peak resident MiB of the child (this process's largest
+    child so far: the scales run in growing order)."""
+    started = time.perf_counter()
+    done = subprocess.run(  # noqa: S603 - our own command line
+        [sys.executable, "-m", "api.cli", *args],
+        cwd=ROOT,
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=7200,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"gongkai {' '.join(args)}: {done.stdout[-3000:]}{done.stderr[-3000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return seconds, done.stdout + done.stderr, peak
+
+
+def written(output: str) -> tuple[int, int]:
+    found = re.search(r"; (\d+) objects \(([\d,]+) bytes\)", output)
+    assert found, output
+    return int(found.group(1)), int(found.group(2).replace(",", ""))
+
+
+async def latencies(url: str, store: Path, requests: int) -> dict[str, Any]:
+    settings = Settings(database_url=url, store_url=f"file://{store}", env="production")
+    app = create_app(settings, answer_cache=False)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://bench"
+        ) as client,
+    ):
+
+        async def ask(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+            answer = await client.post("/graphql", json={"query": query, "variables": variables})
+            assert answer.status_code == 200 and "errors" not in answer.json(), answer.text
+            return dict(answer.json()["data"])
+
+        # The middle of the list: walk half of it by cursor once (also teaches the fast path).
+        count = await ask("{ subjects(first: 1) { totalCount } }", {})
+        total = count["subjects"]["totalCount"]
+        cursor = None
+        middle = None
+        for _ in range(max(total // 200, 1)):
+            page = await ask(PAGE, {"after": cursor})
+            cursor = page["subjects"]["pageInfo"]["endCursor"]
+            middle = middle or page
+        node = await ask("{ subjects(first: 1, after: null) { nodes { id } } }", {})
+        subject_id = node["subjects"]["nodes"][0]["id"]
+        timings: dict[str, list[float]] = {"page": [], "lookup": []}
+        for _ in range(requests):
+            for name, query, variables in (
+                ("page", PAGE, {"after": cursor}),
+                ("lookup", LOOKUP, {"id": subject_id}),
+            ):
+                started = time.perf_counter()
+                await ask(query, variables)
+                timings[name].append((time.perf_counter() - started) * 1e3)
+    found: dict[str, Any] = {"subjects_published": total}
+    for name, values in timings.items():
+        cuts = statistics.quantiles(values, n=20)
+        middle_ms, p95 = round(statistics.median(values), 2), round(cuts[18], 2)
+        found[f"{name}_ms"] = {"p50": middle_ms, "p95": p95}
+    return found
+
+
+async def measure(scale: str, requests: int) -> dict[str, Any]:
+    name = f"gk_bench_scale_{scale}_{uuid.uuid4().hex[:6]}"
+    workdir = Path(tempfile.mkdtemp(prefix=f"gongkai-bench-{scale}-"))
+    url = f"{PG_SERVER}/{name}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GONGKAI_")},
+        "PYTHONPATH": str(ROOT),
+        "GONGKAI_DATABASE_URL": url,
+        "GONGKAI_STORE_URL": f"file://{workdir / 'store'}",
+        "GONGKAI_PUBLIC_BASE_URL": "https://open.example.gov.cn/open",
+    }
+    await admin(f'CREATE DATABASE "{name}"')
+    try:
+        run(env, "migrate")
+        demo_seconds, _, _ = run(
+            env, "demo", "--scale", scale, "--forms-dir", str(workdir / "forms")
+        )
+        seconds, output, peak = run(env, "publish", "--all", "--as-of", "history")
+        objects, size = written(output)
+        again_seconds, again, _ = run(env, "publish", "--all", "--as-of", "history")
+        found = {
+            "scale": scale,
+            "demo_seconds": round(demo_seconds, 1),
+            "publish_seconds": round(seconds, 1),
+            "objects": objects,
+            "bytes": size,
+            "peak_rss_mib": round(peak, 1),
+            "rerun_seconds": round(again_seconds, 1),
+            "rerun_objects": written(again)[0],
+        }
+        found.update(await latencies(url, workdir / "store", requests))
+        found["load_average_1min"] = round(os.getloadavg()[0], 2)
+        return found
+    finally:
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def main() -> None:
+    logging.disable(logging.INFO)  # one log line per request would measure the terminal
+    parser = argparse.ArgumentParser(prog="bench.scale")
+    parser.add_argument("--scales", default="town,district")
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    for scale in args.scales.split(","):
+        print(orjson.dumps(await measure(scale, args.requests)).decode(), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
