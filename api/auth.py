@@ -54,10 +54,10 @@ class Principal:
     roles: frozenset[Role]
     department: str | None
     classified: bool
+    #: the token's `iat`, seconds since the epoch
+    issued_at: float
     #: the token's `jti`, if it has one
     token_id: str | None = None
-    #: the token's `iat`, seconds since the epoch
-    issued_at: float = 0.0
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))

@@ -21,7 +21,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from api import settings as settings_module
 from api.app import MAX_HEADER_BYTES, create_app
-from api.auth import MAX_TOKEN_BYTES, AuthenticationError, Role, TokenVerifier, mint
+from api.auth import (
+    MAX_JTI_CHARACTERS,
+    MAX_TOKEN_BYTES,
+    AuthenticationError,
+    Role,
+    TokenVerifier,
+    mint,
+)
 from api.cli import main
 from api.internal_http import MAX_AUTHORIZATION_BYTES
 from api.settings import Settings
@@ -232,6 +239,33 @@ def test_a_verifier_without_a_key_refuses_everything() -> None:
 def test_malformed_claims_are_refused(overrides: dict[str, Any], reason: str) -> None:
     with pytest.raises(AuthenticationError, match=reason):
         at_now().verify(jwt.encode(fixed_claims(**overrides), SECRET))
+
+
+@pytest.mark.parametrize("jti", ["", "x" * 201])
+def test_a_jti_must_be_a_string_of_1_to_200_characters(jti: str) -> None:
+    with pytest.raises(AuthenticationError, match="`jti` claim must be a string of 1–200"):
+        at_now().verify(jwt.encode(fixed_claims(jti=jti), SECRET))
+
+
+@pytest.mark.parametrize("jti", [12, ["a"]])
+def test_a_jti_that_is_no_string_is_refused(jti: object) -> None:
+    with pytest.raises(AuthenticationError, match="signature or claims are invalid"):
+        at_now().verify(jwt.encode(fixed_claims(jti=jti), SECRET))
+
+
+@pytest.mark.parametrize("jti", ["x", "x" * 200])
+def test_a_jti_of_1_and_of_200_characters_is_accepted(jti: str) -> None:
+    """The deny-list's column holds 200 characters (storage.models.RevokedToken.jti)."""
+    principal = at_now().verify(jwt.encode(fixed_claims(jti=jti), SECRET))
+    assert principal.token_id == jti
+    assert MAX_JTI_CHARACTERS == 200
+
+
+def test_the_principal_carries_the_tokens_issue_time() -> None:
+    """Revoking a subject's tokens compares against it (api/revocation.py)."""
+    principal = at_now().verify(jwt.encode(fixed_claims(iat=NOW - 5), SECRET))
+    assert principal.issued_at == float(NOW - 5)
+    assert principal.token_id is None
 
 
 def test_the_principal_is_what_the_claims_say() -> None:
