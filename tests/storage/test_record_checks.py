@@ -303,3 +303,24 @@ def test_control_characters_are_refused_at_their_bounds(char: str, refused: bool
     with pytest.raises(InvalidRecord) as caught:
         validation.check_text("name", f"a{char}b", rule)
     assert caught.value.rule == "no-control-characters"
+
+
+@pytest.mark.parametrize("value", ["999999999999999.99", "-999999999999999.99", "0", "1E+14"])
+def test_numbers_below_10_to_the_15_are_accepted(value: str) -> None:
+    validation.check_number("amount", D(value))
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        ("1000000000000000", "number-range"),
+        ("-1E+15", "number-range"),
+        ("1E+400", "number-range"),
+        ("NaN", "number-finite"),
+        ("-Infinity", "number-finite"),
+    ],
+)
+def test_numbers_of_10_to_the_15_and_more_are_refused(value: str, rule: str) -> None:
+    with pytest.raises(InvalidRecord) as refused:
+        validation.check_number("amount", D(value))
+    assert (refused.value.field, refused.value.rule) == ("amount", rule)
