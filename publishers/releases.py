@@ -778,7 +778,9 @@ class Publisher:
                 render.JSON_TYPE,
                 stats,
             )
-            await site.update_site(self.store, stats, base_url=self.base_url)
+            await site.update_site(
+                self.store, stats, base_url=self.base_url, data_license=self.data_license
+            )
             # Pages are written in parallel: a process killed among them leaves a folder
             # store's temporary files beside them, which the next writer of the pointers removes.
             stats.deleted += await self.store.remove_abandoned()

@@ -37,6 +37,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from publishers import charts
+from publishers.dcat import render_dcat
 from publishers.display import (
     CENT,
     DEMO_NOTE,
@@ -732,7 +733,9 @@ def _file_order(link: FileLink) -> tuple[int, str]:
     return rank, link.path
 
 
-def render_site(data: SiteInput, base_url: str | None = None) -> list[Rendered]:
+def render_site(
+    data: SiteInput, base_url: str | None = None, data_license: str = "CC-BY-4.0"
+) -> list[Rendered]:
     """Every object of the site, sorted by key: the same input gives the same bytes. With a
     `base_url` (the public address of the store, D17) the feed and the calendar link to the
     pages absolutely; the pages' own links stay relative."""
@@ -746,19 +749,26 @@ def render_site(data: SiteInput, base_url: str | None = None) -> list[Rendered]:
         (SEARCH_KEY, search_bytes(published), JSON_TYPE),
     ]
     out += [Rendered(key, body, kind, sha256_hex(body)) for key, body, kind in extra]
+    out += render_dcat(data, base_url, data_license)  # issue #15: catalog.jsonld, catalog.ttl
     return sorted(out, key=lambda r: r.path)
 
 
 # --- the workflow: load, render, sync ------------------------------------------------------
 
 
-async def update_site(store: ObjectStore, stats: SyncStats, *, base_url: str | None = None) -> None:
+async def update_site(
+    store: ObjectStore,
+    stats: SyncStats,
+    *,
+    base_url: str | None = None,
+    data_license: str = "CC-BY-4.0",
+) -> None:
     """Bring the site in the store up to date with the database (a pointer object, D10);
     `base_url` as for `render_site`.
 
     When the inputs are the ones the stored site was rendered from (`fingerprint`), nothing is
     loaded or rendered: an unchanged republish costs two small queries and one read."""
-    digest = await fingerprint(base_url)
+    digest = await fingerprint(base_url, data_license)
     try:
         stored = orjson.loads(await store.get(SITE_MANIFEST_KEY))
     except ObjectNotFound:
@@ -768,5 +778,5 @@ async def update_site(store: ObjectStore, stats: SyncStats, *, base_url: str | N
         return
     published = await load(store)
     # Rendering a district is seconds of CPU: keep the event loop (an API process) free.
-    pages = await asyncio.to_thread(render_site, published, base_url)
+    pages = await asyncio.to_thread(render_site, published, base_url, data_license)
     await sync_site(store, pages, stats, digest)

@@ -25,7 +25,7 @@ from icalendar import Calendar
 
 from api.app import create_app
 from api.settings import Settings
-from publishers import charts, display, site, site_paths, site_sync
+from publishers import charts, dcat, display, site, site_paths, site_sync
 from publishers.records import subject_key
 from publishers.render import sha256_hex
 from publishers.select import Selector
@@ -44,6 +44,8 @@ ROOT_KEYS = (
     site_paths.FEED_KEY,
     site_paths.CALENDAR_KEY,
     site_paths.SEARCH_KEY,
+    dcat.JSONLD_KEY,
+    dcat.TURTLE_KEY,
 )
 
 
@@ -238,12 +240,14 @@ async def test_under_a_base_url_the_feed_and_the_calendar_link_absolutely(db: st
     published = await site.load(store)
     relative = {r.path: r.data for r in site.render_site(published)}
     absolute = {r.path: r.data for r in site.render_site(published, base_url=BASE)}
-    # The pages keep their relative links (the site works under any prefix): only the feed and
-    # the calendar change.
+    # The pages keep their relative links (the site works under any prefix): only the feed,
+    # the calendar and the DCAT catalog (whose IRIs are absolute) change.
     assert relative.keys() == absolute.keys()
     assert {k for k in relative if relative[k] != absolute[k]} == {
         site_paths.FEED_KEY,
         site_paths.CALENDAR_KEY,
+        dcat.JSONLD_KEY,
+        dcat.TURTLE_KEY,
     }
     feed, plain = xml(absolute[site_paths.FEED_KEY]), xml(relative[site_paths.FEED_KEY])
     links = [str(e.get("href")) for e in feed.iter(f"{ATOM}link")]
@@ -265,7 +269,8 @@ async def test_under_a_base_url_the_feed_and_the_calendar_link_absolutely(db: st
     # update_site takes the base too, and re-renders when it changes (then writes nothing).
     stats = SyncStats()
     await site.update_site(store, stats, base_url=BASE)
-    assert stats.written == 3  # the feed, the calendar, the site manifest (once, as an object)
+    # the feed, the calendar, the two DCAT catalogs, the site manifest (once, as an object)
+    assert stats.written == 5
     assert await store.get(site_paths.FEED_KEY) == absolute[site_paths.FEED_KEY]
     again = SyncStats()
     await site.update_site(store, again, base_url=BASE)
