@@ -56,10 +56,10 @@ async def test_the_plain_csv_equals_the_json_and_the_excel_csv_differs_only_as_a
     published_demo: PublishedDemo,
 ) -> None:
     objects = published_demo.recorded.objects
-    compared = neutralised = 0
+    compared = 0
     for folder, package in packages(objects):
         resources = {r["path"]: r for r in package["resources"]}
-        for path, resource in resources.items():
+        for path in resources:
             match = re.fullmatch(r"data/([a-z-]+)\.\w{12}\.json", path)
             if not match:
                 continue
@@ -94,7 +94,6 @@ async def test_the_plain_csv_equals_the_json_and_the_excel_csv_differs_only_as_a
                     for c, t in zip(plain_row, types, strict=True)
                 ]
                 assert excel_row == guarded
-                neutralised += sum(a != b for a, b in zip(plain_row, excel_row, strict=True))
     assert compared > 100
 
 
