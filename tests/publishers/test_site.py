@@ -410,6 +410,8 @@ async def test_open_serves_the_local_store_read_only_and_hides_its_metadata(
     store = open_store(f"file://{tmp_path / 'store'}")
     await store.put("index.html", "<p>首页</p>".encode(), site.HTML_TYPE)
     await store.put("site/style.css", b"p{}", site.CSS_TYPE)
+    named = "attachment; filename=\"a.csv\"; filename*=utf-8''%E9%A1%B9%E7%9B%AE.csv"
+    await store.put("a.csv", b"k\r\n", "text/csv", {"content-disposition": named})
     await database.close()
     try:
         app = create_app(Settings(database_url=db, store_url=f"file://{tmp_path / 'store'}"))
@@ -425,6 +427,10 @@ async def test_open_serves_the_local_store_read_only_and_hides_its_metadata(
                 again = await client.get("/open/index.html", headers={"if-none-match": etag})
                 assert again.status_code == 304
                 assert (await client.head("/open/site/style.css")).status_code == 200
+                assert "content-disposition" not in response.headers
+                # A readable download name (issue #15), as S3 serves it.
+                data = await client.get("/open/a.csv")
+                assert data.headers["content-disposition"] == named
                 for path in (
                     "/open/.gongkai-meta/index.html.json",
                     "/open/site/.hidden",
