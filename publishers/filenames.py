@@ -28,11 +28,12 @@ def _clean(text: str) -> str:
     return _UNSAFE.sub("_", text).strip(" ._")
 
 
-def readable_name(meta: Mapping[str, Any], item: Rendered) -> str:
-    """`<year>_<department or finance authority>_<kind>_<title>.<extension>`."""
-    base = item.path.rsplit("/", 1)[-1]
+def readable_name(meta: Mapping[str, Any], path: str, item_title: str) -> str:
+    """`<year>_<department or finance authority>_<kind>_<title>.<extension>` for the object at
+    `path` in a release folder."""
+    base = path.rsplit("/", 1)[-1]
     extension = base.rsplit(".", 1)[-1]
-    title = item.title.removesuffix("（Excel）") or base.split(".")[0]
+    title = item_title.removesuffix("（Excel）") or base.split(".")[0]
     if base.endswith(".excel.csv"):
         title += "_Excel"
     elif base.startswith(("manifest.", "datapackage.")):
@@ -55,7 +56,9 @@ def dispositions(meta: Mapping[str, Any], items: Sequence[Rendered]) -> dict[str
     return {
         item.path: {
             DISPOSITION_METADATA_KEY: content_disposition(
-                readable_name(meta, item), item.path.rsplit("/", 1)[-1], item.content_type
+                readable_name(meta, item.path, item.title),
+                item.path.rsplit("/", 1)[-1],
+                item.content_type,
             )
         }
         for item in items

@@ -36,7 +36,7 @@ import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from publishers import charts
+from publishers import charts, filenames
 from publishers.dcat import render_dcat
 from publishers.display import (
     CENT,
@@ -524,7 +524,7 @@ class _Pages:
                 subject.ex_ante.append(row.data)
         kinds = {"DEPARTMENT_OVERALL": 0, "POLICY": 1, "PROJECT": 2}
         subjects = sorted(own.values(), key=lambda s: (kinds.get(s.data["kind"], 3), s.row.key))
-        files = [self._file(release, o) for o in sorted(release.objects, key=_file_order)]
+        files = _grouped([self._file(release, o) for o in sorted(release.objects, key=_file_order)])
         reports = [
             {
                 "title": row.data["title"],
@@ -583,8 +583,14 @@ class _Pages:
         else:
             title = link.title or path
         group = "files" if path.startswith("files/") else "data"
+        meta = {
+            **release.entry,
+            "ownerName": self._authority(str(release.entry["jurisdictionCode"])),
+        }
         return {
             "key": link.key,
+            "download": filenames.readable_name(meta, path, link.title),
+            "table": path.split(".")[0] if path.startswith("data/") else path,
             "path": path,
             "title": title,
             "format": form,
@@ -726,6 +732,20 @@ class _Pages:
         for jurisdiction, code in sorted(self.p.projects):
             self.project(jurisdiction, code)
         return self.out
+
+
+def _grouped(files: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per table: its JSON, CSV and Excel CSV side by side (issue #15)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for f in files:
+        row = rows.setdefault(f["table"], {"title": f["title"], "path": f["table"], "formats": []})
+        if f["format"] == "JSON" or not row["formats"]:
+            row["title"] = f["title"].removesuffix("（Excel）")
+        row["formats"].append(f)
+    order = {"JSON": 0, "CSV": 1}
+    for row in rows.values():
+        row["formats"].sort(key=lambda f: (order.get(f["format"], 2), f["path"]))
+    return list(rows.values())
 
 
 def _file_order(link: FileLink) -> tuple[int, str]:

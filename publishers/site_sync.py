@@ -59,6 +59,8 @@ async def fingerprint(base_url: str | None = None, data_license: str = "CC-BY-4.
 RENDERER = (
     "site.py",
     "dcat.py",
+    "filenames.py",
+    "dictionary.py",
     "site_data.py",
     "site_sync.py",
     "site_paths.py",

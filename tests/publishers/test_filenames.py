@@ -37,30 +37,33 @@ def item(path: str, title: str, content_type: str = CSV_TYPE) -> Rendered:
 
 def test_a_readable_name_in_filename_star_and_the_key_in_filename() -> None:
     csv = item("data/self-assessments.dd1981454906.csv", "绩效自评")
-    name = filenames.readable_name(META, csv)
+    name = filenames.readable_name(META, csv.path, csv.title)
     assert name == "2024_示例镇财政所_决算_绩效自评.csv"
     header = filenames.content_disposition(name, "self-assessments.dd1981454906.csv", CSV_TYPE)
     assert header.startswith('attachment; filename="self-assessments.dd1981454906.csv"; ')
     assert header.isascii()
     assert decoded(header) == name
     excel = item("data/self-assessments.dd1981454906.excel.csv", "绩效自评（Excel）")
-    assert filenames.readable_name(META, excel) == "2024_示例镇财政所_决算_绩效自评_Excel.csv"
+    assert (
+        filenames.readable_name(META, excel.path, excel.title)
+        == "2024_示例镇财政所_决算_绩效自评_Excel.csv"
+    )
     pdf = item("files/ab.pdf", "评价报告", "application/pdf")
     assert filenames.content_disposition("x.pdf", "ab.pdf", "application/pdf").startswith("inline")
-    assert filenames.readable_name({**META, "departmentName": "示例镇卫生院"}, pdf) == (
-        "2024_示例镇卫生院_决算_评价报告.pdf"
-    )
+    assert filenames.readable_name(
+        {**META, "departmentName": "示例镇卫生院"}, pdf.path, pdf.title
+    ) == ("2024_示例镇卫生院_决算_评价报告.pdf")
 
 
 def test_unsafe_characters_are_replaced_and_long_names_cut() -> None:
     risky = item("files/ab.pdf", '报告/附件:"第1号"?<>|\n', "application/pdf")
-    name = filenames.readable_name(META, risky)
+    name = filenames.readable_name(META, risky.path, risky.title)
     assert not set('/\\:*?"<>|\n') & set(name) and name.endswith(".pdf")
     long = item("files/ab.pdf", "长" * 200, "application/pdf")
-    stem = filenames.readable_name(META, long).removesuffix(".pdf")
+    stem = filenames.readable_name(META, long.path, long.title).removesuffix(".pdf")
     assert len(stem) == filenames.MAX_STEM
     shorter = item("files/ab.pdf", "长" * 10, "application/pdf")
-    assert len(filenames.readable_name(META, shorter)) < filenames.MAX_STEM
+    assert len(filenames.readable_name(META, shorter.path, shorter.title)) < filenames.MAX_STEM
 
 
 async def test_s3_serves_the_readable_name(published_demo: PublishedDemo) -> None:

@@ -197,6 +197,16 @@ async def test_every_publish_renders_the_site_and_every_link_resolves(db: str) -
     key = target("site/releases/990101/2024/final-accounts/PUBD0X/index.html", data_file[1])
     assert key is not None
     assert sha256_hex(objects[key]) in release and f'value="{len(objects[key])}"' in release
+    # One row per table, its three formats side by side, each with a readable download name.
+    (row,) = [r for r in release.split("<tr>") if "/data/subjects." in r]
+    assert [f for f in ("JSON</a>", "CSV</a>", "CSV（Excel，带BOM）</a>") if f in row] == [
+        "JSON</a>",
+        "CSV</a>",
+        "CSV（Excel，带BOM）</a>",
+    ]
+    downloads = re.findall(r'download="([^"]+)"', row)
+    assert len(downloads) == 3 and all(d.startswith("2024_") for d in downloads), downloads
+    assert downloads[2].endswith("_Excel.csv")
     assert "10.00" in release and "9.50" in release  # 100,000 and 95,000 元 in 万元
     assert "95.00%" in release  # the execution rate
     for key, data in pages.items():
