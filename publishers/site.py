@@ -545,11 +545,50 @@ class _Pages:
             statements=[r.data for r in by_type[RecordType.ANNUAL_STATEMENT]],
             reports=reports,
             files=files,
+            dataset_jsonld=self._dataset_jsonld(release, files),
             notices=[
                 self._notice(n) for n in reversed(self.p.notices) if n.release_key == release.key
             ],
             demo=bool(e["demo"]),
         )
+
+    def _dataset_jsonld(
+        self, release: PublishedRelease, files: Sequence[Mapping[str, Any]]
+    ) -> Markup:
+        """schema.org `Dataset` for dataset search engines (issue #15): the release, its owner,
+        year and times, and each data file as a `DataDownload` (relative links only: the
+        page does not know the public address; the DCAT catalog carries absolute ones)."""
+        e = release.entry
+        versions = sorted(e["versions"], key=lambda v: int(v["number"]))
+        owner = e["departmentName"] or self._authority(str(e["jurisdictionCode"]))
+        document = {
+            "@context": "https://schema.org",
+            "@type": "Dataset",
+            "name": e["title"],
+            "description": f"{owner}{e['fiscalYear']}年度{e['kindLabel']}公开的预算绩效信息。",
+            "identifier": release.key,
+            "inLanguage": "zh-CN",
+            "isAccessibleForFree": True,
+            "temporalCoverage": f"{e['fiscalYear']}-01-01/{e['fiscalYear']}-12-31",
+            "creator": {"@type": "GovernmentOrganization", "name": owner},
+            "datePublished": str(versions[0]["publishedAt"]),
+            "dateModified": str(versions[-1]["publishedAt"]),
+            "version": str(versions[-1]["number"]),
+            "keywords": ["预算绩效", str(e["kindLabel"]), f"{e['fiscalYear']}年度", owner],
+            "distribution": [
+                {
+                    "@type": "DataDownload",
+                    "name": f["download"],
+                    "encodingFormat": f["format"],
+                    "contentSize": str(f["size"]),
+                }
+                for row in files
+                for f in row["formats"]
+            ],
+        }
+        text = orjson.dumps(document, default=str).decode()
+        # Inside <script>, "<" could close the element: JSON allows it escaped.
+        return Markup(text.replace("<", "\\u003c"))  # noqa: S704 - JSON, "<" escaped
 
     def _about(self, about_key: Any) -> dict[str, Any] | None:
         """The subject an evaluation report is about: ``<subject key>/evaluation/<kind>``."""

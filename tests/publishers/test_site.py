@@ -215,6 +215,15 @@ async def test_every_publish_renders_the_site_and_every_link_resolves(db: str) -
             assert '<html lang="zh-CN">' in text and 'name="viewport"' in text, key
             assert display.TOTALS_NOTE in text, key  # D7
             assert "演示数据" in text, key  # D4: the data set's jurisdiction is a demo
+            # The only script besides the index's search is a release page's schema.org data.
+            jsonld = re.findall(r'<script type="application/ld\+json">(.*?)</script>', text)
+            text = re.sub(r'<script type="application/ld\+json">.*?</script>', "", text)
+            assert len(jsonld) == (1 if key.startswith("site/releases/") else 0), key
+            for found in jsonld:
+                described = orjson.loads(found)
+                assert described["@context"] == "https://schema.org"
+                assert described["@type"] == "Dataset", key
+                assert described["name"] and described["distribution"], key
             assert "<script" not in text or key == site_paths.INDEX_KEY, key
             outside = text.replace('xmlns="http://www.w3.org/2000/svg"', "")
             assert "http://" not in outside and "https://" not in outside, key  # no external
