@@ -329,7 +329,15 @@ async def test_names_are_escaped_on_every_page(db: str) -> None:
         assert '<script>alert("x")' not in text, key
         assert "alert(&#34;x&#34;)" not in text.replace("&amp;", "&") or key.endswith(".html")
     hits = orjson.loads(pages[site_paths.SEARCH_KEY])["items"]
-    assert [evil, "项目支出", "site/projects/990101/PUBP0-0Q/index.html"] in hits
+    # name, kind, page, department, year (issue #15)
+    project_hit = [
+        evil,
+        "项目支出",
+        "site/projects/990101/PUBP0-0Q/index.html",
+        "PUBD0部门",
+        "2024",
+    ]
+    assert project_hit in hits
     xml(pages[site_paths.FEED_KEY])  # still well-formed XML
 
 
