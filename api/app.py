@@ -209,6 +209,9 @@ def open_data_endpoint(store: ObjectStore) -> Callable[[Request], Awaitable[Resp
         }
         if info.sha256 and request.headers.get("if-none-match") == headers["ETag"]:
             return Response(status_code=304, headers=headers)
+        disposition = info.metadata.get("content-disposition")
+        if disposition:  # a readable download name (RFC 6266, publishers/filenames.py)
+            headers["Content-Disposition"] = disposition
         body = await store.get(key)
         return Response(body, media_type=info.content_type, headers=headers)
 

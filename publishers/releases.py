@@ -36,7 +36,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from publishers import render, rules, search, site, withdrawal
+from publishers import filenames, render, rules, search, site, withdrawal
 from publishers.lease import DEFAULT_LEASE, WAIT_POLL, Lease, pointer_lock, worker_name
 from publishers.official_tables import render_official_tables
 from publishers.records import facets, file_path, search_text, subject_key
@@ -451,7 +451,10 @@ class Publisher:
         version = release.current_version + 1
         package = self._datapackage(release, selection, objects, version)
         folder = release_folder(release)
-        await upload_objects(self.store, folder, [*objects, package], known, stats)
+        uploads = [*objects, package]
+        meta = release_meta(release) | {"ownerName": release.jurisdiction.finance_authority_name}
+        names = filenames.dispositions(meta, uploads)  # issue #15: readable download names
+        await upload_objects(self.store, folder, uploads, known, stats, names)
         manifest = await self._write_manifest(
             release, selection, [*objects, package], version, published_at, digest, note, stats
         )
@@ -778,7 +781,9 @@ class Publisher:
                 render.JSON_TYPE,
                 stats,
             )
-            await site.update_site(self.store, stats, base_url=self.base_url)
+            await site.update_site(
+                self.store, stats, base_url=self.base_url, data_license=self.data_license
+            )
             # Pages are written in parallel: a process killed among them leaves a folder
             # store's temporary files beside them, which the next writer of the pointers removes.
             stats.deleted += await self.store.remove_abandoned()

@@ -8,8 +8,12 @@ Per record type a release gets
 - ``data/<table>.<sha12>.json``: ``{"recordType": …, "records": [...]}``, sorted by key;
 - ``data/<table>.<sha12>.csv``: UTF-8, one row per record, nested objects flattened to dotted
   columns, lists of objects split into child tables (``<table>-<field>``) keyed to their parent;
-- ``data/<table>.<sha12>.excel.csv``: the same with a BOM, which Excel needs to read UTF-8;
-with cells that start like a formula neutralised in both CSVs.
+- ``data/<table>.<sha12>.excel.csv``: the same rows for Excel: a BOM (Excel needs it to read
+  UTF-8), the fields' Chinese titles as the header row (`publishers/dictionary.py`), and text
+  cells that start like a formula neutralised. The plain CSV holds exactly the JSON's values.
+
+Every field of a table schema carries its Chinese `title` and a `description`; money columns
+say their unit (元).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 import orjson
 
+from publishers import dictionary
 from storage.enums import RecordType
 
 JSON_TYPE = "application/json"
@@ -137,13 +142,15 @@ def _field_type(value: Any) -> str:
     return "string"
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, excel: bool = False) -> str:
+    """A CSV cell: the JSON value as text (null empty, booleans `true`/`false`); in the Excel
+    variant a text cell that starts like a formula is neutralised."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return neutralise(value)
+        return neutralise(value) if excel else value
     return str(jsonable(value))
 
 
@@ -159,21 +166,33 @@ def _table(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], dict[str, str]
 
 
 def csv_bytes(
-    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], bom: bool = False
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], excel: bool = False
 ) -> bytes:
+    """The plain CSV (the JSON's values, the field names as header) or, with `excel`, the Excel
+    variant: a BOM, the Chinese titles as header, formula-like text neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
+    writer.writerow(dictionary.titles(columns) if excel else columns)
     for row in rows:
-        writer.writerow([_cell(row.get(column)) for column in columns])
-    return ("\ufeff" if bom else "").encode() + buffer.getvalue().encode("utf-8")
+        writer.writerow([_cell(row.get(column), excel) for column in columns])
+    return ("\ufeff" if excel else "").encode() + buffer.getvalue().encode("utf-8")
 
 
-def _schema(columns: Sequence[str], types: Mapping[str, str], key: str) -> dict[str, Any]:
-    return {
-        "fields": [{"name": column, "type": types[column]} for column in columns],
-        "primaryKey": [key],
-    }
+def _schema(
+    columns: Sequence[str], types: Mapping[str, str], key: str, excel: bool = False
+) -> dict[str, Any]:
+    """A Table Schema. The Excel variant's fields are named by their Chinese titles (its header
+    row), each description saying which field of the plain CSV it is."""
+    names = dictionary.titles(columns) if excel else list(columns)
+    fields = []
+    for name, column in zip(names, columns, strict=True):
+        title, description = dictionary.describe(column)
+        if excel:
+            description = f"{description}（字段 {column}）"
+        fields.append(
+            {"name": name, "title": title, "description": description, "type": types[column]}
+        )
+    return {"fields": fields, "primaryKey": [names[columns.index(key)]]}
 
 
 def _content_named(
@@ -185,17 +204,24 @@ def _content_named(
 
 def _tabular(stem: str, title: str, rows: Sequence[Mapping[str, Any]]) -> list[Rendered]:
     columns, types = _table(rows)
-    schema = _schema(columns, types, columns[0])
-    plain, excel = csv_bytes(rows, columns), csv_bytes(rows, columns, bom=True)
+    plain, excel = csv_bytes(rows, columns), csv_bytes(rows, columns, excel=True)
     return [
-        _content_named(stem, "csv", plain, CSV_TYPE, title=title, schema=schema, encoding="utf-8"),
+        _content_named(
+            stem,
+            "csv",
+            plain,
+            CSV_TYPE,
+            title=title,
+            schema=_schema(columns, types, columns[0]),
+            encoding="utf-8",
+        ),
         _content_named(
             stem,
             "excel.csv",
             excel,
             CSV_TYPE,
             title=f"{title}（Excel）",
-            schema=schema,
+            schema=_schema(columns, types, columns[0], excel=True),
             encoding="utf-8-sig",
         ),
     ]

@@ -11,19 +11,32 @@ from publishers.site_paths import department_page, project_page, release_page
 
 
 def search_bytes(p: Published) -> bytes:
-    """The search box's index: every published name with its kind and page."""
-    items: set[tuple[str, str, str]] = set()
+    """The search box's index: every published name with its kind, page, department and year
+    (issue #15: two projects of one name are told apart by department and year; "" where a
+    department or a year does not apply)."""
+    items: set[tuple[str, str, str, str, str]] = set()
     own_pages = set(p.release_departments())
     for release in p.releases.values():
-        items.add((str(release.entry["title"]), "公开批次", release_page(release.key)))
+        e = release.entry
+        items.add(
+            (
+                str(e["title"]),
+                "公开批次",
+                release_page(release.key),
+                str(e["departmentName"] or ""),
+                str(e["fiscalYear"]),
+            )
+        )
     for (jurisdiction, code), names in p.departments.items():
         page = department_page(jurisdiction, code)
         if (jurisdiction, code) in own_pages:
-            items |= {(str(n["name"]), "部门", page) for n in names.values()}
+            items |= {(str(n["name"]), "部门", page, "", "") for n in names.values()}
     for (jurisdiction, code), years in p.projects.items():
         page = project_page(jurisdiction, code)
-        for subjects in years.values():
+        for year, subjects in years.items():
             for s in subjects:
-                items.add((str(s.data["name"]), str(s.data["kindLabel"]), page))
+                department = str(s.data.get("departmentName") or "")
+                kind = str(s.data["kindLabel"])
+                items.add((str(s.data["name"]), kind, page, department, str(year)))
     document = {"items": [list(item) for item in sorted(items)]}
     return orjson.dumps(document) + b"\n"

@@ -36,7 +36,8 @@ import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from publishers import charts
+from publishers import charts, filenames
+from publishers.dcat import render_dcat
 from publishers.display import (
     CENT,
     DEMO_NOTE,
@@ -523,7 +524,7 @@ class _Pages:
                 subject.ex_ante.append(row.data)
         kinds = {"DEPARTMENT_OVERALL": 0, "POLICY": 1, "PROJECT": 2}
         subjects = sorted(own.values(), key=lambda s: (kinds.get(s.data["kind"], 3), s.row.key))
-        files = [self._file(release, o) for o in sorted(release.objects, key=_file_order)]
+        files = _grouped([self._file(release, o) for o in sorted(release.objects, key=_file_order)])
         reports = [
             {
                 "title": row.data["title"],
@@ -544,11 +545,50 @@ class _Pages:
             statements=[r.data for r in by_type[RecordType.ANNUAL_STATEMENT]],
             reports=reports,
             files=files,
+            dataset_jsonld=self._dataset_jsonld(release, files),
             notices=[
                 self._notice(n) for n in reversed(self.p.notices) if n.release_key == release.key
             ],
             demo=bool(e["demo"]),
         )
+
+    def _dataset_jsonld(
+        self, release: PublishedRelease, files: Sequence[Mapping[str, Any]]
+    ) -> Markup:
+        """schema.org `Dataset` for dataset search engines (issue #15): the release, its owner,
+        year and times, and each data file as a `DataDownload` (relative links only: the
+        page does not know the public address; the DCAT catalog carries absolute ones)."""
+        e = release.entry
+        versions = sorted(e["versions"], key=lambda v: int(v["number"]))
+        owner = e["departmentName"] or self._authority(str(e["jurisdictionCode"]))
+        document = {
+            "@context": "https://schema.org",
+            "@type": "Dataset",
+            "name": e["title"],
+            "description": f"{owner}{e['fiscalYear']}年度{e['kindLabel']}公开的预算绩效信息。",
+            "identifier": release.key,
+            "inLanguage": "zh-CN",
+            "isAccessibleForFree": True,
+            "temporalCoverage": f"{e['fiscalYear']}-01-01/{e['fiscalYear']}-12-31",
+            "creator": {"@type": "GovernmentOrganization", "name": owner},
+            "datePublished": str(versions[0]["publishedAt"]),
+            "dateModified": str(versions[-1]["publishedAt"]),
+            "version": str(versions[-1]["number"]),
+            "keywords": ["预算绩效", str(e["kindLabel"]), f"{e['fiscalYear']}年度", owner],
+            "distribution": [
+                {
+                    "@type": "DataDownload",
+                    "name": f["download"],
+                    "encodingFormat": f["format"],
+                    "contentSize": str(f["size"]),
+                }
+                for row in files
+                for f in row["formats"]
+            ],
+        }
+        text = orjson.dumps(document, default=str).decode()
+        # Inside <script>, "<" could close the element: JSON allows it escaped.
+        return Markup(text.replace("<", "\\u003c"))  # noqa: S704 - JSON, "<" escaped
 
     def _about(self, about_key: Any) -> dict[str, Any] | None:
         """The subject an evaluation report is about: ``<subject key>/evaluation/<kind>``."""
@@ -582,8 +622,14 @@ class _Pages:
         else:
             title = link.title or path
         group = "files" if path.startswith("files/") else "data"
+        meta = {
+            **release.entry,
+            "ownerName": self._authority(str(release.entry["jurisdictionCode"])),
+        }
         return {
             "key": link.key,
+            "download": filenames.readable_name(meta, path, link.title),
+            "table": path.split(".")[0] if path.startswith("data/") else path,
             "path": path,
             "title": title,
             "format": form,
@@ -727,12 +773,28 @@ class _Pages:
         return self.out
 
 
+def _grouped(files: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per table: its JSON, CSV and Excel CSV side by side (issue #15)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for f in files:
+        row = rows.setdefault(f["table"], {"title": f["title"], "path": f["table"], "formats": []})
+        if f["format"] == "JSON" or not row["formats"]:
+            row["title"] = f["title"].removesuffix("（Excel）")
+        row["formats"].append(f)
+    order = {"JSON": 0, "CSV": 1}
+    for row in rows.values():
+        row["formats"].sort(key=lambda f: (order.get(f["format"], 2), f["path"]))
+    return list(rows.values())
+
+
 def _file_order(link: FileLink) -> tuple[int, str]:
     rank = 0 if link.path.startswith("data/") else 1 if link.path.startswith("files/") else 2
     return rank, link.path
 
 
-def render_site(data: SiteInput, base_url: str | None = None) -> list[Rendered]:
+def render_site(
+    data: SiteInput, base_url: str | None = None, data_license: str = "CC-BY-4.0"
+) -> list[Rendered]:
     """Every object of the site, sorted by key: the same input gives the same bytes. With a
     `base_url` (the public address of the store, D17) the feed and the calendar link to the
     pages absolutely; the pages' own links stay relative."""
@@ -746,19 +808,26 @@ def render_site(data: SiteInput, base_url: str | None = None) -> list[Rendered]:
         (SEARCH_KEY, search_bytes(published), JSON_TYPE),
     ]
     out += [Rendered(key, body, kind, sha256_hex(body)) for key, body, kind in extra]
+    out += render_dcat(data, base_url, data_license)  # issue #15: catalog.jsonld, catalog.ttl
     return sorted(out, key=lambda r: r.path)
 
 
 # --- the workflow: load, render, sync ------------------------------------------------------
 
 
-async def update_site(store: ObjectStore, stats: SyncStats, *, base_url: str | None = None) -> None:
+async def update_site(
+    store: ObjectStore,
+    stats: SyncStats,
+    *,
+    base_url: str | None = None,
+    data_license: str = "CC-BY-4.0",
+) -> None:
     """Bring the site in the store up to date with the database (a pointer object, D10);
     `base_url` as for `render_site`.
 
     When the inputs are the ones the stored site was rendered from (`fingerprint`), nothing is
     loaded or rendered: an unchanged republish costs two small queries and one read."""
-    digest = await fingerprint(base_url)
+    digest = await fingerprint(base_url, data_license)
     try:
         stored = orjson.loads(await store.get(SITE_MANIFEST_KEY))
     except ObjectNotFound:
@@ -768,5 +837,5 @@ async def update_site(store: ObjectStore, stats: SyncStats, *, base_url: str | N
         return
     published = await load(store)
     # Rendering a district is seconds of CPU: keep the event loop (an API process) free.
-    pages = await asyncio.to_thread(render_site, published, base_url)
+    pages = await asyncio.to_thread(render_site, published, base_url, data_license)
     await sync_site(store, pages, stats, digest)

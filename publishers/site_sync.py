@@ -19,7 +19,7 @@ from storage.enums import ReleaseStatus
 from storage.objects import ObjectNotFound, ObjectStore
 
 
-async def fingerprint(base_url: str | None = None) -> str:
+async def fingerprint(base_url: str | None = None, data_license: str = "CC-BY-4.0") -> str:
     """A digest of everything the site is rendered from: the current version (and manifest) of
     every published release — snapshot rows change only with a new version — the correction
     notices, the scheduled releases, the base URL of the feed's links, and the renderer itself
@@ -50,13 +50,17 @@ async def fingerprint(base_url: str | None = None) -> str:
             "publish_at",
         )
     )
-    inputs = [_code_digest(), current, notices, scheduled, base_url]
+    # The DCAT catalog (publishers/dcat.py) names the licence.
+    inputs = [_code_digest(), current, notices, scheduled, base_url, data_license]
     return sha256_hex(orjson.dumps(inputs, default=str))
 
 
 #: The modules that load and render the site: a change to any of them re-renders it.
 RENDERER = (
     "site.py",
+    "dcat.py",
+    "filenames.py",
+    "dictionary.py",
     "site_data.py",
     "site_sync.py",
     "site_paths.py",

@@ -38,15 +38,18 @@ async def upload_objects(
     objects: Sequence[Rendered],
     known: Mapping[str, str],
     stats: SyncStats,
+    metadata: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
-    """Put every object under `folder` unless `known` (key → sha256) says it is there."""
+    """Put every object under `folder` unless `known` (key → sha256) says it is there;
+    `metadata` by an object's path (its Content-Disposition, `publishers/filenames.py`)."""
     pending = [o for o in objects if known.get(f"{folder}/{o.path}") != o.sha256]
     stats.skipped += len(objects) - len(pending)
     limit = asyncio.Semaphore(PARALLEL_UPLOADS)
 
     async def put(item: Rendered) -> None:
         async with limit:
-            await store.put(f"{folder}/{item.path}", item.data, item.content_type)
+            extra = (metadata or {}).get(item.path)
+            await store.put(f"{folder}/{item.path}", item.data, item.content_type, extra)
         stats.written += 1
         stats.bytes += item.size
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import orjson
 
-from publishers import official_tables
+from publishers import dictionary, official_tables
 from publishers.render import JSON_TYPE, dumps, sha256_hex
 from publishers.sync import SyncStats, put_if_changed
 from storage import models
@@ -211,8 +211,10 @@ def record_keys(path: str, data: bytes) -> set[str]:
         return {str(r[n]) for r in records for n in names if r.get(n)}
     text = data.decode("utf-8-sig")
     keys: set[str] = set()
+    # The Excel CSV's header holds the Chinese titles (issue #15); earlier ones the names.
+    headers = (*names, *(dictionary.describe(name)[0] for name in names))
     for row in csv.DictReader(io.StringIO(text)):
-        for name in names:
+        for name in headers:
             value = (row.get(name) or "").split("#")[0]
             if value:
                 keys.add(value)

@@ -37,6 +37,9 @@ from storage.objects import (
 )
 
 _META_HEADER = "x-amz-meta-"
+#: The one metadata key sent as a standard header, so that S3 serves it with the object (RFC
+#: 6266: a readable download name, `publishers/filenames.py`); its value is ASCII already.
+CONTENT_DISPOSITION = "content-disposition"
 #: HEAD requests in flight at once when listing (the client's connection pool holds 10).
 PARALLEL_STATS = 8
 _NOT_FOUND = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound"})
@@ -94,7 +97,13 @@ class S3ObjectStore:
         user = check_put(key, content_type, metadata)
         digest = sha256_hex(data)
         # Prefixed here: minio would send names like "content-language" as standard headers.
-        headers: DictType = {_META_HEADER + n: quote(v, safe=_SAFE) for n, v in user.items()}
+        headers: DictType = {
+            _META_HEADER + n: quote(v, safe=_SAFE)
+            for n, v in user.items()
+            if n != CONTENT_DISPOSITION
+        }
+        if CONTENT_DISPOSITION in user:  # a standard header, which S3 serves with the object
+            headers["Content-Disposition"] = user[CONTENT_DISPOSITION]
         headers[_META_HEADER + SHA256_METADATA_KEY] = digest
         await self._run(
             "put",
@@ -227,6 +236,9 @@ class S3ObjectStore:
             for name, value in (obj.metadata or {}).items()
             if name.lower().startswith(_META_HEADER)
         }
+        disposition = (obj.metadata or {}).get("Content-Disposition")
+        if disposition:
+            user[CONTENT_DISPOSITION] = str(disposition)
         sha256 = user.pop(SHA256_METADATA_KEY, None)
         return ObjectInfo(
             key, int(obj.size or 0), sha256, obj.content_type or "application/octet-stream", user

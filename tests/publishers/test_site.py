@@ -25,7 +25,7 @@ from icalendar import Calendar
 
 from api.app import create_app
 from api.settings import Settings
-from publishers import charts, display, site, site_paths, site_sync
+from publishers import charts, dcat, display, site, site_paths, site_sync
 from publishers.records import subject_key
 from publishers.render import sha256_hex
 from publishers.select import Selector
@@ -44,6 +44,8 @@ ROOT_KEYS = (
     site_paths.FEED_KEY,
     site_paths.CALENDAR_KEY,
     site_paths.SEARCH_KEY,
+    dcat.JSONLD_KEY,
+    dcat.TURTLE_KEY,
 )
 
 
@@ -195,6 +197,16 @@ async def test_every_publish_renders_the_site_and_every_link_resolves(db: str) -
     key = target("site/releases/990101/2024/final-accounts/PUBD0X/index.html", data_file[1])
     assert key is not None
     assert sha256_hex(objects[key]) in release and f'value="{len(objects[key])}"' in release
+    # One row per table, its three formats side by side, each with a readable download name.
+    (row,) = [r for r in release.split("<tr>") if "/data/subjects." in r]
+    assert [f for f in ("JSON</a>", "CSV</a>", "CSV（Excel，带BOM）</a>") if f in row] == [
+        "JSON</a>",
+        "CSV</a>",
+        "CSV（Excel，带BOM）</a>",
+    ]
+    downloads = re.findall(r'download="([^"]+)"', row)
+    assert len(downloads) == 3 and all(d.startswith("2024_") for d in downloads), downloads
+    assert downloads[2].endswith("_Excel.csv")
     assert "10.00" in release and "9.50" in release  # 100,000 and 95,000 元 in 万元
     assert "95.00%" in release  # the execution rate
     for key, data in pages.items():
@@ -203,6 +215,15 @@ async def test_every_publish_renders_the_site_and_every_link_resolves(db: str) -
             assert '<html lang="zh-CN">' in text and 'name="viewport"' in text, key
             assert display.TOTALS_NOTE in text, key  # D7
             assert "演示数据" in text, key  # D4: the data set's jurisdiction is a demo
+            # The only script besides the index's search is a release page's schema.org data.
+            jsonld = re.findall(r'<script type="application/ld\+json">(.*?)</script>', text)
+            text = re.sub(r'<script type="application/ld\+json">.*?</script>', "", text)
+            assert len(jsonld) == (1 if key.startswith("site/releases/") else 0), key
+            for found in jsonld:
+                described = orjson.loads(found)
+                assert described["@context"] == "https://schema.org"
+                assert described["@type"] == "Dataset", key
+                assert described["name"] and described["distribution"], key
             assert "<script" not in text or key == site_paths.INDEX_KEY, key
             outside = text.replace('xmlns="http://www.w3.org/2000/svg"', "")
             assert "http://" not in outside and "https://" not in outside, key  # no external
@@ -238,12 +259,14 @@ async def test_under_a_base_url_the_feed_and_the_calendar_link_absolutely(db: st
     published = await site.load(store)
     relative = {r.path: r.data for r in site.render_site(published)}
     absolute = {r.path: r.data for r in site.render_site(published, base_url=BASE)}
-    # The pages keep their relative links (the site works under any prefix): only the feed and
-    # the calendar change.
+    # The pages keep their relative links (the site works under any prefix): only the feed,
+    # the calendar and the DCAT catalog (whose IRIs are absolute) change.
     assert relative.keys() == absolute.keys()
     assert {k for k in relative if relative[k] != absolute[k]} == {
         site_paths.FEED_KEY,
         site_paths.CALENDAR_KEY,
+        dcat.JSONLD_KEY,
+        dcat.TURTLE_KEY,
     }
     feed, plain = xml(absolute[site_paths.FEED_KEY]), xml(relative[site_paths.FEED_KEY])
     links = [str(e.get("href")) for e in feed.iter(f"{ATOM}link")]
@@ -265,7 +288,8 @@ async def test_under_a_base_url_the_feed_and_the_calendar_link_absolutely(db: st
     # update_site takes the base too, and re-renders when it changes (then writes nothing).
     stats = SyncStats()
     await site.update_site(store, stats, base_url=BASE)
-    assert stats.written == 3  # the feed, the calendar, the site manifest (once, as an object)
+    # the feed, the calendar, the two DCAT catalogs, the site manifest (once, as an object)
+    assert stats.written == 5
     assert await store.get(site_paths.FEED_KEY) == absolute[site_paths.FEED_KEY]
     again = SyncStats()
     await site.update_site(store, again, base_url=BASE)
@@ -305,7 +329,15 @@ async def test_names_are_escaped_on_every_page(db: str) -> None:
         assert '<script>alert("x")' not in text, key
         assert "alert(&#34;x&#34;)" not in text.replace("&amp;", "&") or key.endswith(".html")
     hits = orjson.loads(pages[site_paths.SEARCH_KEY])["items"]
-    assert [evil, "项目支出", "site/projects/990101/PUBP0-0Q/index.html"] in hits
+    # name, kind, page, department, year (issue #15)
+    project_hit = [
+        evil,
+        "项目支出",
+        "site/projects/990101/PUBP0-0Q/index.html",
+        "PUBD0部门",
+        "2024",
+    ]
+    assert project_hit in hits
     xml(pages[site_paths.FEED_KEY])  # still well-formed XML
 
 
@@ -405,6 +437,8 @@ async def test_open_serves_the_local_store_read_only_and_hides_its_metadata(
     store = open_store(f"file://{tmp_path / 'store'}")
     await store.put("index.html", "<p>首页</p>".encode(), site.HTML_TYPE)
     await store.put("site/style.css", b"p{}", site.CSS_TYPE)
+    named = "attachment; filename=\"a.csv\"; filename*=utf-8''%E9%A1%B9%E7%9B%AE.csv"
+    await store.put("a.csv", b"k\r\n", "text/csv", {"content-disposition": named})
     await database.close()
     try:
         app = create_app(Settings(database_url=db, store_url=f"file://{tmp_path / 'store'}"))
@@ -420,6 +454,10 @@ async def test_open_serves_the_local_store_read_only_and_hides_its_metadata(
                 again = await client.get("/open/index.html", headers={"if-none-match": etag})
                 assert again.status_code == 304
                 assert (await client.head("/open/site/style.css")).status_code == 200
+                assert "content-disposition" not in response.headers
+                # A readable download name (issue #15), as S3 serves it.
+                data = await client.get("/open/a.csv")
+                assert data.headers["content-disposition"] == named
                 for path in (
                     "/open/.gongkai-meta/index.html.json",
                     "/open/site/.hidden",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import orjson
 import pytest
@@ -309,6 +309,25 @@ async def test_the_demo_site_loads_in_chromium_without_errors_or_broken_links(
     assert [r for r in bucket.requests if r[1] != 200] == []
 
 
+#: A two-character term of the demo's project names (绿化, 教育, … all appear there).
+TERM = "项目"
+
+
+def search_results(browser: Browser, url: str) -> list[str]:
+    """The text of each search hit once the page at `url` (with ?q=) has run its search."""
+    browser.open(url)
+    return list(
+        browser.evaluate(
+            """(async () => {
+              for (let i = 0; i < 50 && !document.querySelector('#hits li'); i++) {
+                await new Promise(r => setTimeout(r, 100));
+              }
+              return Array.from(document.querySelectorAll('#hits li')).map(li => li.textContent);
+            })()"""
+        )
+    )
+
+
 def visit(browser: Browser, bucket: Bucket, pages: dict[str, str], query: str) -> dict[str, Any]:
     result = {}
     for name, key in pages.items():
@@ -331,6 +350,13 @@ def visit(browser: Browser, bucket: Bucket, pages: dict[str, str], query: str) -
                 + ")"
             )
             assert hits > 0, "the search box finds published names"
+            # The query is in the address; a two-character term names department and year in
+            # its results, and the address reloaded shows the same results (issue #15).
+            assert "q=" in browser.evaluate("location.search")
+            found = search_results(browser, bucket.base + "index.html?q=" + quote(TERM))
+            assert found and all("年度" in hit and "（" in hit for hit in found[:5]), found[:5]
+            assert browser.evaluate("document.getElementById('q').value") == TERM
+            assert search_results(browser, browser.evaluate("location.href")) == found
             browser.drain(0.2)
         browser.screenshot(OUTPUT / f"{name}.png")
         result[name] = {"errors": browser.errors(), "dead links": dead_links(browser, bucket)}
@@ -339,5 +365,10 @@ def visit(browser: Browser, bucket: Bucket, pages: dict[str, str], query: str) -
     overflow = browser.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the index is {overflow}px wider than a phone"
     browser.screenshot(OUTPUT / "index-phone.png")
+    # A release page's wide tables scroll inside their box, not the page (issue #15).
+    browser.open(bucket.base + pages["release"], width=390, height=1600, mobile=True)
+    overflow = browser.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the release page is {overflow}px wider than a phone"
+    browser.screenshot(OUTPUT / "release-phone.png")
     assert browser.errors() == []
     return result

@@ -1,0 +1,334 @@
+"""The catalog as DCAT-AP 3 (issue #15): `catalog.jsonld` and `catalog.ttl`, beside the home-made
+`catalog.json`, so that a portal's harvester (CKAN with ckanext-dcat, data.europa.eu) reads every
+published release.
+
+Pure: the site's input (`SiteInput`: published releases with their current manifests) in, two
+`Rendered` objects out, the same bytes for the same input. It is rendered with the site
+(`publishers/site.py`), so it is rewritten exactly when the site's inputs change.
+
+The graph (DCAT-AP 3.0, https://semiceu.github.io/DCAT-AP/releases/3.0.0/):
+
+- one `dcat:Catalog` (the bucket's index page is its homepage);
+- one `dcat:Dataset` per published release: title and description in Chinese (`@language`
+  zh), the publisher (the department, or for a finance-annual release the finance authority,
+  with its code as `dct:identifier`), `dct:temporal` the fiscal year, `dct:issued` the first
+  version's and `dct:modified` the current version's publication time, themes from the EU
+  data-theme vocabulary, keywords, the licence as a URI, a contact point and the release page
+  as landing page;
+- one `dcat:Distribution` per object of the current version (download URL, IANA media type,
+  EU file type, byte size, `spdx:checksum` sha256);
+- one `dcat:DatasetSeries` per (jurisdiction, kind), which each release is `dcat:inSeries` of.
+
+No blank nodes: every node has an IRI under the public base URL, so the Turtle is as stable as
+the JSON-LD. Without a configured base URL (`GONGKAI_PUBLIC_BASE_URL`) the IRIs lie under
+`https://gongkai.invalid/open`, a reserved name that says no address was configured.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import rdflib
+
+from publishers.render import Rendered, dumps, sha256_hex
+from publishers.site_data import FileLink, PublishedRelease, SiteInput
+from publishers.site_paths import INDEX_KEY, quoted, release_page
+
+JSONLD_KEY = "catalog.jsonld"
+TURTLE_KEY = "catalog.ttl"
+JSONLD_TYPE = "application/ld+json"
+TURTLE_TYPE = "text/turtle; charset=utf-8"
+#: Where the IRIs lie when no public base URL is configured (RFC 6761 reserves `.invalid`).
+UNCONFIGURED_BASE = "https://gongkai.invalid/open"
+
+CONTEXT: dict[str, Any] = {
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dct": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
+    "spdx": "http://spdx.org/rdf/terms#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "adms": "http://www.w3.org/ns/adms#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+}
+EU = "http://publications.europa.eu/resource/authority/"
+#: EU data themes (DCAT-AP's controlled vocabulary for `dcat:theme`): government and public
+#: sector, economy and finance.
+THEMES = (f"{EU}data-theme/GOVE", f"{EU}data-theme/ECON")
+LANGUAGE = f"{EU}language/ZHO"
+PUBLIC_ACCESS = f"{EU}access-right/PUBLIC"
+FILE_TYPES = {
+    "application/json": "JSON",
+    "text/csv": "CSV",
+    "application/pdf": "PDF",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
+    "application/zip": "ZIP",
+    "application/vnd.sqlite3": "SQLITE",
+}
+LOCAL_AUTHORITY = "http://purl.org/adms/publishertype/LocalAuthority"
+KIND_DESCRIPTIONS = {
+    "BUDGET": "随部门预算公开的项目支出绩效目标、事前绩效评估结论及相关文件。",
+    "FINAL_ACCOUNTS": "随部门决算公开的绩效自评结果、重点绩效评价结果及相关文件。",
+    "FINANCE_ANNUAL": "财政部门公开的本级预算绩效管理情况说明及重点绩效评价报告。",
+}
+
+
+def license_uri(name: str) -> str:
+    """A licence as a URI: itself when it is one, else an SPDX identifier's page."""
+    if name.startswith(("http://", "https://")):
+        return name
+    return f"http://spdx.org/licenses/{name}"
+
+
+def _zh(text: str) -> dict[str, str]:
+    return {"@value": text, "@language": "zh"}
+
+
+def _typed(value: Any, datatype: str) -> dict[str, str]:
+    return {"@value": str(value), "@type": datatype}
+
+
+def _ref(iri: str) -> dict[str, str]:
+    return {"@id": iri}
+
+
+class _Graph:
+    def __init__(self, data: SiteInput, root: str, data_license: str) -> None:
+        self.root = root
+        self.license = license_uri(data_license)
+        self.nodes: dict[str, dict[str, Any]] = {}
+        self.authorities: dict[str, str] = {}
+        self.jurisdiction_names: dict[str, str] = {}
+        for release in data.releases:
+            entry = release.entry
+            code = str(entry["jurisdictionCode"])
+            self.jurisdiction_names[code] = str(entry["jurisdictionName"])
+            for row in release.rows:
+                if row.record_type.value == "JURISDICTION":
+                    self.authorities[code] = str(row.data.get("financeAuthority") or "")
+
+    def url(self, key: str) -> str:
+        return f"{self.root}/{quoted(key)}"
+
+    def add(self, iri: str, **properties: Any) -> str:
+        node = self.nodes.setdefault(iri, {"@id": iri})
+        for name, value in properties.items():
+            node[name.replace("__", ":")] = value
+        return iri
+
+    def authority(self, jurisdiction: str) -> str:
+        name = self.jurisdiction_names[jurisdiction]
+        return self.authorities.get(jurisdiction) or f"{name}财政部门"
+
+    def agent(self, jurisdiction: str, code: str | None, name: str) -> str:
+        """A publisher (DCAT-AP 3 §Agent: foaf:name mandatory, dct:type recommended)."""
+        owner = code or "finance"
+        return self.add(
+            f"{self.root}/#agent/{quoted(jurisdiction)}/{quoted(owner)}",
+            **{
+                "@type": "foaf:Agent",
+                "foaf__name": _zh(name),
+                "dct__identifier": f"{jurisdiction}/{owner}",
+                "dct__type": _ref(LOCAL_AUTHORITY),
+            },
+        )
+
+    def contact(self, agent: str, name: str, landing: str) -> str:
+        """A contact point (DCAT-AP 3 §Kind: the organisation, and where to reach it)."""
+        return self.add(
+            f"{agent}-contact",
+            **{
+                "@type": ["vcard:Organization", "vcard:Kind"],
+                "vcard__fn": _zh(name),
+                "vcard__hasURL": _ref(landing),
+            },
+        )
+
+    def series(self, release: PublishedRelease) -> str:
+        """DCAT-AP 3 §Dataset Series: one per jurisdiction and kind of release."""
+        e = release.entry
+        jurisdiction, kind = str(e["jurisdictionCode"]), str(e["kind"])
+        name = self.jurisdiction_names[jurisdiction]
+        iri = f"{self.root}/#series/{quoted(jurisdiction)}/{kind.lower()}"
+        if iri not in self.nodes:
+            publisher = self.agent(jurisdiction, None, self.authority(jurisdiction))
+            self.add(
+                iri,
+                **{
+                    "@type": "dcat:DatasetSeries",
+                    "dct__title": _zh(f"{name}{e['kindLabel']}绩效信息（历年）"),
+                    "dct__description": _zh(
+                        f"{name}各年度{e['kindLabel']}预算绩效信息公开。{KIND_DESCRIPTIONS[kind]}"
+                    ),
+                    "dct__publisher": _ref(publisher),
+                },
+            )
+        return iri
+
+    def checksum(self, distribution: str, sha256: str) -> str:
+        """DCAT-AP 3 §Checksum: algorithm and value, both mandatory."""
+        return self.add(
+            f"{distribution}-sha256",
+            **{
+                "@type": "spdx:Checksum",
+                "spdx__algorithm": _ref("http://spdx.org/rdf/terms#checksumAlgorithm_sha256"),
+                "spdx__checksumValue": _typed(sha256, "xsd:hexBinary"),
+            },
+        )
+
+    def distribution(self, link: FileLink, owner_title: str) -> str:
+        """DCAT-AP 3 §Distribution: access URL mandatory; download URL, format, media type,
+        byte size, checksum, licence and description recommended or optional."""
+        url = self.url(link.key)
+        iri = f"{url}#distribution"
+        media = link.content_type.split(";")[0].strip()
+        title = link.title or link.path.rsplit("/", 1)[-1]
+        node: dict[str, Any] = {
+            "@type": "dcat:Distribution",
+            "dct__title": _zh(title),
+            "dct__description": _zh(f"{owner_title}：{title}"),
+            "dcat__accessURL": _ref(url),
+            "dcat__downloadURL": _ref(url),
+            "dcat__mediaType": _ref(f"https://www.iana.org/assignments/media-types/{media}"),
+            "dcat__byteSize": _typed(link.size, "xsd:nonNegativeInteger"),
+            "spdx__checksum": _ref(self.checksum(iri, link.sha256)),
+            "dct__license": _ref(self.license),
+        }
+        if media in FILE_TYPES:
+            node["dct__format"] = _ref(f"{EU}file-type/{FILE_TYPES[media]}")
+        return self.add(iri, **node)
+
+    def dataset(self, release: PublishedRelease) -> str:
+        """DCAT-AP 3 §Dataset: title and description mandatory; contact point, distribution,
+        keyword, publisher, temporal coverage and theme recommended; the rest optional."""
+        e = release.entry
+        jurisdiction, year = str(e["jurisdictionCode"]), int(e["fiscalYear"])
+        landing = self.url(release_page(release.key))
+        iri = f"{landing}#dataset"
+        department = e.get("departmentName")
+        owner = str(department) if department else self.authority(jurisdiction)
+        publisher = self.agent(jurisdiction, e.get("departmentCode"), owner)
+        period = self.add(
+            f"{iri}-period",
+            **{
+                "@type": "dct:PeriodOfTime",
+                "dcat__startDate": _typed(f"{year}-01-01", "xsd:date"),
+                "dcat__endDate": _typed(f"{year}-12-31", "xsd:date"),
+            },
+        )
+        versions = sorted(e["versions"], key=lambda v: int(v["number"]))
+        keywords = [
+            str(e["kindLabel"]),
+            "预算绩效",
+            "绩效信息公开",
+            f"{year}年度",
+            self.jurisdiction_names[jurisdiction],
+            owner,
+        ]
+        description = (
+            f"{owner}{year}年度{e['kindLabel']}公开的预算绩效信息。{KIND_DESCRIPTIONS[e['kind']]}"
+            "数据文件提供 JSON、CSV 与适用于 Excel 的 CSV 三种格式，金额单位为元。"
+            + ("本数据为演示数据。" if e.get("demo") else "")
+        )
+        title = str(e["title"])
+        distributions = [
+            self.distribution(link, title) for link in sorted(release.objects, key=lambda o: o.key)
+        ]
+        return self.add(
+            iri,
+            **{
+                "@type": "dcat:Dataset",
+                "dct__title": _zh(title),
+                "dct__description": _zh(description),
+                "dct__identifier": release.key,
+                "dct__publisher": _ref(publisher),
+                "dcat__contactPoint": _ref(self.contact(publisher, owner, landing)),
+                "dct__temporal": _ref(period),
+                "dct__issued": _typed(_iso(versions[0]["publishedAt"]), "xsd:dateTime"),
+                "dct__modified": _typed(_iso(versions[-1]["publishedAt"]), "xsd:dateTime"),
+                "owl__versionInfo": str(versions[-1]["number"]),
+                "dcat__theme": [_ref(t) for t in THEMES],
+                "dcat__keyword": [_zh(k) for k in dict.fromkeys(keywords)],
+                "dct__license": _ref(self.license),
+                "dct__accessRights": _ref(PUBLIC_ACCESS),
+                "dct__language": _ref(LANGUAGE),
+                "dcat__landingPage": _ref(landing),
+                "dcat__distribution": [_ref(d) for d in distributions],
+                "dcat__inSeries": _ref(self.series(release)),
+            },
+        )
+
+    def catalog(self, datasets: Sequence[str], modified: str | None) -> str:
+        """DCAT-AP 3 §Catalogue: description, publisher and title mandatory; datasets,
+        homepage, language, licence, modified and theme taxonomy recommended."""
+        codes = sorted(self.jurisdiction_names)
+        publisher = (
+            self.agent(codes[0], None, self.authority(codes[0]))
+            if codes
+            else self.add(
+                f"{self.root}/#agent/gongkai",
+                **{"@type": "foaf:Agent", "foaf__name": _zh("预算绩效信息公开")},
+            )
+        )
+        node: dict[str, Any] = {
+            "@type": "dcat:Catalog",
+            "dct__title": _zh("预算绩效信息公开目录"),
+            "dct__description": _zh(
+                "各部门随预算、决算公开的预算绩效信息，以及财政部门的年度预算绩效管理情况，"
+                "每次发布为一个数据集，每个文件为一个分发。"
+            ),
+            "dct__publisher": _ref(publisher),
+            "foaf__homepage": _ref(self.url(INDEX_KEY)),
+            "dct__language": _ref(LANGUAGE),
+            "dct__license": _ref(self.license),
+            "dcat__themeTaxonomy": _ref(f"{EU}data-theme"),
+            "dcat__dataset": [_ref(d) for d in datasets],
+        }
+        if modified is not None:
+            node["dct__modified"] = _typed(modified, "xsd:dateTime")
+        return self.add(f"{self.root}/#catalog", **node)
+
+
+def _iso(value: Any) -> str:
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def catalog_document(data: SiteInput, base_url: str | None, data_license: str) -> dict[str, Any]:
+    """The catalog as a JSON-LD document (a `@graph` of nodes sorted by IRI)."""
+    root = (base_url or UNCONFIGURED_BASE).rstrip("/")
+    graph = _Graph(data, root, data_license)
+    datasets = [graph.dataset(release) for release in data.releases]
+    series = sorted({graph.series(release) for release in data.releases})
+    modified = [
+        _iso(max(release.entry["versions"], key=lambda v: int(v["number"]))["publishedAt"])
+        for release in data.releases
+    ]
+    graph.catalog([*datasets, *series], max(modified) if modified else None)
+    return {"@context": CONTEXT, "@graph": [graph.nodes[iri] for iri in sorted(graph.nodes)]}
+
+
+def to_turtle(jsonld: bytes) -> bytes:
+    """The same graph as Turtle (rdflib; the JSON-LD's context is inline, nothing is fetched)."""
+    graph = rdflib.Graph()
+    with warnings.catch_warnings():
+        # rdflib 7's JSON-LD parser builds a ConjunctiveGraph, which rdflib itself deprecates.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        graph.parse(data=jsonld, format="json-ld")
+    for prefix, namespace in CONTEXT.items():
+        graph.bind(prefix, rdflib.Namespace(namespace), override=True)
+    return graph.serialize(format="turtle", encoding="utf-8")
+
+
+def render_dcat(
+    data: SiteInput, base_url: str | None = None, data_license: str = "CC-BY-4.0"
+) -> list[Rendered]:
+    """`catalog.jsonld` and `catalog.ttl`: the same graph in two syntaxes."""
+    jsonld = dumps(catalog_document(data, base_url, data_license))
+    turtle = to_turtle(jsonld)
+    return [
+        Rendered(JSONLD_KEY, jsonld, JSONLD_TYPE, sha256_hex(jsonld)),
+        Rendered(TURTLE_KEY, turtle, TURTLE_TYPE, sha256_hex(turtle)),
+    ]
