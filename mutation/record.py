@@ -4,8 +4,8 @@ everything that decides it.
 A full run of `publishers/rules.py` takes minutes; CI has seconds for it. `mutation/recorded.json`
 keeps each module's score and which mutants were killed, with the sha256 of its inputs: the
 module, the test files that run against it, every module of the repo those import (found by the
-standard library's `modulefinder`), the reviewed equivalents and the operators left out. While the
-digest matches, nothing that decides an outcome has changed, so CI (`--ci N`) checks the record
+standard library's `modulefinder`), the module's reviewed equivalents and the operators left
+out. While the digest matches, nothing that decides an outcome has changed, so CI (`--ci N`) checks the record
 and runs a sample of N recorded kills to show they still die; when it differs, CI runs the whole
 module again, and the new record is to be committed with the change.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
 from modulefinder import ModuleFinder
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ EQUIVALENTS = Path(__file__).with_name("equivalent.toml")
 
 def inputs(module: str, tests: tuple[str, ...]) -> list[Path]:
     """The files whose bytes decide the module's mutation outcome, in a stable order."""
-    files = {ROOT / module, EQUIVALENTS}
+    files = {ROOT / module}
     for test in {t.partition("::")[0] for t in tests}:
         if not test.endswith(".py"):
             continue  # a pytest option (`--noconftest`, `-k`, its expression)
@@ -47,6 +48,10 @@ def digest(module: str, tests: tuple[str, ...], excluded_operators: tuple[str, .
     sha = hashlib.sha256("\0".join([*tests, "", *excluded_operators]).encode())
     for path in inputs(module, tests):
         sha.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    # How this module's survivors are judged; another module's entries change nothing here.
+    entries = tomllib.loads(EQUIVALENTS.read_text(encoding="utf-8")).get("equivalent", [])
+    own = [entry for entry in entries if entry["module"] == module]
+    sha.update(json.dumps(own, sort_keys=True, ensure_ascii=False).encode())
     return sha.hexdigest()
 
 
