@@ -5,9 +5,9 @@ A full run of `publishers/rules.py` takes minutes; CI has seconds for it. `mutat
 keeps each module's score and which mutants were killed, with the sha256 of its inputs: the
 module, the test files that run against it, every module of the repo those import (found by the
 standard library's `modulefinder`), the module's reviewed equivalents and the operators left
-out. While the digest matches, nothing that decides an outcome has changed, so CI (`--ci N`) checks the record
-and runs a sample of N recorded kills to show they still die; when it differs, CI runs the whole
-module again, and the new record is to be committed with the change.
+out. While the digest matches, nothing that decides an outcome has changed, so CI (`--ci N`)
+checks the record and runs a sample of N recorded kills to show they still die; when it
+differs, CI runs the whole module again, and the new record is to be committed with the change.
 """
 
 from __future__ import annotations
