@@ -5,13 +5,19 @@ the counts and the log line."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import orjson
 import pytest
 
 from publishers import withdrawal
+from publishers.releases import Publisher, manifest_key
+from publishers.render import sha256_hex
 from publishers.sync import SyncStats
+from storage import models
 from storage.objects.memory import MemoryObjectStore
+from tests.publishers import dataset
+from tests.publishers.test_releases import NOW
 
 KEY = "subject/990101/PUBD0X/PROJECT/PUBP0-0Q/2024"
 
@@ -74,3 +80,79 @@ async def test_orphans_removed_are_counted_and_logged(
         "removed 1 orphaned objects of release 4711"
     ]
     assert stats.deleted == 1 and list(await store.keys()) == []
+
+
+async def published(store: MemoryObjectStore) -> list[models.Release]:
+    """A small data set's releases, published: the budget's, the final accounts' and the
+    evaluations' (whose manifest lists report files after the data package's key)."""
+    built = await dataset.build(dataset.Plan(departments=1, projects=2))
+    first = Publisher(store, worker="test", clock=lambda: NOW)
+    assert not (await first.publish_many([r.id for r in built.releases])).failures
+    for release in built.releases:
+        await release.fetch_related("jurisdiction", "department")
+    return built.releases
+
+
+def folder_of(release: models.Release) -> str:
+    return manifest_key(release, 1).rsplit("/", 1)[0]
+
+
+async def test_rewritten_manifests_are_true_to_the_objects_they_keep(db: str) -> None:
+    store = MemoryObjectStore()
+    evaluations = (await published(store))[-1]
+    folder = folder_of(evaluations)
+    before = orjson.loads(await store.get(manifest_key(evaluations, 1)))
+    package = f"{folder}/{before['datapackage']}"
+    keys = [e["key"] for e in before["objects"]]
+    assert any(k < package for k in keys) and any(k > package for k in keys), keys
+    doomed = next(k for k in keys if "/data/" in k)
+    await store.delete(doomed)
+    await withdrawal.rewrite_manifests(store, evaluations.id, folder, {doomed}, SyncStats())
+
+    data = await store.get(manifest_key(evaluations, 1))
+    manifest = orjson.loads(data)
+    assert [e["key"] for e in manifest["objects"]] == [k for k in keys if k != doomed]
+    for entry in manifest["objects"]:
+        stored = await store.get(entry["key"])
+        assert (entry["bytes"], entry["sha256"]) == (len(stored), sha256_hex(stored)), entry
+    listing = sorted(
+        f"{e['path']} {e['sha256']}" for e in manifest["objects"] if e["key"] != package
+    )
+    assert manifest["contentSha256"] == sha256_hex("\n".join(listing).encode())
+    version = await models.ReleaseVersion.get(release_id=evaluations.id, number=1)
+    assert version.manifest_sha256 == sha256_hex(data)
+
+
+async def test_a_version_whose_manifest_is_gone_is_skipped_and_the_next_rewritten(
+    db: str,
+) -> None:
+    store = MemoryObjectStore()
+    budget = (await published(store))[0]
+    await models.Subject.filter(code="PUBP0-1Q").update(name="PUBP0-1项目（更正）")
+    later = Publisher(store, worker="test", clock=lambda: NOW + timedelta(days=1))
+    assert (await later.publish(budget.id, note="更正名称")).version == 2
+    keys = [e["key"] for e in orjson.loads(await store.get(manifest_key(budget, 2)))["objects"]]
+    doomed = next(k for k in keys if "/data/" in k)
+    await store.delete(doomed)
+    await store.delete(manifest_key(budget, 1))  # an earlier run deleted it
+    await withdrawal.rewrite_manifests(store, budget.id, folder_of(budget), {doomed}, SyncStats())
+    manifest = orjson.loads(await store.get(manifest_key(budget, 2)))
+    assert [e["key"] for e in manifest["objects"]] == [k for k in keys if k != doomed]
+    assert await store.stat(manifest_key(budget, 1)) is None
+
+
+@pytest.mark.parametrize(("first", "then"), [(False, True), (True, False)])
+async def test_an_extended_intent_is_whole_once_either_run_was(
+    db: str, first: bool, then: bool
+) -> None:
+    store = MemoryObjectStore()
+    budget = (await published(store))[0]
+    folder = folder_of(budget)
+    intent = await withdrawal.record_intent(
+        store, budget.id, folder, {KEY}, whole=first, worker="one"
+    )
+    again = await withdrawal.record_intent(
+        store, budget.id, folder, {"other/1"}, whole=then, worker="two"
+    )
+    assert again.id == intent.id and again.whole
+    assert again.record_keys == sorted({KEY, "other/1"})
