@@ -293,6 +293,14 @@ def test_only_department_releases_have_a_department(
         ("\x7f", True),  # DEL, the first refused above 0x20
         ("\x9f", True),  # the last C1 control
         ("\xa0", False),  # 0xA0, no-break space: allowed
+        ("\u2029", False),  # paragraph separator, just before the bidirectional embeddings
+        ("\u202a", True),  # LEFT-TO-RIGHT EMBEDDING, the first
+        ("\u202e", True),  # RIGHT-TO-LEFT OVERRIDE, the last of the run
+        ("\u202f", False),  # narrow no-break space, just after
+        ("\u2065", False),  # just before the isolates
+        ("\u2066", True),  # LEFT-TO-RIGHT ISOLATE, the first
+        ("\u2069", True),  # POP DIRECTIONAL ISOLATE, the last
+        ("\u206a", False),  # just after
     ],
 )
 def test_control_characters_are_refused_at_their_bounds(char: str, refused: bool) -> None:
@@ -324,3 +332,37 @@ def test_numbers_of_10_to_the_15_and_more_are_refused(value: str, rule: str) -> 
     with pytest.raises(InvalidRecord) as refused:
         validation.check_number("amount", D(value))
     assert (refused.value.field, refused.value.rule) == ("amount", rule)
+
+
+def test_free_text_holds_5000_characters_with_tabs_and_line_breaks() -> None:
+    validation.check_text("goal", "长\t\n\r" + "长" * 4996, validation.FREE_TEXT)
+    with pytest.raises(InvalidRecord) as refused:
+        validation.check_text("goal", "长" * 5001, validation.FREE_TEXT)
+    assert refused.value.rule == "max-length"
+    assert refused.value.message == "at most 5000 characters, not 5001"
+
+
+def test_a_refused_control_character_says_whether_line_breaks_are_allowed() -> None:
+    with pytest.raises(InvalidRecord) as multiline:
+        validation.check_text("goal", "a\x00", validation.FREE_TEXT)
+    assert multiline.value.message.endswith(" (tab and line breaks are allowed here)")
+    with pytest.raises(InvalidRecord) as single:
+        validation.check_text("name", "a\tb", validation.Text(max_length=10))
+    assert single.value.message == "U+0009 control character at position 1 is not allowed"
+
+
+def test_a_text_rule_cannot_be_changed_once_made() -> None:
+    """The rules are shared constants (FREE_TEXT, the columns'): one caller cannot loosen them
+    for every other."""
+    with pytest.raises(AttributeError):
+        validation.FREE_TEXT.max_length = 10**6  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("record_year", "refused"), [(2023, True), (2024, False), (2025, True)])
+def test_a_record_is_of_its_subjects_fiscal_year(record_year: int, refused: bool) -> None:
+    if not refused:
+        validation.check_subject_year(record_year, 2024)
+        return
+    with pytest.raises(InvalidRecord) as caught:
+        validation.check_subject_year(record_year, 2024)
+    assert (caught.value.field, caught.value.rule) == ("fiscal_year", "fiscal-year-of-subject")
