@@ -68,6 +68,26 @@ class PageQuery:
     forward: bool
 
 
+#: The orderings whose sort value is text; every other one sorts by an integer (a year, 分,
+#: hundredths of a point).
+TEXT_ORDERS = frozenset({"d.record_key", "d.name"})
+_BIGINT = range(-(2**63), 2**63)
+
+
+def _cursor_values(cursor: str, order: str) -> tuple[Any, str]:
+    """The sort value and record key of a cursor made for this ordering. A cursor of another
+    ordering (text where a number sorts, or the reverse) is refused here: PostgreSQL would fail
+    the comparison, which the client could only see as an unexpected error."""
+    value, key = decode_cursor(cursor)
+    if order in TEXT_ORDERS:
+        fits = value is None or isinstance(value, str)
+    else:
+        fits = value is None or (type(value) is int and value in _BIGINT)
+    if not fits or not isinstance(key, str):
+        raise BadInput(f"not a cursor of this list and order: {cursor!r}")
+    return value, key
+
+
 def page_query(
     record_type: RecordType, where: Where, order: str, descending: bool, request: PageRequest
 ) -> PageQuery:
@@ -82,9 +102,10 @@ def page_query(
     keyset = Where(list(matching.parts), list(matching.params))
     for cursor, after in ((request.after, True), (request.before, False)):
         if cursor is not None:
-            value, key = decode_cursor(cursor)
+            value, key = _cursor_values(cursor, order)
             greater = after != descending
-            keyset.add(f"({order}, d.record_key) {'>' if greater else '<'} (?, ?)", value, key)
+            mark = "?" if order in TEXT_ORDERS else "CAST(? AS BIGINT)"
+            keyset.add(f"({order}, d.record_key) {'>' if greater else '<'} ({mark}, ?)", value, key)
     return PageQuery(matching, keyset, order, "ASC" if ascending else "DESC", size, forward)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
@@ -225,6 +227,48 @@ async def test_page_bounds_are_required(
 ) -> None:
     query = f"{{ subjects{f'({arguments})' if arguments else ''} {{ nodes {{ key }} }} }}"
     assert says in await fails(query)
+
+
+def forged(value: Any) -> str:
+    """A cursor with this sort value, written with the standard library (orjson writes no
+    integer beyond 64 bits)."""
+    text = json.dumps([value, "990101/x"]).encode()
+    return base64.urlsafe_b64encode(text).decode().rstrip("=")
+
+
+async def test_a_cursor_of_another_order_is_refused_by_name(published: dataset.Built) -> None:
+    """Each order's cursors carry its kind of sort value: text for the key and the name, an
+    integer for the others. Another order's cursor is refused, never an "Unexpected error."
+    (fuzzing found PostgreSQL failing to compare a text cursor with the scores)."""
+    by_key = (await run(SUBJECTS, first=1))["subjects"]["edges"][0]["cursor"]
+    by_budget = (
+        await run(
+            "{ subjects(first: 2, orderBy: {field: BUDGET}) { edges { cursor node { key } } } }"
+        )
+    )["subjects"]["edges"]
+    budget_page = "query($c: String) { subjects(first: 1, orderBy: {field: BUDGET}, after: $c)"
+    for query, cursor in (
+        (budget_page + " { totalCount } }", by_key),
+        (
+            "query($c: String) { evaluations(last: 2, orderBy: {field: SCORE}, before: $c)"
+            " { totalCount } }",
+            by_key,
+        ),
+        (
+            "query($c: String) { subjects(first: 2, orderBy: {field: NAME}, after: $c)"
+            " { totalCount } }",
+            by_budget[0]["cursor"],
+        ),
+    ):
+        assert "not a cursor of this list and order" in await fails(query, c=cursor)
+    for value in (2**63, -(2**63) - 1, True, 1.5, [1]):
+        query = budget_page + " { totalCount } }"
+        assert "not a cursor of this list and order" in await fails(query, c=forged(value))
+    # At the ends of the range, and the order's own cursors, a page answers.
+    for value in (2**63 - 1, -(2**63), None):
+        await run(budget_page + " { totalCount } }", c=forged(value))
+    after = await run(budget_page + " { edges { node { key } } } }", c=by_budget[0]["cursor"])
+    assert after["subjects"]["edges"][0]["node"]["key"] == by_budget[1]["node"]["key"]
 
 
 async def test_statistics_count_published_rows_only(published: dataset.Built) -> None:
