@@ -104,6 +104,7 @@ def fuzz_endpoint(
     max_examples: int,
     *,
     plain: bool = False,
+    derandomize: bool = False,
 ) -> Tally:
     session = requests.Session()
     session.headers.update(headers)
@@ -117,7 +118,9 @@ def fuzz_endpoint(
     tally = Tally()
     share = seconds / len(operations)
     for operation in operations:
-        _fuzz_operation(operation, url, session, sdl, pool, tally, share, max_examples, plain)
+        _fuzz_operation(
+            operation, url, session, sdl, pool, tally, share, max_examples, plain, derandomize
+        )
     return tally
 
 
@@ -131,12 +134,15 @@ def _fuzz_operation(
     seconds: float,
     max_examples: int,
     plain: bool,
+    derandomize: bool,
 ) -> None:
-    """Up to `max_examples` generated requests of one operation, for at most `seconds`."""
+    """Up to `max_examples` generated requests of one operation, for at most `seconds`; with
+    `derandomize`, the same requests every run (the test suite's short run)."""
     deadline = time.monotonic() + seconds
 
     @settings(
         max_examples=max_examples,
+        derandomize=derandomize,
         deadline=None,
         database=None,
         phases=[Phase.generate],
@@ -228,10 +234,19 @@ async def _publish_demo(database_url: str, store: Path) -> None:
 
 
 def run(
-    public: str, internal: str, token: str, seconds: float, examples: int, plain: bool
+    public: str,
+    internal: str,
+    token: str,
+    seconds: float,
+    examples: int,
+    plain: bool,
+    *,
+    derandomize: bool = False,
 ) -> dict[str, Tally]:
     return {
-        "public": fuzz_endpoint("public", public, {}, seconds / 3, examples, plain=plain),
+        "public": fuzz_endpoint(
+            "public", public, {}, seconds / 3, examples, plain=plain, derandomize=derandomize
+        ),
         "internal": fuzz_endpoint(
             "internal",
             internal,
@@ -239,6 +254,7 @@ def run(
             2 * seconds / 3,  # five times the operations, and they reach further
             examples,
             plain=plain,
+            derandomize=derandomize,
         ),
     }
 

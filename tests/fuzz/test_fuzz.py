@@ -39,9 +39,13 @@ def test_fuzzing_both_endpoints_finds_no_server_error(published: str, tmp_path: 
             f"{server.url}/graphql",
             f"{server.url}/internal/graphql",
             token,
-            seconds=12,
+            # The same requests every run, so that the suite's outcome depends on the code
+            # alone (an earlier time budget let the machine's speed decide what was sent); the
+            # bound on seconds is a backstop, never reached. `make fuzz` explores.
+            seconds=600,
             examples=2,
             plain=False,
+            derandomize=True,
         )
     for name, tally in tallies.items():
         print(report(name, tally))
