@@ -1,7 +1,7 @@
 """The `gongkai` command line.
 
     gongkai migrate                                apply database migrations
-    gongkai demo --scale town|district             load the synthetic demo data set
+    gongkai demo --scale town|district|city        load the synthetic demo data set
     gongkai check --release ID|KEY                 list every problem; write nothing
     gongkai check --year N [--jurisdiction CODE]   the year's whole obligation (DR-3, DR-4e)
     gongkai check --published [--release ID|KEY]   personal data in what is public (DR-10)
@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="apply database migrations")
 
     demo = commands.add_parser("demo", help="load the synthetic demo data set (演示数据)")
-    demo.add_argument("--scale", choices=("town", "district"), default="town")
+    demo.add_argument("--scale", choices=("town", "district", "city"), default="town")
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--years", type=_years, default=(2022, 2024), metavar="FIRST-LAST")
     demo.add_argument(

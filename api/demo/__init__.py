@@ -1,15 +1,17 @@
-"""`gongkai demo`: a deterministic synthetic data set (演示数据) of one fictitious jurisdiction.
+"""`gongkai demo`: a deterministic synthetic data set (演示数据) of fictitious jurisdictions.
 
-A town (示例镇: ~25 departments, 18 units, ~190–260 projects a year) or a district (示例区: 60
-departments with their units, ~2,000 projects a year), with the proportions of domain.md §7:
-targets and indicators, self-assessments scored by `storage.scoring`, monitoring, ex-ante
-assessments, finance key and department evaluations with Chinese PDF reports, sensitivity
-filings, the releases of every year and the finance authority's annual statements. Every name is
-invented and every file says 演示数据 (decisions.md D4). The same seed gives the same data.
+A town (示例镇: ~25 departments, 18 units, ~190–260 projects a year), a district (示例区: 60
+departments with their units, ~2,000 projects a year), or a city (示例市 and its sixteen
+districts, ~100,000 subjects a year), with the proportions of domain.md §7: targets and
+indicators, self-assessments scored by `storage.scoring`, monitoring, ex-ante assessments,
+finance key and department evaluations with Chinese PDF reports, sensitivity filings, the
+releases of every year and the finance authority's annual statements. Every name is invented and
+every file says 演示数据 (decisions.md D4). The same seed gives the same data.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from tortoise import connections
@@ -18,7 +20,7 @@ from api.demo import leaks
 from api.demo.context import Context
 from api.demo.fingerprint import fingerprint
 from api.demo.generator import run
-from api.demo.scales import SCALES
+from api.demo.scales import jurisdictions
 from api.demo.store import LINKS, TABLES, Batch, Ids, table_name
 from storage import database, models
 
@@ -33,17 +35,22 @@ async def generate(
 ) -> dict[str, int]:
     """Write the demo data set into the database Tortoise is connected to; returns the rows
     written per table. Refuses a jurisdiction that is already there."""
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    specs = jurisdictions(scale)
     first, last = years
     if not 2001 <= first <= last <= 2099:
         raise ValueError(f"years must be an ascending range within 2001–2099, not {years}")
-    spec = SCALES[scale]
-    if await models.Jurisdiction.filter(code=spec.code).exists():
-        raise ValueError(f"the demo jurisdiction {spec.name} ({spec.code}) is loaded already")
-    ctx = Context(spec, seed, first, last, await Ids.load(), Batch())
-    await run(ctx, progress or (lambda message: None))
-    await leaks.plant(spec.code)
+    for spec in specs:
+        if await models.Jurisdiction.filter(code=spec.code).exists():
+            raise ValueError(f"the demo jurisdiction {spec.name} ({spec.code}) is loaded already")
+    counts: Counter[str] = Counter()
+    # One jurisdiction after another, each written year by year: memory stays that of one.
+    for spec in specs:
+        parent = await models.Jurisdiction.get(code=spec.parent) if spec.parent else None
+        ctx = Context(spec, seed, first, last, await Ids.load(), Batch())
+        ctx.parent_id = parent.id if parent else None
+        await run(ctx, progress or (lambda message: None))
+        await leaks.plant(spec.code)
+        counts.update(ctx.batch.counts)
     tables = [table_name(model) for model in TABLES] + list(LINKS)
     if database.dialect() == "postgres":
         # A bulk load leaves the planner believing the tables empty until autovacuum comes
@@ -51,4 +58,4 @@ async def generate(
         await connections.get("default").execute_script(
             "; ".join(f'ANALYZE "{table}"' for table in tables)
         )
-    return {table: ctx.batch.counts.get(table, 0) for table in tables}
+    return {table: counts.get(table, 0) for table in tables}

@@ -101,12 +101,14 @@ class Context:
     ids: Ids
     batch: Batch
     jurisdiction_id: int = 0
+    #: The jurisdiction above this one (a city's district), loaded already.
+    parent_id: int | None = None
     departments: list[Dept] = field(default_factory=list)
 
     def rng(self, stage: str, year: int = 0) -> random.Random:
         """A generator of its own per stage and year, so that changing one stage leaves the
         others' draws alone. String seeds are hashed with SHA-512: stable across runs."""
-        return random.Random(f"{self.seed}/{stage}/{year}")
+        return random.Random(f"{self.seed}{self.scale.salt}/{stage}/{year}")
 
     def dept(self, spec_name: str) -> Dept:
         return next(d for d in self.departments if d.spec.name == spec_name)

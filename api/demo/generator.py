@@ -66,6 +66,7 @@ def organise(ctx: Context) -> None:
             level=scale.level,
             finance_authority_name=scale.authority,
             finance_authority_role=scale.authority_role,
+            parent_id=ctx.parent_id,
             has_own_budget=True,
             is_demo=True,
         )

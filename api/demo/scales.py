@@ -1,4 +1,5 @@
-"""The two demo jurisdictions: a town of Wujing's size and a district (domain.md §7).
+"""The demo jurisdictions: a town of Wujing's size, a district (domain.md §7), and a city of
+sixteen districts at the size a real one has.
 
 Their codes start with 99, which is no province in GB/T 2260, so they can never be mistaken for
 a real place (decisions.md D4).
@@ -6,7 +7,7 @@ a real place (decisions.md D4).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from api.demo import names
 from storage.enums import FinanceAuthorityRole, FiscalLevel, TransferType
@@ -33,9 +34,20 @@ class Scale:
     transfers: tuple[tuple[TransferType, int], ...]
     #: Median project budget in 元 (lognormal, domain.md §7.2).
     median_project: int
+    #: The code of the jurisdiction above, loaded before this one (a city's districts).
+    parent: str | None = None
+    #: Added to every random stream's seed, so that jurisdictions built from one template draw
+    #: different data. Empty for the town and the district: their data stays as it was.
+    salt: str = ""
 
     def local(self, name: str) -> str:
-        """The full name of a body of this jurisdiction: 区教育局 → 示例区教育局."""
+        """The full name of a body of this jurisdiction: 区教育局 → 示例区教育局; at municipal
+        level the district's names become the city's: 区教育局 → 示例市教育局."""
+        if self.level is FiscalLevel.MUNICIPAL:
+            if name.startswith("区"):
+                return self.name + name[1:]
+            if "区委" in name:
+                return name.replace("区委", f"{self.name}委", 1)
         if self.level is FiscalLevel.DISTRICT:
             if name.startswith("区"):
                 return self.name[:-1] + name
@@ -90,3 +102,64 @@ SCALES: dict[str, Scale] = {
         median_project=1_200_000,
     ),
 }
+
+
+#: The districts of 示例市, all invented. A real district has ~6,000 subjects a year (the demo
+#: district keeps ~2,100 so that its tests stay quick); the city's have the real size.
+CITY_DISTRICT_NAMES = (
+    "东湖", "西岭", "南桥", "北塘", "青河", "白石", "金沙", "银杏",
+    "松风", "竹溪", "梅岭", "兰亭", "桂湾", "荷塘", "柳岸", "枫林",
+)  # fmt: skip
+CITY_PROJECTS_PER_YEAR = (5800, 6200)
+
+
+def _city() -> tuple[Scale, ...]:
+    district = SCALES["district"]
+    city = replace(
+        district,
+        code="990200",
+        name="示例市",
+        level=FiscalLevel.MUNICIPAL,
+        authority="示例市财政局",
+        we="我市",
+        filing_prefix="示例市财备",
+        projects_per_year=CITY_PROJECTS_PER_YEAR,
+        key_evaluations=(20, 30),
+        # The city gives transfers; it receives only the centre's.
+        transfers=((TransferType.CENTRAL_TO_LOCAL_SPECIAL, 30),),
+        median_project=3_000_000,
+        salt="/990200",
+    )
+    districts = []
+    for number, short in enumerate(CITY_DISTRICT_NAMES, start=1):
+        code = f"9902{number:02d}"
+        name = f"示例市{short}区"
+        districts.append(
+            replace(
+                district,
+                code=code,
+                name=name,
+                authority=f"{name}财政局",
+                filing_prefix=f"{name}财备",
+                projects_per_year=CITY_PROJECTS_PER_YEAR,
+                parent=city.code,
+                salt=f"/{code}",
+            )
+        )
+    return (city, *districts)
+
+
+#: A scale of several jurisdictions, loaded in this order (a parent before its children).
+GROUPS: dict[str, tuple[Scale, ...]] = {"city": _city()}
+
+
+def jurisdictions(scale: str) -> tuple[Scale, ...]:
+    """The jurisdictions a `gongkai demo --scale` loads."""
+    if scale in GROUPS:
+        return GROUPS[scale]
+    if scale in SCALES:
+        return (SCALES[scale],)
+    raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(NAMES)}")
+
+
+NAMES = (*SCALES, *GROUPS)
