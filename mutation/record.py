@@ -4,9 +4,10 @@ everything that decides it.
 A full run of `publishers/rules.py` takes minutes; CI has seconds for it. `mutation/recorded.json`
 keeps each module's score and which mutants were killed, with the sha256 of its inputs: the
 module, the test files that run against it, every module of the repo those import (found by the
-standard library's `modulefinder`), the module's reviewed equivalents and the operators left
-out. While the digest matches, nothing that decides an outcome has changed, so CI (`--ci N`)
-checks the record and runs a sample of N recorded kills to show they still die; when it
+standard library's `modulefinder`), the choice of tests per mutant (`mutation/covering.py` and
+`mutation/contexts.py`), the module's reviewed equivalents and the operators left out. While
+the digest matches, nothing that decides an outcome has changed, so CI (`--ci N`) checks the
+record and runs a sample of N recorded kills to show they still die; when it
 differs, CI runs the whole module again, and the new record is to be committed with the change.
 """
 
@@ -27,7 +28,9 @@ EQUIVALENTS = Path(__file__).with_name("equivalent.toml")
 
 def inputs(module: str, tests: tuple[str, ...]) -> list[Path]:
     """The files whose bytes decide the module's mutation outcome, in a stable order."""
-    files = {ROOT / module}
+    # These two choose which of the tests each mutant runs.
+    here = Path(__file__).parent
+    files = {ROOT / module, here / "covering.py", here / "contexts.py"}
     for test in {t.partition("::")[0] for t in tests}:
         if not test.endswith(".py"):
             continue  # a pytest option (`--noconftest`, `-k`, its expression)

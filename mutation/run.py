@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mutation import record
+from mutation import covering, record
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "var" / "mutation"
@@ -47,11 +47,31 @@ EQUIVALENT = Path(__file__).with_name("equivalent.toml")
 RELEASES = "tests/publishers/test_releases.py"
 CRASH = "tests/publishers/test_withdrawal_crash.py"
 
-#: Module → the pytest arguments that select the tests covering it. Each mutant runs these only.
-#: `--noconftest` where the tests need no database: the root conftest imports the publisher, a
-#: second and a half of every one of several hundred runs.
+#: Kill-and-rerun cases of the withdrawal: real processes, killed at a step (one a step that
+#: resumes from the intent's lists). The whole crash matrix would take an hour over every mutant.
+WITHDRAWAL_CRASHES = (
+    f"{CRASH}::test_a_withdrawal_killed_at_any_step_on_s3_is_finished_by_a_rerun[objects-deleted]",
+    f"{CRASH}::test_a_withdrawal_killed_at_any_step_on_s3_is_finished_by_a_rerun"
+    "[manifests-rewritten+2]",
+    f"{CRASH}::test_a_withdrawal_killed_at_any_step_in_a_folder_is_finished_by_a_rerun"
+    "[orphans-removed+3]",
+    f"{CRASH}::test_a_whole_department_withdrawal_killed_is_finished_by_a_rerun[s3-republished]",
+    f"{CRASH}::test_the_scan_sees_what_a_plain_delete_leaves_in_old_versions",
+    f"{CRASH}::test_withdraw_names_a_release_a_live_worker_holds_and_does_the_rest",
+    f"{CRASH}::test_gongkai_withdraw_exits_1_only_for_blocked_releases",
+)
+
+#: Module → the pytest arguments that select the tests covering it. Each mutant runs, of these,
+#: the ones that execute the statement it changed (mutation/covering.py). `--noconftest` where
+#: the tests need no database: the root conftest imports the publisher, a second and a half of
+#: every one of several hundred runs. Longest run first, so that the modules run two at a time
+#: finish close together.
 MODULES: dict[str, tuple[str, ...]] = {
-    "storage/scoring.py": ("--noconftest", "tests/storage/test_scoring.py"),
+    # test_input_rules.py (a database) covers the text and column limits added by issue 11.
+    "storage/validation.py": (
+        "tests/storage/test_record_checks.py",
+        "tests/internal/test_input_rules.py",
+    ),
     "api/auth.py": (
         "--noconftest",
         "tests/api/test_auth.py",
@@ -60,32 +80,23 @@ MODULES: dict[str, tuple[str, ...]] = {
         "-k",
         "not 401 and not 431 and not reaches_the_internal_schema and not in_the_url",
     ),
-    "schema/limits.py": ("--noconftest", "tests/schema/test_limits.py"),
-    "publishers/rules.py": ("--noconftest", "tests/publishers/test_rules.py"),
-    "storage/money.py": ("--noconftest", "tests/storage/test_money.py"),
-    # test_input_rules.py (a database) covers the text and column limits added by issue 11.
-    "storage/validation.py": (
-        "tests/storage/test_record_checks.py",
-        "tests/internal/test_input_rules.py",
-    ),
-    # The withdrawal path: the in-process withdrawals of test_releases.py, the scans, and three
-    # of the kill-and-rerun cases (one a step that resumes from the intent's lists). The whole
-    # crash matrix spawns a process per case and would take an hour over every mutant.
+    # The withdrawal path: the in-process withdrawals of test_releases.py, the scans, and some
+    # of the kill-and-rerun cases.
     "publishers/withdrawal.py": (
         "tests/publishers/test_withdrawal_steps.py",
         f"{RELEASES}::test_a_filing_after_publication_withdraws_every_version",
         f"{RELEASES}::test_a_whole_department_filed_after_publication_disappears",
-        f"{CRASH}::test_a_withdrawal_killed_at_any_step_on_s3_is_finished_by_a_rerun[objects-deleted]",
-        f"{CRASH}::test_a_withdrawal_killed_at_any_step_on_s3_is_finished_by_a_rerun"
-        "[manifests-rewritten+2]",
-        f"{CRASH}::test_a_withdrawal_killed_at_any_step_in_a_folder_is_finished_by_a_rerun"
-        "[orphans-removed+3]",
-        f"{CRASH}::test_a_whole_department_withdrawal_killed_is_finished_by_a_rerun[s3-republished]",
-        f"{CRASH}::test_the_scan_sees_what_a_plain_delete_leaves_in_old_versions",
-        f"{CRASH}::test_withdraw_names_a_release_a_live_worker_holds_and_does_the_rest",
-        f"{CRASH}::test_gongkai_withdraw_exits_1_only_for_blocked_releases",
+        *WITHDRAWAL_CRASHES,
     ),
+    "publishers/rules.py": ("--noconftest", "tests/publishers/test_rules.py"),
+    "schema/limits.py": ("--noconftest", "tests/schema/test_limits.py"),
+    "storage/scoring.py": ("--noconftest", "tests/storage/test_scoring.py"),
+    "storage/money.py": ("--noconftest", "tests/storage/test_money.py"),
 }
+
+#: Tests that run the module in a child process, where coverage in the test's own process does
+#: not see it: every mutant of the module runs them, after the tests selected by coverage.
+ALWAYS: dict[str, tuple[str, ...]] = {"publishers/withdrawal.py": WITHDRAWAL_CRASHES}
 
 #: Operators left out, to keep a run within minutes on two cores. Arithmetic keeps its inverse
 #: (+ ↔ -, * ↔ /) and / ↔ //: a test of a sum or a ratio kills + → * exactly when it kills
@@ -102,8 +113,6 @@ EXCLUDED_OPERATORS = (
     r"core/ReplaceBinaryOperator_FloorDiv_Mul$",
     r"core/ReplaceComparisonOperator_(Lt|LtE|Gt|GtE)_(Is|IsNot)$",
 )
-
-PYTEST = "-m pytest -x -q -p no:cacheprovider --no-header"
 
 
 @dataclass(frozen=True)
@@ -196,20 +205,20 @@ def run_module(
     with `sample`, only the mutants it names by (operator, occurrence)."""
     name = module.removesuffix(".py").replace("/", ".")
     python = sys.executable
-    command = shlex.join([python, *PYTEST.split(), *tests])
-    env = {**os.environ, "CI": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    OUT.mkdir(parents=True, exist_ok=True)
+    plan = OUT / f"{name}.tests.json"
+    # Each mutant runs the tests that execute the statement it changed (mutation/covering.py).
+    command = shlex.join([python, "-m", "mutation.covering", str(plan)])
+    env = {**os.environ, **covering.ENV}
 
     started = time.monotonic()
-    baseline = subprocess.run(
-        shlex.split(command), cwd=tree, env=env, capture_output=True, text=True
-    )
+    baseline = covering.write_map(module, tests, ALWAYS.get(module, ()), tree, plan)
     if baseline.returncode != 0:
         sys.exit(f"{module}: the tests fail before any mutation:\n{baseline.stdout[-3000:]}")
     # A mutant that loops forever is killed by the timeout; a loaded machine may take several
-    # times the unmutated run, so the bound is generous.
+    # times the unmutated run (here measured under coverage), so the bound is generous.
     timeout = max(60.0, 10 * (time.monotonic() - started))
 
-    OUT.mkdir(parents=True, exist_ok=True)
     session = session_path(module)
     stamp = OUT / f"{name}.sha256"
     digest = hashlib.sha256((tree / module).read_bytes()).hexdigest()
