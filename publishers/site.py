@@ -821,13 +821,15 @@ async def update_site(
     *,
     base_url: str | None = None,
     data_license: str = "CC-BY-4.0",
+    bulk_sha256: str | None = None,
 ) -> None:
     """Bring the site in the store up to date with the database (a pointer object, D10);
-    `base_url` as for `render_site`.
+    `base_url` as for `render_site`; `bulk_sha256` the bulk manifest's, which the DCAT catalog
+    lists (`publishers/bulk.py`).
 
     When the inputs are the ones the stored site was rendered from (`fingerprint`), nothing is
     loaded or rendered: an unchanged republish costs two small queries and one read."""
-    digest = await fingerprint(base_url, data_license)
+    digest = await fingerprint(base_url, data_license, bulk_sha256)
     try:
         stored = orjson.loads(await store.get(SITE_MANIFEST_KEY))
     except ObjectNotFound:

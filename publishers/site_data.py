@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from publishers.bulk import read_listing
 from publishers.render import JSON_TYPE, sha256_hex
 from publishers.sync import PARALLEL_UPLOADS
 from storage import models
@@ -115,6 +116,8 @@ class SiteInput:
     releases: tuple[PublishedRelease, ...]
     notices: tuple[Notice, ...] = ()
     scheduled: tuple[Scheduled, ...] = ()
+    #: the bulk file sets (`publishers/bulk.py`), as `bulk/manifest.json` lists them
+    bulk: tuple[Mapping[str, Any], ...] = ()
 
 
 # --- load: the database (published rows only) and the current manifests ------------------------
@@ -176,7 +179,9 @@ async def load(store: ObjectStore) -> SiteInput:
 
     loaded = await asyncio.gather(*(published(i) for i in sorted(releases)))
     done = tuple(sorted((r for r in loaded if r is not None), key=lambda r: r.key))
-    return SiteInput(done, await _notices(done), await _scheduled(done))
+    listing = await read_listing(store)
+    bulk = tuple(listing.sets[ident] for ident in sorted(listing.sets))
+    return SiteInput(done, await _notices(done), await _scheduled(done), bulk)
 
 
 async def _manifest_objects(store: ObjectStore, key: str, digest: str) -> tuple[FileLink, ...]:

@@ -1,0 +1,462 @@
+"""Bulk files (issue #15): per jurisdiction and fiscal year, and for all its years, everything
+published in a few files a person can take whole — a ZIP of every published file, a CSV per
+table, an .xlsx with a sheet per table, a SQLite database for Datasette and its metadata.json
+(the bytes: `publishers/bulk_files.py`; the tables: `publishers/bulk_tables.py`).
+
+They are derived from what is public (the current versions' snapshot rows and objects), so a
+filed record is in none of them; they are rebuilt inside `write_pointers`, before the catalogs
+that list them. Keys::
+
+    bulk/manifest.json                                  every set: its files, sizes, sha256
+    bulk/<jurisdiction>/<year|all>/<name>.<sha12>.<ext>   content-addressed (immutable)
+    bulk/<jurisdiction>/<year|all>/csv/<table>.<sha12>.csv
+    bulk/<jurisdiction>/<year|all>/latest/<name>.<ext>    always the newest (a pointer object)
+
+A set is rebuilt only when its inputs change: the current version (and manifest sha256) of each
+of its releases, the licence, the base URL and the code that builds it (`inputs_digest`). An
+unchanged publish reads `bulk/manifest.json` and writes nothing. A rebuild writes the files
+whose bytes are new, rewrites the `latest/` copies that changed, deletes every other object under
+the set's folder (so the older versions of a file that held a withdrawn record are gone, and a
+withdrawal's purge of the store's history takes their stored versions), then the manifest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata, resources
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from publishers import bulk_files, filenames
+from publishers.bulk_tables import SnapshotRow, Table, build_tables
+from publishers.render import CSV_TYPE, JSON_TYPE, dumps, sha256_hex
+from publishers.site_paths import segment
+from publishers.sync import PARALLEL_UPLOADS, SyncStats
+from storage import models
+from storage.enums import RecordType, ReleaseStatus
+from storage.objects import ObjectNotFound, ObjectStore
+
+BULK_MANIFEST_KEY = "bulk/manifest.json"
+ALL_YEARS = "all"
+#: The modules whose code decides the bytes: a change to any rebuilds every set.
+BUILDERS = ("bulk.py", "bulk_files.py", "bulk_tables.py", "render.py", "dictionary.py")
+
+
+@dataclass(frozen=True)
+class Current:
+    """A published release's current version, as the bulk sets see it."""
+
+    release_id: int
+    jurisdiction: str
+    year: int
+    folder: str  # releases/<jurisdiction>/<year>/<kind>/<department>
+    manifest_key: str
+    manifest_sha256: str
+
+    @property
+    def key(self) -> str:
+        return self.folder.removeprefix("releases/")
+
+
+@dataclass
+class Listing:
+    """The bulk manifest as written: every set by its id (`<jurisdiction>/<year|all>`)."""
+
+    sets: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def data(self) -> bytes:
+        return dumps({"sets": self.sets})
+
+    @property
+    def sha256(self) -> str:
+        return sha256_hex(self.data())
+
+    def entries(self, base_url: str | None = None) -> list[dict[str, Any]]:
+        """The sets as the catalog lists them: under a public base URL with absolute links."""
+        out = []
+        for ident in sorted(self.sets):
+            entry = {k: v for k, v in self.sets[ident].items() if k != "inputSha256"}
+            if base_url:
+                root = base_url.rstrip("/")
+                entry["files"] = [
+                    f
+                    | {
+                        "url": f"{root}/{quote(f['key'])}",
+                        "latestUrl": f"{root}/{quote(f['latest'])}",
+                    }
+                    for f in entry["files"]
+                ]
+            out.append(entry)
+        return out
+
+
+def set_folder(jurisdiction: str, label: str) -> str:
+    return f"bulk/{segment(jurisdiction)}/{label}"
+
+
+async def read_listing(store: ObjectStore) -> Listing:
+    try:
+        return Listing(orjson.loads(await store.get(BULK_MANIFEST_KEY))["sets"])
+    except ObjectNotFound:
+        return Listing()
+
+
+@lru_cache(maxsize=1)
+def builder_digest() -> str:
+    """The code and the libraries that make the bytes."""
+    package = resources.files("publishers")
+    code = b"".join((package / name).read_bytes() for name in BUILDERS)
+    versions = [metadata.version(n) for n in ("sqlite-utils", "XlsxWriter")]
+    return sha256_hex(code + orjson.dumps([versions, sqlite3.sqlite_version]))
+
+
+def inputs_digest(releases: Sequence[Current], data_license: str, base_url: str | None) -> str:
+    versions = sorted((r.manifest_key, r.manifest_sha256) for r in releases)
+    return sha256_hex(orjson.dumps([builder_digest(), data_license, base_url, versions]))
+
+
+async def current_releases() -> list[Current]:
+    rows = await models.ReleaseVersion.filter(release__status=ReleaseStatus.PUBLISHED).values(
+        "release_id",
+        "number",
+        "manifest_key",
+        "manifest_sha256",
+        "release__current_version",
+        "release__fiscal_year",
+        "release__jurisdiction__code",
+    )
+    return sorted(
+        (
+            Current(
+                r["release_id"],
+                r["release__jurisdiction__code"],
+                r["release__fiscal_year"],
+                r["manifest_key"].rsplit("/", 1)[0],
+                r["manifest_key"],
+                r["manifest_sha256"],
+            )
+            for r in rows
+            if r["number"] == r["release__current_version"]
+        ),
+        key=lambda c: c.folder,
+    )
+
+
+def plan(releases: Sequence[Current]) -> dict[str, tuple[str, int | None, list[Current]]]:
+    """Every set (id → jurisdiction, year or None for all years, its releases)."""
+    sets: dict[str, tuple[str, int | None, list[Current]]] = {}
+    for release in releases:
+        for year in (release.year, None):
+            label = ALL_YEARS if year is None else str(year)
+            ident = f"{release.jurisdiction}/{label}"
+            sets.setdefault(ident, (release.jurisdiction, year, []))[2].append(release)
+    return sets
+
+
+async def update_bulk(
+    store: ObjectStore,
+    stats: SyncStats,
+    *,
+    base_url: str | None = None,
+    data_license: str = "CC-BY-4.0",
+) -> Listing:
+    """Bring every bulk set up to date with what is published (see the module docstring)."""
+    listing = await read_listing(store)
+    wanted = plan(await current_releases())
+    changed = False
+    objects = _ObjectCache(store)
+    for ident in sorted(wanted):
+        jurisdiction, year, releases = wanted[ident]
+        digest = inputs_digest(releases, data_license, base_url)
+        held = listing.sets.get(ident)
+        if held is not None and held["inputSha256"] == digest:
+            stats.skipped += 2 * len(held["files"])  # the files and their latest/ copies
+            continue
+        built = await _build_set(
+            store, objects, jurisdiction, year, releases, base_url, data_license
+        )
+        entry = await _write_set(store, jurisdiction, year, built, held, digest, stats)
+        entry["years"] = sorted({r.year for r in releases})
+        listing.sets[ident] = entry
+        changed = True
+    for ident in sorted(set(listing.sets) - set(wanted)):  # nothing of it is public any more
+        jurisdiction, label = ident.rsplit("/", 1)
+        await _delete_under(store, set_folder(jurisdiction, label) + "/", set(), stats)
+        del listing.sets[ident]
+        changed = True
+    if changed:
+        data = listing.data()
+        await store.put(BULK_MANIFEST_KEY, data, JSON_TYPE)
+        stats.written += 1
+        stats.bytes += len(data)
+    else:
+        stats.skipped += 1
+    return listing
+
+
+class _ObjectCache:
+    """The published objects a run reads, each once (a year's set and the all-years set share
+    them)."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+        self.held: dict[str, bytes] = {}
+        self.limit = asyncio.Semaphore(PARALLEL_UPLOADS)
+
+    async def get(self, key: str) -> bytes:
+        if key not in self.held:
+            async with self.limit:
+                self.held[key] = await self.store.get(key)
+        return self.held[key]
+
+
+@dataclass(frozen=True)
+class BuiltFile:
+    name: str  # the path under the set's folder without the digest: `gongkai-x-2024.zip`
+    title: str
+    data: bytes
+    content_type: str
+
+    @property
+    def sha256(self) -> str:
+        return sha256_hex(self.data)
+
+    def versioned(self) -> str:
+        stem, _, extension = self.name.rpartition(".")
+        return f"{stem}.{self.sha256[:12]}.{extension}"
+
+
+async def _build_set(
+    store: ObjectStore,
+    objects: _ObjectCache,
+    jurisdiction: str,
+    year: int | None,
+    releases: Sequence[Current],
+    base_url: str | None,
+    data_license: str,
+) -> tuple[str, list[BuiltFile]]:
+    """Read a set's inputs and build its files (in a thread: seconds of CPU for a district)."""
+    members: list[tuple[str, bytes]] = []
+    types: dict[tuple[str, str], str] = {}
+    for release in releases:
+        manifest_data = await objects.get(release.manifest_key)
+        manifest = orjson.loads(manifest_data)
+        inner = release.key.split("/", 1)[1]  # <year>/<kind>/<department>
+        members.append((f"{inner}/{release.manifest_key.rsplit('/', 1)[1]}", manifest_data))
+        entries = [e for e in manifest["objects"] if not e.get("withdrawn")]
+        datas = await asyncio.gather(*(objects.get(e["key"]) for e in entries))
+        for entry, data in zip(entries, datas, strict=True):
+            members.append((f"{inner}/{entry['path']}", data))
+            if entry["path"] == manifest["datapackage"]:
+                types |= _declared_types(data)
+    rows = await _snapshot_rows(releases)
+    names = _jurisdiction(rows, jurisdiction)
+    label = ALL_YEARS if year is None else str(year)
+    demo = "【演示数据】" if names[1] else ""
+    period = "历年" if year is None else f"{year}年度"
+    title = f"{demo}{names[0]}{period}预算绩效信息公开数据（全部部门）"
+    base = f"gongkai-{segment(jurisdiction)}-{label}"
+    source = (base_url.rstrip("/") + "/index.html") if base_url else "index.html"
+
+    def build() -> list[BuiltFile]:
+        tables = build_tables(rows, types)
+        return _files(base, title, tables, members, data_license, source)
+
+    return title, await asyncio.to_thread(build)
+
+
+def _files(
+    base: str,
+    title: str,
+    tables: Sequence[Table],
+    members: Sequence[tuple[str, bytes]],
+    data_license: str,
+    source: str,
+) -> list[BuiltFile]:
+    from publishers.dcat import license_uri
+
+    meta = bulk_files.datasette_metadata(
+        tables,
+        base,
+        title=title,
+        description=f"{title}。每个表一行一条记录，金额单位：元。",
+        data_license=data_license,
+        license_url=license_uri(data_license),
+        source_url=source,
+    )
+    out = [
+        BuiltFile(
+            f"{base}.zip",
+            f"{title}：全部公开文件（ZIP）",
+            bulk_files.zip_bytes(members),
+            bulk_files.ZIP_TYPE,
+        ),
+        BuiltFile(
+            f"{base}.xlsx",
+            f"{title}：全部表格（Excel）",
+            bulk_files.xlsx_bytes(tables),
+            bulk_files.XLSX_TYPE,
+        ),
+        BuiltFile(
+            f"{base}.db",
+            f"{title}：SQLite 数据库（可用 Datasette 打开）",
+            bulk_files.sqlite_bytes(tables),
+            bulk_files.SQLITE_TYPE,
+        ),
+        BuiltFile("metadata.json", f"{title}：Datasette 元数据", meta, JSON_TYPE),
+    ]
+    out += [
+        BuiltFile(
+            f"csv/{t.stem}.csv", f"{title}：{t.title}（CSV）", bulk_files.table_csv(t), CSV_TYPE
+        )
+        for t in tables
+    ]
+    return out
+
+
+def _declared_types(package: bytes) -> dict[tuple[str, str], str]:
+    """(table stem, field) → type, from a data package's plain CSV resources."""
+    out: dict[tuple[str, str], str] = {}
+    for resource in orjson.loads(package).get("resources", []):
+        path = str(resource.get("path", ""))
+        if "schema" not in resource or path.endswith(".excel.csv"):
+            continue
+        stem = path.rsplit("/", 1)[-1].split(".")[0]
+        for f in resource["schema"]["fields"]:
+            out[(stem, f["name"])] = f["type"]
+    return out
+
+
+async def _snapshot_rows(releases: Sequence[Current]) -> list[SnapshotRow]:
+    keys = {r.release_id: r.key for r in releases}
+    versions = {
+        r.release_id: int(r.manifest_key.rsplit(".v", 1)[1].split(".")[0]) for r in releases
+    }
+    rows = await models.Disclosure.filter(release_id__in=sorted(keys)).values(
+        "release_id",
+        "release_version",
+        "record_type",
+        "record_key",
+        "fiscal_year",
+        "department_code",
+        "release_kind",
+        "precedence",
+        "data",
+    )
+    return [
+        SnapshotRow(
+            RecordType(r["record_type"]),
+            r["record_key"],
+            r["fiscal_year"],
+            r["department_code"],
+            str(getattr(r["release_kind"], "value", r["release_kind"])),
+            r["precedence"],
+            keys[r["release_id"]],
+            r["data"],
+        )
+        for r in rows
+        if r["release_version"] == versions[r["release_id"]]
+    ]
+
+
+def _jurisdiction(rows: Sequence[SnapshotRow], code: str) -> tuple[str, bool]:
+    """The jurisdiction's published name and whether it is demo data."""
+    for row in rows:
+        if row.record_type is RecordType.JURISDICTION:
+            return str(row.data.get("name") or code), bool(row.data.get("demo"))
+    return code, False
+
+
+async def _write_set(
+    store: ObjectStore,
+    jurisdiction: str,
+    year: int | None,
+    built: tuple[str, list[BuiltFile]],
+    held: Mapping[str, Any] | None,
+    digest: str,
+    stats: SyncStats,
+) -> dict[str, Any]:
+    """Write a rebuilt set: new files, changed latest/ copies, then delete the rest under its
+    folder. The manifest (written by the caller) comes last: a crash before it leaves the old
+    entry, whose digest differs, and the rerun rebuilds the set."""
+    title, files = built
+    label = ALL_YEARS if year is None else str(year)
+    folder = set_folder(jurisdiction, label)
+    before = {f["key"]: f["sha256"] for f in (held or {}).get("files", [])}
+    before |= {f["latest"]: f["sha256"] for f in (held or {}).get("files", [])}
+    entries: list[dict[str, Any]] = []
+    puts: list[tuple[str, BuiltFile]] = []
+    for item in files:
+        key = f"{folder}/{item.versioned()}"
+        latest = f"{folder}/latest/{item.name}"
+        for target in (key, latest):
+            if before.get(target) == item.sha256:
+                stats.skipped += 1
+            else:
+                puts.append((target, item))
+        entries.append(
+            {
+                "name": item.name,
+                "title": item.title,
+                "key": key,
+                "latest": latest,
+                "contentType": item.content_type,
+                "bytes": len(item.data),
+                "sha256": item.sha256,
+            }
+        )
+    period = "历年" if year is None else str(year)
+    limit = asyncio.Semaphore(PARALLEL_UPLOADS)
+
+    async def put(target: str, item: BuiltFile) -> None:
+        readable = filenames.content_disposition(
+            f"{period}_{jurisdiction}_{item.name.rsplit('/', 1)[-1]}",
+            item.name.rsplit("/", 1)[-1],
+            item.content_type,
+        )
+        async with limit:
+            await store.put(
+                target,
+                item.data,
+                item.content_type,
+                {filenames.DISPOSITION_METADATA_KEY: readable},
+            )
+        stats.written += 1
+        stats.bytes += len(item.data)
+
+    # The immutable files first, the latest/ copies after them.
+    for group in (
+        [p for p in puts if "/latest/" not in p[0]],
+        [p for p in puts if "/latest/" in p[0]],
+    ):
+        await asyncio.gather(*(put(target, item) for target, item in group))
+    keep = {e["key"] for e in entries} | {e["latest"] for e in entries}
+    await _delete_under(store, folder + "/", keep, stats)
+    return {
+        "jurisdictionCode": jurisdiction,
+        "fiscalYear": year,
+        "title": title,
+        "inputSha256": digest,
+        "files": entries,
+    }
+
+
+async def _delete_under(store: ObjectStore, prefix: str, keep: set[str], stats: SyncStats) -> None:
+    for key in await store.keys(prefix):
+        if key not in keep:
+            await store.delete(key)
+            stats.deleted += 1
+
+
+def by_jurisdiction(listing: Listing) -> Mapping[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for ident in sorted(listing.sets):
+        out[listing.sets[ident]["jurisdictionCode"]].append(listing.sets[ident])
+    return out

@@ -1,0 +1,201 @@
+"""The bytes of a bulk file set (issue #15), pure and deterministic: the same tables and objects
+give the same bytes, whatever the clock or the machine.
+
+- a ZIP of every published file (fixed timestamps and attributes, members sorted; text
+  deflated, already-compressed files stored);
+- one plain CSV per table (the JSON's values, like a release's plain CSV);
+- one .xlsx with a sheet per table (Chinese titles in the header row, formula-like text
+  neutralised, fixed document properties) and a sheet of the fields' titles and descriptions;
+- one SQLite database built with sqlite-utils: typed columns, the primary key `key`, foreign keys
+  from each child table's `parentKey` and from `subjectKey` to the subjects, full-text search
+  (FTS5, trigram tokenizer: Chinese has no spaces between words) on names and goals, and the
+  `metadata.json` that Datasette reads for titles, descriptions, licence and source.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+import xlsxwriter
+
+from forms.write import FIXED_TIME
+from publishers import dictionary
+from publishers.bulk_tables import Table, field_rows
+from publishers.render import csv_bytes, dumps, neutralise
+
+ZIP_TYPE = "application/zip"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SQLITE_TYPE = "application/vnd.sqlite3"
+#: 1980-01-01, the earliest time a ZIP entry can hold: no build time in the bytes.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: Members already compressed: stored as they are.
+_STORED = (".pdf", ".xlsx", ".docx", ".zip", ".png", ".jpg", ".jpeg", ".ods", ".xls")
+_SQL_TYPES: dict[str, type] = {"integer": int, "number": float, "boolean": int}
+_SHEET_FORBIDDEN = str.maketrans({c: "-" for c in "[]:*?/\\"})
+
+
+def zip_bytes(members: Iterable[tuple[str, bytes]]) -> bytes:
+    """A ZIP of (path, bytes) members, in path order, with nothing of the time it was made."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path, data in sorted(members, key=lambda m: m[0]):
+            info = zipfile.ZipInfo(path, date_time=ZIP_TIME)
+            info.create_system = 3  # Unix, on every platform
+            info.external_attr = 0o100644 << 16
+            stored = path.lower().endswith(_STORED)
+            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+            archive.writestr(info, data, compresslevel=None if stored else 6)
+    return buffer.getvalue()
+
+
+def table_csv(table: Table) -> bytes:
+    return csv_bytes(table.rows, table.columns)
+
+
+def xlsx_bytes(tables: Sequence[Table]) -> bytes:
+    """One sheet per table, then `字段说明`: every field's title, description and type."""
+    buffer = io.BytesIO()
+    options = {
+        "in_memory": True,
+        "strings_to_numbers": False,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+    }
+    book = xlsxwriter.Workbook(buffer, options)
+    book.set_properties({"created": FIXED_TIME, "author": "gongkai", "comments": ""})
+    bold = book.add_format({"bold": True})
+    taken: set[str] = set()
+    for table in tables:
+        sheet = book.add_worksheet(_sheet_name(table.stem, taken))
+        sheet.write_row(0, 0, dictionary.titles(table.columns), bold)
+        sheet.freeze_panes(1, 1)
+        kinds = [table.types[c] for c in table.columns]
+        for number, row in enumerate(table.rows, start=1):
+            for column, (name, kind) in enumerate(zip(table.columns, kinds, strict=True)):
+                _write_cell(sheet, number, column, row.get(name), kind)
+    sheet = book.add_worksheet(_sheet_name("字段说明", taken))
+    sheet.write_row(0, 0, ["表", "字段", "标题", "说明", "类型"], bold)
+    for number, line in enumerate(field_rows(tables), start=1):
+        sheet.write_row(number, 0, [neutralise(v) for v in line])
+    book.close()
+    return buffer.getvalue()
+
+
+def _write_cell(sheet: Any, row: int, column: int, value: Any, kind: str) -> None:
+    if value is None or value == "":
+        return
+    if kind in ("integer", "number") and not isinstance(value, bool):
+        # Every published figure has at most 15 significant digits: exact as a double.
+        sheet.write_number(row, column, float(value))
+    elif kind == "boolean" and isinstance(value, bool):
+        sheet.write_boolean(row, column, value)
+    else:
+        sheet.write_string(row, column, neutralise(str(value)))
+
+
+def _sheet_name(stem: str, taken: set[str]) -> str:
+    base = stem.translate(_SHEET_FORBIDDEN)[:31]
+    name, n = base, 1
+    while name.lower() in taken:
+        n += 1
+        suffix = f"({n})"
+        name = base[: 31 - len(suffix)] + suffix
+    taken.add(name.lower())
+    return name
+
+
+def _sql_value(value: Any, kind: str) -> Any:
+    if value is None or value == "":
+        return None
+    if kind == "boolean":
+        return int(bool(value))
+    if kind == "integer" and not isinstance(value, bool):
+        return int(value)
+    if kind == "number":
+        return float(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def sqlite_bytes(tables: Sequence[Table]) -> bytes:
+    """The tables as one SQLite database, built the same way every time and vacuumed, so the
+    same tables give the same bytes."""
+    names = {t.stem: t.sql_name for t in tables}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bulk.db"
+        connection = sqlite3.connect(path)
+        try:
+            db = sqlite_utils.Database(connection)
+            # What a foreign key points into is created first: the subjects, then main tables.
+            for table in sorted(tables, key=lambda t: (t.stem != "subjects", t.parent is not None)):
+                _create(db, table, names)
+            for table in tables:
+                if table.searched:
+                    db[table.sql_name].enable_fts(  # type: ignore[union-attr]
+                        table.searched, fts_version="FTS5", tokenize="trigram"
+                    )
+            connection.commit()
+            connection.execute("VACUUM")
+        finally:
+            connection.close()
+        return path.read_bytes()
+
+
+def _create(db: sqlite_utils.Database, table: Table, names: Mapping[str, str]) -> None:
+    columns = {c: _SQL_TYPES.get(table.types[c], str) for c in table.columns}
+    foreign: list[tuple[str, str, str]] = []
+    if table.parent and table.parent in names:
+        foreign.append(("parentKey", names[table.parent], "key"))
+    if "subjectKey" in columns and "subjects" in names and table.stem != "subjects":
+        foreign.append(("subjectKey", names["subjects"], "key"))
+    target = db.table(table.sql_name)
+    target.create(columns, pk="key", foreign_keys=foreign)
+    kinds = [(c, table.types[c]) for c in table.columns]
+    target.insert_all(
+        ({c: _sql_value(row.get(c), kind) for c, kind in kinds} for row in table.rows),
+        batch_size=500,
+    )
+
+
+def datasette_metadata(
+    tables: Sequence[Table],
+    database: str,
+    *,
+    title: str,
+    description: str,
+    data_license: str,
+    license_url: str,
+    source_url: str,
+) -> bytes:
+    """Datasette's `metadata.json` for the database: its title, description, licence and
+    source, and each table's title, description and column descriptions."""
+    document = {
+        "title": title,
+        "description": description,
+        "license": data_license,
+        "license_url": license_url,
+        "source": "预算绩效信息公开（gongkai）",
+        "source_url": source_url,
+        "databases": {
+            database: {
+                "title": title,
+                "tables": {
+                    table.sql_name: {
+                        "title": table.title,
+                        "description": f"{table.title}：{len(table.rows)} 行。金额单位：元。",
+                        "sort": "key",
+                        "columns": {c: "：".join(dictionary.describe(c)) for c in table.columns},
+                        **({"fts_table": f"{table.sql_name}_fts"} if table.searched else {}),
+                    }
+                    for table in tables
+                },
+            }
+        },
+    }
+    return dumps(document)
