@@ -26,24 +26,23 @@ import asyncio
 import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
 from typing import Any
-from urllib.parse import quote
 
 import orjson
 
 from publishers import bulk_files, filenames
+from publishers.bulk_listing import BULK_MANIFEST_KEY, Listing, read_listing
 from publishers.bulk_tables import SnapshotRow, Table, build_tables
-from publishers.render import CSV_TYPE, JSON_TYPE, dumps, sha256_hex
+from publishers.render import CSV_TYPE, JSON_TYPE, sha256_hex
 from publishers.site_paths import segment
 from publishers.sync import PARALLEL_UPLOADS, SyncStats
 from storage import models
 from storage.enums import RecordType, ReleaseStatus
-from storage.objects import ObjectNotFound, ObjectStore
+from storage.objects import ObjectStore
 
-BULK_MANIFEST_KEY = "bulk/manifest.json"
 ALL_YEARS = "all"
 #: The modules whose code decides the bytes: a change to any rebuilds every set.
 BUILDERS = ("bulk.py", "bulk_files.py", "bulk_tables.py", "render.py", "dictionary.py")
@@ -65,47 +64,8 @@ class Current:
         return self.folder.removeprefix("releases/")
 
 
-@dataclass
-class Listing:
-    """The bulk manifest as written: every set by its id (`<jurisdiction>/<year|all>`)."""
-
-    sets: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def data(self) -> bytes:
-        return dumps({"sets": self.sets})
-
-    @property
-    def sha256(self) -> str:
-        return sha256_hex(self.data())
-
-    def entries(self, base_url: str | None = None) -> list[dict[str, Any]]:
-        """The sets as the catalog lists them: under a public base URL with absolute links."""
-        out = []
-        for ident in sorted(self.sets):
-            entry = {k: v for k, v in self.sets[ident].items() if k != "inputSha256"}
-            if base_url:
-                root = base_url.rstrip("/")
-                entry["files"] = [
-                    f
-                    | {
-                        "url": f"{root}/{quote(f['key'])}",
-                        "latestUrl": f"{root}/{quote(f['latest'])}",
-                    }
-                    for f in entry["files"]
-                ]
-            out.append(entry)
-        return out
-
-
 def set_folder(jurisdiction: str, label: str) -> str:
     return f"bulk/{segment(jurisdiction)}/{label}"
-
-
-async def read_listing(store: ObjectStore) -> Listing:
-    try:
-        return Listing(orjson.loads(await store.get(BULK_MANIFEST_KEY))["sets"])
-    except ObjectNotFound:
-        return Listing()
 
 
 @lru_cache(maxsize=1)

@@ -37,6 +37,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from publishers import bulk, filenames, render, rules, search, site, withdrawal
+from publishers.bulk_listing import Listing
 from publishers.lease import DEFAULT_LEASE, WAIT_POLL, Lease, pointer_lock, worker_name
 from publishers.official_tables import render_official_tables
 from publishers.records import facets, file_path, search_text, subject_key
@@ -882,7 +883,7 @@ def release_entry(
     }
 
 
-async def catalog_bytes(base_url: str | None = None, listing: bulk.Listing | None = None) -> bytes:
+async def catalog_bytes(base_url: str | None = None, listing: Listing | None = None) -> bytes:
     """The catalog of every published release, with its versions, the correction notices and
     the bulk files (`publishers/bulk.py`: each file's key, `latest/` key, bytes and sha256).
     Keys are relative to the bucket root; under a public `base_url` each release also gets the

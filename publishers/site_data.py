@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from publishers.bulk import read_listing
+from publishers.bulk_listing import read_listing
 from publishers.render import JSON_TYPE, sha256_hex
 from publishers.sync import PARALLEL_UPLOADS
 from storage import models

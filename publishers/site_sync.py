@@ -61,6 +61,7 @@ async def fingerprint(
 RENDERER = (
     "site.py",
     "dcat.py",
+    "bulk_listing.py",
     "filenames.py",
     "dictionary.py",
     "site_data.py",
