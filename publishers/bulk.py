@@ -7,17 +7,21 @@ They are derived from what is public (the current versions' snapshot rows and ob
 filed record is in none of them; they are rebuilt inside `write_pointers`, before the catalogs
 that list them. Keys::
 
-    bulk/manifest.json                                  every set: its files, sizes, sha256
-    bulk/<jurisdiction>/<year|all>/<name>.<sha12>.<ext>   content-addressed (immutable)
-    bulk/<jurisdiction>/<year|all>/csv/<table>.<sha12>.csv
-    bulk/<jurisdiction>/<year|all>/latest/<name>.<ext>    always the newest (a pointer object)
+    bulk/manifest.json                               every set: its files, sizes, sha256
+    bulk/<jurisdiction>/<year|all>/latest/<name>     the newest of each file (pointer objects)
+    bulk/<jurisdiction>/<year|all>/latest/csv/<table>.csv
+
+Only the newest is kept: a bulk file is a view of the releases' current versions, whose own
+versions are the history; an older bulk file could hold what a withdrawal took out; and two
+copies of every file (an immutable one beside the latest) doubled what the bulk files add to a
+publish.
 
 A set is rebuilt only when its inputs change: the current version (and manifest sha256) of each
-of its releases, the licence, the base URL and the code that builds it (`inputs_digest`). An
-unchanged publish reads `bulk/manifest.json` and writes nothing. A rebuild writes the files
-whose bytes are new, rewrites the `latest/` copies that changed, deletes every other object under
-the set's folder (so the older versions of a file that held a withdrawn record are gone, and a
-withdrawal's purge of the store's history takes their stored versions), then the manifest.
+of its releases, the licence, the base URL and the code and libraries that build it
+(`inputs_digest`). An unchanged publish reads `bulk/manifest.json` and writes nothing. A rebuild
+rewrites the files whose bytes changed, deletes every other object under the set's folder, then
+writes the manifest; after a withdrawal the publisher's purge of the store's history takes the
+overwritten files' stored versions.
 """
 
 from __future__ import annotations
@@ -137,7 +141,7 @@ async def update_bulk(
         digest = inputs_digest(releases, data_license, base_url)
         held = listing.sets.get(ident)
         if held is not None and held["inputSha256"] == digest:
-            stats.skipped += 2 * len(held["files"])  # the files and their latest/ copies
+            stats.skipped += len(held["files"])
             continue
         built = await _build_set(
             store, objects, jurisdiction, year, releases, base_url, data_license
@@ -187,10 +191,6 @@ class BuiltFile:
     @property
     def sha256(self) -> str:
         return sha256_hex(self.data)
-
-    def versioned(self) -> str:
-        stem, _, extension = self.name.rpartition(".")
-        return f"{stem}.{self.sha256[:12]}.{extension}"
 
 
 async def _build_set(
@@ -343,30 +343,26 @@ async def _write_set(
     digest: str,
     stats: SyncStats,
 ) -> dict[str, Any]:
-    """Write a rebuilt set: new files, changed latest/ copies, then delete the rest under its
+    """Write a rebuilt set: the files whose bytes changed, then delete the rest under its
     folder. The manifest (written by the caller) comes last: a crash before it leaves the old
     entry, whose digest differs, and the rerun rebuilds the set."""
     title, files = built
     label = ALL_YEARS if year is None else str(year)
     folder = set_folder(jurisdiction, label)
     before = {f["key"]: f["sha256"] for f in (held or {}).get("files", [])}
-    before |= {f["latest"]: f["sha256"] for f in (held or {}).get("files", [])}
     entries: list[dict[str, Any]] = []
     puts: list[tuple[str, BuiltFile]] = []
     for item in files:
-        key = f"{folder}/{item.versioned()}"
-        latest = f"{folder}/latest/{item.name}"
-        for target in (key, latest):
-            if before.get(target) == item.sha256:
-                stats.skipped += 1
-            else:
-                puts.append((target, item))
+        key = f"{folder}/latest/{item.name}"
+        if before.get(key) == item.sha256:
+            stats.skipped += 1
+        else:
+            puts.append((key, item))
         entries.append(
             {
                 "name": item.name,
                 "title": item.title,
                 "key": key,
-                "latest": latest,
                 "contentType": item.content_type,
                 "bytes": len(item.data),
                 "sha256": item.sha256,
@@ -391,13 +387,8 @@ async def _write_set(
         stats.written += 1
         stats.bytes += len(item.data)
 
-    # The immutable files first, the latest/ copies after them.
-    for group in (
-        [p for p in puts if "/latest/" not in p[0]],
-        [p for p in puts if "/latest/" in p[0]],
-    ):
-        await asyncio.gather(*(put(target, item) for target, item in group))
-    keep = {e["key"] for e in entries} | {e["latest"] for e in entries}
+    await asyncio.gather(*(put(target, item) for target, item in puts))
+    keep = {e["key"] for e in entries}
     await _delete_under(store, folder + "/", keep, stats)
     return {
         "jurisdictionCode": jurisdiction,

@@ -179,10 +179,9 @@ class _Graph:
             },
         )
 
-    def distribution(self, link: FileLink, owner_title: str, latest: str | None = None) -> str:
+    def distribution(self, link: FileLink, owner_title: str) -> str:
         """DCAT-AP 3 §Distribution: access URL mandatory; download URL, format, media type,
-        byte size, checksum, licence and description recommended or optional. A bulk file's
-        access URL is its `latest/` copy, its download URL the immutable file of these bytes."""
+        byte size, checksum, licence and description recommended or optional."""
         url = self.url(link.key)
         iri = f"{url}#distribution"
         media = link.content_type.split(";")[0].strip()
@@ -191,7 +190,7 @@ class _Graph:
             "@type": "dcat:Distribution",
             "dct__title": _zh(title),
             "dct__description": _zh(f"{owner_title}：{title}"),
-            "dcat__accessURL": _ref(self.url(latest) if latest else url),
+            "dcat__accessURL": _ref(url),
             "dcat__downloadURL": _ref(url),
             "dcat__mediaType": _ref(f"https://www.iana.org/assignments/media-types/{media}"),
             "dcat__byteSize": _typed(link.size, "xsd:nonNegativeInteger"),
@@ -304,7 +303,6 @@ class _Graph:
                             f["sha256"],
                         ),
                         title,
-                        latest=f["latest"],
                     )
                 )
                 for f in entry["files"]

@@ -1,7 +1,7 @@
 """Bulk files (issue #15) of the published town demo: per jurisdiction and year, and for all
 years, a ZIP of every published file, a CSV per table, an .xlsx, a SQLite database for Datasette
 and its metadata.json — listed in both catalogs with their sha256 and size, deterministic, with
-stable `latest/` copies; a Datasette in-process answers a facet and a full-text query with the
+stable `latest/` keys; a Datasette in-process answers a facet and a full-text query with the
 public API's counts."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def year_set(objects: dict[str, bytes]) -> tuple[int, dict[str, Any]]:
 
 def database_file(objects: dict[str, bytes], entry: dict[str, Any]) -> bytes:
     name = next(n for n in files_of(entry) if n.endswith(".db"))
-    return objects[files_of(entry)[name]["latest"]]
+    return objects[files_of(entry)[name]["key"]]
 
 
 async def test_every_set_is_listed_with_its_bytes_in_both_catalogs(
@@ -88,19 +88,14 @@ async def test_every_set_is_listed_with_its_bytes_in_both_catalogs(
         assert {n.rsplit(".", 1)[1] for n in names if "/" not in n} == {"zip", "xlsx", "db", "json"}
         assert any(n.startswith("csv/") for n in names)
         for f in entry["files"]:
-            # The immutable file and its latest/ copy hold the listed bytes.
-            for key in (f["key"], f["latest"]):
-                assert hashlib.sha256(objects[key]).hexdigest() == f["sha256"], key
-                assert len(objects[key]) == f["bytes"]
-            assert f["sha256"][:12] in f["key"]
-            assert f["latest"].split("/latest/")[0] == f["key"].rsplit("/", 1)[0].removesuffix(
-                "/csv"
-            )
+            # The file under its stable latest/ key holds the listed bytes.
+            key = f["key"]
+            assert hashlib.sha256(objects[key]).hexdigest() == f["sha256"], key
+            assert len(objects[key]) == f["bytes"]
+            assert key == f"bulk/{entry['jurisdictionCode']}/{key.split('/')[2]}/latest/{f['name']}"
             assert f["sha256"] in turtle  # the DCAT catalog lists it, with its checksum
     # Nothing else lies under bulk/: no older version, no stray file.
-    listed = {bulk.BULK_MANIFEST_KEY} | {
-        k for e in sets.values() for f in e["files"] for k in (f["key"], f["latest"])
-    }
+    listed = {bulk.BULK_MANIFEST_KEY} | {f["key"] for e in sets.values() for f in e["files"]}
     assert {k for k in objects if k.startswith("bulk/")} == listed
 
 
@@ -111,7 +106,7 @@ async def test_the_year_set_holds_every_published_file_and_record(
     year, entry = year_set(objects)
     files = files_of(entry)
     zip_name = next(n for n in files if n.endswith(".zip"))
-    archive = zipfile.ZipFile(io.BytesIO(objects[files[zip_name]["latest"]]))
+    archive = zipfile.ZipFile(io.BytesIO(objects[files[zip_name]["key"]]))
     assert {i.date_time for i in archive.infolist()} == {bulk_files.ZIP_TIME}
     jurisdiction = entry["jurisdictionCode"]
     async with database.connected(published_demo.url):
@@ -140,12 +135,12 @@ async def test_the_year_set_holds_every_published_file_and_record(
     for name, data in expected.items():
         assert archive.read(name) == data, name
     # The subjects' CSV: every subject once, with its department's code and name.
-    rows = list(csv.DictReader(io.StringIO(objects[files["csv/subjects.csv"]["latest"]].decode())))
+    rows = list(csv.DictReader(io.StringIO(objects[files["csv/subjects.csv"]["key"]].decode())))
     assert sorted(r["key"] for r in rows) == sorted(set(subjects))
     assert all(r["departmentCode"] and r["departmentName"] for r in rows)
     # The workbook: a sheet per table with the Chinese header, and the field dictionary.
     xlsx_name = next(n for n in files if n.endswith(".xlsx"))
-    book = load_workbook(io.BytesIO(objects[files[xlsx_name]["latest"]]), read_only=True)
+    book = load_workbook(io.BytesIO(objects[files[xlsx_name]["key"]]), read_only=True)
     assert "subjects" in book.sheetnames and book.sheetnames[-1] == "字段说明"
     header = next(book["subjects"].iter_rows(max_row=1, values_only=True))
     assert header[:3] == ("记录键", "部门编码", "部门名称")
@@ -255,7 +250,7 @@ async def test_datasette_answers_with_the_public_apis_counts(published_demo: Pub
     objects = published_demo.recorded.objects
     year, entry = year_set(objects)
     data = database_file(objects, entry)
-    metadata = orjson.loads(objects[files_of(entry)["metadata.json"]["latest"]])
+    metadata = orjson.loads(objects[files_of(entry)["metadata.json"]["key"]])
     with tempfile.TemporaryDirectory() as folder:
         stem = next(n for n in files_of(entry) if n.endswith(".db")).removesuffix(".db")
         path = Path(folder) / f"{stem}.db"

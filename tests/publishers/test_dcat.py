@@ -81,7 +81,7 @@ async def test_the_catalog_conforms_and_describes_every_release_and_object(
         accessed = {
             str(turtle.value(d, DCAT.accessURL)) for d in turtle.objects(dataset, DCAT.distribution)
         }
-        assert accessed and all("/latest/" in url for url in accessed)
+        assert accessed and all("/latest/" in url for url in accessed)  # the stable keys
     for dataset in datasets:
         titles = list(turtle.objects(dataset, DCTERMS.title))
         assert [t.language for t in titles] == ["zh"], dataset  # type: ignore[attr-defined]
