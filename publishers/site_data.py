@@ -342,6 +342,9 @@ class Published:
         # them: a withdrawal rewrites an old manifest, never deletes it).
         self.objects = {o.key for r in data.releases for o in r.objects}
         self.objects |= {str(v["manifest"]) for r in data.releases for v in r.entry["versions"]}
+        #: The bulk file sets (issue #15) by (jurisdiction, fiscal year or None for all years).
+        self.bulk = {(str(b["jurisdictionCode"]), b["fiscalYear"]): b for b in data.bulk}
+        self.objects |= {str(f["key"]) for b in data.bulk for f in b["files"]}
         self.by_year: dict[tuple[str, int], list[PublishedRelease]] = defaultdict(list)
         for release in data.releases:
             e = release.entry

@@ -23,6 +23,7 @@ from openpyxl import load_workbook
 from publishers import bulk, bulk_files, dcat
 from publishers.bulk_tables import SnapshotRow, Table, build_tables
 from publishers.releases import CATALOG_KEY
+from publishers.site_paths import DICTIONARY_KEY, quoted, year_page
 from publishers.sync import SyncStats
 from storage import database, models
 from storage.enums import RecordType, ReleaseStatus
@@ -307,3 +308,18 @@ async def test_an_unchanged_update_writes_nothing_and_a_changed_input_rebuilds(
     async with database.connected(published_demo.url):
         await bulk.update_bulk(published_demo.recorded, stats)
     assert stats.written == 0 and stats.deleted == 0
+
+
+async def test_the_year_page_links_the_bulk_files_and_the_dictionary(
+    published_demo: PublishedDemo,
+) -> None:
+    objects = published_demo.recorded.objects
+    year, entry = year_set(objects)
+    page = objects[year_page(entry["jurisdictionCode"], year)].decode()
+    for f in entry["files"]:
+        assert f'../../../../{quoted(f["key"])}"' in page, f["key"]
+    assert "../../../../site/dictionary/index.html" in page
+    dictionary_page = objects[DICTIONARY_KEY].decode()
+    assert "<code>key</code></th><td>记录键</td>" in dictionary_page
+    assert "<code>releaseKind</code></th><td>公开类型</td>" in dictionary_page
+    assert "（元）" in dictionary_page
