@@ -130,12 +130,14 @@ async def update_bulk(
     *,
     base_url: str | None = None,
     data_license: str = "CC-BY-4.0",
+    uploaded: Mapping[str, bytes] | None = None,
 ) -> Listing:
-    """Bring every bulk set up to date with what is published (see the module docstring)."""
+    """Bring every bulk set up to date with what is published (see the module docstring).
+    `uploaded`: objects the caller has just written (key → bytes), not read back."""
     listing = await read_listing(store)
     wanted = plan(await current_releases())
     changed = False
-    objects = _ObjectCache(store)
+    objects = _ObjectCache(store, uploaded or {})
     for ident in sorted(wanted):
         jurisdiction, year, releases = wanted[ident]
         digest = inputs_digest(releases, data_license, base_url)
@@ -167,18 +169,21 @@ async def update_bulk(
 
 class _ObjectCache:
     """The published objects a run reads, each once (a year's set and the all-years set share
-    them)."""
+    them), starting with what the publisher has just uploaded. An object is taken from memory
+    only with the sha256 its manifest lists: bytes another worker replaced (a manifest of an
+    attempt that lost its lease) are read from the store."""
 
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(self, store: ObjectStore, uploaded: Mapping[str, bytes]) -> None:
         self.store = store
-        self.held: dict[str, bytes] = {}
+        self.held: dict[str, bytes] = dict(uploaded)
         self.limit = asyncio.Semaphore(PARALLEL_UPLOADS)
 
-    async def get(self, key: str) -> bytes:
-        if key not in self.held:
+    async def get(self, key: str, sha256: str) -> bytes:
+        data = self.held.get(key)
+        if data is None or sha256_hex(data) != sha256:
             async with self.limit:
-                self.held[key] = await self.store.get(key)
-        return self.held[key]
+                data = self.held[key] = await self.store.get(key)
+        return data
 
 
 @dataclass(frozen=True)
@@ -206,12 +211,12 @@ async def _build_set(
     members: list[tuple[str, bytes]] = []
     types: dict[tuple[str, str], str] = {}
     for release in releases:
-        manifest_data = await objects.get(release.manifest_key)
+        manifest_data = await objects.get(release.manifest_key, release.manifest_sha256)
         manifest = orjson.loads(manifest_data)
         inner = release.key.split("/", 1)[1]  # <year>/<kind>/<department>
         members.append((f"{inner}/{release.manifest_key.rsplit('/', 1)[1]}", manifest_data))
         entries = [e for e in manifest["objects"] if not e.get("withdrawn")]
-        datas = await asyncio.gather(*(objects.get(e["key"]) for e in entries))
+        datas = await asyncio.gather(*(objects.get(e["key"], e["sha256"]) for e in entries))
         for entry, data in zip(entries, datas, strict=True):
             members.append((f"{inner}/{entry['path']}", data))
             if entry["path"] == manifest["datapackage"]:

@@ -27,6 +27,7 @@ from publishers.site_paths import DICTIONARY_KEY, quoted, year_page
 from publishers.sync import SyncStats
 from storage import database, models
 from storage.enums import RecordType, ReleaseStatus
+from storage.objects.memory import MemoryObjectStore
 from tests.conftest import PublishedDemo
 from tests.publishers.test_withdrawal_crash import public_answers
 
@@ -323,3 +324,14 @@ async def test_the_year_page_links_the_bulk_files_and_the_dictionary(
     assert "<code>key</code></th><td>记录键</td>" in dictionary_page
     assert "<code>releaseKind</code></th><td>公开类型</td>" in dictionary_page
     assert "（元）" in dictionary_page
+
+
+async def test_bytes_held_from_the_upload_are_used_only_with_the_listed_sha256() -> None:
+    store = MemoryObjectStore()
+    await store.put("releases/x/manifest.v1.json", b"the store's", "application/json")
+    stale = bulk._ObjectCache(store, {"releases/x/manifest.v1.json": b"another attempt's"})
+    listed = hashlib.sha256(b"the store's").hexdigest()
+    assert await stale.get("releases/x/manifest.v1.json", listed) == b"the store's"
+    fresh = bulk._ObjectCache(store, {"releases/x/a.json": b"uploaded"})
+    uploaded = hashlib.sha256(b"uploaded").hexdigest()
+    assert await fresh.get("releases/x/a.json", uploaded) == b"uploaded"  # not in the store
