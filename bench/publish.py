@@ -1,7 +1,10 @@
 """Benchmark: publish every release of the district demo to S3, then again unchanged, against
-the floor of uploading the same bytes with a bare minio-SDK loop.
+the floor of uploading the same bytes with a bare minio-SDK loop; then what the bulk files
+(issue #15) add: more first publishes, without and with them in turn, each into a fresh database
+copy and a fresh S3 server.
 
     .venv/bin/python -m bench.publish [--database postgres|sqlite] [--scale district|town]
+                                      [--bulk-runs N]
 
 S3 is moto's standalone server on loopback (a real S3-protocol HTTP server), a process of its
 own like MinIO in production; the floor and the publish talk to the same server. The demo data
@@ -28,7 +31,8 @@ from minio import Minio
 from api.cli import history_time
 from api.demo import generate
 from bench.moto import moto_server
-from publishers import privacy, site
+from publishers import bulk, privacy, site
+from publishers.bulk_listing import Listing
 from publishers.releases import Publisher
 from publishers.sync import SyncStats
 from storage import database, models
@@ -149,6 +153,57 @@ class GuardTimer:
         privacy.guard = self._original  # type: ignore[assignment]
 
 
+class BulkTimer:
+    """Adds up the time and the bytes of the bulk files inside a publish (`bulk.update_bulk`,
+    reads and writes included); with `enabled=False` they are not built at all (the catalogs
+    list none), which is the publish without them."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.seconds = 0.0
+        self.bytes = 0
+        self.objects = 0
+        self._original = bulk.update_bulk
+
+    def __enter__(self) -> BulkTimer:
+        original = self._original
+
+        async def timed(store: Any, stats: SyncStats, **kwargs: Any) -> Listing:
+            if not self.enabled:
+                return Listing()
+            started = time.perf_counter()
+            before = (stats.bytes, stats.written)
+            try:
+                return await original(store, stats, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+                self.bytes += stats.bytes - before[0]
+                self.objects += stats.written - before[1]
+
+        bulk.update_bulk = timed  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        bulk.update_bulk = self._original  # type: ignore[assignment]
+
+
+async def bulk_run(backend: str, scale: str, with_bulk: bool) -> tuple[float, SyncStats]:
+    """One first publish into a fresh database copy and a fresh S3 server."""
+    with moto_server() as endpoint:
+        url = await prepare_database(backend, scale)
+        try:
+            store = S3ObjectStore(
+                endpoint, "bench-bulk", access_key="bench", secret_key="secret", secure=False
+            )
+            await store.ensure_bucket()
+            async with database.connected(url):
+                with BulkTimer(enabled=with_bulk):
+                    seconds, stats, _ = await publish_everything(Publisher(store))
+        finally:
+            await drop_database(url)
+    return seconds, stats
+
+
 async def guard_alone() -> tuple[float, float]:
     """Select every release one after another, as a cold first publish would (no extracted
     text stored yet), and add up the guard's share: with nothing else in flight, its time is
@@ -201,6 +256,13 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--scale", choices=("district", "town"), default="district")
+    parser.add_argument(
+        "--bulk-runs",
+        type=int,
+        default=2,
+        help="first publishes after the main one, without and with the bulk files in turn "
+        "(the main publish, with them, is the first of the interleaved series)",
+    )
     args = parser.parse_args()
 
     with moto_server() as endpoint:
@@ -214,7 +276,7 @@ async def main() -> None:
                 releases = await models.Release.all().count()
                 guard_s, select_s = await guard_alone()
                 publisher = TimedPublisher(store)
-                with GuardTimer() as guard:
+                with GuardTimer() as guard, BulkTimer() as bulk_timer:
                     first, stats, published = await publish_everything(publisher)
                 peak = peak_rss_mib()
                 load_s, render_s, pages, page_bytes = await time_site(store)
@@ -225,6 +287,13 @@ async def main() -> None:
             )
         finally:
             await drop_database(url)
+    # Interleaved: with (the main publish), without, with, without, …
+    series: dict[bool, list[tuple[float, SyncStats]]] = {True: [(first, stats)], False: []}
+    for run in range(args.bulk_runs):
+        with_bulk = run % 2 == 1
+        label = "with" if with_bulk else "without"
+        print(f"bulk comparison {run + 1}/{args.bulk_runs}: {label} the bulk files", flush=True)
+        series[with_bulk].append(await bulk_run(args.database, args.scale, with_bulk))
 
     print(f"\npublish benchmark: {args.scale} demo on {args.database}, S3 = moto on loopback")
     print(f"  releases                 {releases} ({published} published, the rest exempt)")
@@ -260,6 +329,27 @@ async def main() -> None:
         f"    inside the publish     {guard.seconds:8.2f} s  summed over {guard.calls} releases "
         f"three in flight, waits for the others included ({guard.seconds / first:.1%})"
     )
+    print(
+        f"  bulk files in the publish {bulk_timer.seconds:7.2f} s  {bulk_timer.objects:6d} objects "
+        f"{bulk_timer.bytes / 1e6:8.1f} MB  (measured inside the main publish: "
+        f"{bulk_timer.seconds / first:.1%} of its time, {bulk_timer.bytes / stats.bytes:.1%} "
+        "of its bytes; target < 25% of the time)"
+    )
+    if series[False]:
+        with_s = sum(t for t, _ in series[True]) / len(series[True])
+        without_s = sum(t for t, _ in series[False]) / len(series[False])
+        with_mb = sum(st.bytes for _, st in series[True]) / len(series[True]) / 1e6
+        without_mb = sum(st.bytes for _, st in series[False]) / len(series[False]) / 1e6
+        runs = (
+            ", ".join(f"{t:.1f}" for t, _ in series[True])
+            + " with; "
+            + ", ".join(f"{t:.1f}" for t, _ in series[False])
+        )
+        print(
+            f"  with / without bulk      {with_s:8.2f} s / {without_s:.2f} s = "
+            f"{with_s / without_s:.2f}×, {with_mb:.1f} MB / {without_mb:.1f} MB "
+            f"(+{with_s - without_s:.1f} s, +{with_mb - without_mb:.1f} MB; runs: {runs} without)"
+        )
     print(f"  load average             {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

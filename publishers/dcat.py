@@ -27,14 +27,14 @@ the JSON-LD. Without a configured base URL (`GONGKAI_PUBLIC_BASE_URL`) the IRIs 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import rdflib
 
 from publishers.render import Rendered, dumps, sha256_hex
 from publishers.site_data import FileLink, PublishedRelease, SiteInput
-from publishers.site_paths import INDEX_KEY, quoted, release_page
+from publishers.site_paths import INDEX_KEY, quoted, release_page, segment, year_page
 
 JSONLD_KEY = "catalog.jsonld"
 TURTLE_KEY = "catalog.ttl"
@@ -261,6 +261,69 @@ class _Graph:
             },
         )
 
+    def bulk_dataset(self, entry: Mapping[str, Any], modified: str | None) -> str:
+        """A bulk file set (issue #15) as a `dcat:Dataset`: every release of a jurisdiction in
+        one year (or all years), each file a distribution with its sha256."""
+        jurisdiction = str(entry["jurisdictionCode"])
+        year = entry["fiscalYear"]
+        label = "all" if year is None else str(year)
+        landing = self.url(INDEX_KEY if year is None else year_page(jurisdiction, int(year)))
+        iri = f"{self.url(f'bulk/{segment(jurisdiction)}/{label}/')}#dataset"
+        name = self.jurisdiction_names.get(jurisdiction, jurisdiction)
+        authority = (
+            self.authority(jurisdiction) if jurisdiction in self.jurisdiction_names else name
+        )
+        publisher = self.agent(jurisdiction, None, authority)
+        title = str(entry["title"])
+        node: dict[str, Any] = {
+            "@type": "dcat:Dataset",
+            "dct__title": _zh(title),
+            "dct__description": _zh(
+                f"{title}：全部公开文件的 ZIP、每个表一个 CSV、每个表一页的 Excel 文件和 SQLite "
+                "数据库（附 Datasette 元数据）。latest/ 下的地址始终指向最新版本。金额单位为元。"
+            ),
+            "dct__identifier": f"bulk/{jurisdiction}/{label}",
+            "dct__publisher": _ref(publisher),
+            "dcat__contactPoint": _ref(self.contact(publisher, authority, landing)),
+            "dcat__theme": [_ref(t) for t in THEMES],
+            "dcat__keyword": [_zh(k) for k in ("预算绩效", "批量下载", name)],
+            "dct__license": _ref(self.license),
+            "dct__accessRights": _ref(PUBLIC_ACCESS),
+            "dct__language": _ref(LANGUAGE),
+            "dcat__landingPage": _ref(landing),
+            "dcat__distribution": [
+                _ref(
+                    self.distribution(
+                        FileLink(
+                            f["key"],
+                            f["name"],
+                            f["title"],
+                            f["contentType"],
+                            f["bytes"],
+                            f["sha256"],
+                        ),
+                        title,
+                    )
+                )
+                for f in entry["files"]
+            ],
+        }
+        years = entry.get("years") or ([year] if year is not None else [])
+        if years:
+            node["dct__temporal"] = _ref(
+                self.add(
+                    f"{iri}-period",
+                    **{
+                        "@type": "dct:PeriodOfTime",
+                        "dcat__startDate": _typed(f"{min(years)}-01-01", "xsd:date"),
+                        "dcat__endDate": _typed(f"{max(years)}-12-31", "xsd:date"),
+                    },
+                )
+            )
+        if modified is not None:
+            node["dct__modified"] = _typed(modified, "xsd:dateTime")
+        return self.add(iri, **node)
+
     def catalog(self, datasets: Sequence[str], modified: str | None) -> str:
         """DCAT-AP 3 §Catalogue: description, publisher and title mandatory; datasets,
         homepage, language, licence, modified and theme taxonomy recommended."""
@@ -306,7 +369,9 @@ def catalog_document(data: SiteInput, base_url: str | None, data_license: str) -
         _iso(max(release.entry["versions"], key=lambda v: int(v["number"]))["publishedAt"])
         for release in data.releases
     ]
-    graph.catalog([*datasets, *series], max(modified) if modified else None)
+    latest = max(modified) if modified else None
+    datasets += [graph.bulk_dataset(entry, latest) for entry in data.bulk]
+    graph.catalog([*datasets, *series], latest)
     return {"@context": CONTEXT, "@graph": [graph.nodes[iri] for iri in sorted(graph.nodes)]}
 
 

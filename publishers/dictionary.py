@@ -32,6 +32,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "fiscalYear": ("预算年度", "所属预算年度。"),
     "departmentCode": ("部门编码", "预算部门的编码。"),
     "departmentName": ("部门名称", "预算部门的名称。"),
+    "releaseKind": ("公开类型", "记录所在的公开：部门预算、部门决算或财政部门年度公开。"),
     "implementingUnitCode": ("实施单位编码", "项目实施单位的编码。"),
     "implementingUnitName": ("实施单位名称", "项目实施单位的名称。"),
     "budgetBook": ("预算类别", "一般公共预算、政府性基金预算等。"),

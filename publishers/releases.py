@@ -36,7 +36,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from publishers import filenames, render, rules, search, site, withdrawal
+from publishers import bulk, filenames, render, rules, search, site, withdrawal
+from publishers.bulk_listing import Listing
 from publishers.lease import DEFAULT_LEASE, WAIT_POLL, Lease, pointer_lock, worker_name
 from publishers.official_tables import render_official_tables
 from publishers.records import facets, file_path, search_text, subject_key
@@ -225,6 +226,9 @@ class Publisher:
         #: Withdrawals whose per-release steps this run completed: closed once the pointer
         #: objects are rewritten and the store's history is purged (`write_pointers`).
         self._withdrawn: list[int] = []
+        #: The bytes this run uploaded, by key, until the pointers are written: the bulk files
+        #: (`publishers/bulk.py`) take them from here instead of reading them back.
+        self._uploaded: dict[str, bytes] = {}
         self._open: set[int] | None = None
 
     # --- check -----------------------------------------------------------------------------
@@ -458,6 +462,8 @@ class Publisher:
         manifest = await self._write_manifest(
             release, selection, [*objects, package], version, published_at, digest, note, stats
         )
+        self._uploaded |= {f"{folder}/{o.path}": o.data for o in uploads}
+        self._uploaded[manifest.path] = manifest.data
         await _flip(
             self.lease,
             release,
@@ -774,15 +780,28 @@ class Publisher:
         history is purged, and only then are the withdrawals closed. Workers in other
         processes write them one at a time (`pointer_lock`)."""
         async with pointer_lock():
+            # The bulk files first (issue #15): the catalogs list them.
+            uploaded, self._uploaded = self._uploaded, {}
+            listing = await bulk.update_bulk(
+                self.store,
+                stats,
+                base_url=self.base_url,
+                data_license=self.data_license,
+                uploaded=uploaded,
+            )
             await put_if_changed(
                 self.store,
                 CATALOG_KEY,
-                await catalog_bytes(self.base_url),
+                await catalog_bytes(self.base_url, listing),
                 render.JSON_TYPE,
                 stats,
             )
             await site.update_site(
-                self.store, stats, base_url=self.base_url, data_license=self.data_license
+                self.store,
+                stats,
+                base_url=self.base_url,
+                data_license=self.data_license,
+                bulk_sha256=listing.sha256,
             )
             # Pages are written in parallel: a process killed among them leaves a folder
             # store's temporary files beside them, which the next writer of the pointers removes.
@@ -874,10 +893,11 @@ def release_entry(
     }
 
 
-async def catalog_bytes(base_url: str | None = None) -> bytes:
-    """The catalog of every published release, with its versions, and the correction notices.
+async def catalog_bytes(base_url: str | None = None, listing: Listing | None = None) -> bytes:
+    """The catalog of every published release, with its versions, the correction notices and
+    the bulk files (`publishers/bulk.py`: each file's key, `latest/` key, bytes and sha256).
     Keys are relative to the bucket root; under a public `base_url` each release also gets the
-    absolute addresses of its manifest and data package (D17)."""
+    absolute addresses of its manifest and data package (D17), and each bulk file its URLs."""
     releases = await models.Release.filter(status=ReleaseStatus.PUBLISHED).prefetch_related(
         "jurisdiction", "department", "versions"
     )
@@ -902,6 +922,7 @@ async def catalog_bytes(base_url: str | None = None) -> bytes:
     return dumps(
         {
             "title": "预算绩效信息公开目录",
+            "bulk": listing.entries(base_url) if listing else [],
             "releases": sorted(entries, key=lambda e: e["key"]),
             "notices": sorted(
                 notice_entries, key=lambda e: (str(e["date"]), e["jurisdictionCode"])

@@ -229,27 +229,33 @@ def _tabular(stem: str, title: str, rows: Sequence[Mapping[str, Any]]) -> list[R
 
 def render_records(record_type: RecordType, records: Sequence[Record]) -> list[Rendered]:
     """The JSON file and the CSV tables (plain and Excel) of one record type."""
-    stem = TABLE_NAMES[record_type]
     ordered = sorted(records, key=lambda r: r.key)
     document = {"recordType": record_type.value, "records": [r.data for r in ordered]}
+    stem = TABLE_NAMES[record_type]
     out = [_content_named(stem, "json", dumps(document), JSON_TYPE, title=record_type.label)]
+    for table, title, rows in table_rows(record_type, [(r.key, r.data) for r in ordered]):
+        out += _tabular(table, title, rows)
+    return out
 
-    main_rows = [{"key": r.key, **dict(_flatten(r.data))} for r in ordered]
-    out += _tabular(stem, record_type.label, main_rows)
 
+def table_rows(
+    record_type: RecordType, records: Sequence[tuple[str, Mapping[str, Any]]]
+) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """The rows of a record type's tables, (stem, title, rows) each, from (key, data) pairs in
+    order: the main table, nested objects flattened to dotted columns, then a child table per
+    list of objects (``<table>-<field>``), its rows keyed to their parent."""
+    stem = TABLE_NAMES[record_type]
+    main_rows = [{"key": key, **dict(_flatten(data))} for key, data in records]
+    out = [(stem, record_type.label, main_rows)]
     children: dict[str, list[dict[str, Any]]] = {}
-    for record in ordered:
-        for name, items in _child_lists(record.data):
+    for key, data in records:
+        for name, items in _child_lists(data):
             for position, item in enumerate(items):
                 children.setdefault(name, []).append(
-                    {
-                        "key": f"{record.key}#{position}",
-                        "parentKey": record.key,
-                        **dict(_flatten(item)),
-                    }
+                    {"key": f"{key}#{position}", "parentKey": key, **dict(_flatten(item))}
                 )
     for name in sorted(children):
-        out += _tabular(f"{stem}-{_kebab(name)}", f"{record_type.label}：{name}", children[name])
+        out.append((f"{stem}-{_kebab(name)}", f"{record_type.label}：{name}", children[name]))
     return out
 
 

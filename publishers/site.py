@@ -36,7 +36,7 @@ import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from publishers import charts, filenames
+from publishers import charts, dictionary, filenames
 from publishers.dcat import render_dcat
 from publishers.display import (
     CENT,
@@ -64,6 +64,7 @@ from publishers.site_data import (
 )
 from publishers.site_paths import (
     CALENDAR_KEY,
+    DICTIONARY_KEY,
     FEED_KEY,
     INDEX_KEY,
     SEARCH_KEY,
@@ -273,6 +274,7 @@ class _Pages:
                 "release.html",
                 "department.html",
                 "project.html",
+                "dictionary.html",
             )
         }
         self.out: list[Rendered] = []
@@ -280,7 +282,7 @@ class _Pages:
 
     def planned(self) -> None:
         """The keys of every page, known before any is rendered, so links can be checked."""
-        self.pages = {INDEX_KEY, FEED_KEY, CALENDAR_KEY, SEARCH_KEY, STYLE_KEY}
+        self.pages = {INDEX_KEY, FEED_KEY, CALENDAR_KEY, SEARCH_KEY, STYLE_KEY, DICTIONARY_KEY}
         for jurisdiction, year in self.p.by_year:
             self.pages.add(year_page(jurisdiction, year))
         self.pages |= {release_page(key) for key in self.p.releases}
@@ -496,6 +498,8 @@ class _Pages:
                 ),
             },
             demo=self.p.is_demo(jurisdiction),
+            bulk=self.bulk_files(jurisdiction, year),
+            bulk_all=self.bulk_files(jurisdiction, None),
         )
 
     def release(self, release: PublishedRelease) -> None:
@@ -759,8 +763,28 @@ class _Pages:
             demo=self.p.is_demo(jurisdiction),
         )
 
+    def dictionary(self) -> None:
+        """The data dictionary (issue #15): every field's Chinese title and description, as
+        the data packages' table schemas and the Excel headers give them."""
+        fields = [(name, *dictionary.describe(name)) for name in sorted(dictionary.FIELDS)]
+        self.emit(
+            DICTIONARY_KEY,
+            "dictionary.html",
+            fields=fields,
+            money=sorted(dictionary.MONEY_FIELDS),
+            demo=False,
+        )
+
+    def bulk_files(self, jurisdiction: str, year: int | None) -> list[dict[str, Any]]:
+        """The bulk files of a jurisdiction's year (or all years), the CSVs last."""
+        entry = self.p.bulk.get((jurisdiction, year))
+        if entry is None:
+            return []
+        return sorted(entry["files"], key=lambda f: ("/" in f["name"], f["name"]))
+
     def render(self) -> list[Rendered]:
         self.planned()
+        self.dictionary()
         self.index()
         for jurisdiction, year in sorted(self.p.by_year):
             self.year(jurisdiction, year)
@@ -821,13 +845,15 @@ async def update_site(
     *,
     base_url: str | None = None,
     data_license: str = "CC-BY-4.0",
+    bulk_sha256: str | None = None,
 ) -> None:
     """Bring the site in the store up to date with the database (a pointer object, D10);
-    `base_url` as for `render_site`.
+    `base_url` as for `render_site`; `bulk_sha256` the bulk manifest's, which the DCAT catalog
+    lists (`publishers/bulk.py`).
 
     When the inputs are the ones the stored site was rendered from (`fingerprint`), nothing is
     loaded or rendered: an unchanged republish costs two small queries and one read."""
-    digest = await fingerprint(base_url, data_license)
+    digest = await fingerprint(base_url, data_license, bulk_sha256)
     try:
         stored = orjson.loads(await store.get(SITE_MANIFEST_KEY))
     except ObjectNotFound:

@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from publishers.bulk_listing import read_listing
 from publishers.render import JSON_TYPE, sha256_hex
 from publishers.sync import PARALLEL_UPLOADS
 from storage import models
@@ -115,6 +116,8 @@ class SiteInput:
     releases: tuple[PublishedRelease, ...]
     notices: tuple[Notice, ...] = ()
     scheduled: tuple[Scheduled, ...] = ()
+    #: the bulk file sets (`publishers/bulk.py`), as `bulk/manifest.json` lists them
+    bulk: tuple[Mapping[str, Any], ...] = ()
 
 
 # --- load: the database (published rows only) and the current manifests ------------------------
@@ -176,7 +179,9 @@ async def load(store: ObjectStore) -> SiteInput:
 
     loaded = await asyncio.gather(*(published(i) for i in sorted(releases)))
     done = tuple(sorted((r for r in loaded if r is not None), key=lambda r: r.key))
-    return SiteInput(done, await _notices(done), await _scheduled(done))
+    listing = await read_listing(store)
+    bulk = tuple(listing.sets[ident] for ident in sorted(listing.sets))
+    return SiteInput(done, await _notices(done), await _scheduled(done), bulk)
 
 
 async def _manifest_objects(store: ObjectStore, key: str, digest: str) -> tuple[FileLink, ...]:
@@ -337,6 +342,9 @@ class Published:
         # them: a withdrawal rewrites an old manifest, never deletes it).
         self.objects = {o.key for r in data.releases for o in r.objects}
         self.objects |= {str(v["manifest"]) for r in data.releases for v in r.entry["versions"]}
+        #: The bulk file sets (issue #15) by (jurisdiction, fiscal year or None for all years).
+        self.bulk = {(str(b["jurisdictionCode"]), b["fiscalYear"]): b for b in data.bulk}
+        self.objects |= {str(f["key"]) for b in data.bulk for f in b["files"]}
         self.by_year: dict[tuple[str, int], list[PublishedRelease]] = defaultdict(list)
         for release in data.releases:
             e = release.entry

@@ -9,6 +9,7 @@ Keys name files explicitly (``…/index.html``, D16): S3 and MinIO have no direc
     site/releases/<jurisdiction>/<year>/<kind>/<department>/index.html
     site/departments/<jurisdiction>/<code>/index.html
     site/projects/<jurisdiction>/<code>/index.html   a subject (project, policy, overall) by code
+    site/dictionary/index.html                     the data dictionary: every field's title
     site-manifest.json                             the site's keys (not linked from any page)
 """
 
@@ -23,6 +24,7 @@ FEED_KEY = "feed.xml"
 CALENDAR_KEY = "calendar.ics"
 SEARCH_KEY = "search-index.json"
 STYLE_KEY = "site/style.css"
+DICTIONARY_KEY = "site/dictionary/index.html"
 SITE_MANIFEST_KEY = "site-manifest.json"
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 

@@ -19,7 +19,9 @@ from storage.enums import ReleaseStatus
 from storage.objects import ObjectNotFound, ObjectStore
 
 
-async def fingerprint(base_url: str | None = None, data_license: str = "CC-BY-4.0") -> str:
+async def fingerprint(
+    base_url: str | None = None, data_license: str = "CC-BY-4.0", bulk_sha256: str | None = None
+) -> str:
     """A digest of everything the site is rendered from: the current version (and manifest) of
     every published release — snapshot rows change only with a new version — the correction
     notices, the scheduled releases, the base URL of the feed's links, and the renderer itself
@@ -50,8 +52,8 @@ async def fingerprint(base_url: str | None = None, data_license: str = "CC-BY-4.
             "publish_at",
         )
     )
-    # The DCAT catalog (publishers/dcat.py) names the licence.
-    inputs = [_code_digest(), current, notices, scheduled, base_url, data_license]
+    # The DCAT catalog (publishers/dcat.py) names the licence and lists the bulk files.
+    inputs = [_code_digest(), current, notices, scheduled, base_url, data_license, bulk_sha256]
     return sha256_hex(orjson.dumps(inputs, default=str))
 
 
@@ -59,6 +61,7 @@ async def fingerprint(base_url: str | None = None, data_license: str = "CC-BY-4.
 RENDERER = (
     "site.py",
     "dcat.py",
+    "bulk_listing.py",
     "filenames.py",
     "dictionary.py",
     "site_data.py",

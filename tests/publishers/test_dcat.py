@@ -71,8 +71,17 @@ async def test_the_catalog_conforms_and_describes_every_release_and_object(
 
     async with database.connected(published_demo.url):
         releases = await models.Release.filter(status=ReleaseStatus.PUBLISHED).count()
-    datasets = set(turtle.subjects(RDF.type, DCAT.Dataset))
+    every = set(turtle.subjects(RDF.type, DCAT.Dataset))
+    datasets = {d for d in every if "/site/releases/" in str(d)}
     assert len(datasets) == releases > 0
+    # The bulk file sets (issue #15): one dataset per jurisdiction and year, and for all years.
+    bulk_sets = every - datasets
+    assert bulk_sets and all("/bulk/" in str(d) for d in bulk_sets)
+    for dataset in bulk_sets:
+        accessed = {
+            str(turtle.value(d, DCAT.accessURL)) for d in turtle.objects(dataset, DCAT.distribution)
+        }
+        assert accessed and all("/latest/" in url for url in accessed)  # the stable keys
     for dataset in datasets:
         titles = list(turtle.objects(dataset, DCTERMS.title))
         assert [t.language for t in titles] == ["zh"], dataset  # type: ignore[attr-defined]

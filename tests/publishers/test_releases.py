@@ -7,6 +7,7 @@ import html
 import io
 import re
 import urllib.parse
+import zipfile
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
@@ -53,10 +54,18 @@ async def everything(store: MemoryObjectStore) -> dict[str, bytes]:
 
 def decoded(data: bytes) -> str:
     """The text of an object with every way a name can hide undone: JSON escapes, HTML
-    entities, percent-encoding, and a workbook's compression (the official tables: every cell
-    of every sheet, the hidden one too)."""
+    entities, percent-encoding, a workbook's compression (the official tables and the bulk
+    workbooks: every cell of every sheet, the hidden one too), a ZIP's members (the bulk ZIPs:
+    each member decoded in turn, and its name) and a SQLite database (every row of every
+    table, the full-text indexes' too, and the schema)."""
     if data.startswith(b"PK\x03\x04"):
-        return workbook_text(data)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if "xl/workbook.xml" in names:
+                return workbook_text(data)
+            return "\n".join(f"{n}\n{decoded(archive.read(n))}" for n in names)
+    if data.startswith(b"SQLite format 3\x00"):
+        return database_text(data)
     text = data.decode("utf-8", errors="replace")
     parts = [text]
     if "\\u" in text and text.lstrip().startswith(("{", "[")):
@@ -68,6 +77,23 @@ def decoded(data: bytes) -> str:
         if undone != text:
             parts.append(undone)
     return "\n".join(parts)
+
+
+def database_text(data: bytes) -> str:
+    """A SQLite file as SQL text: its schema and every row of every table, and its bytes."""
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "scan.db"
+        path.write_bytes(data)
+        connection = sqlite3.connect(path)
+        try:
+            # The raw bytes too: text a page kept that no table shows any more.
+            raw = data.decode("utf-8", errors="replace")
+            return "\n".join([*connection.iterdump(), raw])
+        finally:
+            connection.close()
 
 
 def workbook_text(data: bytes) -> str:
@@ -165,7 +191,7 @@ async def test_csv_cells_that_look_like_formulas_are_neutralised(db: str) -> Non
     built = await dataset.build(dataset.Plan(departments=1, projects=1))
     store = MemoryObjectStore()
     await publish_all(publisher(store), built)
-    objects = await everything(store)
+    objects = {k: v for k, v in (await everything(store)).items() if k.startswith("releases/")}
     (indicators,) = [k for k in objects if re.search(r"targets-indicators\.\w+\.csv$", k)]
     # The plain CSV holds the JSON's value; only the Excel variant neutralises it (issue #15).
     text = objects[indicators].decode()
@@ -271,6 +297,11 @@ async def test_a_filing_after_publication_withdraws_every_version(db: str) -> No
     after = await everything(store)
     assert not leaks(after, markers)
     assert not await snapshot_leaks(markers)
+    # The bulk files held the project (issue #15): its ZIP, workbook, database and CSV were
+    # rebuilt without it, under the same latest/ keys.
+    held = {k for k, v in before.items() if k.startswith("bulk/") and leaks({k: v}, markers)}
+    assert {k.rsplit(".", 1)[1] for k in held} >= {"zip", "xlsx", "db", "csv"}
+    assert all("/latest/" in k for k in held) and held <= set(after)
     # Old manifests keep no entry of a withdrawn object (not even its sha256), and every
     # entry they keep is there.
     budget = await models.Release.get(id=built.releases[0].id).prefetch_related(

@@ -539,7 +539,7 @@ async def page_years(keys: list[str]) -> dict[str, set[int]]:
     covered = {}
     for key in keys:
         parts = key.split("/")
-        if key in ROOT_KEYS:
+        if key in ROOT_KEYS or key == site_paths.DICTIONARY_KEY:
             covered[key] = set(years)
         elif parts[1] in ("releases", "years"):
             year = int(parts[3])

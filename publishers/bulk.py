@@ -1,0 +1,418 @@
+"""Bulk files (issue #15): per jurisdiction and fiscal year, and for all its years, everything
+published in a few files a person can take whole — a ZIP of every published file, a CSV per
+table, an .xlsx with a sheet per table, a SQLite database for Datasette and its metadata.json
+(the bytes: `publishers/bulk_files.py`; the tables: `publishers/bulk_tables.py`).
+
+They are derived from what is public (the current versions' snapshot rows and objects), so a
+filed record is in none of them; they are rebuilt inside `write_pointers`, before the catalogs
+that list them. Keys::
+
+    bulk/manifest.json                               every set: its files, sizes, sha256
+    bulk/<jurisdiction>/<year|all>/latest/<name>     the newest of each file (pointer objects)
+    bulk/<jurisdiction>/<year|all>/latest/csv/<table>.csv
+
+Only the newest is kept: a bulk file is a view of the releases' current versions, whose own
+versions are the history; an older bulk file could hold what a withdrawal took out; and two
+copies of every file (an immutable one beside the latest) doubled what the bulk files add to a
+publish.
+
+A set is rebuilt only when its inputs change: the current version (and manifest sha256) of each
+of its releases, the licence, the base URL and the code and libraries that build it
+(`inputs_digest`). An unchanged publish reads `bulk/manifest.json` and writes nothing. A rebuild
+rewrites the files whose bytes changed, deletes every other object under the set's folder, then
+writes the manifest; after a withdrawal the publisher's purge of the store's history takes the
+overwritten files' stored versions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata, resources
+from typing import Any
+
+import orjson
+
+from publishers import bulk_files, filenames
+from publishers.bulk_listing import BULK_MANIFEST_KEY, Listing, read_listing
+from publishers.bulk_tables import SnapshotRow, Table, build_tables
+from publishers.render import CSV_TYPE, JSON_TYPE, sha256_hex
+from publishers.site_paths import segment
+from publishers.sync import PARALLEL_UPLOADS, SyncStats
+from storage import models
+from storage.enums import RecordType, ReleaseStatus
+from storage.objects import ObjectStore
+
+ALL_YEARS = "all"
+#: The modules whose code decides the bytes: a change to any rebuilds every set.
+BUILDERS = ("bulk.py", "bulk_files.py", "bulk_tables.py", "render.py", "dictionary.py")
+
+
+@dataclass(frozen=True)
+class Current:
+    """A published release's current version, as the bulk sets see it."""
+
+    release_id: int
+    jurisdiction: str
+    year: int
+    folder: str  # releases/<jurisdiction>/<year>/<kind>/<department>
+    manifest_key: str
+    manifest_sha256: str
+
+    @property
+    def key(self) -> str:
+        return self.folder.removeprefix("releases/")
+
+
+def set_folder(jurisdiction: str, label: str) -> str:
+    return f"bulk/{segment(jurisdiction)}/{label}"
+
+
+@lru_cache(maxsize=1)
+def builder_digest() -> str:
+    """The code and the libraries that make the bytes."""
+    package = resources.files("publishers")
+    code = b"".join((package / name).read_bytes() for name in BUILDERS)
+    versions = [metadata.version(n) for n in ("sqlite-utils", "XlsxWriter")]
+    return sha256_hex(code + orjson.dumps([versions, sqlite3.sqlite_version]))
+
+
+def inputs_digest(releases: Sequence[Current], data_license: str, base_url: str | None) -> str:
+    versions = sorted((r.manifest_key, r.manifest_sha256) for r in releases)
+    return sha256_hex(orjson.dumps([builder_digest(), data_license, base_url, versions]))
+
+
+async def current_releases() -> list[Current]:
+    rows = await models.ReleaseVersion.filter(release__status=ReleaseStatus.PUBLISHED).values(
+        "release_id",
+        "number",
+        "manifest_key",
+        "manifest_sha256",
+        "release__current_version",
+        "release__fiscal_year",
+        "release__jurisdiction__code",
+    )
+    return sorted(
+        (
+            Current(
+                r["release_id"],
+                r["release__jurisdiction__code"],
+                r["release__fiscal_year"],
+                r["manifest_key"].rsplit("/", 1)[0],
+                r["manifest_key"],
+                r["manifest_sha256"],
+            )
+            for r in rows
+            if r["number"] == r["release__current_version"]
+        ),
+        key=lambda c: c.folder,
+    )
+
+
+def plan(releases: Sequence[Current]) -> dict[str, tuple[str, int | None, list[Current]]]:
+    """Every set (id → jurisdiction, year or None for all years, its releases)."""
+    sets: dict[str, tuple[str, int | None, list[Current]]] = {}
+    for release in releases:
+        for year in (release.year, None):
+            label = ALL_YEARS if year is None else str(year)
+            ident = f"{release.jurisdiction}/{label}"
+            sets.setdefault(ident, (release.jurisdiction, year, []))[2].append(release)
+    return sets
+
+
+async def update_bulk(
+    store: ObjectStore,
+    stats: SyncStats,
+    *,
+    base_url: str | None = None,
+    data_license: str = "CC-BY-4.0",
+    uploaded: Mapping[str, bytes] | None = None,
+) -> Listing:
+    """Bring every bulk set up to date with what is published (see the module docstring).
+    `uploaded`: objects the caller has just written (key → bytes), not read back."""
+    listing = await read_listing(store)
+    wanted = plan(await current_releases())
+    changed = False
+    objects = _ObjectCache(store, uploaded or {})
+    for ident in sorted(wanted):
+        jurisdiction, year, releases = wanted[ident]
+        digest = inputs_digest(releases, data_license, base_url)
+        held = listing.sets.get(ident)
+        if held is not None and held["inputSha256"] == digest:
+            stats.skipped += len(held["files"])
+            continue
+        built = await _build_set(
+            store, objects, jurisdiction, year, releases, base_url, data_license
+        )
+        entry = await _write_set(store, jurisdiction, year, built, held, digest, stats)
+        entry["years"] = sorted({r.year for r in releases})
+        listing.sets[ident] = entry
+        changed = True
+    for ident in sorted(set(listing.sets) - set(wanted)):  # nothing of it is public any more
+        jurisdiction, label = ident.rsplit("/", 1)
+        await _delete_under(store, set_folder(jurisdiction, label) + "/", set(), stats)
+        del listing.sets[ident]
+        changed = True
+    if changed:
+        data = listing.data()
+        await store.put(BULK_MANIFEST_KEY, data, JSON_TYPE)
+        stats.written += 1
+        stats.bytes += len(data)
+    else:
+        stats.skipped += 1
+    return listing
+
+
+class _ObjectCache:
+    """The published objects a run reads, each once (a year's set and the all-years set share
+    them), starting with what the publisher has just uploaded. An object is taken from memory
+    only with the sha256 its manifest lists: bytes another worker replaced (a manifest of an
+    attempt that lost its lease) are read from the store."""
+
+    def __init__(self, store: ObjectStore, uploaded: Mapping[str, bytes]) -> None:
+        self.store = store
+        self.held: dict[str, bytes] = dict(uploaded)
+        self.limit = asyncio.Semaphore(PARALLEL_UPLOADS)
+
+    async def get(self, key: str, sha256: str) -> bytes:
+        data = self.held.get(key)
+        if data is None or sha256_hex(data) != sha256:
+            async with self.limit:
+                data = self.held[key] = await self.store.get(key)
+        return data
+
+
+@dataclass(frozen=True)
+class BuiltFile:
+    name: str  # the path under the set's folder without the digest: `gongkai-x-2024.zip`
+    title: str
+    data: bytes
+    content_type: str
+
+    @property
+    def sha256(self) -> str:
+        return sha256_hex(self.data)
+
+
+async def _build_set(
+    store: ObjectStore,
+    objects: _ObjectCache,
+    jurisdiction: str,
+    year: int | None,
+    releases: Sequence[Current],
+    base_url: str | None,
+    data_license: str,
+) -> tuple[str, list[BuiltFile]]:
+    """Read a set's inputs and build its files (in a thread: seconds of CPU for a district)."""
+    members: list[tuple[str, bytes]] = []
+    types: dict[tuple[str, str], str] = {}
+    for release in releases:
+        manifest_data = await objects.get(release.manifest_key, release.manifest_sha256)
+        manifest = orjson.loads(manifest_data)
+        inner = release.key.split("/", 1)[1]  # <year>/<kind>/<department>
+        members.append((f"{inner}/{release.manifest_key.rsplit('/', 1)[1]}", manifest_data))
+        entries = [e for e in manifest["objects"] if not e.get("withdrawn")]
+        datas = await asyncio.gather(*(objects.get(e["key"], e["sha256"]) for e in entries))
+        for entry, data in zip(entries, datas, strict=True):
+            members.append((f"{inner}/{entry['path']}", data))
+            if entry["path"] == manifest["datapackage"]:
+                types |= _declared_types(data)
+    rows = await _snapshot_rows(releases)
+    names = _jurisdiction(rows, jurisdiction)
+    label = ALL_YEARS if year is None else str(year)
+    demo = "【演示数据】" if names[1] else ""
+    period = "历年" if year is None else f"{year}年度"
+    title = f"{demo}{names[0]}{period}预算绩效信息公开数据（全部部门）"
+    base = f"gongkai-{segment(jurisdiction)}-{label}"
+    source = (base_url.rstrip("/") + "/index.html") if base_url else "index.html"
+
+    def build() -> list[BuiltFile]:
+        tables = build_tables(rows, types)
+        return _files(base, title, tables, members, data_license, source)
+
+    return title, await asyncio.to_thread(build)
+
+
+def _files(
+    base: str,
+    title: str,
+    tables: Sequence[Table],
+    members: Sequence[tuple[str, bytes]],
+    data_license: str,
+    source: str,
+) -> list[BuiltFile]:
+    from publishers.dcat import license_uri
+
+    meta = bulk_files.datasette_metadata(
+        tables,
+        base,
+        title=title,
+        description=f"{title}。每个表一行一条记录，金额单位：元。",
+        data_license=data_license,
+        license_url=license_uri(data_license),
+        source_url=source,
+    )
+    out = [
+        BuiltFile(
+            f"{base}.zip",
+            f"{title}：全部公开文件（ZIP）",
+            bulk_files.zip_bytes(members),
+            bulk_files.ZIP_TYPE,
+        ),
+        BuiltFile(
+            f"{base}.xlsx",
+            f"{title}：全部表格（Excel）",
+            bulk_files.xlsx_bytes(tables),
+            bulk_files.XLSX_TYPE,
+        ),
+        BuiltFile(
+            f"{base}.db",
+            f"{title}：SQLite 数据库（可用 Datasette 打开）",
+            bulk_files.sqlite_bytes(tables),
+            bulk_files.SQLITE_TYPE,
+        ),
+        BuiltFile("metadata.json", f"{title}：Datasette 元数据", meta, JSON_TYPE),
+    ]
+    out += [
+        BuiltFile(
+            f"csv/{t.stem}.csv", f"{title}：{t.title}（CSV）", bulk_files.table_csv(t), CSV_TYPE
+        )
+        for t in tables
+    ]
+    return out
+
+
+def _declared_types(package: bytes) -> dict[tuple[str, str], str]:
+    """(table stem, field) → type, from a data package's plain CSV resources."""
+    out: dict[tuple[str, str], str] = {}
+    for resource in orjson.loads(package).get("resources", []):
+        path = str(resource.get("path", ""))
+        if "schema" not in resource or path.endswith(".excel.csv"):
+            continue
+        stem = path.rsplit("/", 1)[-1].split(".")[0]
+        for f in resource["schema"]["fields"]:
+            out[(stem, f["name"])] = f["type"]
+    return out
+
+
+async def _snapshot_rows(releases: Sequence[Current]) -> list[SnapshotRow]:
+    keys = {r.release_id: r.key for r in releases}
+    versions = {
+        r.release_id: int(r.manifest_key.rsplit(".v", 1)[1].split(".")[0]) for r in releases
+    }
+    rows = await models.Disclosure.filter(release_id__in=sorted(keys)).values(
+        "release_id",
+        "release_version",
+        "record_type",
+        "record_key",
+        "fiscal_year",
+        "department_code",
+        "release_kind",
+        "precedence",
+        "data",
+    )
+    return [
+        SnapshotRow(
+            RecordType(r["record_type"]),
+            r["record_key"],
+            r["fiscal_year"],
+            r["department_code"],
+            str(getattr(r["release_kind"], "value", r["release_kind"])),
+            r["precedence"],
+            keys[r["release_id"]],
+            r["data"],
+        )
+        for r in rows
+        if r["release_version"] == versions[r["release_id"]]
+    ]
+
+
+def _jurisdiction(rows: Sequence[SnapshotRow], code: str) -> tuple[str, bool]:
+    """The jurisdiction's published name and whether it is demo data."""
+    for row in rows:
+        if row.record_type is RecordType.JURISDICTION:
+            return str(row.data.get("name") or code), bool(row.data.get("demo"))
+    return code, False
+
+
+async def _write_set(
+    store: ObjectStore,
+    jurisdiction: str,
+    year: int | None,
+    built: tuple[str, list[BuiltFile]],
+    held: Mapping[str, Any] | None,
+    digest: str,
+    stats: SyncStats,
+) -> dict[str, Any]:
+    """Write a rebuilt set: the files whose bytes changed, then delete the rest under its
+    folder. The manifest (written by the caller) comes last: a crash before it leaves the old
+    entry, whose digest differs, and the rerun rebuilds the set."""
+    title, files = built
+    label = ALL_YEARS if year is None else str(year)
+    folder = set_folder(jurisdiction, label)
+    before = {f["key"]: f["sha256"] for f in (held or {}).get("files", [])}
+    entries: list[dict[str, Any]] = []
+    puts: list[tuple[str, BuiltFile]] = []
+    for item in files:
+        key = f"{folder}/latest/{item.name}"
+        if before.get(key) == item.sha256:
+            stats.skipped += 1
+        else:
+            puts.append((key, item))
+        entries.append(
+            {
+                "name": item.name,
+                "title": item.title,
+                "key": key,
+                "contentType": item.content_type,
+                "bytes": len(item.data),
+                "sha256": item.sha256,
+            }
+        )
+    period = "历年" if year is None else str(year)
+    limit = asyncio.Semaphore(PARALLEL_UPLOADS)
+
+    async def put(target: str, item: BuiltFile) -> None:
+        readable = filenames.content_disposition(
+            f"{period}_{jurisdiction}_{item.name.rsplit('/', 1)[-1]}",
+            item.name.rsplit("/", 1)[-1],
+            item.content_type,
+        )
+        async with limit:
+            await store.put(
+                target,
+                item.data,
+                item.content_type,
+                {filenames.DISPOSITION_METADATA_KEY: readable},
+            )
+        stats.written += 1
+        stats.bytes += len(item.data)
+
+    await asyncio.gather(*(put(target, item) for target, item in puts))
+    keep = {e["key"] for e in entries}
+    await _delete_under(store, folder + "/", keep, stats)
+    return {
+        "jurisdictionCode": jurisdiction,
+        "fiscalYear": year,
+        "title": title,
+        "inputSha256": digest,
+        "files": entries,
+    }
+
+
+async def _delete_under(store: ObjectStore, prefix: str, keep: set[str], stats: SyncStats) -> None:
+    for key in await store.keys(prefix):
+        if key not in keep:
+            await store.delete(key)
+            stats.deleted += 1
+
+
+def by_jurisdiction(listing: Listing) -> Mapping[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for ident in sorted(listing.sets):
+        out[listing.sets[ident]["jurisdictionCode"]].append(listing.sets[ident])
+    return out

@@ -1,0 +1,213 @@
+"""The bytes of a bulk file set (issue #15), pure and deterministic: the same tables and objects
+give the same bytes, whatever the clock or the machine.
+
+- a ZIP of every published file (fixed timestamps and attributes, members sorted; text
+  deflated, already-compressed files stored);
+- one plain CSV per table (the JSON's values, like a release's plain CSV);
+- one .xlsx with a sheet per table (Chinese titles in the header row, formula-like text
+  neutralised, fixed document properties) and a sheet of the fields' titles and descriptions;
+- one SQLite database built with sqlite-utils: typed columns, the primary key `key`, foreign keys
+  from each child table's `parentKey` and from `subjectKey` to the subjects, full-text search
+  (FTS5, trigram tokenizer: Chinese has no spaces between words) on names and goals, and the
+  `metadata.json` that Datasette reads for titles, descriptions, licence and source.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlite_utils
+import xlsxwriter
+
+from forms.write import FIXED_TIME
+from publishers import dictionary
+from publishers.bulk_tables import Table, field_rows
+from publishers.render import csv_bytes, dumps, neutralise
+
+ZIP_TYPE = "application/zip"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SQLITE_TYPE = "application/vnd.sqlite3"
+#: 1980-01-01, the earliest time a ZIP entry can hold: no build time in the bytes.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: Members already compressed: stored as they are.
+_STORED = (".pdf", ".xlsx", ".docx", ".zip", ".png", ".jpg", ".jpeg", ".ods", ".xls")
+_SQL_TYPES: dict[str, type] = {"integer": int, "number": float, "boolean": int}
+_SHEET_FORBIDDEN = str.maketrans({c: "-" for c in "[]:*?/\\"})
+
+
+def zip_bytes(members: Iterable[tuple[str, bytes]]) -> bytes:
+    """A ZIP of (path, bytes) members, in path order, with nothing of the time it was made."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path, data in sorted(members, key=lambda m: m[0]):
+            info = zipfile.ZipInfo(path, date_time=ZIP_TIME)
+            info.create_system = 3  # Unix, on every platform
+            info.external_attr = 0o100644 << 16
+            stored = path.lower().endswith(_STORED)
+            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+            archive.writestr(info, data, compresslevel=None if stored else 6)
+    return buffer.getvalue()
+
+
+def table_csv(table: Table) -> bytes:
+    return csv_bytes(table.rows, table.columns)
+
+
+def xlsx_bytes(tables: Sequence[Table]) -> bytes:
+    """One sheet per table, then `字段说明`: every field's title, description and type."""
+    buffer = io.BytesIO()
+    options = {
+        "in_memory": True,
+        "strings_to_numbers": False,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+    }
+    book = xlsxwriter.Workbook(buffer, options)
+    book.set_properties({"created": FIXED_TIME, "author": "gongkai", "comments": ""})
+    bold = book.add_format({"bold": True})
+    taken: set[str] = set()
+    for table in tables:
+        sheet = book.add_worksheet(_sheet_name(table.stem, taken))
+        sheet.write_row(0, 0, dictionary.titles(table.columns), bold)
+        sheet.freeze_panes(1, 1)
+        writers = [
+            (column, name, _cell_writer(sheet, table.types[name]))
+            for column, name in enumerate(table.columns)
+        ]
+        for number, row in enumerate(table.rows, start=1):
+            for column, name, write in writers:
+                value = row.get(name)
+                if value is not None and value != "":
+                    write(number, column, value)
+    sheet = book.add_worksheet(_sheet_name("字段说明", taken))
+    sheet.write_row(0, 0, ["表", "字段", "标题", "说明", "类型"], bold)
+    for number, line in enumerate(field_rows(tables), start=1):
+        sheet.write_row(number, 0, [neutralise(v) for v in line])
+    book.close()
+    return buffer.getvalue()
+
+
+def _cell_writer(sheet: Any, kind: str) -> Callable[[int, int, Any], Any]:
+    """How a column's cells are written: numbers as numbers (every published figure has at
+    most 15 significant digits: exact as a double), booleans as booleans, text neutralised."""
+    number, boolean, text = sheet.write_number, sheet.write_boolean, sheet.write_string
+
+    def as_number(row: int, column: int, value: Any) -> Any:
+        if isinstance(value, bool):
+            return text(row, column, str(value).lower())
+        return number(row, column, float(value))
+
+    def as_boolean(row: int, column: int, value: Any) -> Any:
+        if isinstance(value, bool):
+            return boolean(row, column, value)
+        return text(row, column, neutralise(str(value)))
+
+    def as_text(row: int, column: int, value: Any) -> Any:
+        return text(row, column, neutralise(value if isinstance(value, str) else str(value)))
+
+    if kind in ("integer", "number"):
+        return as_number
+    return as_boolean if kind == "boolean" else as_text
+
+
+def _sheet_name(stem: str, taken: set[str]) -> str:
+    base = stem.translate(_SHEET_FORBIDDEN)[:31]
+    name, n = base, 1
+    while name.lower() in taken:
+        n += 1
+        suffix = f"({n})"
+        name = base[: 31 - len(suffix)] + suffix
+    taken.add(name.lower())
+    return name
+
+
+def _sql_value(value: Any, kind: str) -> Any:
+    if value is None or value == "":
+        return None
+    if kind == "boolean":
+        return int(bool(value))
+    if kind == "integer" and not isinstance(value, bool):
+        return int(value)
+    if kind == "number":
+        return float(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def sqlite_bytes(tables: Sequence[Table]) -> bytes:
+    """The tables as one SQLite database, built in memory the same way every time, vacuumed and
+    serialised, so the same tables give the same bytes (and no disk write waits on a sync)."""
+    names = {t.stem: t.sql_name for t in tables}
+    connection = sqlite3.connect(":memory:")
+    try:
+        db = sqlite_utils.Database(connection)
+        # What a foreign key points into is created first: the subjects, then main tables.
+        for table in sorted(tables, key=lambda t: (t.stem != "subjects", t.parent is not None)):
+            _create(db, table, names)
+        for table in tables:
+            if table.searched:
+                db[table.sql_name].enable_fts(  # type: ignore[union-attr]
+                    table.searched, fts_version="FTS5", tokenize="trigram"
+                )
+        connection.commit()
+        connection.execute("VACUUM")
+        return connection.serialize()
+    finally:
+        connection.close()
+
+
+def _create(db: sqlite_utils.Database, table: Table, names: Mapping[str, str]) -> None:
+    columns = {c: _SQL_TYPES.get(table.types[c], str) for c in table.columns}
+    foreign: list[tuple[str, str, str]] = []
+    if table.parent and table.parent in names:
+        foreign.append(("parentKey", names[table.parent], "key"))
+    if "subjectKey" in columns and "subjects" in names and table.stem != "subjects":
+        foreign.append(("subjectKey", names["subjects"], "key"))
+    target = db.table(table.sql_name)
+    target.create(columns, pk="key", foreign_keys=foreign)
+    kinds = [(c, table.types[c]) for c in table.columns]
+    target.insert_all(
+        ({c: _sql_value(row.get(c), kind) for c, kind in kinds} for row in table.rows),
+        batch_size=500,
+    )
+
+
+def datasette_metadata(
+    tables: Sequence[Table],
+    database: str,
+    *,
+    title: str,
+    description: str,
+    data_license: str,
+    license_url: str,
+    source_url: str,
+) -> bytes:
+    """Datasette's `metadata.json` for the database: its title, description, licence and
+    source, and each table's title, description and column descriptions."""
+    document = {
+        "title": title,
+        "description": description,
+        "license": data_license,
+        "license_url": license_url,
+        "source": "预算绩效信息公开（gongkai）",
+        "source_url": source_url,
+        "databases": {
+            database: {
+                "title": title,
+                "tables": {
+                    table.sql_name: {
+                        "title": table.title,
+                        "description": f"{table.title}：{len(table.rows)} 行。金额单位：元。",
+                        "sort": "key",
+                        "columns": {c: "：".join(dictionary.describe(c)) for c in table.columns},
+                        **({"fts_table": f"{table.sql_name}_fts"} if table.searched else {}),
+                    }
+                    for table in tables
+                },
+            }
+        },
+    }
+    return dumps(document)
