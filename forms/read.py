@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import python_calamine
 
@@ -53,9 +53,9 @@ class Sheet:
     top-left cell only (as the file stores them). The filled cells of each row, with their
     text and label key, are found once: every part of the reader walks those, not the grid."""
 
-    def __init__(self, name: str, rows: list[list[values.CellValue]]) -> None:
+    def __init__(self, name: str, rows: Sequence[list[Any]]) -> None:
         self.name = name
-        self.rows = rows
+        self.rows: Sequence[list[values.CellValue]] = rows
         #: row → its filled cells as (column, label key); a cell that is not text (a number, a
         #: date) has the empty key: no label is one
         self.filled: list[list[tuple[int, str]]] = []
