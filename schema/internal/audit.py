@@ -4,6 +4,7 @@ does."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,8 +37,19 @@ def snapshot(row: Model) -> dict[str, JsonValue]:
 
 def snapshot_of(model: type[Model], values: Mapping[str, Any]) -> dict[str, JsonValue]:
     """`snapshot` of a row known by its column values (written in bulk, never loaded)."""
-    fields = model._meta.fields_db_projection
-    return {name: _json(values[name]) for name in fields if name not in ("created_at",)}
+    out = {}
+    for name in _snapshot_fields(model):
+        value = values[name]
+        out[name] = value if type(value) in _PLAIN else _json(value)
+    return out
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+@functools.cache
+def _snapshot_fields(model: type[Model]) -> tuple[str, ...]:
+    return tuple(name for name in model._meta.fields_db_projection if name != "created_at")
 
 
 def entry(

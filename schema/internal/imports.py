@@ -462,8 +462,13 @@ class _Workbook:
             if overall:
                 self.subjects.setdefault((s.department_id, s.fiscal_year, True, ""), s)
         subject_ids = [s["id"] for s in subjects]
-        if not subject_ids:
-            return
+        kinds = {f.kind for f in forms}
+        if subject_ids and FormKind.TARGET in kinds:
+            await self._prefetch_targets(subject_ids)
+        if subject_ids and kinds - {FormKind.TARGET}:
+            await self._prefetch_assessments(subject_ids)
+
+    async def _prefetch_targets(self, subject_ids: list[int]) -> None:
         for target in await models.PerformanceTarget.filter(
             subject_id__in=subject_ids, horizon=TargetHorizon.ANNUAL
         ).values("id", "subject_id", "overall_goal", "review_status", "version"):
@@ -477,6 +482,8 @@ class _Workbook:
                 .values("id", "target_id", *INDICATOR_COMPARED)
             ):
                 self.indicators.setdefault(row["target_id"], []).append(row)
+
+    async def _prefetch_assessments(self, subject_ids: list[int]) -> None:
         for assessment in await models.SelfAssessment.filter(subject_id__in=subject_ids).values(
             "id", "subject_id", "version", *ASSESSMENT_COMPARED
         ):
@@ -670,9 +677,8 @@ class _Workbook:
             await writes.created(ctx, ACTION, created)
             values, lines = records.target_values(created, added.form.goal, added.item.indicators)
             self.new_targets.append(_New(added.form, values, lines))
-        #: subject id → its annual target's indicators by (level 1, level 2, name), where this
-        #: workbook created or replaced them: a self-assessment row points at the indicator it
-        #: assesses
+        #: subject id → its annual target's indicators by (level 1, level 2, name): a
+        #: self-assessment row points at the indicator it assesses
         links: dict[int, dict[IndicatorKey, int]] = {}
         if self.new_targets:
             entries += await self._create(
@@ -682,11 +688,15 @@ class _Workbook:
                 links[target.values["subject_id"]] = _keys_of(target.lines, "name")
         for update in self.target_updates:
             await self._update_target(update)
-        if self.target_updates:
-            replaced = [u.subject_id for u in self.target_updates]
+        # the other assessed subjects' indicators as stored (after this workbook's replacements),
+        # read in one query
+        assessed = [a.values["subject_id"] for a in self.new_assessments]
+        assessed += [u.subject_id for u in self.assessment_updates]
+        unlinked = [s for s in dict.fromkeys(assessed) if s not in links]
+        if unlinked:
             for indicator in (
                 await models.Indicator.filter(
-                    target__subject_id__in=replaced, target__horizon=TargetHorizon.ANNUAL
+                    target__subject_id__in=unlinked, target__horizon=TargetHorizon.ANNUAL
                 )
                 .order_by("position")
                 .values("id", "target__subject_id", "level1", "level2", "name")
@@ -713,17 +723,13 @@ class _Workbook:
                 connection, models.AuditEntry, [table.complete(e, now) for e in entries]
             )
 
+    @staticmethod
     def _link(
-        self,
         subject_id: int,
         lines: list[dict[str, Any]],
         links: dict[int, dict[IndicatorKey, int]],
     ) -> None:
-        ids = links.get(subject_id)
-        if ids is None:
-            target = self.targets.get(subject_id)
-            stored = self.indicators.get(target["id"], []) if target else []
-            ids = links[subject_id] = _keys_of(stored, "name")
+        ids = links.get(subject_id, {})
         for line in lines:
             line["indicator_id"] = ids.get((line["level1"], line["level2"], line["indicator_name"]))
 
