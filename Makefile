@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_SERVER ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: run test lint bench bench-scale mutation fuzz soak install install-dev audit-deps clean graphiql-assets
+.PHONY: run test lint bench bench-forms bench-scale mutation fuzz soak install install-dev audit-deps clean graphiql-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ BENCH_DB ?= postgres
 bench: install-dev
 	$(BIN)/python -m bench.publish --database $(BENCH_DB)
 	$(BIN)/python -m bench.public_api --database $(BENCH_DB)
+	$(BIN)/python -m bench.forms --database $(BENCH_DB)
+
+# The forms import alone (issue 13; bench/forms.py): against reading the workbooks with calamine.
+bench-forms: install-dev
 	$(BIN)/python -m bench.forms --database $(BENCH_DB)
 
 # How cost grows with the data, and what more processes buy (issue 18; docs/scaling.md): each

@@ -2,17 +2,20 @@
 (~2,000 projects) — against the floor of reading the same workbooks with python-calamine alone.
 
     .venv/bin/python -m bench.forms [--database postgres|sqlite] [--scale district|town]
+    make bench-forms [BENCH_DB=sqlite]
 
 The workbooks are the export of the demo (one 申报表 and one 自评表 workbook per department).
 Measured, interleaved, on a fresh copy of the demo database per round:
 
 - floor: python-calamine opens every workbook and reads every visible sheet's cells;
 - first import: the year's targets and self-assessments are deleted first, so the import
-  creates them all (reading, checks, writes and audit entries, one transaction);
+  creates them all (reading, checks, writes and audit entries, one transaction per workbook);
 - re-import: the same workbooks again, all unchanged (reading, checks, the comparison).
 
-Peak memory is tracemalloc's peak of reading and checking 25 %, 50 % and 100 % of the
-workbooks, to show how it grows with their number; and the process's peak RSS.
+Each is timed by the wall clock and by the process's CPU time (which the machine's other load
+disturbs less). Memory: tracemalloc's peak over a whole first import of 12, 24, 48 and all of
+the workbooks — read one at a time as the CLI reads them — to show how it grows with their
+number; and the process's peak RSS.
 """
 
 from __future__ import annotations
@@ -24,16 +27,17 @@ import os
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 
 import python_calamine
 
 from bench.publish import drop_database, peak_rss_mib, prepare_database
 from forms import from_storage
-from forms.read import read_workbook
+from forms.read import ReadResult, read_workbook
 from forms.write import workbook_bytes
 from schema.internal.context import InternalContext
-from schema.internal.imports import import_forms
+from schema.internal.imports import Outcome, import_forms
 from schema.internal.permissions import Caller
 from storage import database, models
 from storage.enums import DepartmentTier
@@ -62,21 +66,26 @@ async def export(folder: Path) -> tuple[list[Path], int]:
     return paths, count
 
 
-def floor(paths: list[Path]) -> float:
-    started = time.perf_counter()
+def floor(paths: list[Path]) -> tuple[float, float]:
+    started, cpu = time.perf_counter(), time.process_time()
     for path in paths:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
         for name in book.sheet_names:
             book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-async def run_import(paths: list[Path]) -> tuple[float, int, int, int]:
-    started = time.perf_counter()
-    results = [read_workbook(p.read_bytes(), p.name, YEAR) for p in paths]
-    outcome = await import_forms(InternalContext(caller=OPERATOR), results)
+def read(paths: list[Path]) -> Iterator[ReadResult]:
+    """Each workbook read when the import asks for it, as `gongkai import` reads them."""
+    for p in paths:
+        yield read_workbook(p.read_bytes(), p.name, YEAR)
+
+
+async def run_import(paths: list[Path]) -> tuple[float, float, Outcome]:
+    started, cpu = time.perf_counter(), time.process_time()
+    outcome = await import_forms(InternalContext(caller=OPERATOR), read(paths))
     assert not outcome.problems, outcome.problems[:3]
-    return time.perf_counter() - started, outcome.created, outcome.updated, outcome.unchanged
+    return time.perf_counter() - started, time.process_time() - cpu, outcome
 
 
 async def clear_year() -> None:
@@ -89,16 +98,16 @@ async def clear_year() -> None:
     await targets.delete()
 
 
-def memory(paths: list[Path]) -> list[tuple[int, float]]:
+async def memory(paths: list[Path]) -> list[tuple[int, float, int]]:
+    """tracemalloc's peak over a first import of the first 12, 24, 48 … workbooks."""
     out = []
-    for share in (4, 2, 1):
-        chosen = paths[: max(1, len(paths) // share)]
+    for count in (12, 24, 48, len(paths)):
+        await clear_year()
         tracemalloc.start()
-        results = [read_workbook(p.read_bytes(), p.name, YEAR) for p in chosen]
+        _, _, outcome = await run_import(paths[:count])
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        del results
-        out.append((len(chosen), peak / 2**20))
+        out.append((count, peak / 2**20, outcome.forms))
     return out
 
 
@@ -111,8 +120,8 @@ async def main() -> None:
     print(f"load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        rows = []
         paths: list[Path] = []
+        peaks: list[tuple[int, float, int]] = []
         forms = 0
         for round_ in range(args.rounds):
             url = await prepare_database(args.database, args.scale)
@@ -122,23 +131,33 @@ async def main() -> None:
                         paths, forms = await export(folder)
                         size = sum(p.stat().st_size for p in paths)
                         print(f"{len(paths)} workbooks, {forms} forms, {size / 2**20:.1f} MiB")
+                    load = os.getloadavg()[0]
                     floor_1 = floor(paths)
                     await clear_year()
-                    first, created, updated, _ = await run_import(paths)
+                    first = await run_import(paths)
                     floor_2 = floor(paths)
-                    again, _, _, unchanged = await run_import(paths)
-                rows.append((floor_1, first, created, updated, floor_2, again, unchanged))
-                print(
-                    f"round {round_ + 1}: floor {floor_1:.2f} s; first import {first:.2f} s "
-                    f"({created} created, {updated} updated) = {first / floor_1:.1f}×; "
-                    f"floor {floor_2:.2f} s; re-import {again:.2f} s ({unchanged} unchanged) "
-                    f"= {again / floor_2:.1f}×",
-                    flush=True,
-                )
+                    again = await run_import(paths)
+                    if round_ == args.rounds - 1:
+                        peaks = await memory(paths)
             finally:
                 await drop_database(url)
-        for count, peak in memory(paths):
-            print(f"read + parse of {count} workbooks: tracemalloc peak {peak:.1f} MiB")
+            print(
+                f"round {round_ + 1} (load {load:.1f}): "
+                f"floor {floor_1[0]:.2f} s (CPU {floor_1[1]:.2f} s); "
+                f"first import {first[0]:.2f} s (CPU {first[1]:.2f} s; "
+                f"{first[2].created} created, {first[2].updated} updated) "
+                f"= {first[0] / floor_1[0]:.1f}× (CPU {first[1] / floor_1[1]:.1f}×); "
+                f"floor {floor_2[0]:.2f} s (CPU {floor_2[1]:.2f} s); "
+                f"re-import {again[0]:.2f} s (CPU {again[1]:.2f} s; "
+                f"{again[2].unchanged} unchanged) "
+                f"= {again[0] / floor_2[0]:.1f}× (CPU {again[1] / floor_2[1]:.1f}×)",
+                flush=True,
+            )
+        for count, peak, counted in peaks:
+            print(
+                f"first import of {count} workbooks ({counted} forms): "
+                f"tracemalloc peak {peak:.1f} MiB"
+            )
     print(f"peak RSS {peak_rss_mib():.0f} MiB; load average after: {os.getloadavg()}")
 
 

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from storage.errors import InvalidRecord
 
 
+@functools.cache
 def column_letters(index: int) -> str:
     """0 → A, 25 → Z, 26 → AA."""
     letters = ""
@@ -19,6 +21,7 @@ def column_letters(index: int) -> str:
     return letters
 
 
+@functools.lru_cache(maxsize=65536)
 def cell_name(row: int, column: int) -> str:
     """A 0-based row and column as A1 notation."""
     return f"{column_letters(column)}{row + 1}"

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import python_calamine
 
@@ -26,6 +27,8 @@ from forms.layouts import (
     GOAL_SYNONYMS,
     LAYOUTS,
     NOTE_MARKS,
+    Column,
+    Field,
     FormKind,
     Layout,
 )
@@ -45,13 +48,27 @@ from storage.enums import (
 TITLE_ROWS = 6
 
 
-@dataclass
 class Sheet:
     """A sheet's cells as a rectangle from A1, merged areas holding their value in the
-    top-left cell only (as the file stores them)."""
+    top-left cell only (as the file stores them). The filled cells of each row, with their
+    text and label key, are found once: every part of the reader walks those, not the grid."""
 
-    name: str
-    rows: list[list[values.CellValue]]
+    def __init__(self, name: str, rows: Sequence[list[Any]]) -> None:
+        self.name = name
+        self.rows: Sequence[list[values.CellValue]] = rows
+        #: row → its filled cells as (column, label key); a cell that is not text (a number, a
+        #: date) has the empty key: no label is one
+        self.filled: list[list[tuple[int, str]]] = []
+        key = values.label_key
+        for row in rows:
+            found = []
+            for c, value in enumerate(row):
+                if type(value) is str:
+                    if value and not value.isspace():
+                        found.append((c, key(value)))
+                elif value is not None:
+                    found.append((c, ""))
+            self.filled.append(found)
 
     def get(self, row: int, column: int) -> values.CellValue:
         if row < len(self.rows) and column < len(self.rows[row]):
@@ -59,10 +76,16 @@ class Sheet:
         return None
 
     def cells(self, first: int = 0, last: int | None = None) -> Iterator[tuple[int, int]]:
-        for r in range(first, min(len(self.rows), last if last is not None else len(self.rows))):
-            for c in range(len(self.rows[r])):
-                if values.text(self.rows[r][c]):
-                    yield r, c
+        for r, c, _ in self.keyed(first, last):
+            yield r, c
+
+    def keyed(self, first: int = 0, last: int | None = None) -> Iterator[tuple[int, int, str]]:
+        """The filled cells of rows `first` to `last` (excluded), with their label keys."""
+        end = min(len(self.rows), last if last is not None else len(self.rows))
+        filled = self.filled
+        for r in range(first, end):
+            for c, key in filled[r]:
+                yield r, c, key
 
 
 @dataclass
@@ -92,7 +115,7 @@ def load(data: bytes, file: str, *, hidden: bool = False) -> tuple[list[Sheet], 
             continue
         sheet = book.get_sheet_by_name(meta.name)
         grid = sheet.to_python(skip_empty_area=False)
-        sheets.append(Sheet(meta.name, [list(row) for row in grid]))
+        sheets.append(Sheet(meta.name, grid))
     return sheets, []
 
 
@@ -126,8 +149,7 @@ def read_workbook(data: bytes, file: str, fiscal_year: int | None = None) -> Rea
 
 def recognise(sheet: Sheet) -> tuple[Layout | None, tuple[int, int] | None]:
     """The form a sheet holds, by a title cell in its first rows."""
-    for r, c in sheet.cells(0, TITLE_ROWS):
-        key = values.label_key(sheet.get(r, c))
+    for r, c, key in sheet.keyed(0, TITLE_ROWS):
         for layout in LAYOUTS:
             if any(mark in key for mark in layout.title_marks) and not any(
                 x in key for x in layout.title_excludes
@@ -143,6 +165,24 @@ def _match(key: str, labels: tuple[str, ...]) -> bool:
 @functools.lru_cache(maxsize=256)
 def _keys(labels: tuple[str, ...]) -> frozenset[str]:
     return frozenset(values.label_key(label) for label in labels)
+
+
+Labelled = TypeVar("Labelled", Field, Column)
+
+
+@functools.cache
+def _by_key(items: tuple[Labelled, ...]) -> dict[str, list[Labelled]]:
+    """The items (fields, rows, columns) each label key names, in their order."""
+    found: dict[str, list[Labelled]] = {}
+    for item in items:
+        for key in _keys(item.labels):
+            found.setdefault(key, []).append(item)
+    return found
+
+
+@functools.cache
+def _all_labels(items: tuple[Field, ...]) -> frozenset[str]:
+    return frozenset(key for item in items for key in _keys(item.labels))
 
 
 class _SheetReader:
@@ -218,11 +258,10 @@ class _SheetReader:
         return found
 
     def _unit(self, end: int) -> Decimal:
-        for r, c in self.sheet.cells(0, end):
+        for r, c, key in self.sheet.keyed(0, end):
             unit = values.money_unit(self.sheet.get(r, c))
             if unit is not None:
                 return unit
-            key = values.label_key(self.sheet.get(r, c))
             if key.endswith("（万元）") or key.endswith("(万元)"):
                 return values.WAN
             if key.endswith("（元）") or key.endswith("(元)"):
@@ -239,7 +278,7 @@ class _SheetReader:
         """The value of a label: the first filled cell to its right that is not itself a
         label, else the blank cell right of it (merged value areas are blank past their
         first cell)."""
-        labels = _keys(tuple(x for f in self.layout.fields for x in f.labels))
+        labels = _all_labels(self.layout.fields)
         width = len(self.sheet.rows[row]) if row < len(self.sheet.rows) else 0
         for c in range(column + 1, width):
             value = self.sheet.get(row, c)
@@ -251,10 +290,10 @@ class _SheetReader:
 
     def _fields(self, form: Form, end: int) -> None:
         found: dict[str, tuple[values.CellValue, int, int]] = {}
-        for r, c in self.sheet.cells(0, end):
-            key = values.label_key(self.sheet.get(r, c))
-            for field in self.layout.fields:
-                if field.key not in found and _match(key, field.labels):
+        named = _by_key(self.layout.fields)
+        for r, c, key in self.sheet.keyed(0, end):
+            for field in named.get(key, ()):
+                if field.key not in found:
                     found[field.key] = self._value_right_of(r, c)
         for field in self.layout.fields:
             if field.key not in found:
@@ -289,10 +328,10 @@ class _SheetReader:
         of the row label."""
         rows: dict[str, int] = {}
         label_column = 0
-        for r, c in self.sheet.cells(0, end):
-            key = values.label_key(self.sheet.get(r, c))
-            for source in AMOUNT_ROWS:
-                if source.key not in rows and _match(key, source.labels):
+        named = _by_key(AMOUNT_ROWS)
+        for r, c, key in self.sheet.keyed(0, end):
+            for source in named.get(key, ()):
+                if source.key not in rows:
                     rows[source.key] = r
                     label_column = c
         if "total" not in rows:
@@ -300,10 +339,10 @@ class _SheetReader:
             return
         columns: dict[str, int] = {}
         heading_row = None
-        for r, c in self.sheet.cells(0, rows["total"]):
-            key = values.label_key(self.sheet.get(r, c))
-            for column in self.layout.amount_columns:
-                if column.key not in columns and _match(key, column.labels):
+        headings = _by_key(self.layout.amount_columns)
+        for r, c, key in self.sheet.keyed(0, rows["total"]):
+            for column in headings.get(key, ()):
+                if column.key not in columns:
                     columns[column.key] = c
                     heading_row = r
         if not columns and len(self.layout.amount_columns) == 1:
@@ -352,8 +391,8 @@ class _SheetReader:
 
     def _goal(self, form: Form, end: int) -> None:
         goal_at = None
-        for r, c in self.sheet.cells(0, end):
-            if _match(values.label_key(self.sheet.get(r, c)), (GOAL_LABEL, *GOAL_SYNONYMS)):
+        for r, c, key in self.sheet.keyed(0, end):
+            if _match(key, (GOAL_LABEL, *GOAL_SYNONYMS)):
                 goal_at = (r, c)
                 break
         if goal_at is None:
@@ -367,8 +406,7 @@ class _SheetReader:
                 self.problem(r, c, "required", "「年度总体目标」为空")
             return
         # 自评表: 「预期目标」 and 「实际完成情况」 headings, their texts in the row below.
-        for r, c in self.sheet.cells(goal_at[0], end):
-            key = values.label_key(self.sheet.get(r, c))
+        for r, c, key in self.sheet.keyed(goal_at[0], end):
             for label, attr in ((EXPECTED_LABEL, "goal"), (ACTUAL_LABEL, "goal_actual")):
                 if key == values.label_key(label) and f"{attr}" not in form.cells:
                     below = r + 1
@@ -378,15 +416,17 @@ class _SheetReader:
     # --- the indicator table -----------------------------------------------------------------
 
     def _table_heading(self) -> tuple[int, dict[str, int]] | None:
+        level1 = values.label_key("一级指标")
         for r in range(len(self.sheet.rows)):
-            keys = [values.label_key(v) for v in self.sheet.rows[r]]
-            if values.label_key("一级指标") in keys and any(
-                _match(k, self.layout.columns[2].labels) for k in keys
-            ):
+            if not any(key == level1 for _, key in self.sheet.filled[r]):
+                continue
+            keys = [(c, key) for c, key in self.sheet.filled[r]]
+            if any(_match(k, self.layout.columns[2].labels) for _, k in keys):
                 columns: dict[str, int] = {}
-                for c, key in enumerate(keys):
-                    for column in self.layout.columns:
-                        if column.key not in columns and _match(key, column.labels):
+                headings = _by_key(self.layout.columns)
+                for c, key in keys:
+                    for column in headings.get(key, ()):
+                        if column.key not in columns:
                             columns[column.key] = c
                 return r, columns
         return None
@@ -401,19 +441,21 @@ class _SheetReader:
         level2: IndicatorL2 | None = None
         total_label = values.label_key(self.layout.total_label)
         for r in range(heading + 1, len(self.sheet.rows)):
-            cells = self.sheet.rows[r]
-            filled = [values.label_key(v) for v in cells if values.text(v)]
+            filled = self.sheet.filled[r]
             if not filled:
                 continue  # a spacer row
-            first = filled[0]
+            first = filled[0][1]
             if first in (total_label, "合计", "总分", "总计"):
                 self._total_row(form, r, columns)
                 break
             if any(first.startswith(mark) for mark in NOTE_MARKS):
                 break
 
-            def cell(key: str, row: int = r) -> values.CellValue:
-                return self.sheet.get(row, columns[key]) if key in columns else None
+            cells = self.sheet.rows[r]
+
+            def cell(key: str, cells: list[values.CellValue] = cells) -> values.CellValue:
+                c = columns.get(key)
+                return cells[c] if c is not None and c < len(cells) else None
 
             line_cells = {k: cell_name(r, c) for k, c in columns.items()}
             # A merged 一级/二级指标 cell holds its value in its first row only.
@@ -509,6 +551,7 @@ class _SheetReader:
                 break
 
 
+@functools.lru_cache(maxsize=1024)
 def _budget_book(text: str) -> BudgetBook | None:
     key = values.label_key(text)
     for book in BudgetBook:
@@ -517,6 +560,7 @@ def _budget_book(text: str) -> BudgetBook | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def _level1(text: str) -> IndicatorL1 | None:
     key = values.label_key(text)
     for level in IndicatorL1:
@@ -525,6 +569,7 @@ def _level1(text: str) -> IndicatorL1 | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def _level2(level1: IndicatorL1 | None, text: str) -> IndicatorL2 | None:
     """A level-2 label: first among the children of its level 1 (「成本指标」 under 产出指标 is
     OUTPUT_COST), else any level 2 of that label (which the checks then refuse under this
@@ -538,6 +583,7 @@ def _level2(level1: IndicatorL1 | None, text: str) -> IndicatorL2 | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def _grade(text: str) -> Grade | None:
     key = values.label_key(text)
     for grade in Grade:
@@ -549,6 +595,7 @@ def _grade(text: str) -> Grade | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def _band(text: str) -> QualitativeBand | None:
     key = values.label_key(text)
     short = {"达成": QualitativeBand.ACHIEVED, "部分达成": QualitativeBand.PARTLY_ACHIEVED}

@@ -30,6 +30,8 @@ class CellError(Exception):
 
 def text(value: CellValue) -> str:
     """A cell as trimmed text; a whole float (from a numeric cell) loses its ``.0``."""
+    if type(value) is str:  # most cells: tested first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -41,6 +42,31 @@ class IndicatorInput:
     explanation: str | None = None
 
 
+def target_values(
+    subject: models.Subject | Any,
+    overall_goal: str,
+    indicators: Sequence[IndicatorInput],
+    horizon: TargetHorizon = TargetHorizon.ANNUAL,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A target's columns and its indicators' (each with its position), all checked: what
+    `create_target` writes, and what a writer of many targets at once writes."""
+    if not overall_goal.strip():
+        raise InvalidRecord("overall_goal", "required", "the target needs its overall goal")
+    if not indicators:
+        raise InvalidRecord("indicators", "indicators-required", "a target needs indicators")
+    for position, indicator in enumerate(indicators):
+        validation.check_indicator(indicator, f"indicators[{position}]")
+    target = {
+        "subject_id": subject.id,
+        "fiscal_year": subject.fiscal_year,
+        "horizon": horizon,
+        "overall_goal": overall_goal,
+    }
+    return target, [
+        {"position": position, **vars(indicator)} for position, indicator in enumerate(indicators)
+    ]
+
+
 async def create_target(
     subject: models.Subject,
     overall_goal: str,
@@ -48,26 +74,59 @@ async def create_target(
     horizon: TargetHorizon = TargetHorizon.ANNUAL,
 ) -> models.PerformanceTarget:
     """A target with its indicators (绩效目标 + 三级指标), all checked before any row is written."""
-    if not overall_goal.strip():
-        raise InvalidRecord("overall_goal", "required", "the target needs its overall goal")
-    if not indicators:
-        raise InvalidRecord("indicators", "indicators-required", "a target needs indicators")
-    for position, indicator in enumerate(indicators):
-        validation.check_indicator(indicator, f"indicators[{position}]")
+    values, lines = target_values(subject, overall_goal, indicators, horizon)
     async with in_transaction():
-        target = await models.PerformanceTarget.create(
-            subject=subject,
-            fiscal_year=subject.fiscal_year,
-            horizon=horizon,
-            overall_goal=overall_goal,
-        )
+        target = await models.PerformanceTarget.create(**values)
         await models.Indicator.bulk_create(
-            [
-                models.Indicator(target=target, position=position, **vars(indicator))
-                for position, indicator in enumerate(indicators)
-            ]
+            [models.Indicator(target=target, **line) for line in lines]
         )
     return target
+
+
+def self_assessment_values(
+    subject: models.Subject | Any,
+    rows: Sequence[scoring.RowInput],
+    *,
+    full_year_budget: Decimal,
+    executed: Decimal,
+    annual_goal_expected: str = "",
+    annual_goal_actual: str = "",
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A self-assessment's columns and its rows' (each with its position), scored by SR-2…SR-7;
+    refused whole if any rule fails: what `create_self_assessment` writes, and what a writer
+    of many at once writes."""
+    scored = scoring.score_self_assessment(full_year_budget, executed, rows)
+    assessment = {
+        "subject_id": subject.id,
+        "fiscal_year": subject.fiscal_year,
+        "full_year_budget": full_year_budget,
+        "executed": executed,
+        "execution_rate": scoring.rate_percent(scored.execution_rate),
+        "execution_score": scored.execution_score,
+        "total_score": scored.total_score,
+        "grade": scored.grade,
+        "annual_goal_expected": annual_goal_expected,
+        "annual_goal_actual": annual_goal_actual,
+    }
+    return assessment, [
+        {
+            "position": position,
+            "indicator_id": item.row.indicator_id,
+            "level1": item.row.level1,
+            "level2": item.row.level2,
+            "indicator_name": item.row.indicator_name,
+            "comparator": item.row.comparator,
+            "target_value_raw": item.row.target_value_raw,
+            "target_value_number": item.row.target_value_number,
+            "actual_value_raw": item.row.actual_value_raw,
+            "actual_value_number": item.row.actual_value_number,
+            "qualitative_band": item.row.qualitative_band,
+            "weight": item.row.weight,
+            "score": item.score,
+            "deviation_reason": item.row.deviation_reason,
+        }
+        for position, item in enumerate(scored.rows)
+    ]
 
 
 async def create_self_assessment(
@@ -80,41 +139,18 @@ async def create_self_assessment(
     annual_goal_actual: str = "",
 ) -> models.SelfAssessment:
     """A self-assessment form scored by SR-2…SR-7; refused whole if any rule fails."""
-    scored = scoring.score_self_assessment(full_year_budget, executed, rows)
+    values, lines = self_assessment_values(
+        subject,
+        rows,
+        full_year_budget=full_year_budget,
+        executed=executed,
+        annual_goal_expected=annual_goal_expected,
+        annual_goal_actual=annual_goal_actual,
+    )
     async with in_transaction():
-        assessment = await models.SelfAssessment.create(
-            subject=subject,
-            fiscal_year=subject.fiscal_year,
-            full_year_budget=full_year_budget,
-            executed=executed,
-            execution_rate=scoring.rate_percent(scored.execution_rate),
-            execution_score=scored.execution_score,
-            total_score=scored.total_score,
-            grade=scored.grade,
-            annual_goal_expected=annual_goal_expected,
-            annual_goal_actual=annual_goal_actual,
-        )
+        assessment = await models.SelfAssessment.create(**values)
         await models.SelfAssessmentRow.bulk_create(
-            [
-                models.SelfAssessmentRow(
-                    assessment=assessment,
-                    position=position,
-                    indicator_id=item.row.indicator_id,
-                    level1=item.row.level1,
-                    level2=item.row.level2,
-                    indicator_name=item.row.indicator_name,
-                    comparator=item.row.comparator,
-                    target_value_raw=item.row.target_value_raw,
-                    target_value_number=item.row.target_value_number,
-                    actual_value_raw=item.row.actual_value_raw,
-                    actual_value_number=item.row.actual_value_number,
-                    qualitative_band=item.row.qualitative_band,
-                    weight=item.row.weight,
-                    score=item.score,
-                    deviation_reason=item.row.deviation_reason,
-                )
-                for position, item in enumerate(scored.rows)
-            ]
+            [models.SelfAssessmentRow(assessment=assessment, **line) for line in lines]
         )
     return assessment
 

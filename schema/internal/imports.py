@@ -1,20 +1,28 @@
 """Importing forms (`importWorkbook`, `gongkai import`): checked forms → records, through the
 steps every mutation takes (`writes`): the role check, the department through the caller's
 visibility and scope, the review rules (a target changes only while DRAFT or REJECTED), the
-compare-and-set on `version` and an audit entry per created or updated record — all of a batch
-in one transaction, and only when no form of it has a problem.
+compare-and-set on `version` and an audit entry per created or updated record.
+
+The unit is the workbook: each is read, checked, compared with what is stored and written in
+one transaction of its own — and only when none of its forms has a problem — before the next is
+read. A batch of many workbooks (the CLI's) stores the valid ones, reports every problem of the
+others, and holds one workbook at a time, so its memory does not grow with their number.
 
 A form equal to the stored records writes nothing, so importing the same workbook twice changes
-nothing; a corrected one updates exactly the records it changes.
+nothing; a corrected one updates exactly the records it changes. New targets and
+self-assessments, their indicators and rows and the audit entries of them all are written in a
+few multi-row statements per workbook (`storage.bulk`), with the values and checks the ORM path
+uses (`storage.records`); updates — a correction changes a few records — go one by one through
+`writes.update_versioned`, as the mutations' do.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -28,12 +36,13 @@ from forms.read import ReadResult
 from schema.internal import audit, writes
 from schema.internal.context import InternalContext
 from schema.internal.permissions import Action, Visibility, allows
-from storage import models, records, scoring, validation
+from storage import bulk, models, records, validation
 from storage.enums import ReviewStatus, SubjectKind, TargetHorizon
 from storage.errors import InvalidRecord
 
 #: a target's goal and indicators change only before review or after a rejection (as updateTarget)
-EDITABLE_TARGETS = frozenset({ReviewStatus.DRAFT, ReviewStatus.REJECTED})
+EDITABLE_TARGETS = writes.EDITABLE_TARGETS
+ACTION = "importWorkbook"
 ACTIONS = {
     FormKind.TARGET: Action.EDIT_TARGET,
     FormKind.PROJECT_SELF_ASSESSMENT: Action.RECORD_ASSESSMENT,
@@ -44,14 +53,73 @@ KIND_NAMES = {
     FormKind.PROJECT_SELF_ASSESSMENT: "项目支出绩效自评表",
     FormKind.DEPARTMENT_SELF_ASSESSMENT: "部门整体支出绩效自评表",
 }
+AMOUNT_FIELDS = tuple(
+    f"{column}_{source}"
+    for column in ("initial", "full_year", "executed")
+    for source in ("total", *validation.AMOUNT_ROWS)
+)
+#: what the import reads of a subject: its identity, what the forms may change, what its own
+#: rules look at
+SUBJECT_READ = (
+    "id",
+    "kind",
+    "code",
+    "fiscal_year",
+    "name",
+    "department_id",
+    "implementing_unit_id",
+    "budget_book",
+    "version",
+    "start_date",
+    "end_date",
+    *AMOUNT_FIELDS,
+)
+INDICATOR_COMPARED = (
+    "level1",
+    "level2",
+    "name",
+    "nature",
+    "comparator",
+    "target_value_raw",
+    "target_value_number",
+    "unit",
+    "weight",
+    "is_core",
+    "explanation",
+)
+ASSESSMENT_COMPARED = (
+    "full_year_budget",
+    "executed",
+    "execution_rate",
+    "execution_score",
+    "total_score",
+    "grade",
+    "annual_goal_expected",
+    "annual_goal_actual",
+)
+ROW_COMPARED = (
+    "level1",
+    "level2",
+    "indicator_name",
+    "comparator",
+    "target_value_raw",
+    "target_value_number",
+    "actual_value_raw",
+    "actual_value_number",
+    "qualitative_band",
+    "weight",
+    "score",
+    "deviation_reason",
+)
 
-Write = Callable[[], Awaitable[None]]
+IndicatorKey = tuple[Any, Any, str]
 
 
 @dataclass
-class Outcome:
-    """What an import did (or, checked only, would do)."""
+class WorkbookOutcome:
+    """What the import did with one workbook (or, checked only, would do)."""
 
+    file: str
     forms: int = 0
     created: int = 0
     updated: int = 0
@@ -62,11 +130,33 @@ class Outcome:
 
 
 @dataclass
-class _Plan:
-    """The writes of one form, decided before anything is written."""
+class Outcome:
+    """What an import of one or many workbooks did: the counts of the workbooks without a
+    problem, and every problem of the others (none of whose records was stored)."""
 
-    form: Form
-    writes: list[tuple[str, Write]] = field(default_factory=list)
+    forms: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    #: some workbook's records were written
+    stored: bool = False
+    problems: list[Problem] = field(default_factory=list)
+    ignored_sheets: list[str] = field(default_factory=list)
+    workbooks: int = 0
+    #: workbooks with a problem: nothing of them is stored
+    refused: list[str] = field(default_factory=list)
+
+    def add(self, book: WorkbookOutcome) -> None:
+        self.workbooks += 1
+        self.forms += book.forms
+        self.created += book.created
+        self.updated += book.updated
+        self.unchanged += book.unchanged
+        self.stored = self.stored or book.stored
+        self.problems.extend(book.problems)
+        self.ignored_sheets.extend(book.ignored_sheets)
+        if book.problems:
+            self.refused.append(book.file)
 
 
 def _problem(form: Form, key: str, rule: str, message: str) -> Problem:
@@ -75,73 +165,23 @@ def _problem(form: Form, key: str, rule: str, message: str) -> Problem:
 
 async def import_forms(
     ctx: InternalContext,
-    results: Sequence[ReadResult],
+    results: Iterable[ReadResult],
     *,
     check_only: bool = False,
     department_code: str | None = None,
+    on_workbook: Callable[[WorkbookOutcome], None] | None = None,
 ) -> Outcome:
-    """Check every form of every workbook, then — when none has a problem and not
-    `check_only` — write them all in one transaction."""
+    """Import each workbook in turn (`results` may be a generator that reads them one at a
+    time): check every form of it, then — when none has a problem and not `check_only` — write
+    them in one transaction. A workbook with a problem stores nothing; the others are stored."""
     outcome = Outcome()
-    vis = await ctx.visibility()
-    resolver = _Resolver(ctx, vis, department_code)
-    await resolver.prefetch([form for result in results for form in result.forms])
-    plans: list[_Plan] = []
-    seen: dict[tuple[FormKind, int, str], Form] = {}
+    batch = _Batch(ctx, await ctx.visibility(), department_code)
+    await batch.load_departments()
     for result in results:
-        outcome.problems.extend(result.problems)
-        outcome.ignored_sheets.extend(f"{result.file}:{name}" for name in result.ignored)
-        for form in result.forms:
-            outcome.forms += 1
-            ok, problems = form_check.check(form)
-            outcome.problems.extend(problems)
-            try:
-                if ok is None:
-                    if form.fiscal_year is not None:
-                        await resolver.identify(form, seen)
-                    continue
-                plans.append(await resolver.plan(ok, seen))
-            except _Refused as refused:
-                outcome.problems.append(refused.problem)
-    if outcome.problems:
-        return outcome
-    changed_forms = {id(f) for f in resolver.changing_forms}
-    for plan in plans:
-        for kind, _ in plan.writes:
-            if kind == "create":
-                outcome.created += 1
-            else:
-                outcome.updated += 1
-        if not plan.writes and id(plan.form) not in changed_forms:
-            outcome.unchanged += 1
-    subject_writes = resolver.subject_writes()
-    outcome.updated += len(subject_writes)
-    if subject_writes:
-        # the subjects first: a form's own records are written after
-        plans.insert(0, _Plan(plans[0].form, [("update", w) for w in subject_writes]))
-    if check_only or not any(p.writes for p in plans):
-        return outcome
-    try:
-        async with in_transaction():
-            for plan in plans:
-                for _, write in plan.writes:
-                    await write()
-    except (writes.Failed, InvalidRecord, IntegrityError) as failure:
-        # Someone wrote between the check and the write (a stale version, a twin): nothing of
-        # the batch stays; importing again compares with what is stored now.
-        outcome.created = outcome.updated = outcome.unchanged = 0
-        detail = getattr(getattr(failure, "result", None), "message", "") or str(failure)
-        form = plans[0].form
-        outcome.problems.append(
-            _problem(
-                form,
-                "title",
-                "version-conflict",
-                f"导入过程中记录已被他人修改，未导入任何记录；请重新导入（{detail}）",
-            )
-        )
-        return outcome
-    outcome.stored = True
+        book = await _Workbook(batch, result).run(check_only)
+        outcome.add(book)
+        if on_workbook is not None:
+            on_workbook(book)
     return outcome
 
 
@@ -157,38 +197,143 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-class _Resolver:
+class _Batch:
+    """What lasts across a batch's workbooks: the caller, its visibility, the departments by
+    the names and codes a form may give, and which workbook and sheet each form of the batch
+    came from (a project's form twice in one batch is refused, as within one workbook)."""
+
     def __init__(self, ctx: InternalContext, vis: Visibility, department_code: str | None) -> None:
         self.ctx = ctx
         self.vis = vis
         self.department_code = department_code
-        self._departments: list[models.Department] | None = None
-        #: what `prefetch` read: (department, year, overall?, code) → subject; subject id → its
-        #: annual target and its self-assessment; their indicators and rows by their id
-        self.subjects: dict[tuple[int, int, bool, str], models.Subject] = {}
-        self.targets: dict[int, models.PerformanceTarget] = {}
+        self.departments: dict[int, models.Department] = {}
+        self.by_label: dict[str, list[models.Department]] = {}
+        self.units: dict[int, list[models.Department]] = {}
+        #: (form kind, department id, code) → (file, sheet) of the form first seen
+        self.seen: dict[tuple[FormKind, int, str], tuple[str, str]] = {}
+
+    async def load_departments(self) -> None:
+        for d in await models.Department.all():
+            self.departments[d.id] = d
+            for label in dict.fromkeys((d.name, d.code, f"{d.code} {d.name}", f"{d.code}{d.name}")):
+                self.by_label.setdefault(label, []).append(d)
+            if d.parent_id is not None:
+                self.units.setdefault(d.parent_id, []).append(d)
+
+
+@dataclass
+class _NewSubject:
+    form: Form
+    department_id: int
+    unit_id: int | None
+    amounts: dict[str, Decimal]
+    item: form_check.Checked
+
+
+@dataclass
+class _New:
+    """A target or self-assessment to create: its columns and its indicators' or rows'."""
+
+    form: Form
+    values: dict[str, Any]
+    lines: list[dict[str, Any]]
+
+
+@dataclass
+class _Update:
+    form: Form
+    id: int
+    subject_id: int
+    version: int
+    changes: dict[str, Any]
+    lines: list[dict[str, Any]]
+
+
+class _Workbook:
+    """One workbook: its forms checked, compared with the stored records (read in a handful of
+    queries) and, when none has a problem, written in one transaction."""
+
+    def __init__(self, batch: _Batch, result: ReadResult) -> None:
+        self.batch = batch
+        self.ctx = batch.ctx
+        self.vis = batch.vis
+        self.result = result
+        #: what `prefetch` read, as plain values: (department, year, overall?, code) → subject;
+        #: subject id → its annual target, its self-assessment; their indicators and rows
+        self.subjects: dict[tuple[int, int, bool, str], SimpleNamespace] = {}
+        self.targets: dict[int, dict[str, Any]] = {}
         self.indicators: dict[int, list[dict[str, Any]]] = {}
-        self.assessments: dict[int, models.SelfAssessment] = {}
+        self.assessments: dict[int, dict[str, Any]] = {}
         self.rows: dict[int, list[dict[str, Any]]] = {}
-        #: subject id → (subject as read, the changes of the batch's forms, the first form)
-        self.subject_updates: dict[int, tuple[models.Subject, dict[str, Any], Form]] = {}
-        self.changing_forms: list[Form] = []
+        # the writes, decided before anything is written
+        #: subject id → (subject as read, the changes of the workbook's forms, the first form)
+        self.subject_updates: dict[int, tuple[SimpleNamespace, dict[str, Any], Form]] = {}
+        self.new_subjects: list[_NewSubject] = []
+        self.new_targets: list[_New] = []
+        self.target_updates: list[_Update] = []
+        self.new_assessments: list[_New] = []
+        self.assessment_updates: list[_Update] = []
+        #: forms that write something (their own record or their subject)
+        self.changing: set[int] = set()
 
-    async def departments(self) -> list[models.Department]:
-        if self._departments is None:
-            self._departments = list(await models.Department.all())
-        return self._departments
+    async def run(self, check_only: bool) -> WorkbookOutcome:
+        result = self.result
+        book = WorkbookOutcome(result.file, forms=len(result.forms))
+        book.ignored_sheets = [f"{result.file}:{name}" for name in result.ignored]
+        problems = list(result.problems)
+        checked = []
+        for form in result.forms:
+            ok, found = form_check.check(form)
+            problems.extend(found)
+            checked.append((form, ok))
+        await self.prefetch(result.forms)
+        for form, ok in checked:
+            try:
+                if ok is None:
+                    if form.fiscal_year is not None:
+                        await self.identify(form)
+                    continue
+                await self.plan(ok)
+            except _Refused as refused:
+                problems.append(refused.problem)
+        if problems:
+            book.problems = problems
+            return book
+        book.created = 2 * len(self.new_subjects) + len(self.new_targets)
+        book.created += len(self.new_assessments)
+        book.updated = len(self.subject_updates) + len(self.target_updates)
+        book.updated += len(self.assessment_updates)
+        book.unchanged = sum(1 for form in result.forms if id(form) not in self.changing)
+        if check_only or not (book.created or book.updated):
+            return book
+        try:
+            async with in_transaction() as connection:
+                await self.write(connection)
+        except (writes.Failed, InvalidRecord, IntegrityError) as failure:
+            # Someone wrote between the check and the write (a stale version, a twin): nothing
+            # of the workbook stays; importing it again compares with what is stored now.
+            book.created = book.updated = book.unchanged = 0
+            detail = getattr(getattr(failure, "result", None), "message", "") or str(failure)
+            book.problems = [
+                _problem(
+                    result.forms[0],
+                    "title",
+                    "version-conflict",
+                    f"导入过程中记录已被他人修改，该工作簿未导入任何记录；请重新导入（{detail}）",
+                )
+            ]
+            return book
+        book.stored = True
+        return book
 
-    async def department(self, form: Form, action: Action) -> models.Department:
+    # --- who and what a form is about ----------------------------------------------------------
+
+    def department(self, form: Form, action: Action) -> models.Department:
         """The 主管部门 a form names (by name or code; a unit's name finds its department),
         seen and in scope for `action`."""
+        batch = self.batch
         written = form.department.strip()
-        matches = [
-            d
-            for d in await self.departments()
-            if written in (d.name, d.code, f"{d.code} {d.name}", f"{d.code}{d.name}")
-            and self.vis.can_read_department(d)
-        ]
+        matches = [d for d in batch.by_label.get(written, ()) if self.vis.can_read_department(d)]
         found = [d for d in matches if d.parent_id is None] or matches
         if len(found) != 1 or not self.vis.in_scope(action, found[0].id):
             own = self.ctx.caller.department
@@ -204,33 +349,27 @@ class _Resolver:
             )
         department = found[0]
         if department.parent_id is not None:
-            department = next(d for d in await self.departments() if d.id == department.parent_id)
-        if self.department_code is not None and department.code != self.department_code:
+            department = batch.departments[department.parent_id]
+        if batch.department_code is not None and department.code != batch.department_code:
             raise _Refused(
                 _problem(
                     form,
                     "department",
                     "department-mismatch",
-                    f"表中的主管部门「{written}」不是本次导入指定的部门 {self.department_code}",
+                    f"表中的主管部门「{written}」不是本次导入指定的部门 {batch.department_code}",
                 )
             )
         return department
 
-    async def unit(
-        self, form: Form, department: models.Department, current: int | None
-    ) -> int | None:
+    def unit(self, form: Form, department: models.Department, current: int | None) -> int | None:
         """The implementing unit a form names: the department or one of its units, by name or
         code. Two units may share a name: the subject's own unit wins when it is one of them,
         so that a form read back names the unit it was written from."""
         written = form.implementing_unit.strip()
         if not written:
             return None
-        found = [
-            d.id
-            for d in await self.departments()
-            if (d.id == department.id or d.parent_id == department.id)
-            and written in (d.name, d.code)
-        ]
+        family = [department, *self.batch.units.get(department.id, ())]
+        found = [d.id for d in sorted(family, key=lambda d: d.id) if written in (d.name, d.code)]
         if found:
             return current if current in found else found[0]
         raise _Refused(
@@ -243,8 +382,8 @@ class _Resolver:
         )
 
     async def identify(
-        self, form: Form, seen: dict[tuple[FormKind, int, str], Form]
-    ) -> tuple[models.Department, int | None, models.Subject | None]:
+        self, form: Form
+    ) -> tuple[models.Department, int | None, SimpleNamespace | None]:
         """The department, implementing unit and (stored) subject a form is about, each
         checked: run for every form, those with problems of their own too, so that a
         department sees every problem at once."""
@@ -253,25 +392,25 @@ class _Resolver:
             raise _Refused(
                 _problem(form, "title", "forbidden", f"您的角色不能导入{KIND_NAMES[form.kind]}")
             )
-        department = await self.department(form, action)
+        department = self.department(form, action)
         assert form.fiscal_year is not None
         key = (form.kind, department.id, form.code)
+        seen = self.batch.seen
         if key in seen:
-            first = seen[key]
+            file, sheet = seen[key]
             raise _Refused(
                 _problem(
                     form,
                     "code" if "code" in form.cells else "title",
                     "form-duplicate",
                     f"同一项目的{KIND_NAMES[form.kind]}在本次导入中出现了两次"
-                    f"（另见 {first.file} 的工作表「{first.sheet}」）",
+                    f"（另见 {file} 的工作表「{sheet}」）",
                 )
             )
-        seen[key] = form
-        subject = await self._subject(form, department)
-        unit_id = await self.unit(
-            form, department, subject.implementing_unit_id if subject else None
-        )
+        seen[key] = (form.file, form.sheet)
+        overall = form.kind is FormKind.DEPARTMENT_SELF_ASSESSMENT
+        subject = self.subjects.get((department.id, form.fiscal_year, overall, form.code))
+        unit_id = self.unit(form, department, subject.implementing_unit_id if subject else None)
         if subject is not None and self.vis.is_stub(subject.id):
             raise _Refused(
                 _problem(
@@ -294,73 +433,84 @@ class _Resolver:
             )
         return department, unit_id, subject
 
-    async def plan(
-        self, item: form_check.Checked, seen: dict[tuple[FormKind, int, str], Form]
-    ) -> _Plan:
-        department, unit_id, subject = await self.identify(item.form, seen)
+    async def plan(self, item: form_check.Checked) -> None:
+        department, unit_id, subject = await self.identify(item.form)
         if item.form.kind is FormKind.TARGET:
-            return await self._target_plan(item, department, unit_id, subject)
-        assert subject is not None
-        return await self._assessment_plan(item, subject, unit_id)
+            self._target_plan(item, department, unit_id, subject)
+        else:
+            assert subject is not None
+            self._assessment_plan(item, subject, unit_id)
 
     async def prefetch(self, forms: Sequence[Form]) -> None:
-        """Read, in a handful of queries, every stored record the batch's forms may be about:
+        """Read, in a handful of queries, every stored record the workbook's forms may be about:
         the subjects of their departments and years, with their annual targets, indicators,
-        self-assessments and rows (a district's batch is thousands of forms)."""
-        departments = await self.departments()
-        written = {f.department.strip() for f in forms}
-        named = {d.id for d in departments if {d.name, d.code} & written}
-        ids = named | {d.parent_id for d in departments if d.id in named and d.parent_id}
+        self-assessments and rows — as plain values (a department's workbook is thousands of
+        rows; building a model object apiece was most of a re-import)."""
+        batch = self.batch
+        named = {d.id for f in forms for d in batch.by_label.get(f.department.strip(), ())}
+        ids = named | {batch.departments[i].parent_id or i for i in named}
         years = {f.fiscal_year for f in forms if f.fiscal_year is not None}
-        subjects = await models.Subject.filter(department_id__in=ids, fiscal_year__in=years)
-        for s in subjects:
+        if not ids or not years:
+            return
+        subjects = await models.Subject.filter(department_id__in=ids, fiscal_year__in=years).values(
+            *SUBJECT_READ
+        )
+        for values in subjects:
+            s = SimpleNamespace(**values)
             overall = s.kind is SubjectKind.DEPARTMENT_OVERALL
             self.subjects.setdefault((s.department_id, s.fiscal_year, overall, s.code), s)
             if overall:
                 self.subjects.setdefault((s.department_id, s.fiscal_year, True, ""), s)
-        subject_ids = [s.id for s in subjects]
+        subject_ids = [s["id"] for s in subjects]
+        kinds = {f.kind for f in forms}
+        if subject_ids and FormKind.TARGET in kinds:
+            await self._prefetch_targets(subject_ids)
+        if subject_ids and kinds - {FormKind.TARGET}:
+            await self._prefetch_assessments(subject_ids)
+
+    async def _prefetch_targets(self, subject_ids: list[int]) -> None:
         for target in await models.PerformanceTarget.filter(
             subject_id__in=subject_ids, horizon=TargetHorizon.ANNUAL
-        ):
-            self.targets[target.subject_id] = target
-        # Child rows as plain values, not model objects: a district's batch has ~90,000 of
-        # them, and building an object apiece (its timestamps parsed) was most of a re-import.
-        for row in (
-            await models.Indicator.filter(target_id__in=[t.id for t in self.targets.values()])
-            .order_by("target_id", "position")
-            .values("target_id", *INDICATOR_COMPARED)
-        ):
-            self.indicators.setdefault(row["target_id"], []).append(row)
-        for assessment in await models.SelfAssessment.filter(subject_id__in=subject_ids):
-            self.assessments[assessment.subject_id] = assessment
-        for line in (
-            await models.SelfAssessmentRow.filter(
-                assessment_id__in=[a.id for a in self.assessments.values()]
-            )
-            .order_by("assessment_id", "position")
-            .values("assessment_id", *ROW_COMPARED)
-        ):
-            self.rows.setdefault(line["assessment_id"], []).append(line)
+        ).values("id", "subject_id", "overall_goal", "review_status", "version"):
+            self.targets[target["subject_id"]] = target
+        if self.targets:
+            for row in (
+                await models.Indicator.filter(
+                    target_id__in=[t["id"] for t in self.targets.values()]
+                )
+                .order_by("target_id", "position")
+                .values("id", "target_id", *INDICATOR_COMPARED)
+            ):
+                self.indicators.setdefault(row["target_id"], []).append(row)
 
-    async def _subject(self, form: Form, department: models.Department) -> models.Subject | None:
-        overall = form.kind is FormKind.DEPARTMENT_SELF_ASSESSMENT
-        return self.subjects.get((department.id, form.fiscal_year or 0, overall, form.code))
+    async def _prefetch_assessments(self, subject_ids: list[int]) -> None:
+        for assessment in await models.SelfAssessment.filter(subject_id__in=subject_ids).values(
+            "id", "subject_id", "version", *ASSESSMENT_COMPARED
+        ):
+            self.assessments[assessment["subject_id"]] = assessment
+        if self.assessments:
+            for line in (
+                await models.SelfAssessmentRow.filter(
+                    assessment_id__in=[a["id"] for a in self.assessments.values()]
+                )
+                .order_by("assessment_id", "position")
+                .values("assessment_id", *ROW_COMPARED)
+            ):
+                self.rows.setdefault(line["assessment_id"], []).append(line)
 
     # --- 申报表 ---------------------------------------------------------------------------------
 
-    async def _target_plan(
+    def _target_plan(
         self,
         item: form_check.Checked,
         department: models.Department,
         unit_id: int | None,
-        subject: models.Subject | None,
-    ) -> _Plan:
+        subject: SimpleNamespace | None,
+    ) -> None:
         form = item.form
-        plan = _Plan(form)
         amounts = {
             k: v for k, v in form_check.amount_fields(form).items() if k.startswith("initial_")
         }
-        ctx = self.ctx
         if subject is None:
             if not self.vis.in_scope(Action.EDIT_SUBJECT, department.id):
                 raise _Refused(_problem(form, "code", "forbidden", "您的角色不能新建项目"))
@@ -373,29 +523,9 @@ class _Resolver:
                         STORAGE_MESSAGES["classified-stub-only"],
                     )
                 )
-            fiscal_year = form.fiscal_year or 0
-
-            async def create_all() -> None:
-                full: dict[str, Any] = dict(amounts)
-                for column in ("full_year", "executed"):
-                    for source in ("total", *validation.AMOUNT_ROWS):
-                        full[f"{column}_{source}"] = Decimal(0)
-                new = await models.Subject.create(
-                    kind=SubjectKind.PROJECT,
-                    code=form.code,
-                    fiscal_year=fiscal_year,
-                    name=form.name,
-                    department=department,
-                    implementing_unit_id=unit_id,
-                    budget_book=form.budget_book,
-                    **full,
-                )
-                await writes.created(ctx, "importWorkbook", new)
-                await self._create_target(new, item)
-
-            plan.writes.append(("create", create_all))
-            plan.writes.append(("create", _noop))  # the target, created with its subject
-            return plan
+            self.new_subjects.append(_NewSubject(form, department.id, unit_id, amounts, item))
+            self.changing.add(id(form))
+            return
         changes: dict[str, Any] = {}
         if subject.name != form.name:
             changes["name"] = form.name
@@ -410,59 +540,47 @@ class _Resolver:
             self._subject_update(form, subject, changes)
         target = self.targets.get(subject.id)
         if target is None:
-            current = subject
-
-            async def create() -> None:
-                await self._create_target(current, item)
-
-            plan.writes.append(("create", create))
-            return plan
-        indicators = self.indicators.get(target.id, [])
-        if target.overall_goal == form.goal and _same_indicators(indicators, item.indicators):
-            return plan
-        if target.review_status not in EDITABLE_TARGETS:
+            values, lines = _checked(
+                form, "goal", records.target_values, subject, form.goal, item.indicators
+            )
+            self.new_targets.append(_New(form, values, lines))
+            self.changing.add(id(form))
+            return
+        indicators = self.indicators.get(target["id"], [])
+        if target["overall_goal"] == form.goal and _same_indicators(indicators, item.indicators):
+            return
+        status: ReviewStatus = target["review_status"]
+        if status not in EDITABLE_TARGETS:
             raise _Refused(
                 _problem(
                     form,
                     "goal",
                     "target-editable",
-                    f"该项目的绩效目标已是「{target.review_status.label}」状态，导入不能修改它；"
+                    f"该项目的绩效目标已是「{status.label}」状态，导入不能修改它；"
                     "如需修改，请审核部门先退回（退回后状态为 REJECTED，可重新导入）",
                 )
             )
-        version = target.version
-
-        async def update() -> None:
-            async def replace() -> None:
-                await models.Indicator.filter(target_id=target.id).delete()
-                await models.Indicator.bulk_create(
-                    [
-                        models.Indicator(target_id=target.id, position=p, **vars(i))
-                        for p, i in enumerate(item.indicators)
-                    ]
-                )
-
-            await writes.update_versioned(
-                ctx,
-                target,
-                version,
+        _, lines = _checked(
+            form, "goal", records.target_values, subject, form.goal, item.indicators
+        )
+        self.target_updates.append(
+            _Update(
+                form,
+                target["id"],
+                subject.id,
+                target["version"],
                 {"overall_goal": form.goal},
-                "importWorkbook",
-                also=replace,
-                detail=_indicators_of,
+                lines,
             )
+        )
+        self.changing.add(id(form))
 
-        plan.writes.append(("update", update))
-        return plan
-
-    async def _create_target(self, subject: models.Subject, item: form_check.Checked) -> None:
-        row = await records.create_target(subject, item.form.goal, item.indicators)
-        await writes.created(self.ctx, "importWorkbook", row, extra=await _indicators_of(row))
-
-    def _subject_update(self, form: Form, subject: models.Subject, changes: dict[str, Any]) -> None:
+    def _subject_update(
+        self, form: Form, subject: SimpleNamespace, changes: dict[str, Any]
+    ) -> None:
         """Collect a form's changes to its subject: a 申报表 and a 自评表 of one project may
         both change it, and it is written once (one compare-and-set, one audit entry). Two
-        forms of the batch that disagree on a value are refused."""
+        forms of the workbook that disagree on a value are refused."""
         if not self.vis.in_scope(Action.EDIT_SUBJECT, subject.department_id):
             raise _Refused(_problem(form, "title", "forbidden", "您的角色不能修改项目信息"))
         _, pending, first = self.subject_updates.get(subject.id, (subject, {}, form))
@@ -478,38 +596,24 @@ class _Resolver:
                     )
                 )
         merged = pending | changes
+        candidate = copy.copy(subject)
+        for name, value in merged.items():
+            setattr(candidate, name, value)
         try:
-            validation.check_subject(_applied(subject, merged))
+            validation.check_subject(candidate)
         except InvalidRecord as error:  # the form's checks ran the same rule on its own values
             raise _Refused(
                 _problem(form, "title", error.rule, STORAGE_MESSAGES.get(error.rule, error.message))
             ) from None
         self.subject_updates[subject.id] = (subject, merged, first)
-        self.changing_forms.append(form)
-
-    def subject_writes(self) -> list[Write]:
-        ctx = self.ctx
-        out: list[Write] = []
-        for subject, changes, _ in self.subject_updates.values():
-
-            async def update(
-                subject: models.Subject = subject, changes: dict[str, Any] = changes
-            ) -> None:
-                await writes.update_versioned(
-                    ctx, subject, subject.version, changes, "importWorkbook"
-                )
-
-            out.append(update)
-        return out
+        self.changing.add(id(form))
 
     # --- 自评表 ---------------------------------------------------------------------------------
 
-    async def _assessment_plan(
-        self, item: form_check.Checked, subject: models.Subject, unit_id: int | None
-    ) -> _Plan:
+    def _assessment_plan(
+        self, item: form_check.Checked, subject: SimpleNamespace, unit_id: int | None
+    ) -> None:
         form = item.form
-        plan = _Plan(form)
-        ctx = self.ctx
         if not self.vis.in_scope(Action.RECORD_ASSESSMENT, subject.department_id):
             raise _Refused(_problem(form, "department", "forbidden", "您不能导入该部门的自评表"))
         amounts = form_check.amount_fields(form)
@@ -523,132 +627,218 @@ class _Resolver:
                 changes["implementing_unit_id"] = unit_id
         if changes:
             self._subject_update(form, subject, changes)
-        budget, executed = amounts["full_year_total"], amounts["executed_total"]
-        scored = scoring.score_self_assessment(budget, executed, item.rows)
-
-        async def linked() -> list[scoring.RowInput]:
-            # Looked up when written: the target may be created by the same batch.
-            ids = await _indicator_ids(subject)
-            return [
-                dataclasses.replace(r, indicator_id=ids.get((r.level1, r.level2, r.indicator_name)))
-                for r in item.rows
-            ]
-
-        rows = [
-            {
-                "level1": s.row.level1,
-                "level2": s.row.level2,
-                "indicator_name": s.row.indicator_name,
-                "comparator": s.row.comparator,
-                "target_value_raw": s.row.target_value_raw,
-                "target_value_number": s.row.target_value_number,
-                "actual_value_raw": s.row.actual_value_raw,
-                "actual_value_number": s.row.actual_value_number,
-                "qualitative_band": s.row.qualitative_band,
-                "weight": s.row.weight,
-                "score": s.score,
-                "deviation_reason": s.row.deviation_reason,
-            }
-            for s in scored.rows
-        ]
+        values, lines = _checked(
+            form,
+            "title",
+            records.self_assessment_values,
+            subject,
+            item.rows,
+            full_year_budget=amounts["full_year_total"],
+            executed=amounts["executed_total"],
+            annual_goal_expected=form.goal,
+            annual_goal_actual=form.goal_actual,
+        )
         existing = self.assessments.get(subject.id)
-        values = {
-            "full_year_budget": budget,
-            "executed": executed,
-            "execution_rate": scoring.rate_percent(scored.execution_rate),
-            "execution_score": scored.execution_score,
-            "total_score": scored.total_score,
-            "grade": scored.grade,
-            "annual_goal_expected": form.goal,
-            "annual_goal_actual": form.goal_actual,
-        }
         if existing is None:
+            self.new_assessments.append(_New(form, values, lines))
+            self.changing.add(id(form))
+            return
+        header = {k: values[k] for k in ASSESSMENT_COMPARED if not _same(existing[k], values[k])}
+        if not header and _same_rows(self.rows.get(existing["id"], []), lines):
+            return
+        self.assessment_updates.append(
+            _Update(form, existing["id"], subject.id, existing["version"], header, lines)
+        )
+        self.changing.add(id(form))
 
-            async def create() -> None:
-                row = await records.create_self_assessment(
-                    subject,
-                    await linked(),
-                    full_year_budget=budget,
-                    executed=executed,
-                    annual_goal_expected=form.goal,
-                    annual_goal_actual=form.goal_actual,
+    # --- the writes -----------------------------------------------------------------------------
+
+    async def write(self, connection: Any) -> None:
+        ctx = self.ctx
+        now = ctx.clock()
+        entries: list[dict[str, Any]] = []
+        for subject_id, (subject, changes, _) in self.subject_updates.items():
+            stored = await models.Subject.get(id=subject_id)
+            await writes.update_versioned(ctx, stored, subject.version, changes, ACTION)
+        for added in self.new_subjects:
+            full: dict[str, Any] = dict(added.amounts)
+            for name in AMOUNT_FIELDS:
+                full.setdefault(name, Decimal(0))
+            created = await models.Subject.create(
+                kind=SubjectKind.PROJECT,
+                code=added.form.code,
+                fiscal_year=added.form.fiscal_year or 0,
+                name=added.form.name,
+                department_id=added.department_id,
+                implementing_unit_id=added.unit_id,
+                budget_book=added.form.budget_book,
+                **full,
+            )
+            await writes.created(ctx, ACTION, created)
+            values, lines = records.target_values(created, added.form.goal, added.item.indicators)
+            self.new_targets.append(_New(added.form, values, lines))
+        #: subject id → its annual target's indicators by (level 1, level 2, name): a
+        #: self-assessment row points at the indicator it assesses
+        links: dict[int, dict[IndicatorKey, int]] = {}
+        if self.new_targets:
+            entries += await self._create(
+                connection, now, self.new_targets, models.PerformanceTarget, models.Indicator
+            )
+            for target in self.new_targets:
+                links[target.values["subject_id"]] = _keys_of(target.lines, "name")
+        for update in self.target_updates:
+            await self._update_target(update)
+        # the other assessed subjects' indicators as stored (after this workbook's replacements),
+        # read in one query
+        assessed = [a.values["subject_id"] for a in self.new_assessments]
+        assessed += [u.subject_id for u in self.assessment_updates]
+        unlinked = [s for s in dict.fromkeys(assessed) if s not in links]
+        if unlinked:
+            for indicator in (
+                await models.Indicator.filter(
+                    target__subject_id__in=unlinked, target__horizon=TargetHorizon.ANNUAL
                 )
-                form_rows = await models.SelfAssessmentRow.filter(assessment=row)
-                extra = {"rows": [audit.snapshot(r) for r in form_rows]}
-                await writes.created(ctx, "importWorkbook", row, extra=extra)
-
-            plan.writes.append(("create", create))
-            return plan
-        stored_rows = self.rows.get(existing.id, [])
-        header_same = all(_same(getattr(existing, k), v) for k, v in values.items())
-        if header_same and _same_rows(stored_rows, rows):
-            return plan
-        header = {k: v for k, v in values.items() if not _same(getattr(existing, k), v)}
-        version = existing.version
-
-        async def update() -> None:
-            async def replace() -> None:
-                await models.SelfAssessmentRow.filter(assessment_id=existing.id).delete()
-                await models.SelfAssessmentRow.bulk_create(
-                    [
-                        models.SelfAssessmentRow(
-                            assessment_id=existing.id,
-                            position=position,
-                            indicator_id=linked_row.indicator_id,
-                            **row,
-                        )
-                        for position, (row, linked_row) in enumerate(
-                            zip(rows, await linked(), strict=True)
-                        )
-                    ]
-                )
-
-            await writes.update_versioned(
-                ctx, existing, version, header, "importWorkbook", also=replace, detail=_rows_of
+                .order_by("position")
+                .values("id", "target__subject_id", "level1", "level2", "name")
+            ):
+                keys = links.setdefault(indicator["target__subject_id"], {})
+                key = (indicator["level1"], indicator["level2"], indicator["name"])
+                keys.setdefault(key, indicator["id"])
+        for assessment in self.new_assessments:
+            self._link(assessment.values["subject_id"], assessment.lines, links)
+        if self.new_assessments:
+            entries += await self._create(
+                connection,
+                now,
+                self.new_assessments,
+                models.SelfAssessment,
+                models.SelfAssessmentRow,
+            )
+        for update in self.assessment_updates:
+            self._link(update.subject_id, update.lines, links)
+            await self._update_assessment(update)
+        if entries:
+            table = bulk.table(models.AuditEntry)
+            await bulk.insert(
+                connection, models.AuditEntry, [table.complete(e, now) for e in entries]
             )
 
-        plan.writes.append(("update", update))
-        return plan
+    @staticmethod
+    def _link(
+        subject_id: int,
+        lines: list[dict[str, Any]],
+        links: dict[int, dict[IndicatorKey, int]],
+    ) -> None:
+        ids = links.get(subject_id, {})
+        for line in lines:
+            line["indicator_id"] = ids.get((line["level1"], line["level2"], line["indicator_name"]))
+
+    async def _create(
+        self,
+        connection: Any,
+        now: Any,
+        news: list[_New],
+        model: type[models.PerformanceTarget] | type[models.SelfAssessment],
+        child: type[models.Indicator] | type[models.SelfAssessmentRow],
+    ) -> list[dict[str, Any]]:
+        """Targets with their indicators, or self-assessments with their rows, in a few
+        statements; the audit entries of them (each with its children, as `writes.created`
+        records a record created with its children)."""
+        ctx = self.ctx
+        # (The year of each is its subject's, taken from it by `storage.records`: DR-5, which
+        # the models' save() checks with a query apiece, holds by construction.)
+        parents = [bulk.table(model).complete(new.values, now) for new in news]
+        returned = await bulk.insert(connection, model, parents, ("id", "subject_id"))
+        ids = {subject_id: id for id, subject_id in returned}
+        parent_key = "target_id" if child is models.Indicator else "assessment_id"
+        complete = bulk.table(child).complete
+        children: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for new, values in zip(news, parents, strict=True):
+            values["id"] = ids[values["subject_id"]]
+            children += [
+                (line, complete({**line, parent_key: values["id"]}, now)) for line in new.lines
+            ]
+        returned = await bulk.insert(
+            connection, child, [c for _, c in children], ("id", parent_key, "position")
+        )
+        child_ids = {(parent, position): id for id, parent, position in returned}
+        by_parent: dict[int, list[dict[str, Any]]] = {}
+        for line, values in children:
+            values["id"] = line["id"] = child_ids[(values[parent_key], values["position"])]
+            by_parent.setdefault(values[parent_key], []).append(values)
+        detail = "indicators" if child is models.Indicator else "rows"
+        return [
+            audit.entry(
+                ctx.caller,
+                ACTION,
+                model.__name__,
+                values["id"],
+                before=None,
+                after=audit.snapshot_of(model, values)
+                | {detail: [audit.snapshot_of(child, c) for c in by_parent.get(values["id"], [])]},
+                classified=False,
+                request_id=ctx.request_id,
+            )
+            for values in parents
+        ]
+
+    async def _update_target(self, update: _Update) -> None:
+        target = await models.PerformanceTarget.get(id=update.id)
+
+        async def replace() -> None:
+            await models.Indicator.filter(target_id=update.id).delete()
+            await models.Indicator.bulk_create(
+                [models.Indicator(target_id=update.id, **line) for line in update.lines]
+            )
+
+        await writes.update_versioned(
+            self.ctx,
+            target,
+            update.version,
+            update.changes,
+            ACTION,
+            also=replace,
+            detail=_indicators_of,
+        )
+
+    async def _update_assessment(self, update: _Update) -> None:
+        assessment = await models.SelfAssessment.get(id=update.id)
+
+        async def replace() -> None:
+            await models.SelfAssessmentRow.filter(assessment_id=update.id).delete()
+            await models.SelfAssessmentRow.bulk_create(
+                [models.SelfAssessmentRow(assessment_id=update.id, **line) for line in update.lines]
+            )
+
+        await writes.update_versioned(
+            self.ctx,
+            assessment,
+            update.version,
+            update.changes,
+            ACTION,
+            also=replace,
+            detail=_rows_of,
+        )
 
 
-async def _noop() -> None:
-    return None
+def _checked(form: Form, key: str, values: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Storage's own values of a record, its rules run once more (the form's checks ran them on
+    the form's values): a refusal is the form's problem."""
+    try:
+        return values(*args, **kwargs)
+    except InvalidRecord as error:
+        raise _Refused(
+            _problem(form, key, error.rule, STORAGE_MESSAGES.get(error.rule, error.message))
+        ) from None
 
 
-def _applied(row: models.Subject, changes: dict[str, Any]) -> models.Subject:
-    candidate = copy.copy(row)
-    for name, value in changes.items():
-        setattr(candidate, name, value)
-    return candidate
-
-
-INDICATOR_COMPARED = (
-    "level1",
-    "level2",
-    "name",
-    "nature",
-    "comparator",
-    "target_value_raw",
-    "target_value_number",
-    "unit",
-    "weight",
-    "is_core",
-    "explanation",
-)
-ROW_COMPARED = (
-    "level1",
-    "level2",
-    "indicator_name",
-    "comparator",
-    "target_value_raw",
-    "target_value_number",
-    "actual_value_raw",
-    "actual_value_number",
-    "qualitative_band",
-    "weight",
-    "score",
-    "deviation_reason",
-)
+def _keys_of(lines: Sequence[dict[str, Any]], name: str) -> dict[IndicatorKey, int]:
+    """Indicators by (level 1, level 2, name): the first of a name wins, as they are ordered."""
+    found: dict[IndicatorKey, int] = {}
+    for line in lines:
+        if "id" in line:
+            found.setdefault((line["level1"], line["level2"], line[name]), line["id"])
+    return found
 
 
 def _same_indicators(
@@ -665,18 +855,6 @@ def _same_rows(stored: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]) 
     return len(stored) == len(new) and all(
         _same(a[f], b[f]) for a, b in zip(stored, new, strict=True) for f in ROW_COMPARED
     )
-
-
-async def _indicator_ids(subject: models.Subject) -> dict[tuple[Any, Any, str], int]:
-    """The annual target's indicators by (level 1, level 2, name): a self-assessment row points
-    at the indicator it assesses."""
-    found: dict[tuple[Any, Any, str], int] = {}
-    rows = await models.Indicator.filter(
-        target__subject_id=subject.id, target__horizon=TargetHorizon.ANNUAL
-    ).order_by("position")
-    for row in rows:
-        found.setdefault((row.level1, row.level2, row.name), row.id)
-    return found
 
 
 async def _indicators_of(target: models.PerformanceTarget) -> writes.Snapshot:

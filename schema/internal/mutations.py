@@ -55,7 +55,7 @@ from storage.errors import InvalidRecord
 #: S:000: a department rectifies within 30 days of receiving the notice.
 RECTIFICATION_PERIOD = timedelta(days=30)
 #: a target's indicators change only before review, or after a rejection sent it back
-EDITABLE_TARGETS = frozenset({enums.ReviewStatus.DRAFT, enums.ReviewStatus.REJECTED})
+EDITABLE_TARGETS = writes.EDITABLE_TARGETS
 EVALUATION_ORDER = list(enums.EvaluationStatus)
 FREE = FREE_TEXT.max_length
 

@@ -23,6 +23,7 @@ from schema.internal import types as t
 from schema.internal.context import InternalContext
 from schema.internal.permissions import Action, Visibility, allows
 from storage import models
+from storage.enums import ReviewStatus
 from storage.errors import InvalidRecord
 from storage.money import yuan
 
@@ -38,6 +39,9 @@ C = TypeVar(
     models.Evaluation,
 )
 Snapshot = dict[str, Any]
+
+#: a target's goal and indicators change only before review or after a rejection
+EDITABLE_TARGETS = frozenset({ReviewStatus.DRAFT, ReviewStatus.REJECTED})
 
 STUB_MESSAGE = (
     "this subject is under a CLASSIFIED filing (涉密): gongkai keeps only its identity stub and "

@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 
 from forms import from_storage
-from forms.read import read_workbook
+from forms.read import ReadResult, read_workbook
 from forms.write import workbook_bytes
+from schema.internal import audit
 from schema.internal.permissions import Caller
 from storage import models
 from storage.enums import Comparator, Grade, IndicatorNature, ReviewStatus
@@ -305,3 +306,130 @@ def test_a_blank_level_with_nothing_above_to_inherit_is_reported() -> None:
     got = read_workbook(workbook_bytes([form]), "levels.xlsx")
 
     assert {(p.cell, p.rule) for p in got.problems} >= {("A14", "required"), ("B14", "required")}
+
+
+# --- a batch of workbooks: each its own unit ------------------------------------------------
+
+
+def _new_project_workbook(code: str) -> ReadResult:
+    form = dataclasses.replace(fixture("shaped.xlsx").forms[0], code=code, name=f"新项目{code}")
+    return read_workbook(workbook_bytes([form]), f"{code}.xlsx")
+
+
+async def test_a_batch_stores_each_valid_workbook_and_nothing_of_an_invalid_one(
+    form_world: FormWorld,
+) -> None:
+    for code in ("101-0002", "101-0003", "101-0004"):
+        await _project(form_world, code)
+    before = await counts()
+
+    outcome = await run_import(
+        _new_project_workbook("101-0097"),
+        fixture("mistakes.xlsx", 2024),
+        _new_project_workbook("101-0098"),
+    )
+
+    assert outcome.workbooks == 3 and outcome.refused == ["mistakes.xlsx"]
+    assert {p.file for p in outcome.problems} == {"mistakes.xlsx"}
+    assert {(p.sheet, p.cell, p.rule) for p in outcome.problems} == MISTAKES
+    assert outcome.stored
+    # the first and the third workbook are stored whole: each a new project with its target …
+    assert (outcome.created, outcome.updated, outcome.unchanged) == (2 + 2, 0, 0)
+    for code in ("101-0097", "101-0098"):
+        created = await models.Subject.get(code=code)
+        assert await models.PerformanceTarget.filter(subject_id=created.id).count() == 1
+    # … and nothing of the second: the projects it names have no target nor assessment
+    after = await counts()
+    assert after["Subject"] - before["Subject"] == 2
+    assert after["PerformanceTarget"] - before["PerformanceTarget"] == 2
+    assert after["SelfAssessment"] == before["SelfAssessment"]
+    assert after["AuditEntry"] - before["AuditEntry"] == 4
+    for code in ("101-0001", "101-0002", "101-0003", "101-0004"):
+        subject = await models.Subject.get(code=code)
+        assert not await models.PerformanceTarget.filter(subject_id=subject.id).exists()
+        assert not await models.SelfAssessment.filter(subject_id=subject.id).exists()
+
+
+async def test_a_batch_without_a_problem_stores_every_workbook(form_world: FormWorld) -> None:
+    outcome = await run_import(fixture("shaped.xlsx"), _new_project_workbook("101-0099"))
+
+    assert outcome.problems == [] and outcome.refused == [] and outcome.workbooks == 2
+    assert (outcome.created, outcome.updated) == (3 + 2, 1)
+
+
+async def test_the_same_form_twice_in_a_batch_refuses_the_second_workbook(
+    form_world: FormWorld,
+) -> None:
+    outcome = await run_import(fixture("shaped.xlsx"), fixture("shaped.ods"))
+
+    assert outcome.refused == ["shaped.ods"]
+    assert {(p.file, p.rule) for p in outcome.problems} == {("shaped.ods", "form-duplicate")}
+    assert all("shaped.xlsx" in p.message for p in outcome.problems)
+    # the first is stored; the second, though the same, is not imported over it
+    assert outcome.created == 3
+    assert await models.PerformanceTarget.filter(subject_id=form_world.project.id).count() == 1
+
+
+async def test_check_of_a_batch_reports_each_workbook_and_stores_none(
+    form_world: FormWorld,
+) -> None:
+    before = await counts()
+
+    outcome = await run_import(
+        fixture("shaped.xlsx"), _new_project_workbook("101-0098"), check_only=True
+    )
+
+    assert outcome.problems == [] and not outcome.stored
+    assert (outcome.created, outcome.updated) == (3 + 2, 1)
+    assert await counts() == before
+
+
+async def test_each_created_record_has_one_audit_entry_with_what_was_stored(
+    form_world: FormWorld,
+) -> None:
+    outcome = await run_import(fixture("shaped.xlsx"))
+    assert outcome.stored
+
+    entries = await models.AuditEntry.filter(action="importWorkbook").order_by("id")
+    by_record = {(e.record_type, e.record_id): e for e in entries}
+    # one entry per created or updated record, no more: 1 subject update, 1 target, 2 assessments
+    assert len(entries) == len(by_record) == 4
+    target = await models.PerformanceTarget.get(subject_id=form_world.project.id)
+    entry = by_record[("PerformanceTarget", str(target.id))]
+    indicators = await models.Indicator.filter(target_id=target.id).order_by("position")
+    # the entry holds the record and its indicators exactly as they read back from the database
+    assert entry.before is None and entry.after == audit.snapshot(target) | {
+        "indicators": [audit.snapshot(i) for i in indicators]
+    }
+    for subject_id in (form_world.project.id, form_world.overall.id):
+        assessment = await models.SelfAssessment.get(subject_id=subject_id)
+        rows = await models.SelfAssessmentRow.filter(assessment_id=assessment.id).order_by(
+            "position"
+        )
+        entry = by_record[("SelfAssessment", str(assessment.id))]
+        assert entry.after == audit.snapshot(assessment) | {
+            "rows": [audit.snapshot(r) for r in rows]
+        }
+        assert entry.actor == "tester" and entry.roles == ["admin"]
+    update = by_record[("Subject", str(form_world.project.id))]
+    assert update.before is not None and update.after is not None
+    assert update.before["implementing_unit_id"] is None
+    assert update.after["implementing_unit_id"] == form_world.unit.id
+
+
+async def test_a_new_target_and_self_assessment_in_one_workbook_are_linked(
+    form_world: FormWorld,
+) -> None:
+    """The rows of a self-assessment point at the indicators a target of the same workbook
+    creates (written in the same transaction, ids from the database)."""
+    await run_import(fixture("shaped.xlsx"))
+    target = await models.PerformanceTarget.get(subject_id=form_world.project.id)
+    indicators = await models.Indicator.filter(target_id=target.id).order_by("position")
+    assessment = await models.SelfAssessment.get(subject_id=form_world.project.id)
+    rows = await models.SelfAssessmentRow.filter(assessment_id=assessment.id).order_by("position")
+
+    assert rows[0].indicator_id == indicators[0].id
+    named = {(i.level1, i.level2, i.name): i.id for i in indicators}
+    assert [r.indicator_id for r in rows] == [
+        named.get((r.level1, r.level2, r.indicator_name)) for r in rows
+    ]
