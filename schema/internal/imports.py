@@ -11,7 +11,7 @@ others, and holds one workbook at a time, so its memory does not grow with their
 A form equal to the stored records writes nothing, so importing the same workbook twice changes
 nothing; a corrected one updates exactly the records it changes. New targets and
 self-assessments, their indicators and rows and the audit entries of them all are written in a
-few multi-row statements per workbook (`storage.bulk`), with the values and checks the ORM path
+few multi-row statements per workbook (`storage.inserts`), with the values and checks the ORM path
 uses (`storage.records`); updates — a correction changes a few records — go one by one through
 `writes.update_versioned`, as the mutations' do.
 """
@@ -36,7 +36,7 @@ from forms.read import ReadResult
 from schema.internal import audit, writes
 from schema.internal.context import InternalContext
 from schema.internal.permissions import Action, Visibility, allows
-from storage import bulk, models, records, validation
+from storage import inserts, models, records, validation
 from storage.enums import ReviewStatus, SubjectKind, TargetHorizon
 from storage.errors import InvalidRecord
 
@@ -718,8 +718,8 @@ class _Workbook:
             self._link(update.subject_id, update.lines, links)
             await self._update_assessment(update)
         if entries:
-            table = bulk.table(models.AuditEntry)
-            await bulk.insert(
+            table = inserts.table(models.AuditEntry)
+            await inserts.insert(
                 connection, models.AuditEntry, [table.complete(e, now) for e in entries]
             )
 
@@ -747,18 +747,18 @@ class _Workbook:
         ctx = self.ctx
         # (The year of each is its subject's, taken from it by `storage.records`: DR-5, which
         # the models' save() checks with a query apiece, holds by construction.)
-        parents = [bulk.table(model).complete(new.values, now) for new in news]
-        returned = await bulk.insert(connection, model, parents, ("id", "subject_id"))
+        parents = [inserts.table(model).complete(new.values, now) for new in news]
+        returned = await inserts.insert(connection, model, parents, ("id", "subject_id"))
         ids = {subject_id: id for id, subject_id in returned}
         parent_key = "target_id" if child is models.Indicator else "assessment_id"
-        complete = bulk.table(child).complete
+        complete = inserts.table(child).complete
         children: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for new, values in zip(news, parents, strict=True):
             values["id"] = ids[values["subject_id"]]
             children += [
                 (line, complete({**line, parent_key: values["id"]}, now)) for line in new.lines
             ]
-        returned = await bulk.insert(
+        returned = await inserts.insert(
             connection, child, [c for _, c in children], ("id", parent_key, "position")
         )
         child_ids = {(parent, position): id for id, parent, position in returned}
