@@ -26,9 +26,15 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.fixture
-async def published(db: str) -> dataset.Built:
+def store() -> MemoryObjectStore:
+    """The bucket of a test's publishes: a release's bulk files read the others' manifests."""
+    return MemoryObjectStore()
+
+
+@pytest.fixture
+async def published(db: str, store: MemoryObjectStore) -> dataset.Built:
     built = await dataset.build(dataset.Plan(departments=2, projects=2))
-    await publisher(MemoryObjectStore()).publish_many([r.id for r in built.releases])
+    await publisher(store).publish_many([r.id for r in built.releases])
     return built
 
 
@@ -73,7 +79,7 @@ async def test_post_answers_graphql_response_json(client: httpx.AsyncClient) -> 
 
 
 async def test_get_is_cached_behind_an_etag_until_something_is_published(
-    client: httpx.AsyncClient, db: str
+    client: httpx.AsyncClient, db: str, store: MemoryObjectStore
 ) -> None:
     first = await client.get("/graphql", params={"query": QUERY})
     assert first.status_code == 200
@@ -86,7 +92,7 @@ async def test_get_is_cached_behind_an_etag_until_something_is_published(
     await models.Subject.filter(code="PUBP0-0Q").update(name="PUBP0-0项目（更正）")
     release = await models.Release.filter(kind="FINAL_ACCOUNTS").order_by("id").first()
     assert release is not None
-    await publisher(MemoryObjectStore(), NOW + timedelta(days=1)).publish(release.id, note="更正")
+    await publisher(store, NOW + timedelta(days=1)).publish(release.id, note="更正")
     changed = await client.get("/graphql", params={"query": QUERY}, headers={"if-none-match": tag})
     assert changed.status_code == 200
     assert changed.headers["etag"] != tag

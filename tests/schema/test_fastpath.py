@@ -91,12 +91,14 @@ async def published(db: str) -> AsyncIterator[dataset.Built]:
             recommended_reduction=Decimal("20000.00"),
             summary="核减后支持",
         )
-    await publisher(MemoryObjectStore()).publish_many([r.id for r in built.releases])
+    # One store for both publishes: a release's bulk files read the others' manifests.
+    store = MemoryObjectStore()
+    await publisher(store).publish_many([r.id for r in built.releases])
     # A correction: the final accounts of one department get a second version.
     await models.Subject.filter(code="PUBP2-0Q").update(name="PUBP2-0项目（更正）")
     release = await models.Release.filter(kind="FINAL_ACCOUNTS").order_by("-id").first()
     assert release is not None
-    await publisher(MemoryObjectStore(), NOW + timedelta(days=1)).publish(release.id, note="更正")
+    await publisher(store, NOW + timedelta(days=1)).publish(release.id, note="更正")
     yield built
 
 
