@@ -4,10 +4,10 @@
                                      [--survivors-only] [--report-only DIR]
 
 For each module, cosmic-ray (https://cosmic-ray.readthedocs.io) makes every mutant its operators
-allow, and runs the tests that cover that module (and only those, so that a run takes minutes)
-against each one. A mutant the tests still pass on "survived": either a test is missing, or the
-mutant is equivalent (behaves like the original), which `mutation/equivalent.toml` records with
-the reason after review.
+allow, and runs against each one the module's tests that execute the statement it changed
+(mutation/covering.py), so that a run takes minutes. A mutant the tests still pass on
+"survived": either a test is missing, or the mutant is equivalent (behaves like the original),
+which `mutation/equivalent.toml` records with the reason after review.
 
 cosmic-ray's local distributor rewrites the module on disk while the tests run. It works here on
 a copy of the worktree (tracked and untracked files, uncommitted edits included), so an
