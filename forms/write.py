@@ -69,11 +69,12 @@ def workbook_bytes(
     names: set[str] = set()
     for form in forms:
         layout = BY_KIND[form.kind]
-        _write(book.add_worksheet(_sheet_name(layout, form.code, names)), layout, form, formats)
+        sheet = book.add_worksheet(sheet_name(f"{layout.sheet_prefix}{form.code}", names))
+        _write(sheet, layout, form, formats)
     for kind in blank:
         layout = BY_KIND[kind]
         empty = Form(kind=kind, fiscal_year=None, unit=WAN)
-        _write(book.add_worksheet(_sheet_name(layout, "", names)), layout, empty, formats)
+        _write(book.add_worksheet(sheet_name(layout.sheet_prefix, names)), layout, empty, formats)
     if hidden_keys:
         sheet = book.add_worksheet(KEYS_SHEET)
         for row, key in enumerate(hidden_keys):
@@ -83,8 +84,10 @@ def workbook_bytes(
     return buffer.getvalue()
 
 
-def _sheet_name(layout: Layout, code: str, taken: set[str]) -> str:
-    base = _SHEET_FORBIDDEN.sub("-", f"{layout.sheet_prefix}{code}")[:31]
+def sheet_name(text: str, taken: set[str]) -> str:
+    """A worksheet name Excel accepts for `text`: its forbidden characters as "-", at most 31
+    characters, and "(2)", "(3)", … where a name (in any case) is in `taken`, which it joins."""
+    base = _SHEET_FORBIDDEN.sub("-", text)[:31]
     name, n = base, 1
     while name.lower() in taken:
         n += 1

@@ -23,7 +23,7 @@ from typing import Any
 import sqlite_utils
 import xlsxwriter
 
-from forms.write import FIXED_TIME
+from forms.write import FIXED_TIME, sheet_name
 from publishers import dictionary
 from publishers.bulk_tables import Table, field_rows
 from publishers.render import csv_bytes, dumps, neutralise
@@ -36,7 +36,6 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 #: Members already compressed: stored as they are.
 _STORED = (".pdf", ".xlsx", ".docx", ".zip", ".png", ".jpg", ".jpeg", ".ods", ".xls")
 _SQL_TYPES: dict[str, type] = {"integer": int, "number": float, "boolean": int}
-_SHEET_FORBIDDEN = str.maketrans({c: "-" for c in "[]:*?/\\"})
 
 
 def zip_bytes(members: Iterable[tuple[str, bytes]]) -> bytes:
@@ -71,7 +70,7 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
     bold = book.add_format({"bold": True})
     taken: set[str] = set()
     for table in tables:
-        sheet = book.add_worksheet(_sheet_name(table.stem, taken))
+        sheet = book.add_worksheet(sheet_name(table.stem, taken))
         sheet.write_row(0, 0, dictionary.titles(table.columns), bold)
         sheet.freeze_panes(1, 1)
         writers = [
@@ -83,7 +82,7 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
                 value = row.get(name)
                 if value is not None and value != "":
                     write(number, column, value)
-    sheet = book.add_worksheet(_sheet_name("字段说明", taken))
+    sheet = book.add_worksheet(sheet_name("字段说明", taken))
     sheet.write_row(0, 0, ["表", "字段", "标题", "说明", "类型"], bold)
     for number, line in enumerate(field_rows(tables), start=1):
         sheet.write_row(number, 0, [neutralise(v) for v in line])
@@ -112,17 +111,6 @@ def _cell_writer(sheet: Any, kind: str) -> Callable[[int, int, Any], Any]:
     if kind in ("integer", "number"):
         return as_number
     return as_boolean if kind == "boolean" else as_text
-
-
-def _sheet_name(stem: str, taken: set[str]) -> str:
-    base = stem.translate(_SHEET_FORBIDDEN)[:31]
-    name, n = base, 1
-    while name.lower() in taken:
-        n += 1
-        suffix = f"({n})"
-        name = base[: 31 - len(suffix)] + suffix
-    taken.add(name.lower())
-    return name
 
 
 def _sql_value(value: Any, kind: str) -> Any:
