@@ -73,6 +73,19 @@ def _forbidden(char: str, multiline: bool) -> bool:
 
 def check_text(field: str, value: str, rule: Text) -> None:
     """A text within its length that holds no control character it may not."""
+    # Every forbidden character is non-printable, and most text is printable throughout: only
+    # text with a line break, a full-width space or a control is scanned character by character.
+    if not value.isprintable():
+        _check_characters(field, value, rule)
+    if len(value) > rule.max_length:
+        raise InvalidRecord(
+            field,
+            "max-length",
+            f"at most {rule.max_length} characters, not {len(value)}",
+        )
+
+
+def _check_characters(field: str, value: str, rule: Text) -> None:
     for position, char in enumerate(value):
         if _forbidden(char, rule.multiline):
             name = unicodedata.name(char, "control character")
@@ -82,12 +95,6 @@ def check_text(field: str, value: str, rule: Text) -> None:
                 "no-control-characters",
                 f"U+{ord(char):04X} {name} at position {position} is not allowed{allowed}",
             )
-    if len(value) > rule.max_length:
-        raise InvalidRecord(
-            field,
-            "max-length",
-            f"at most {rule.max_length} characters, not {len(value)}",
-        )
 
 
 def check_number(field: str, value: Decimal) -> None:

@@ -313,6 +313,14 @@ def test_control_characters_are_refused_at_their_bounds(char: str, refused: bool
     assert caught.value.rule == "no-control-characters"
 
 
+def test_every_refused_character_is_one_that_printable_text_lacks() -> None:
+    """check_text scans only text that is not printable throughout: that skips nothing only if
+    no printable character is refused."""
+    refused = [c for c in range(0x110000) if validation._forbidden(chr(c), multiline=False)]
+    assert len(refused) == 0x20 + 0x21 + 5 + 4  # C0, DEL with C1, the embeddings, the isolates
+    assert not any(chr(c).isprintable() for c in refused)
+
+
 @pytest.mark.parametrize("value", ["999999999999999.99", "-999999999999999.99", "0", "1E+14"])
 def test_numbers_below_10_to_the_15_are_accepted(value: str) -> None:
     validation.check_number("amount", D(value))
