@@ -1,5 +1,7 @@
 """Benchmark: import the district's forms — every department's 申报表 and 自评表 of one year
-(~2,000 projects) — against the floor of reading the same workbooks with python-calamine alone.
+(~2,000 projects) — against two floors: reading the same workbooks with gongkai's reader alone
+(forms/read.py: the forms found, their values parsed, nothing checked or stored), and reading
+only their cells with python-calamine.
 
     .venv/bin/python -m bench.forms [--database postgres|sqlite] [--scale district|town]
     make bench-forms [BENCH_DB=sqlite]
@@ -7,7 +9,8 @@
 The workbooks are the export of the demo (one 申报表 and one 自评表 workbook per department).
 Measured, interleaved, on a fresh copy of the demo database per round:
 
-- floor: python-calamine opens every workbook and reads every visible sheet's cells;
+- reader: forms.read.read_workbook reads every workbook into forms, as the import does first;
+- cells: python-calamine opens every workbook and reads every visible sheet's cells;
 - first import: the year's targets and self-assessments are deleted first, so the import
   creates them all (reading, checks, writes and audit entries, one transaction per workbook);
 - re-import: the same workbooks again, all unchanged (reading, checks, the comparison).
@@ -66,12 +69,19 @@ async def export(folder: Path) -> tuple[list[Path], int]:
     return paths, count
 
 
-def floor(paths: list[Path]) -> tuple[float, float]:
+def cells(paths: list[Path]) -> tuple[float, float]:
     started, cpu = time.perf_counter(), time.process_time()
     for path in paths:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
         for name in book.sheet_names:
             book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def reader(paths: list[Path]) -> tuple[float, float]:
+    started, cpu = time.perf_counter(), time.process_time()
+    for result in read(paths):
+        assert result.forms and not result.problems, result.problems[:3]
     return time.perf_counter() - started, time.process_time() - cpu
 
 
@@ -111,6 +121,17 @@ async def memory(paths: list[Path]) -> list[tuple[int, float, int]]:
     return out
 
 
+def _mean(timings: list[tuple[float, float]]) -> tuple[float, float]:
+    return (
+        sum(wall for wall, _ in timings) / len(timings),
+        sum(cpu for _, cpu in timings) / len(timings),
+    )
+
+
+def _seconds(timing: tuple[float, float]) -> str:
+    return f"{timing[0]:.2f} s (CPU {timing[1]:.2f} s)"
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
@@ -132,27 +153,34 @@ async def main() -> None:
                         size = sum(p.stat().st_size for p in paths)
                         print(f"{len(paths)} workbooks, {forms} forms, {size / 2**20:.1f} MiB")
                     load = os.getloadavg()[0]
-                    floor_1 = floor(paths)
+                    # Interleaved: each import between a reading of each floor.
+                    floors = [reader(paths), cells(paths)]
                     await clear_year()
                     first = await run_import(paths)
-                    floor_2 = floor(paths)
+                    floors += [reader(paths), cells(paths)]
                     again = await run_import(paths)
+                    floors += [reader(paths), cells(paths)]
                     if round_ == args.rounds - 1:
                         peaks = await memory(paths)
             finally:
                 await drop_database(url)
+            # Each floor: the mean of its readings in this round.
+            floor_reader = _mean(floors[0::2])
+            floor_cells = _mean(floors[1::2])
             print(
                 f"round {round_ + 1} (load {load:.1f}): "
-                f"floor {floor_1[0]:.2f} s (CPU {floor_1[1]:.2f} s); "
-                f"first import {first[0]:.2f} s (CPU {first[1]:.2f} s; "
-                f"{first[2].created} created, {first[2].updated} updated) "
-                f"= {first[0] / floor_1[0]:.1f}× (CPU {first[1] / floor_1[1]:.1f}×); "
-                f"floor {floor_2[0]:.2f} s (CPU {floor_2[1]:.2f} s); "
-                f"re-import {again[0]:.2f} s (CPU {again[1]:.2f} s; "
-                f"{again[2].unchanged} unchanged) "
-                f"= {again[0] / floor_2[0]:.1f}× (CPU {again[1] / floor_2[1]:.1f}×)",
+                f"reader {_seconds(floor_reader)}, cells {_seconds(floor_cells)}",
                 flush=True,
             )
+            for label, (wall, cpu, outcome) in (("first import", first), ("re-import", again)):
+                print(
+                    f"  {label} {_seconds((wall, cpu))} "
+                    f"({outcome.created} created, {outcome.updated} updated, "
+                    f"{outcome.unchanged} unchanged) = "
+                    f"{wall / floor_reader[0]:.1f}× the reader (CPU {cpu / floor_reader[1]:.1f}×), "
+                    f"{wall / floor_cells[0]:.1f}× the cells (CPU {cpu / floor_cells[1]:.1f}×)",
+                    flush=True,
+                )
         for count, peak, counted in peaks:
             print(
                 f"first import of {count} workbooks ({counted} forms): "
