@@ -433,3 +433,13 @@ async def test_the_same_seed_gives_the_same_data(
         await database.close()
         await databases.drop(other)
         await database.init(db, global_fallback=True)
+
+
+async def test_a_demo_of_one_year_plants_only_what_that_year_publishes(db: str) -> None:
+    """A year's evaluations go out with the next year's finance annual: a demo of one year has
+    no public report to add the firm's contact page to, and still plants the clerk's data."""
+    await demo.generate("town", seed=1, years=(2024, 2024))
+    assert {r.fiscal_year for r in await models.Release.all()} == {2024}
+    assert await models.FieldRedaction.all().count() == 1
+    assert await models.PersonalDataException.all().count() == 0
+    assert await models.Evaluation.filter(kind=EvaluationKind.FINANCE_KEY).exists()
