@@ -36,10 +36,35 @@ if BACKEND not in ("sqlite", "postgres"):
     raise pytest.UsageError(f"GONGKAI_TEST_DB must be sqlite or postgres, not {BACKEND!r}")
 
 
+#: `make test` runs the PostgreSQL suite as two processes, so that two cores share it with the
+#: SQLite run: ``demo`` — the tests that read the demo data set (its generation and its publish
+#: take minutes at district scale, once per process) — and ``rest``. Unset: every test.
+SHARD = os.environ.get("GONGKAI_TEST_SHARD", "")
+if SHARD not in ("", "demo", "rest"):
+    raise pytest.UsageError(f"GONGKAI_TEST_SHARD must be demo or rest, not {SHARD!r}")
+DEMO_FIXTURES = frozenset({"demo_template", "published_demo"})
+
+
 def pytest_report_header() -> str:
-    return f"gongkai test database: {BACKEND}" + (
-        f" at {PG_SERVER}" if BACKEND == "postgres" else ""
+    return (
+        f"gongkai test database: {BACKEND}"
+        + (f" at {PG_SERVER}" if BACKEND == "postgres" else "")
+        + (f"; shard: {SHARD}" if SHARD else "")
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With a shard, keep its tests: a test is the demo shard's when it asks, directly or
+    through another fixture, for the demo data set."""
+    if not SHARD:
+        return
+    kept, dropped = [], []
+    for item in items:
+        uses_demo = not DEMO_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+        (kept if uses_demo == (SHARD == "demo") else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 class Databases:
@@ -217,6 +242,7 @@ class PublishedDemo:
     recorded: RecordingStore
     batch: Batch
     _checked: bool = False
+    _texts: dict[str, str] | None = None
 
     async def objects(self) -> dict[str, bytes]:
         """Every object in the bucket. The first call lists the bucket and checks that it holds
@@ -235,6 +261,18 @@ class PublishedDemo:
                     assert etags[key] == hashlib.md5(data).hexdigest(), key  # noqa: S324
             self._checked = True
         return self.recorded.objects
+
+    async def texts(self) -> dict[str, str]:
+        """Every object's key with its decoded text (tests/publishers/test_releases.py,
+        `decoded`), made once for the session's scans. A bulk ZIP's members that are copies of
+        published objects are read under those objects' keys, not a second and third time."""
+        if self._texts is None:
+            from tests.publishers.test_releases import decoded
+
+            objects = await self.objects()
+            scanned = {hashlib.sha256(data).hexdigest() for data in objects.values()}
+            self._texts = {key: decoded(data, scanned) for key, data in objects.items()}
+        return self._texts
 
 
 @pytest.fixture(scope="session")

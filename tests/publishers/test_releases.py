@@ -8,6 +8,7 @@ import io
 import re
 import urllib.parse
 import zipfile
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
@@ -52,18 +53,22 @@ async def everything(store: MemoryObjectStore) -> dict[str, bytes]:
     return {info.key: await store.get(info.key) for info in await store.list()}
 
 
-def decoded(data: bytes) -> str:
+def decoded(data: bytes, scanned: AbstractSet[str] = frozenset()) -> str:
     """The text of an object with every way a name can hide undone: JSON escapes, HTML
     entities, percent-encoding, a workbook's compression (the official tables and the bulk
     workbooks: every cell of every sheet, the hidden one too), a ZIP's members (the bulk ZIPs:
     each member decoded in turn, and its name) and a SQLite database (every row of every
-    table, the full-text indexes' too, and the schema)."""
+    table, the full-text indexes' too, and the schema).
+
+    `scanned`: the sha256 digests of objects the caller scans under their own keys. A ZIP
+    member with one of them is a copy of such an object (a bulk ZIP holds every published
+    file): its name is kept, and its bytes, read there already, are not read again."""
     if data.startswith(b"PK\x03\x04"):
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
             if "xl/workbook.xml" in names:
                 return workbook_text(data)
-            return "\n".join(f"{n}\n{decoded(archive.read(n))}" for n in names)
+            return "\n".join(f"{n}\n{_member_text(archive.read(n), scanned)}" for n in names)
     if data.startswith(b"SQLite format 3\x00"):
         return database_text(data)
     text = data.decode("utf-8", errors="replace")
@@ -77,6 +82,12 @@ def decoded(data: bytes) -> str:
         if undone != text:
             parts.append(undone)
     return "\n".join(parts)
+
+
+def _member_text(data: bytes, scanned: AbstractSet[str]) -> str:
+    if scanned and hashlib.sha256(data).hexdigest() in scanned:
+        return ""
+    return decoded(data, scanned)
 
 
 def database_text(data: bytes) -> str:
