@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Generic, TypeVar
 
@@ -16,6 +16,7 @@ from graphql import GraphQLError
 from tortoise.queryset import QuerySet
 
 from publishers.coverage import check_year
+from publishers.rules import SHANGHAI
 from schema.internal import nodes as lookup
 from schema.internal import types as t
 from schema.internal.context import Info
@@ -115,6 +116,9 @@ class SubjectFilter:
 @strawberry.input(description="Filter targets.")
 class TargetFilter:
     subject_id: strawberry.ID | None = None
+    department_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The department (主管部门) of the targets' subjects."
+    )
     fiscal_year: int | None = None
     review_status: enums.ReviewStatus | None = None
 
@@ -241,6 +245,9 @@ class WorkingQueries:
         if filter is not None:
             if filter.subject_id is not None:
                 query = query.filter(subject_id=_pk(filter.subject_id, "Subject"))
+            if filter.department_id is not None:
+                department = _pk(filter.department_id, "Department")
+                query = query.filter(subject__department_id=department)
             if filter.fiscal_year is not None:
                 query = query.filter(fiscal_year=filter.fiscal_year)
             if filter.review_status is not None:
@@ -372,6 +379,17 @@ class WorkingQueries:
             strawberry.ID | None,
             strawberry.argument(description="The global ID of a record: its entries only."),
         ] = None,
+        actor: Annotated[
+            str | None, strawberry.argument(description="Entries by this actor (subject) only.")
+        ] = None,
+        since: Annotated[
+            date | None,
+            strawberry.argument(description="Entries on or after this day (Asia/Shanghai)."),
+        ] = None,
+        until: Annotated[
+            date | None,
+            strawberry.argument(description="Entries on or before this day (Asia/Shanghai)."),
+        ] = None,
     ) -> Connection[t.AuditEntry]:
         vis = await info.context.visibility()
         query = await audit_query(vis)
@@ -380,6 +398,15 @@ class WorkingQueries:
         if record_id is not None:
             about = parse(record_id) or ("", 0)
             query = query.filter(record_type=about[0], record_id=str(about[1]))
+        if actor is not None:
+            query = query.filter(actor=actor)
+        if since is not None:
+            # in UTC: SQLite compares the stored text
+            start = datetime.combine(since, time(), SHANGHAI).astimezone(UTC)
+            query = query.filter(at__gte=start)
+        if until is not None:
+            end = datetime.combine(until + timedelta(days=1), time(), SHANGHAI).astimezone(UTC)
+            query = query.filter(at__lt=end)
         return await paginate(query, first, after, t.AuditEntry.from_model)
 
     @strawberry.field(
