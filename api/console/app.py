@@ -91,6 +91,7 @@ class Visit:
     user: models.ConsoleUser
     session: Session
     caller: Caller
+    context: InternalContext | None = None
 
 
 Handler = Callable[["Console", Visit], Awaitable[Response]]
@@ -130,6 +131,7 @@ class Console:
 
         pages: list[tuple[str, Handler, list[str]]] = [
             ("/", Console.desk, ["GET"]),
+            ("/coverage", Console.coverage, ["GET"]),
             ("/review", Console.review, ["GET"]),
             ("/targets/{id}", Console.target, ["GET"]),
             ("/targets/{id}/{action}", Console.target_action, ["POST"]),
@@ -241,13 +243,18 @@ class Console:
         *,
         publisher: bool = False,
     ) -> dict[str, Any]:
-        """Execute the internal schema as the signed-in user."""
-        context = InternalContext(
-            visit.caller,
-            publisher=self.publisher() if publisher and self.publisher else None,
-            clock=lambda: datetime.fromtimestamp(self.clock(), UTC),
-            request_id=getattr(visit.request.state, "request_id", None),
-        )
+        """Execute the internal schema as the signed-in user. One context serves every call of
+        a page, so what the user may see is computed once per request, as for one GraphQL
+        request."""
+        context = visit.context
+        if context is None:
+            context = visit.context = InternalContext(
+                visit.caller,
+                clock=lambda: datetime.fromtimestamp(self.clock(), UTC),
+                request_id=getattr(visit.request.state, "request_id", None),
+            )
+        if publisher and self.publisher and context.publisher is None:
+            context.publisher = self.publisher()
         result = await self.schema.execute(query, variable_values=variables, context_value=context)
         if result.errors:
             raise ConsoleError("；".join(_message(e.message) for e in result.errors))
@@ -398,9 +405,7 @@ class Console:
               releasesDue {{ {release} }} releasesLate {{ {release} }}
               targetsAwaitingReview rectificationsOverdue
               coverage {{ inScopeSubjects withApprovedTargets withSelfAssessments
-                          approvedTargetShare selfAssessmentShare }}
-              disclosure {{ jurisdictionCode departmentsDue departmentsPublished
-                            departmentsMissing subjectsDue subjectsPublished problems }} }} }}""",
+                          approvedTargetShare selfAssessmentShare }} }} }}""",
             {"year": year},
         )
         board = data["dashboard"]
@@ -418,6 +423,26 @@ class Console:
             board=board,
             soon=soon,
             departments=await self._departments(visit),
+        )
+
+    async def coverage(self, visit: Visit) -> Response:
+        """Each jurisdiction's disclosure coverage and check problems for the year (the
+        dashboard's `disclosure`: it checks every release of the year, so it has its page)."""
+        year = self._year(visit)
+        data = await self.api(
+            visit,
+            """query($year: Int!) { dashboard(fiscalYear: $year) {
+              disclosure { jurisdictionCode departmentsDue departmentsPublished
+                           departmentsMissing subjectsDue subjectsPublished subjectsMissing
+                           problems } } }""",
+            {"year": year},
+        )
+        return self.render(
+            "coverage.html",
+            visit.session,
+            user=visit.user,
+            year=year,
+            disclosure=data["dashboard"]["disclosure"],
         )
 
     async def review(self, visit: Visit) -> Response:

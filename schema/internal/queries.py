@@ -24,6 +24,7 @@ from schema.internal.ids import parse, pk_of
 from schema.internal.permissions import Action, Scope, Visibility, requires, scope_of
 from schema.internal.visible import (
     audit_query,
+    content_subject_filter,
     content_subject_ids,
     content_subjects,
     departments_query,
@@ -188,10 +189,16 @@ class Dashboard:
     targets_awaiting_review: int = strawberry.field(description="SUBMITTED or DEPT_REVIEWED.")
     rectifications_overdue: int = strawberry.field(description="Open past their due date.")
     coverage: Coverage
-    disclosure: list[DisclosureCoverage] = strawberry.field(
+    _vis: strawberry.Private[Visibility]
+    _fiscal_year: strawberry.Private[int]
+
+    @strawberry.field(
         description="Each jurisdiction's disclosure coverage for the year; empty unless you "
         "read all departments (a department sees only its own releases)."
     )
+    async def disclosure(self) -> list[DisclosureCoverage]:
+        # Computed only when asked for: it checks each jurisdiction's whole year.
+        return await _disclosure(self._vis, self._fiscal_year)
 
 
 def _share(part: int, whole: int) -> Decimal:
@@ -241,7 +248,7 @@ class WorkingQueries:
         self, info: Info, first: int, after: str | None = None, filter: TargetFilter | None = None
     ) -> Connection[t.PerformanceTarget]:
         vis = await info.context.visibility()
-        query = models.PerformanceTarget.filter(subject_id__in=await content_subject_ids(vis))
+        query = models.PerformanceTarget.filter(subject_id__in=content_subject_filter(vis))
         if filter is not None:
             if filter.subject_id is not None:
                 query = query.filter(subject_id=_pk(filter.subject_id, "Subject"))
@@ -263,7 +270,7 @@ class WorkingQueries:
         self, info: Info, first: int, after: str | None = None, fiscal_year: int | None = None
     ) -> Connection[t.SelfAssessment]:
         vis = await info.context.visibility()
-        query = models.SelfAssessment.filter(subject_id__in=await content_subject_ids(vis))
+        query = models.SelfAssessment.filter(subject_id__in=content_subject_filter(vis))
         if fiscal_year is not None:
             query = query.filter(fiscal_year=fiscal_year)
         return await paginate(query, first, after, t.SelfAssessment.from_model)
@@ -461,13 +468,12 @@ class WorkingQueries:
             .limit(MAX_PAGE)
         )
         late = await _late(releases, today)
-        content = await content_subject_ids(vis)
         awaiting = await models.PerformanceTarget.filter(
-            subject_id__in=content,
+            subject_id__in=content_subject_filter(vis),
             review_status__in=[enums.ReviewStatus.SUBMITTED, enums.ReviewStatus.DEPT_REVIEWED],
         ).count()
         overdue = await models.Rectification.filter(
-            finding__evaluation__subject_id__in=content,
+            finding__evaluation__subject_id__in=content_subject_filter(vis),
             due_date__lt=today,
             status__in=list(t.OPEN_RECTIFICATIONS),
         ).count()
@@ -477,7 +483,8 @@ class WorkingQueries:
             targets_awaiting_review=awaiting,
             rectifications_overdue=overdue,
             coverage=await _coverage(vis, fiscal_year),
-            disclosure=await _disclosure(vis, fiscal_year),
+            _vis=vis,
+            _fiscal_year=fiscal_year,
         )
 
 
