@@ -388,6 +388,22 @@ class Console:
             after = page["pageInfo"]["endCursor"]
         return found
 
+    async def _department_names(
+        self, visit: Visit, ids: list[str | None]
+    ) -> dict[str, dict[str, Any]]:
+        """The departments of these ids that the account may read (a page's few, not all)."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(i for i in ids if i))
+        for start in range(0, len(unique), 100):
+            data = await self.api(
+                visit,
+                "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Department {"
+                " id code name parentId } } }",
+                {"ids": unique[start : start + 100]},
+            )
+            found.update({d["id"]: d for d in data["nodes"] if d})
+        return found
+
     def _year(self, visit: Visit) -> int:
         raw = visit.request.query_params.get("year", "")
         if raw.isdigit() and 2000 <= int(raw) <= 2100:
@@ -422,7 +438,9 @@ class Console:
             year=year,
             board=board,
             soon=soon,
-            departments=await self._departments(visit),
+            departments=await self._department_names(
+                visit, [r["departmentId"] for r in board["releasesDue"] + board["releasesLate"]]
+            ),
         )
 
     async def coverage(self, visit: Visit) -> Response:
@@ -673,7 +691,9 @@ class Console:
             user=visit.user,
             year=year,
             releases=data["releases"],
-            departments=await self._departments(visit),
+            departments=await self._department_names(
+                visit, [r["departmentId"] for r in data["releases"]["nodes"]]
+            ),
         )
 
     async def _release(self, visit: Visit, release_id: str) -> dict[str, Any] | None:
@@ -699,7 +719,7 @@ class Console:
                 title="记录不存在或无权查看",
                 message="",
             )
-        departments = await self._departments(visit)
+        departments = await self._department_names(visit, [release["departmentId"]])
         now = datetime.fromtimestamp(self.clock(), SHANGHAI).replace(microsecond=0, tzinfo=None)
         return self.render(
             "release.html",
