@@ -5,9 +5,11 @@ moves by hand — no test reads the wall clock."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +19,8 @@ from api.app import create_app
 from api.console import accounts
 from api.settings import Settings
 from storage import database
-from tests.internal.conftest import NOW, SECRET, World, build_world
+from tests.forms.conftest import form_world  # noqa: F401 - the import page's fixture
+from tests.internal.conftest import NOW, SECRET, build_world
 
 PASSWORD = "correct horse battery staple"
 CONSOLE_SECRET = "console-secret-of-at-least-32-bytes!!"
@@ -35,7 +38,7 @@ class Clock:
 class Console:
     client: httpx.AsyncClient
     clock: Clock
-    world: World
+    world: Any
     db: str
     log_lines: list[str] = field(default_factory=list)
 
@@ -70,17 +73,25 @@ async def add_accounts() -> None:
     await accounts.add_user("editor", PASSWORD, ["department_editor"], "101")
 
 
-@pytest.fixture
-async def console(db: str, tmp_path: Path) -> AsyncIterator[Console]:
-    world = await build_world()
+@contextlib.asynccontextmanager
+async def running(db: str, tmp_path: Path, world: Any) -> AsyncIterator[Console]:
+    """The app on `db` (its rows made by the caller, Tortoise connected), with the accounts."""
     await add_accounts()
     await database.close()  # the app connects by itself, in its lifespan
     clock = Clock()
     app = create_app(console_settings(db, tmp_path / "store"), clock=clock)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="https://console.test"
-        ) as client:
-            yield Console(client, clock, world, db)
-    await database.init(db, global_fallback=True)
+    try:
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="https://console.test"
+            ) as client:
+                yield Console(client, clock, world, db)
+    finally:
+        await database.init(db, global_fallback=True)
+
+
+@pytest.fixture
+async def console(db: str, tmp_path: Path) -> AsyncIterator[Console]:
+    async with running(db, tmp_path, await build_world()) as started:
+        yield started
