@@ -6,13 +6,14 @@ moves by hand — no test reads the wall clock."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from asgi_lifespan import LifespanManager
 
 from api.app import create_app
@@ -55,6 +56,17 @@ class Console:
         return await self.client.post(
             "/console/sign-in", data={"csrf": token, "username": username, "password": password}
         )
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes() -> Iterator[None]:
+    """argon2id with the smallest parameters: a sign-in costs ~1 ms instead of ~100 ms, and the
+    rate-limit tests sign in twenty times. Production's are checked in test_security.py."""
+    before = accounts.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    try:
+        yield
+    finally:
+        accounts.use_hasher(before)
 
 
 def console_settings(db: str, store: Path) -> Settings:

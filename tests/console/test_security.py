@@ -149,6 +149,12 @@ async def test_each_failure_past_ten_doubles_the_wait(console: Console) -> None:
     assert refused.headers["retry-after"] == str(2 * accounts.FIRST_DELAY_SECONDS)
 
 
+def test_production_hashes_are_argon2id_with_rfc_9106_low_memory_parameters() -> None:
+    hasher = accounts.DEFAULT_HASHER
+    assert (hasher.type.name, hasher.memory_cost, hasher.time_cost) == ("ID", 65536, 3)
+    assert hasher.hash(PASSWORD).startswith("$argon2id$v=19$m=65536,t=3,")
+
+
 async def test_a_password_is_never_logged_or_stored(
     console: Console, caplog: pytest.LogCaptureFixture
 ) -> None:
