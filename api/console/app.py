@@ -308,6 +308,17 @@ class Console:
             current_version=result.get("currentVersion"),
         )
 
+    def missing(self, visit: Visit, title: str, message: str = "") -> HTMLResponse:
+        """404: no such record or action, or none the account may see (the API cannot tell)."""
+        return self.render(
+            "message.html",
+            visit.session,
+            user=visit.user,
+            status=404,
+            title=title,
+            message=message,
+        )
+
     def form(self, visit: Visit) -> FormData:
         form: FormData = visit.request.state.console_form
         return form
@@ -388,21 +399,26 @@ class Console:
             after = page["pageInfo"]["endCursor"]
         return found
 
-    async def _department_names(
-        self, visit: Visit, ids: list[str | None]
+    async def _nodes(
+        self, visit: Visit, kind: str, fields: str, ids: list[str | None]
     ) -> dict[str, dict[str, Any]]:
-        """The departments of these ids that the account may read (a page's few, not all)."""
+        """The records of these ids (of one type) that the account may read, by id."""
         found: dict[str, dict[str, Any]] = {}
         unique = list(dict.fromkeys(i for i in ids if i))
         for start in range(0, len(unique), 100):
             data = await self.api(
                 visit,
-                "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Department {"
-                " id code name parentId } } }",
+                f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on {kind} {{ id {fields} }} }} }}",
                 {"ids": unique[start : start + 100]},
             )
-            found.update({d["id"]: d for d in data["nodes"] if d})
+            found.update({row["id"]: row for row in data["nodes"] if row})
         return found
+
+    async def _department_names(
+        self, visit: Visit, ids: list[str | None]
+    ) -> dict[str, dict[str, Any]]:
+        """The departments of a page (its few, not all)."""
+        return await self._nodes(visit, "Department", "code name parentId", ids)
 
     def _year(self, visit: Visit) -> int:
         raw = visit.request.query_params.get("year", "")
@@ -491,17 +507,8 @@ class Console:
         )
 
     async def _subjects(self, visit: Visit, ids: list[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        unique = list(dict.fromkeys(ids))
-        for start in range(0, len(unique), 100):
-            data = await self.api(
-                visit,
-                "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Subject {"
-                " id code name kind fiscalYear departmentId } } }",
-                {"ids": unique[start : start + 100]},
-            )
-            found.update({s["id"]: s for s in data["nodes"] if s})
-        return found
+        fields = "code name kind fiscalYear departmentId"
+        return await self._nodes(visit, "Subject", fields, list(ids))
 
     async def _target(self, visit: Visit, target_id: str) -> dict[str, Any] | None:
         data = await self.api(
@@ -518,14 +525,7 @@ class Console:
     async def target(self, visit: Visit) -> Response:
         target = await self._target(visit, visit.request.path_params["id"])
         if target is None:
-            return self.render(
-                "message.html",
-                visit.session,
-                user=visit.user,
-                status=404,
-                title="记录不存在或无权查看",
-                message="",
-            )
+            return self.missing(visit, "记录不存在或无权查看", "")
         subjects = await self._subjects(visit, [target["subjectId"]])
         return self.render(
             "target.html",
@@ -557,14 +557,7 @@ class Console:
             )
             variables["goal"] = str(form.get("overallGoal") or "")
         else:
-            return self.render(
-                "message.html",
-                visit.session,
-                user=visit.user,
-                status=404,
-                title="没有这个操作",
-                message=action,
-            )
+            return self.missing(visit, "没有这个操作", action)
         declared = (
             "$id: ID!, $v: Int!"
             + (", $reason: String!" if "reason" in variables else "")
@@ -655,14 +648,7 @@ class Console:
     async def filing_action(self, visit: Visit) -> Response:
         action = visit.request.path_params["action"]
         if action not in ("withdraw", "revoke"):
-            return self.render(
-                "message.html",
-                visit.session,
-                user=visit.user,
-                status=404,
-                title="没有这个操作",
-                message=action,
-            )
+            return self.missing(visit, "没有这个操作", action)
         version = _int(self.form(visit).get("version"), "version")
         mutation = "withdrawFiling" if action == "withdraw" else "revokeFiling"
         data = await self.api(
@@ -711,14 +697,7 @@ class Console:
     ) -> Response:
         release = await self._release(visit, visit.request.path_params["id"])
         if release is None:
-            return self.render(
-                "message.html",
-                visit.session,
-                user=visit.user,
-                status=404,
-                title="记录不存在或无权查看",
-                message="",
-            )
+            return self.missing(visit, "记录不存在或无权查看", "")
         departments = await self._department_names(visit, [release["departmentId"]])
         now = datetime.fromtimestamp(self.clock(), SHANGHAI).replace(microsecond=0, tzinfo=None)
         return self.render(
@@ -772,14 +751,7 @@ class Console:
             mutation, declared, variables = "withdrawRelease(id: $id, version: $v)", "", {}
             done = "已撤回"
         else:
-            return self.render(
-                "message.html",
-                visit.session,
-                user=visit.user,
-                status=404,
-                title="没有这个操作",
-                message=action,
-            )
+            return self.missing(visit, "没有这个操作", action)
         data = await self.api(
             visit,
             f"mutation($id: ID!, $v: Int!{declared}) {{ r: {mutation} {{ {OUTCOME}"
@@ -819,13 +791,8 @@ class Console:
             {"d": department_id, "year": year},
         )
         if data["department"] is None:
-            return self.render(
-                "message.html",
-                visit.session,
-                user=visit.user,
-                status=404,
-                title="部门不存在或无权查看",
-                message="您只能查看本部门（及其所属单位）的记录。",
+            return self.missing(
+                visit, "部门不存在或无权查看", "您只能查看本部门（及其所属单位）的记录。"
             )
         targets: dict[str, list[dict[str, Any]]] = {}
         for target in data["targets"]["nodes"]:

@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+from httpx import Response
 
 from api.console import accounts, sessions
 from publishers.rules import SHANGHAI
@@ -23,6 +24,15 @@ async def reviewed_target(console: Console) -> models.PerformanceTarget:
         review_status=ReviewStatus.DEPT_REVIEWED
     )
     return await models.PerformanceTarget.get(id=target.pk)
+
+
+async def approve(console: Console, target: models.PerformanceTarget, page: str) -> Response:
+    """POST the approval of `target` with the CSRF token of `page` (as the signed-in user)."""
+    token = await console.csrf(page)
+    return await console.client.post(
+        f"/console/targets/{gid(target)}/approve",
+        data={"csrf": token, "version": str(target.version)},
+    )
 
 
 async def test_sign_in_sets_a_strict_short_lived_cookie_and_sign_out_ends_it(
@@ -191,11 +201,7 @@ async def test_an_editor_sees_only_their_own_department(console: Console) -> Non
 async def test_an_editor_cannot_approve_the_api_refuses_it(console: Console) -> None:
     target = await reviewed_target(console)
     await console.sign_in("editor")
-    token = await console.csrf("/console/")
-    refused = await console.client.post(
-        f"/console/targets/{gid(target)}/approve",
-        data={"csrf": token, "version": str(target.version)},
-    )
+    refused = await approve(console, target, "/console/")
     assert refused.status_code == 403
     after = await models.PerformanceTarget.get(id=target.pk)
     assert after.review_status == ReviewStatus.DEPT_REVIEWED
@@ -222,11 +228,7 @@ async def test_a_stale_edit_shows_the_conflict_and_the_current_values(console: C
 async def test_the_audit_log_filters_by_record_actor_and_date(console: Console) -> None:
     target = await reviewed_target(console)
     await console.sign_in("officer")
-    token = await console.csrf("/console/review")
-    approved = await console.client.post(
-        f"/console/targets/{gid(target)}/approve",
-        data={"csrf": token, "version": str(target.version)},
-    )
+    approved = await approve(console, target, "/console/review")
     assert approved.status_code == 200, approved.text
     console.client.cookies.clear()
     await console.sign_in("auditor")
