@@ -721,6 +721,7 @@ class Console:
                 visit,
                 f"""mutation($id: ID!) {{ r: checkRelease(id: $id) {{ {OUTCOME}
                      ... on ReleaseCheck {{ ok records problems {{ rule record message }}
+                                           selected {{ recordType key name }} files
                                            protectedTerms }} }} }}""",
                 {"id": release_id},
                 publisher=True,

@@ -41,6 +41,14 @@ class Node:
     )
 
 
+@strawberry.type(description="A record a release would publish.")
+class SelectedRecord:
+    record_type: str = strawberry.field(description="e.g. `project`, `self_assessment`.")
+    key: str = strawberry.field(description="Its key in the published files.")
+    name: str
+    department_code: str | None
+
+
 @strawberry.type(description="A department (主管部门) or one of its units (所属预算单位).")
 class Department(Node):
     code: str
@@ -671,6 +679,13 @@ class ReleaseCheck:
     release: Release
     ok: bool
     records: int = strawberry.field(description="How many records it would carry.")
+    selected: list[SelectedRecord] = strawberry.field(
+        default_factory=list,
+        description="The records it would carry (a preview: nothing is written).",
+    )
+    files: list[str] = strawberry.field(
+        default_factory=list, description="The titles of the files it would carry."
+    )
     problems: list[ReleaseProblem]
     personal_data_exceptions: list[PersonalDataException] = strawberry.field(
         default_factory=list, description="Findings an officer marked as not personal data."
