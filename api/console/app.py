@@ -584,7 +584,7 @@ class Console:
             """query($year: Int!, $after: String) { filings(first: 50, after: $after,
                  fiscalYear: $year) { totalCount pageInfo { hasNextPage endCursor }
                  nodes { id fiscalYear departmentId scope reason reference filedWith filedAt
-                         status projectIds version } } }""",
+                         status projectIds version releases { id kind status } } } }""",
             {"year": year, "after": after},
         )
         departments = await self._departments(visit)

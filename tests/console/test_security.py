@@ -254,3 +254,21 @@ async def test_the_audit_log_filters_by_record_actor_and_date(console: Console) 
         assert ("approveTarget" in page.text) is shown, params
     bad = await console.client.get("/console/audit", params={"since": "yesterday"})
     assert bad.status_code == 400 and "since" in bad.text
+
+
+async def test_the_filings_register_names_affected_releases_and_revokes_once(
+    console: Console,
+) -> None:
+    world = console.world
+    await console.sign_in("officer")
+    page = await console.client.get("/console/filings", params={"year": "2024"})
+    assert page.status_code == 200
+    assert "敏备-101" in page.text and f"/console/releases/{gid(world.a_release)}" in page.text
+    token = await console.csrf("/console/filings?year=2024")
+    data = {"csrf": token, "version": str(world.a_filing.version)}
+    revoked = await console.client.post(f"/console/filings/{gid(world.a_filing)}/revoke", data=data)
+    assert revoked.status_code == 200 and "备案已撤销" in revoked.text
+    again = await console.client.post(f"/console/filings/{gid(world.a_filing)}/revoke", data=data)
+    assert again.status_code == 400 and "已完成" not in again.text  # the API: no longer active
+    filing = await models.SensitivityFiling.get(id=world.a_filing.pk)
+    assert (filing.status.value, filing.version) == ("REVOKED", world.a_filing.version + 1)
