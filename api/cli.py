@@ -600,6 +600,11 @@ def banner(settings: Settings, host: str, port: int, key_file: Path | None) -> l
             "  GraphiQL               open either GraphQL address in a browser "
             "(the internal one has a field for the token)"
         )
+    if settings.console_secret is not None or not settings.production:
+        lines.append(
+            f"  web console            {base}/console/  (accounts: gongkai user add; "
+            "its cookie is Secure: HTTPS, or a browser on this machine)"
+        )
     if settings.store_url.startswith("file://"):
         lines.append(f"  open-data site         {base}/open/")
     lines.append(

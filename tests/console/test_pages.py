@@ -7,11 +7,13 @@ import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from api import cli
+from api.app import create_app
 from api.console import accounts
-from api.settings import SettingsError, load
+from api.settings import Settings, SettingsError, load
 from storage import database, models
 from tests.console.conftest import Console, running
 from tests.forms.conftest import FIXTURES, FormWorld
@@ -118,3 +120,13 @@ async def test_import_shows_every_problem_by_cell_and_stores_only_when_confirmed
         await models.AuditEntry.filter(actor="editor").exclude(record_type="ConsoleUser").count()
     )
     assert audited > 0
+
+
+async def test_production_serves_the_console_only_with_its_secret(tmp_path: Path) -> None:
+    for secret, status in ((None, 404), ("p" * 32, 200)):
+        settings = Settings(env="production", store_url=f"file://{tmp_path}", console_secret=secret)
+        app = create_app(settings)  # no lifespan: the sign-in page needs no database
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://c") as client:
+            response = await client.get("/console/sign-in")
+        assert response.status_code == status, secret
