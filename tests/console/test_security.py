@@ -223,6 +223,14 @@ async def test_a_stale_edit_shows_the_conflict_and_the_current_values(console: C
     assert stale.status_code == 409
     assert "新的目标一" in stale.text and f"版本为 {target.version + 1}" in stale.text
     assert (await models.PerformanceTarget.get(id=target.pk)).overall_goal == "新的目标一"
+    # the editor submits the draft at its current version
+    submitted = await console.client.post(
+        f"/console/targets/{gid(target)}/submit",
+        data={"csrf": token, "version": str(target.version + 1)},
+    )
+    assert submitted.status_code == 200 and "目标已提交" in submitted.text
+    after = await models.PerformanceTarget.get(id=target.pk)
+    assert after.review_status == ReviewStatus.SUBMITTED
 
 
 async def test_the_audit_log_filters_by_record_actor_and_date(console: Console) -> None:
