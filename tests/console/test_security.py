@@ -280,3 +280,34 @@ async def test_the_filings_register_names_affected_releases_and_revokes_once(
     assert again.status_code == 400 and "已完成" not in again.text  # the API: no longer active
     filing = await models.SensitivityFiling.get(id=world.a_filing.pk)
     assert (filing.status.value, filing.version) == ("REVOKED", world.a_filing.version + 1)
+
+
+async def test_a_session_ends_ten_hours_after_sign_in_however_busy(console: Console) -> None:
+    await console.sign_in("officer")
+    started = console.clock.now
+    step = sessions.IDLE_SECONDS - 1
+    while console.clock.now + step < started + sessions.MAX_SECONDS - 1:
+        console.clock.now += step
+        assert (await console.client.get("/console/")).status_code == 200
+    console.clock.now = started + sessions.MAX_SECONDS - 1
+    assert (await console.client.get("/console/")).status_code == 200
+    console.clock.now = started + sessions.MAX_SECONDS
+    assert (await console.client.get("/console/")).status_code == 303
+
+
+def test_password_and_cookie_limits() -> None:
+    accounts.check_password("p" * accounts.MAX_PASSWORD)
+    with pytest.raises(accounts.AccountError, match="12–1024"):
+        accounts.check_password("p" * (accounts.MAX_PASSWORD + 1))
+    codec = sessions.SessionCodec("s" * 32)
+    session = sessions.new_session(0.0)
+    value = codec.serializer.dumps(session.as_json())
+    assert codec.load(str(value), 1.0) == session
+    assert codec.load(str(value) + "x" * (1025 - len(str(value))), 1.0) is None
+
+
+async def test_a_user_name_has_at_most_100_characters_and_no_spaces(db: str) -> None:
+    await accounts.add_user("n" * accounts.MAX_USERNAME, PASSWORD, ["auditor"])
+    for name in ("n" * (accounts.MAX_USERNAME + 1), "two words", ""):
+        with pytest.raises(accounts.AccountError, match="user name"):
+            await accounts.add_user(name, PASSWORD, ["auditor"])
