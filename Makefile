@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_SERVER ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: run test lint bench bench-forms bench-scale mutation fuzz soak install install-dev audit-deps clean graphiql-assets
+.PHONY: run test lint bench bench-forms bench-console bench-scale mutation fuzz soak install install-dev audit-deps clean graphiql-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: install-dev
 # The forms import alone (issue 13; bench/forms.py): against reading the workbooks with calamine.
 bench-forms: install-dev
 	$(BIN)/python -m bench.forms --database $(BENCH_DB)
+
+# The web console's pages (issue 17; bench/console.py): p95 latency with one user on the
+# district demo, against a trivial route of the same app.
+bench-console: install-dev
+	$(BIN)/python -m bench.console --database $(BENCH_DB)
 
 # How cost grows with the data, and what more processes buy (issue 18; docs/scaling.md): each
 # scale published into its own PostgreSQL database (time, objects, bytes, peak memory, the

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api import access_log, graphiql, tracing
 from api import settings as settings_module
 from api.auth import TokenVerifier
+from api.console.app import Console, development_secret
 from api.epoch import EpochWatch
 from api.graphql_http import public_endpoint
 from api.internal_http import internal_endpoint
@@ -27,6 +28,7 @@ from api.replicas import ReadRouter
 from api.request_context import HEADER as REQUEST_ID_HEADER
 from api.request_context import RequestContext
 from api.settings import Settings
+from publishers.releases import Publisher
 from schema.internal.schema import build as build_internal_schema
 from schema.public.schema import build as build_public_schema
 from storage import database
@@ -103,10 +105,15 @@ def create_app(
         epoch=epoch,
         replicas=replicas,
     )
+    internal_schema = build_internal_schema()
+
+    def publisher() -> Publisher:
+        return make_publisher(settings, store, observer=metrics.publish.observe)
+
     internal = internal_endpoint(
-        build_internal_schema(),
+        internal_schema,
         TokenVerifier(settings, clock),
-        lambda: make_publisher(settings, store, observer=metrics.publish.observe),
+        publisher,
         max_upload_bytes=settings.max_upload_bytes,
     )
     routes: list[BaseRoute] = [
@@ -114,6 +121,17 @@ def create_app(
         Route("/livez", livez),
         Route("/readyz", readyz),
     ]
+    # The web console, on the same schema and so the same rules (api/console/). Production
+    # needs GONGKAI_CONSOLE_SECRET for it (sessions then survive restarts and span workers).
+    if settings.console_secret is not None or not settings.production:
+        console = Console(
+            internal_schema,
+            settings.console_secret or development_secret(),
+            publisher,
+            clock=clock,
+            max_upload_bytes=settings.max_upload_bytes,
+        )
+        routes += console.routes()
     if not settings.production:
         public = graphiql.with_graphiql(public, internal=False)
         internal = graphiql.with_graphiql(internal, internal=True)

@@ -10,6 +10,7 @@
     gongkai flag-overdue                           store OVERDUE on late rectifications (daily)
     gongkai import FILE… [--check]                 import 申报表 / 自评表 workbooks
     gongkai token --role R [--dept CODE]           mint a development JWT (HS secret only)
+    gongkai user add|disable|reset-password NAME   the web console's local accounts
     gongkai revoke --jti ID | --sub SUBJECT        put tokens on the deny-list (lost device)
     gongkai revoke --purge                         delete deny-list entries past their expiry
     gongkai backup --to DIR                        the database and the bucket into DIR
@@ -44,7 +45,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from api import backup, forms_cli, revocation
+from api import backup, forms_cli, revocation, users_cli
 from api import settings as settings_module
 from api.auth import AuthenticationError, Role, mint
 from api.devkey import DEV_KEY_PATH, DevKeyError, with_dev_key
@@ -226,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     forms_cli.add_parser(commands)
+    users_cli.add_parser(commands)
 
     token = commands.add_parser("token", help="mint a development token (needs an HS secret)")
     token.add_argument(
@@ -598,6 +600,11 @@ def banner(settings: Settings, host: str, port: int, key_file: Path | None) -> l
             "  GraphiQL               open either GraphQL address in a browser "
             "(the internal one has a field for the token)"
         )
+    if settings.console_secret is not None or not settings.production:
+        lines.append(
+            f"  web console            {base}/console/  (accounts: gongkai user add; "
+            "its cookie is Secure: HTTPS, or a browser on this machine)"
+        )
     if settings.store_url.startswith("file://"):
         lines.append(f"  open-data site         {base}/open/")
     lines.append(
@@ -678,6 +685,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_flag_overdue(settings))
         elif args.command == "import":
             return asyncio.run(forms_cli.run(settings, args, console))
+        elif args.command == "user":
+            return asyncio.run(users_cli.run(settings, args, console))
         elif args.command == "token":
             return _token(settings, args)
         elif args.command == "revoke":

@@ -74,6 +74,9 @@ class Settings:
     metrics_address: tuple[str, int] | None = None
     #: ``off``, ``otlp`` or ``console`` (api/tracing.py; needs `gongkai[tracing]`)
     tracing: str = "off"
+    #: signs the web console's session cookies (api/console/); None: a random one per process
+    #: in development, and no console in production
+    console_secret: str | None = field(default=None, repr=False)
 
     @property
     def production(self) -> bool:
@@ -263,4 +266,11 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         log_format=_choice("LOG_FORMAT", get("LOG_FORMAT") or "json", ("json", "console")),
         metrics_address=_address("METRICS_ADDRESS", get("METRICS_ADDRESS")),
         tracing=_tracing(get("TRACING") or "off"),
+        console_secret=_console_secret(get("CONSOLE_SECRET")),
     )
+
+
+def _console_secret(value: str | None) -> str | None:
+    if value is not None and len(value.encode()) < MIN_HS_KEY_BYTES:
+        raise SettingsError("CONSOLE_SECRET", f"needs at least {MIN_HS_KEY_BYTES} bytes")
+    return value

@@ -808,6 +808,41 @@ class RevokedToken(Model):
         table = "revoked_token"
 
 
+class ConsoleUser(Model):
+    """A local account of the web console (api/console/): a person who signs in with a password
+    (argon2id hash, never the password). `roles`, `department` and `classified` are what a JWT's
+    `roles`, `dept` and `clearance` claims say for a system; `session_epoch` is raised when the
+    account is disabled or its password reset, which ends every session signed in before."""
+
+    id = fields.BigIntField(primary_key=True)
+    username = fields.CharField(max_length=100, unique=True)
+    display_name = fields.CharField(max_length=100, default="")
+    password_hash = fields.CharField(max_length=200)
+    roles = fields.JSONField(default=list)
+    department = fields.CharField(max_length=32, null=True, description="a 主管部门 code")
+    classified = fields.BooleanField(default=False, description="holds the classified clearance")
+    disabled = fields.BooleanField(default=False)
+    session_epoch = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "console_user"
+
+
+class ConsoleSignInFailures(Model):
+    """Consecutive failed console sign-ins of one user name (its SHA-256: a password typed into
+    the name field is not stored), for the rate limit of api/console/accounts.py."""
+
+    id = fields.BigIntField(primary_key=True)
+    name_hash = fields.CharField(max_length=64, unique=True)
+    failures = fields.IntField(default=0)
+    last_failure_at = fields.FloatField(description="seconds since the epoch")
+
+    class Meta:
+        table = "console_sign_in_failures"
+
+
 async def _check_subject_year(row: PerformanceTarget | SelfAssessment | Evaluation) -> None:
     """DR-5: refuse a record whose fiscal year is not its subject's (one query per save;
     these rows are written one at a time)."""

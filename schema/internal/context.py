@@ -3,6 +3,7 @@ DataLoaders, and the collaborators mutations need (the release publisher, the cl
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ class InternalContext:
     )
     reports: DataLoader[int, EvaluationReport | None] = field(default_factory=_report_loader)
     _visibility: Visibility | None = None
+    #: fields resolved side by side (aliases, `nodes`) ask at once: they wait for one answer
+    _visibility_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def today(self) -> date:
         """The calendar date in Asia/Shanghai (D3): due dates and lateness are counted in it."""
@@ -81,9 +84,10 @@ class InternalContext:
 
     async def visibility(self, *, fresh: bool = False) -> Visibility:
         """What the caller may see; `fresh` after a write that can change it (a filing)."""
-        if self._visibility is None or fresh:
-            self._visibility = await visibility(self.caller)
-        return self._visibility
+        async with self._visibility_lock:
+            if self._visibility is None or fresh:
+                self._visibility = await visibility(self.caller)
+            return self._visibility
 
 
 Info = strawberry.Info[InternalContext, None]

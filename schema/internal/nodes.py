@@ -18,7 +18,7 @@ from schema.internal.context import InternalContext
 from schema.internal.permissions import Action, Visibility, allows
 from schema.internal.visible import (
     audit_query,
-    content_subject_ids,
+    content_subject_filter,
     departments_query,
     filings_query,
     releases_query,
@@ -53,24 +53,22 @@ def _content(model: type[ContentModel], build: Callable[[Any], t.Node]) -> Loade
     """A loader of rows that belong to a subject: none of a stub's, none the caller can't see."""
 
     async def load(ctx: InternalContext, vis: Visibility, pks: list[int]) -> Found:
-        rows = await model.filter(id__in=pks, subject_id__in=await content_subject_ids(vis))
+        rows = await model.filter(id__in=pks, subject_id__in=content_subject_filter(vis))
         return {r.id: build(r) for r in rows}
 
     return load
 
 
 async def _reports(ctx: InternalContext, vis: Visibility, pks: list[int]) -> Found:
-    content = await content_subject_ids(vis)
     rows = await models.EvaluationReport.filter(
-        id__in=pks, evaluation__subject_id__in=content
+        id__in=pks, evaluation__subject_id__in=content_subject_filter(vis)
     ).prefetch_related("main_text", "annexes")
     return {r.id: t.EvaluationReport.from_model(r, r.main_text, list(r.annexes)) for r in rows}
 
 
 async def _rectifications(ctx: InternalContext, vis: Visibility, pks: list[int]) -> Found:
-    content = await content_subject_ids(vis)
     rows = await models.Rectification.filter(
-        id__in=pks, finding__evaluation__subject_id__in=content
+        id__in=pks, finding__evaluation__subject_id__in=content_subject_filter(vis)
     ).prefetch_related("finding")
     today = ctx.today()
     return {r.id: t.Rectification.from_model(r, r.finding, today) for r in rows}

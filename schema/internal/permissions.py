@@ -25,6 +25,7 @@ from typing import Any
 
 from strawberry.permission import BasePermission
 from strawberry.types import Info
+from tortoise.expressions import Q
 
 from storage import models
 from storage.enums import FilingReason, FilingScope, FilingStatus, ReleaseStatus
@@ -241,9 +242,16 @@ async def visibility(caller: Caller) -> Visibility:
         else:
             subjects.update(p.id for p in filing.projects if p.fiscal_year == filing.fiscal_year)
     subject_departments: dict[int, tuple[int, int | None]] = {}
-    rows: list[Any] = await models.Subject.all().values_list(
-        "id", "department_id", "implementing_unit_id", "fiscal_year"
-    )
+    # Only the subjects a CLASSIFIED filing can cover: those of the filed projects and those of
+    # (or carried out by) a department under a whole-department filing — not every subject.
+    covered_any = list(set().union(*whole_years.values())) if whole_years else []
+    rows: list[Any] = []
+    if covered_any or subjects:
+        rows = await models.Subject.filter(
+            Q(department_id__in=covered_any or [0])
+            | Q(implementing_unit_id__in=covered_any or [0])
+            | Q(id__in=list(subjects) or [0])
+        ).values_list("id", "department_id", "implementing_unit_id", "fiscal_year")
     for subject_id, department_id, unit_id, year in rows:
         subject_departments[subject_id] = (department_id, unit_id)
         covered = whole_years.get(year, set())

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 from publishers.coverage import check_year
+from publishers.rules import SHANGHAI
 from schema.internal import nodes as lookup
 from schema.internal import types as t
 from schema.internal.context import Info
@@ -23,6 +25,7 @@ from schema.internal.ids import parse, pk_of
 from schema.internal.permissions import Action, Scope, Visibility, requires, scope_of
 from schema.internal.visible import (
     audit_query,
+    content_subject_filter,
     content_subject_ids,
     content_subjects,
     departments_query,
@@ -115,6 +118,9 @@ class SubjectFilter:
 @strawberry.input(description="Filter targets.")
 class TargetFilter:
     subject_id: strawberry.ID | None = None
+    department_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The department (主管部门) of the targets' subjects."
+    )
     fiscal_year: int | None = None
     review_status: enums.ReviewStatus | None = None
 
@@ -184,10 +190,16 @@ class Dashboard:
     targets_awaiting_review: int = strawberry.field(description="SUBMITTED or DEPT_REVIEWED.")
     rectifications_overdue: int = strawberry.field(description="Open past their due date.")
     coverage: Coverage
-    disclosure: list[DisclosureCoverage] = strawberry.field(
+    _vis: strawberry.Private[Visibility]
+    _fiscal_year: strawberry.Private[int]
+
+    @strawberry.field(
         description="Each jurisdiction's disclosure coverage for the year; empty unless you "
         "read all departments (a department sees only its own releases)."
     )
+    async def disclosure(self) -> list[DisclosureCoverage]:
+        # Computed only when asked for: it checks each jurisdiction's whole year.
+        return await _disclosure(self._vis, self._fiscal_year)
 
 
 def _share(part: int, whole: int) -> Decimal:
@@ -237,10 +249,13 @@ class WorkingQueries:
         self, info: Info, first: int, after: str | None = None, filter: TargetFilter | None = None
     ) -> Connection[t.PerformanceTarget]:
         vis = await info.context.visibility()
-        query = models.PerformanceTarget.filter(subject_id__in=await content_subject_ids(vis))
+        query = models.PerformanceTarget.filter(subject_id__in=content_subject_filter(vis))
         if filter is not None:
             if filter.subject_id is not None:
                 query = query.filter(subject_id=_pk(filter.subject_id, "Subject"))
+            if filter.department_id is not None:
+                department = _pk(filter.department_id, "Department")
+                query = query.filter(subject__department_id=department)
             if filter.fiscal_year is not None:
                 query = query.filter(fiscal_year=filter.fiscal_year)
             if filter.review_status is not None:
@@ -256,7 +271,7 @@ class WorkingQueries:
         self, info: Info, first: int, after: str | None = None, fiscal_year: int | None = None
     ) -> Connection[t.SelfAssessment]:
         vis = await info.context.visibility()
-        query = models.SelfAssessment.filter(subject_id__in=await content_subject_ids(vis))
+        query = models.SelfAssessment.filter(subject_id__in=content_subject_filter(vis))
         if fiscal_year is not None:
             query = query.filter(fiscal_year=fiscal_year)
         return await paginate(query, first, after, t.SelfAssessment.from_model)
@@ -372,6 +387,17 @@ class WorkingQueries:
             strawberry.ID | None,
             strawberry.argument(description="The global ID of a record: its entries only."),
         ] = None,
+        actor: Annotated[
+            str | None, strawberry.argument(description="Entries by this actor (subject) only.")
+        ] = None,
+        since: Annotated[
+            date | None,
+            strawberry.argument(description="Entries on or after this day (Asia/Shanghai)."),
+        ] = None,
+        until: Annotated[
+            date | None,
+            strawberry.argument(description="Entries on or before this day (Asia/Shanghai)."),
+        ] = None,
     ) -> Connection[t.AuditEntry]:
         vis = await info.context.visibility()
         query = await audit_query(vis)
@@ -380,6 +406,15 @@ class WorkingQueries:
         if record_id is not None:
             about = parse(record_id) or ("", 0)
             query = query.filter(record_type=about[0], record_id=str(about[1]))
+        if actor is not None:
+            query = query.filter(actor=actor)
+        if since is not None:
+            # in UTC: SQLite compares the stored text
+            start = datetime.combine(since, time(), SHANGHAI).astimezone(UTC)
+            query = query.filter(at__gte=start)
+        if until is not None:
+            end = datetime.combine(until + timedelta(days=1), time(), SHANGHAI).astimezone(UTC)
+            query = query.filter(at__lt=end)
         return await paginate(query, first, after, t.AuditEntry.from_model)
 
     @strawberry.field(
@@ -434,13 +469,12 @@ class WorkingQueries:
             .limit(MAX_PAGE)
         )
         late = await _late(releases, today)
-        content = await content_subject_ids(vis)
         awaiting = await models.PerformanceTarget.filter(
-            subject_id__in=content,
+            subject_id__in=content_subject_filter(vis),
             review_status__in=[enums.ReviewStatus.SUBMITTED, enums.ReviewStatus.DEPT_REVIEWED],
         ).count()
         overdue = await models.Rectification.filter(
-            finding__evaluation__subject_id__in=content,
+            finding__evaluation__subject_id__in=content_subject_filter(vis),
             due_date__lt=today,
             status__in=list(t.OPEN_RECTIFICATIONS),
         ).count()
@@ -450,7 +484,8 @@ class WorkingQueries:
             targets_awaiting_review=awaiting,
             rectifications_overdue=overdue,
             coverage=await _coverage(vis, fiscal_year),
-            disclosure=await _disclosure(vis, fiscal_year),
+            _vis=vis,
+            _fiscal_year=fiscal_year,
         )
 
 
@@ -496,23 +531,24 @@ async def _late(releases: QuerySet[models.Release], today: date) -> list[models.
 
 
 async def _coverage(vis: Visibility, fiscal_year: int) -> Coverage:
-    in_scope = list(
-        await content_subjects(vis)
-        .filter(fiscal_year=fiscal_year, in_disclosure_scope=True)
-        .values_list("id", flat=True)
-    )
+    def in_scope() -> QuerySet[models.Subject]:
+        return content_subjects(vis).filter(fiscal_year=fiscal_year, in_disclosure_scope=True)
+
+    # Subqueries: the database reads the subjects, rather than a list of every id in each query.
+    subjects = await in_scope().count()
     approved = await models.PerformanceTarget.filter(
-        subject_id__in=in_scope, review_status=enums.ReviewStatus.FINANCE_APPROVED
+        subject_id__in=Subquery(in_scope().values("id")),
+        review_status=enums.ReviewStatus.FINANCE_APPROVED,
     ).values_list("subject_id", flat=True)
-    assessed = await models.SelfAssessment.filter(subject_id__in=in_scope).values_list(
-        "subject_id", flat=True
-    )
+    assessed = await models.SelfAssessment.filter(
+        subject_id__in=Subquery(in_scope().values("id"))
+    ).values_list("subject_id", flat=True)
     with_targets, with_assessments = len(set(approved)), len(set(assessed))
     return Coverage(
         fiscal_year=fiscal_year,
-        in_scope_subjects=len(in_scope),
+        in_scope_subjects=subjects,
         with_approved_targets=with_targets,
         with_self_assessments=with_assessments,
-        approved_target_share=_share(with_targets, len(in_scope)),
-        self_assessment_share=_share(with_assessments, len(in_scope)),
+        approved_target_share=_share(with_targets, subjects),
+        self_assessment_share=_share(with_assessments, subjects),
     )

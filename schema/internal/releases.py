@@ -109,6 +109,16 @@ class ReleaseMutations:
                 release=_release_view(ctx, row),
                 ok=not problems,
                 records=len(selection.records),
+                selected=[
+                    t.SelectedRecord(
+                        record_type=str(getattr(r.record_type, "value", r.record_type)),
+                        key=r.key,
+                        name=r.name,
+                        department_code=r.department_code,
+                    )
+                    for r in selection.records
+                ],
+                files=[f.title for f in selection.files],
                 problems=problems,
                 **await privacy.decisions(row.id),
             )

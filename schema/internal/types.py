@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 
 import schema.public.types  # noqa: F401 (registers the enums both schemas share)
 from schema.internal.context import Info
-from schema.internal.ids import global_id, optional_global_id
+from schema.internal.ids import global_id, optional_global_id, pk_of
 from storage import enums, models
 from storage.validation import AMOUNT_COLUMNS, AMOUNT_ROWS
 
@@ -39,6 +39,14 @@ class Node:
     id: strawberry.ID = strawberry.field(
         description="Global ID; every argument that names a record takes it."
     )
+
+
+@strawberry.type(description="A record a release would publish.")
+class SelectedRecord:
+    record_type: str = strawberry.field(description="e.g. `project`, `self_assessment`.")
+    key: str = strawberry.field(description="Its key in the published files.")
+    name: str
+    department_code: str | None
 
 
 @strawberry.type(description="A department (主管部门) or one of its units (所属预算单位).")
@@ -250,6 +258,22 @@ class SensitivityFiling(Node):
     status: enums.FilingStatus
     project_ids: list[strawberry.ID]
     version: int
+
+    @strawberry.field(
+        description="The releases it affects: its department's of its fiscal year, which do "
+        "not publish what it covers (a published one, once withdrawn and published again)."
+    )
+    async def releases(self, info: Info) -> list[Release]:
+        from schema.internal.visible import releases_query
+
+        department = pk_of(self.department_id, "Department")
+        rows = await (
+            releases_query(await info.context.visibility())
+            .filter(department_id=department, fiscal_year=self.fiscal_year)
+            .order_by("kind", "id")
+        )
+        today = info.context.today()
+        return [Release.from_model(row, today) for row in rows]
 
     @classmethod
     def from_model(cls, row: models.SensitivityFiling, project_ids: list[int]) -> SensitivityFiling:
@@ -671,6 +695,13 @@ class ReleaseCheck:
     release: Release
     ok: bool
     records: int = strawberry.field(description="How many records it would carry.")
+    selected: list[SelectedRecord] = strawberry.field(
+        default_factory=list,
+        description="The records it would carry (a preview: nothing is written).",
+    )
+    files: list[str] = strawberry.field(
+        default_factory=list, description="The titles of the files it would carry."
+    )
     problems: list[ReleaseProblem]
     personal_data_exceptions: list[PersonalDataException] = strawberry.field(
         default_factory=list, description="Findings an officer marked as not personal data."

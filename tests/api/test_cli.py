@@ -148,13 +148,14 @@ def test_the_public_base_url_follows_the_server_unless_set(
 def test_the_banner_names_every_address(workdir: Path) -> None:
     served, used = cli.serving_settings(settings_module.load(), "127.0.0.1", 8123)
     text = "\n".join(cli.banner(served, "127.0.0.1", 8123, used))
-    for address in ("/graphql", "/internal/graphql", "/open/", "/healthz"):
+    for address in ("/graphql", "/internal/graphql", "/console/", "/open/", "/healthz"):
         assert re.search(f"http://127.0.0.1:8123{address}(\\s|$)", text), address
     assert "GraphiQL" in text
     assert "var/dev-jwt.key" in text and "gongkai token --role" in text
     production = Settings(env="production", jwt_key=SECRET, store_url="s3://h:9000/b")
     text = "\n".join(cli.banner(production, "127.0.0.1", 8123, None))
     assert "GraphiQL" not in text and "/open/" not in text and "/internal/graphql" in text
+    assert "/console/" not in text  # production serves the console only with its secret
 
 
 @pytest.mark.parametrize(

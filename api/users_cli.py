@@ -1,0 +1,73 @@
+"""`gongkai user add|disable|reset-password`: the web console's local accounts
+(api/console/accounts.py). The password is asked for at the terminal, twice, or read from the
+first line of standard input with --password-stdin (for scripts); it is never an argument, which
+the process list and the shell history would show."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from rich.console import Console
+
+from api.auth import Role
+from api.console import accounts
+from api.settings import Settings
+from storage import database
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    user = commands.add_parser("user", help="the web console's local accounts")
+    actions = user.add_subparsers(dest="user_command", required=True)
+    add = actions.add_parser("add", help="add an account")
+    add.add_argument("username")
+    add.add_argument(
+        "--role", action="append", required=True, choices=[r.value for r in Role], dest="roles"
+    )
+    add.add_argument("--dept", metavar="CODE", help="its department (主管部门) code")
+    add.add_argument("--classified", action="store_true", help="holds the classified clearance")
+    add.add_argument("--name", default="", help="the name shown in the console")
+    add.add_argument("--password-stdin", action="store_true")
+    disable = actions.add_parser("disable", help="disable an account; its sessions end")
+    disable.add_argument("username")
+    reset = actions.add_parser("reset-password", help="a new password; its sessions end")
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise accounts.AccountError("the two passwords differ")
+    return first
+
+
+async def run(settings: Settings, args: argparse.Namespace, console: Console) -> int:
+    try:
+        password = "" if args.user_command == "disable" else _password(args.password_stdin)
+        if password:
+            accounts.check_password(password)
+        async with database.connected(settings.database_url):
+            if args.user_command == "add":
+                user = await accounts.add_user(
+                    args.username,
+                    password,
+                    args.roles,
+                    args.dept,
+                    classified=args.classified,
+                    display_name=args.name,
+                )
+                console.print(f"added {user.username} ({', '.join(user.roles)})")
+            elif args.user_command == "disable":
+                user = await accounts.disable_user(args.username)
+                console.print(f"disabled {user.username}; its sessions have ended")
+            else:
+                user = await accounts.reset_password(args.username, password)
+                console.print(f"new password for {user.username}; its sessions have ended")
+    except accounts.AccountError as error:
+        console.print(f"[red]error[/] {error}")
+        return 1
+    return 0
