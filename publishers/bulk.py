@@ -27,20 +27,27 @@ overwritten files' stored versions.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
+import shutil
 import sqlite3
+import tempfile
+import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from publishers import bulk_files, filenames
+from publishers.bulk_files import table_csv
 from publishers.bulk_listing import BULK_MANIFEST_KEY, Listing, read_listing
 from publishers.bulk_tables import SnapshotRow, Table, build_tables
-from publishers.render import CSV_TYPE, JSON_TYPE, sha256_hex
+from publishers.render import CSV_TYPE, JSON_TYPE, Rendered, sha256_hex
 from publishers.site_paths import segment
 from publishers.sync import PARALLEL_UPLOADS, SyncStats
 from storage import models
@@ -130,28 +137,18 @@ async def update_bulk(
     *,
     base_url: str | None = None,
     data_license: str = "CC-BY-4.0",
-    uploaded: Mapping[str, bytes] | None = None,
+    uploaded: Spool | None = None,
 ) -> Listing:
     """Bring every bulk set up to date with what is published (see the module docstring).
-    `uploaded`: objects the caller has just written (key → bytes), not read back."""
+    `uploaded`: the objects the caller has just written, spooled to disk, not read back."""
     listing = await read_listing(store)
     wanted = plan(await current_releases())
-    changed = False
-    objects = _ObjectCache(store, uploaded or {})
-    for ident in sorted(wanted):
-        jurisdiction, year, releases = wanted[ident]
-        digest = inputs_digest(releases, data_license, base_url)
-        held = listing.sets.get(ident)
-        if held is not None and held["inputSha256"] == digest:
-            stats.skipped += len(held["files"])
-            continue
-        built = await _build_set(
-            store, objects, jurisdiction, year, releases, base_url, data_license
-        )
-        entry = await _write_set(store, jurisdiction, year, built, held, digest, stats)
-        entry["years"] = sorted({r.year for r in releases})
-        listing.sets[ident] = entry
-        changed = True
+    spool = uploaded if uploaded is not None else Spool()
+    try:
+        changed = await _update_sets(store, stats, listing, wanted, spool, base_url, data_license)
+    finally:
+        if uploaded is None:
+            spool.close()
     for ident in sorted(set(listing.sets) - set(wanted)):  # nothing of it is public any more
         jurisdiction, label = ident.rsplit("/", 1)
         await _delete_under(store, set_folder(jurisdiction, label) + "/", set(), stats)
@@ -167,39 +164,146 @@ async def update_bulk(
     return listing
 
 
+async def _update_sets(
+    store: ObjectStore,
+    stats: SyncStats,
+    listing: Listing,
+    wanted: Mapping[str, tuple[str, int | None, list[Current]]],
+    spool: Spool,
+    base_url: str | None,
+    data_license: str,
+) -> bool:
+    """Rebuild the sets whose inputs changed. While one set's files upload, the next set is
+    built (a thread of CPU beside waiting on the store)."""
+    objects = _ObjectCache(store, spool)
+    todo: list[tuple[str, str]] = []
+    for ident in sorted(wanted):
+        digest = inputs_digest(wanted[ident][2], data_license, base_url)
+        held = listing.sets.get(ident)
+        if held is not None and held["inputSha256"] == digest:
+            stats.skipped += len(held["files"])
+        else:
+            todo.append((ident, digest))
+
+    def build(ident: str) -> asyncio.Task[tuple[str, list[BuiltFile]]]:
+        jurisdiction, year, releases = wanted[ident]
+        return asyncio.ensure_future(
+            _build_set(objects, jurisdiction, year, releases, base_url, data_license)
+        )
+
+    following = build(todo[0][0]) if todo else None
+    try:
+        for number, (ident, digest) in enumerate(todo):
+            assert following is not None
+            built = await following
+            following = build(todo[number + 1][0]) if number + 1 < len(todo) else None
+            jurisdiction, year, releases = wanted[ident]
+            try:
+                held = listing.sets.get(ident)
+                entry = await _write_set(store, jurisdiction, year, built, held, digest, stats)
+            finally:
+                await asyncio.to_thread(_remove_files, built[1])
+            entry["years"] = sorted({r.year for r in releases})
+            listing.sets[ident] = entry
+    finally:
+        if following is not None:  # a failure: the set being built is not wanted any more
+            following.cancel()
+            await asyncio.gather(following, return_exceptions=True)
+    return bool(todo)
+
+
+def _remove_files(files: Sequence[BuiltFile]) -> None:
+    for folder in {f.path.parents[len(Path(f.name).parts) - 1] for f in files}:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class Spool:
+    """Published objects' bytes on disk (a temporary folder, one file per sha256) and which key
+    holds which: what the publisher has just uploaded, kept for the bulk files without holding
+    a district's every file in memory until the pointers are written. Also the scratch space
+    where a set's files are built."""
+
+    def __init__(self) -> None:
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self.keys: dict[str, str] = {}  # key → sha256 of the bytes written under it
+
+    @property
+    def root(self) -> Path:
+        if self._folder is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="gongkai-bulk-")
+        return Path(self._folder.name)
+
+    def add(self, key: str, data: bytes, sha256: str | None = None) -> Path:
+        digest = sha256 or sha256_hex(data)
+        path = self.root / digest
+        if not path.exists():  # releases are published in parallel: each its own partial file
+            partial = path.with_name(f"{digest}.{uuid.uuid4().hex}.part")
+            partial.write_bytes(data)
+            os.replace(partial, path)
+        self.keys[key] = digest
+        return path
+
+    def add_all(self, objects: Iterable[tuple[str, Rendered]]) -> None:
+        for key, item in objects:
+            self.add(key, item.data, item.sha256)
+
+    def path(self, key: str, sha256: str) -> Path | None:
+        """Where the bytes of `key` are, if they are the ones with `sha256`."""
+        return self.root / sha256 if self.keys.get(key) == sha256 else None
+
+    def scratch(self) -> Path:
+        """A new empty folder (a set's files while they are built and written)."""
+        return Path(tempfile.mkdtemp(dir=self.root, prefix="set-"))
+
+    def close(self) -> None:
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+        self.keys.clear()
+
+
 class _ObjectCache:
     """The published objects a run reads, each once (a year's set and the all-years set share
-    them), starting with what the publisher has just uploaded. An object is taken from memory
-    only with the sha256 its manifest lists: bytes another worker replaced (a manifest of an
-    attempt that lost its lease) are read from the store."""
+    them), starting with what the publisher has just uploaded (the spool). An object is taken
+    from the spool only with the sha256 its manifest lists: bytes another worker replaced (a
+    manifest of an attempt that lost its lease) are read from the store."""
 
-    def __init__(self, store: ObjectStore, uploaded: Mapping[str, bytes]) -> None:
+    def __init__(self, store: ObjectStore, spool: Spool) -> None:
         self.store = store
-        self.held: dict[str, bytes] = dict(uploaded)
+        self.spool = spool
         self.limit = asyncio.Semaphore(PARALLEL_UPLOADS)
 
+    async def path(self, key: str, sha256: str) -> Path:
+        held = self.spool.path(key, sha256)
+        if held is not None:
+            return held
+        async with self.limit:
+            data = await self.store.get(key)
+        return await asyncio.to_thread(self.spool.add, key, data)
+
     async def get(self, key: str, sha256: str) -> bytes:
-        data = self.held.get(key)
-        if data is None or sha256_hex(data) != sha256:
-            async with self.limit:
-                data = self.held[key] = await self.store.get(key)
-        return data
+        return await asyncio.to_thread((await self.path(key, sha256)).read_bytes)
 
 
 @dataclass(frozen=True)
 class BuiltFile:
     name: str  # the path under the set's folder without the digest: `gongkai-x-2024.zip`
     title: str
-    data: bytes
+    path: Path  # its bytes, on disk until they are written
     content_type: str
+    size: int
+    sha256: str
 
-    @property
-    def sha256(self) -> str:
-        return sha256_hex(self.data)
+    @classmethod
+    def of(cls, name: str, title: str, path: Path, content_type: str) -> BuiltFile:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        return cls(name, title, path, content_type, path.stat().st_size, digest.hexdigest())
 
 
 async def _build_set(
-    store: ObjectStore,
     objects: _ObjectCache,
     jurisdiction: str,
     year: int | None,
@@ -208,19 +312,24 @@ async def _build_set(
     data_license: str,
 ) -> tuple[str, list[BuiltFile]]:
     """Read a set's inputs and build its files (in a thread: seconds of CPU for a district)."""
-    members: list[tuple[str, bytes]] = []
+    members: list[tuple[str, Path]] = []
     types: dict[tuple[str, str], str] = {}
     for release in releases:
         manifest_data = await objects.get(release.manifest_key, release.manifest_sha256)
         manifest = orjson.loads(manifest_data)
         inner = release.key.split("/", 1)[1]  # <year>/<kind>/<department>
-        members.append((f"{inner}/{release.manifest_key.rsplit('/', 1)[1]}", manifest_data))
+        members.append(
+            (
+                f"{inner}/{release.manifest_key.rsplit('/', 1)[1]}",
+                await objects.path(release.manifest_key, release.manifest_sha256),
+            )
+        )
         entries = [e for e in manifest["objects"] if not e.get("withdrawn")]
-        datas = await asyncio.gather(*(objects.get(e["key"], e["sha256"]) for e in entries))
-        for entry, data in zip(entries, datas, strict=True):
-            members.append((f"{inner}/{entry['path']}", data))
+        paths = await asyncio.gather(*(objects.path(e["key"], e["sha256"]) for e in entries))
+        for entry, path in zip(entries, paths, strict=True):
+            members.append((f"{inner}/{entry['path']}", path))
             if entry["path"] == manifest["datapackage"]:
-                types |= _declared_types(data)
+                types |= _declared_types(await asyncio.to_thread(path.read_bytes))
     rows = await _snapshot_rows(releases)
     names = _jurisdiction(rows, jurisdiction)
     label = ALL_YEARS if year is None else str(year)
@@ -229,22 +338,29 @@ async def _build_set(
     title = f"{demo}{names[0]}{period}预算绩效信息公开数据（全部部门）"
     base = f"gongkai-{segment(jurisdiction)}-{label}"
     source = (base_url.rstrip("/") + "/index.html") if base_url else "index.html"
+    folder = objects.spool.scratch()
 
     def build() -> list[BuiltFile]:
-        tables = build_tables(rows, types)
-        return _files(base, title, tables, members, data_license, source)
+        try:
+            tables = build_tables(rows, types)
+            return _files(folder, base, title, tables, members, data_license, source)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
 
     return title, await asyncio.to_thread(build)
 
 
 def _files(
+    folder: Path,
     base: str,
     title: str,
     tables: Sequence[Table],
-    members: Sequence[tuple[str, bytes]],
+    members: Sequence[tuple[str, Path]],
     data_license: str,
     source: str,
 ) -> list[BuiltFile]:
+    """Write a set's files into `folder`."""
     from publishers.dcat import license_uri
 
     meta = bulk_files.datasette_metadata(
@@ -256,31 +372,27 @@ def _files(
         license_url=license_uri(data_license),
         source_url=source,
     )
+
+    def written(name: str, title: str, content_type: str, data: bytes | None = None) -> BuiltFile:
+        path = folder / name
+        if data is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        return BuiltFile.of(name, title, path, content_type)
+
+    bulk_files.write_zip(members, folder / f"{base}.zip")
+    bulk_files.write_xlsx(tables, folder / f"{base}.xlsx")
+    bulk_files.write_sqlite(tables, folder / f"{base}.db")
     out = [
-        BuiltFile(
-            f"{base}.zip",
-            f"{title}：全部公开文件（ZIP）",
-            bulk_files.zip_bytes(members),
-            bulk_files.ZIP_TYPE,
+        written(f"{base}.zip", f"{title}：全部公开文件（ZIP）", bulk_files.ZIP_TYPE),
+        written(f"{base}.xlsx", f"{title}：全部表格（Excel）", bulk_files.XLSX_TYPE),
+        written(
+            f"{base}.db", f"{title}：SQLite 数据库（可用 Datasette 打开）", bulk_files.SQLITE_TYPE
         ),
-        BuiltFile(
-            f"{base}.xlsx",
-            f"{title}：全部表格（Excel）",
-            bulk_files.xlsx_bytes(tables),
-            bulk_files.XLSX_TYPE,
-        ),
-        BuiltFile(
-            f"{base}.db",
-            f"{title}：SQLite 数据库（可用 Datasette 打开）",
-            bulk_files.sqlite_bytes(tables),
-            bulk_files.SQLITE_TYPE,
-        ),
-        BuiltFile("metadata.json", f"{title}：Datasette 元数据", meta, JSON_TYPE),
+        written("metadata.json", f"{title}：Datasette 元数据", JSON_TYPE, meta),
     ]
     out += [
-        BuiltFile(
-            f"csv/{t.stem}.csv", f"{title}：{t.title}（CSV）", bulk_files.table_csv(t), CSV_TYPE
-        )
+        written(f"csv/{t.stem}.csv", f"{title}：{t.title}（CSV）", CSV_TYPE, table_csv(t))
         for t in tables
     ]
     return out
@@ -369,7 +481,7 @@ async def _write_set(
                 "title": item.title,
                 "key": key,
                 "contentType": item.content_type,
-                "bytes": len(item.data),
+                "bytes": item.size,
                 "sha256": item.sha256,
             }
         )
@@ -382,15 +494,15 @@ async def _write_set(
             item.name.rsplit("/", 1)[-1],
             item.content_type,
         )
-        async with limit:
+        async with limit:  # a file's bytes in memory only while it is written
             await store.put(
                 target,
-                item.data,
+                await asyncio.to_thread(item.path.read_bytes),
                 item.content_type,
                 {filenames.DISPOSITION_METADATA_KEY: readable},
             )
         stats.written += 1
-        stats.bytes += len(item.data)
+        stats.bytes += item.size
 
     await asyncio.gather(*(put(target, item) for target, item in puts))
     keep = {e["key"] for e in entries}

@@ -15,9 +15,12 @@ give the same bytes, whatever the clock or the machine.
 from __future__ import annotations
 
 import io
+import shutil
 import sqlite3
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -43,13 +46,32 @@ def zip_bytes(members: Iterable[tuple[str, bytes]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for path, data in sorted(members, key=lambda m: m[0]):
-            info = zipfile.ZipInfo(path, date_time=ZIP_TIME)
-            info.create_system = 3  # Unix, on every platform
-            info.external_attr = 0o100644 << 16
-            stored = path.lower().endswith(_STORED)
-            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-            archive.writestr(info, data, compresslevel=None if stored else 6)
+            with archive.open(_zip_info(path, len(data)), "w") as entry:
+                entry.write(data)
     return buffer.getvalue()
+
+
+def write_zip(members: Iterable[tuple[str, Path]], target: Path) -> None:
+    """`zip_bytes` of members whose bytes are files on disk, written to `target` a member at a
+    time: the same bytes, never a whole archive or a whole member in memory."""
+    with zipfile.ZipFile(target, "w") as archive:
+        for path, source in sorted(members, key=lambda m: m[0]):
+            with (
+                source.open("rb") as data,
+                archive.open(_zip_info(path, source.stat().st_size), "w") as entry,
+            ):
+                shutil.copyfileobj(data, entry, 1 << 20)
+
+
+def _zip_info(path: str, size: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(path, date_time=ZIP_TIME)
+    info.create_system = 3  # Unix, on every platform
+    info.external_attr = 0o100644 << 16
+    info.file_size = size  # known up front, as `writestr` has it: the same headers
+    stored = path.lower().endswith(_STORED)
+    info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    info._compresslevel = None if stored else 6  # type: ignore[attr-defined]
+    return info
 
 
 def table_csv(table: Table) -> bytes:
@@ -57,15 +79,25 @@ def table_csv(table: Table) -> bytes:
 
 
 def xlsx_bytes(tables: Sequence[Table]) -> bytes:
-    """One sheet per table, then `字段说明`: every field's title, description and type."""
-    buffer = io.BytesIO()
+    """`write_xlsx`'s bytes."""
+    with tempfile.TemporaryDirectory(prefix="gongkai-xlsx-") as folder:
+        target = Path(folder) / "book.xlsx"
+        write_xlsx(tables, target)
+        return target.read_bytes()
+
+
+def write_xlsx(tables: Sequence[Table], target: Path) -> None:
+    """One sheet per table, then `字段说明`: every field's title, description and type.
+    XlsxWriter's `constant_memory` mode writes each row out as the next one starts (strings
+    inline), so a workbook of every year of a district is never held in memory cell by cell."""
     options = {
-        "in_memory": True,
+        "constant_memory": True,
+        "tmpdir": str(target.parent),
         "strings_to_numbers": False,
         "strings_to_formulas": False,
         "strings_to_urls": False,
     }
-    book = xlsxwriter.Workbook(buffer, options)
+    book = xlsxwriter.Workbook(str(target), options)
     book.set_properties({"created": FIXED_TIME, "author": "gongkai", "comments": ""})
     bold = book.add_format({"bold": True})
     taken: set[str] = set()
@@ -87,7 +119,6 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
     for number, line in enumerate(field_rows(tables), start=1):
         sheet.write_row(number, 0, [neutralise(v) for v in line])
     book.close()
-    return buffer.getvalue()
 
 
 def _cell_writer(sheet: Any, kind: str) -> Callable[[int, int, Any], Any]:
@@ -123,6 +154,10 @@ def _sql_value(value: Any, kind: str) -> Any:
     if kind == "number":
         return float(value)
     return value if isinstance(value, str) else str(value)
+
+
+def write_sqlite(tables: Sequence[Table], target: Path) -> None:
+    target.write_bytes(sqlite_bytes(tables))
 
 
 def sqlite_bytes(tables: Sequence[Table]) -> bytes:

@@ -226,9 +226,10 @@ class Publisher:
         #: Withdrawals whose per-release steps this run completed: closed once the pointer
         #: objects are rewritten and the store's history is purged (`write_pointers`).
         self._withdrawn: list[int] = []
-        #: The bytes this run uploaded, by key, until the pointers are written: the bulk files
-        #: (`publishers/bulk.py`) take them from here instead of reading them back.
-        self._uploaded: dict[str, bytes] = {}
+        #: The bytes this run uploaded, spooled to disk by key until the pointers are written:
+        #: the bulk files (`publishers/bulk.py`) take them from there instead of reading them
+        #: back, and a district's objects are not held in memory for the whole run.
+        self._uploaded = bulk.Spool()
         self._open: set[int] | None = None
 
     # --- check -----------------------------------------------------------------------------
@@ -462,8 +463,8 @@ class Publisher:
         manifest = await self._write_manifest(
             release, selection, [*objects, package], version, published_at, digest, note, stats
         )
-        self._uploaded |= {f"{folder}/{o.path}": o.data for o in uploads}
-        self._uploaded[manifest.path] = manifest.data
+        spooled = [(f"{folder}/{o.path}", o) for o in uploads] + [(manifest.path, manifest)]
+        await asyncio.to_thread(self._uploaded.add_all, spooled)
         await _flip(
             self.lease,
             release,
@@ -781,14 +782,17 @@ class Publisher:
         processes write them one at a time (`pointer_lock`)."""
         async with pointer_lock():
             # The bulk files first (issue #15): the catalogs list them.
-            uploaded, self._uploaded = self._uploaded, {}
-            listing = await bulk.update_bulk(
-                self.store,
-                stats,
-                base_url=self.base_url,
-                data_license=self.data_license,
-                uploaded=uploaded,
-            )
+            uploaded, self._uploaded = self._uploaded, bulk.Spool()
+            try:
+                listing = await bulk.update_bulk(
+                    self.store,
+                    stats,
+                    base_url=self.base_url,
+                    data_license=self.data_license,
+                    uploaded=uploaded,
+                )
+            finally:
+                uploaded.close()
             await put_if_changed(
                 self.store,
                 CATALOG_KEY,

@@ -329,9 +329,30 @@ async def test_the_year_page_links_the_bulk_files_and_the_dictionary(
 async def test_bytes_held_from_the_upload_are_used_only_with_the_listed_sha256() -> None:
     store = MemoryObjectStore()
     await store.put("releases/x/manifest.v1.json", b"the store's", "application/json")
-    stale = bulk._ObjectCache(store, {"releases/x/manifest.v1.json": b"another attempt's"})
-    listed = hashlib.sha256(b"the store's").hexdigest()
-    assert await stale.get("releases/x/manifest.v1.json", listed) == b"the store's"
-    fresh = bulk._ObjectCache(store, {"releases/x/a.json": b"uploaded"})
-    uploaded = hashlib.sha256(b"uploaded").hexdigest()
-    assert await fresh.get("releases/x/a.json", uploaded) == b"uploaded"  # not in the store
+    spool = bulk.Spool()
+    try:
+        spool.add("releases/x/manifest.v1.json", b"another attempt's")
+        spool.add("releases/x/a.json", b"uploaded")
+        objects = bulk._ObjectCache(store, spool)
+        listed = hashlib.sha256(b"the store's").hexdigest()
+        assert await objects.get("releases/x/manifest.v1.json", listed) == b"the store's"
+        uploaded = hashlib.sha256(b"uploaded").hexdigest()
+        assert await objects.get("releases/x/a.json", uploaded) == b"uploaded"  # not in the store
+        root = spool.root
+    finally:
+        spool.close()
+    assert not root.exists()
+
+
+def test_a_zip_streamed_from_files_has_the_bytes_of_one_built_in_memory(tmp_path: Path) -> None:
+    members = {"b/data.json": b'{"a": 1}' * 5000, "a/report.pdf": b"%PDF-1.7 " * 300, "c": b""}
+    for number, data in enumerate(members.values()):
+        (tmp_path / str(number)).write_bytes(data)
+    on_disk = [(name, tmp_path / str(n)) for n, name in enumerate(members)]
+    bulk_files.write_zip(on_disk, tmp_path / "out.zip")
+    assert (tmp_path / "out.zip").read_bytes() == bulk_files.zip_bytes(members.items())
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        assert archive.namelist() == sorted(members)
+        assert {n: archive.read(n) for n in members} == members
+        assert archive.getinfo("a/report.pdf").compress_type == zipfile.ZIP_STORED
+        assert archive.getinfo("b/data.json").compress_type == zipfile.ZIP_DEFLATED
