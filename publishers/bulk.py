@@ -33,6 +33,7 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -224,14 +225,17 @@ class Spool:
     where a set's files are built."""
 
     def __init__(self) -> None:
-        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._root: Path | None = None
+        self._removal: weakref.finalize | None = None
         self.keys: dict[str, str] = {}  # key → sha256 of the bytes written under it
 
     @property
     def root(self) -> Path:
-        if self._folder is None:
-            self._folder = tempfile.TemporaryDirectory(prefix="gongkai-bulk-")
-        return Path(self._folder.name)
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="gongkai-bulk-"))
+            # removed with the spool if never closed (a publish that failed before the pointers)
+            self._removal = weakref.finalize(self, shutil.rmtree, self._root, ignore_errors=True)
+        return self._root
 
     def add(self, key: str, data: bytes, sha256: str | None = None) -> Path:
         digest = sha256 or sha256_hex(data)
@@ -256,9 +260,9 @@ class Spool:
         return Path(tempfile.mkdtemp(dir=self.root, prefix="set-"))
 
     def close(self) -> None:
-        if self._folder is not None:
-            self._folder.cleanup()
-            self._folder = None
+        if self._removal is not None:
+            self._removal()
+        self._root = self._removal = None
         self.keys.clear()
 
 
