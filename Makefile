@@ -28,11 +28,18 @@ install-dev: $(VENV)/.installed-dev
 # The published links (catalog, feed, calendar) point at this server's /open/ unless
 # GONGKAI_PUBLIC_BASE_URL says otherwise: `make run PORT=8001` moves them too.
 run: export GONGKAI_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)/open
+#: the password of `make run`'s console accounts: for a development machine only
+DEMO_PASSWORD ?= gongkai-demo-password
 run: install
 	mkdir -p var
 	$(BIN)/gongkai migrate
 	$(BIN)/gongkai demo --scale town --if-empty
 	$(BIN)/gongkai publish --all --as-of history
+	@# The console's demo accounts, with a development password (docs/console.md).
+	echo "$(DEMO_PASSWORD)" | $(BIN)/gongkai user add demo-officer --role finance_officer \
+		--role publisher --classified --name 示例财政专员 --password-stdin --if-missing
+	echo "$(DEMO_PASSWORD)" | $(BIN)/gongkai user add demo-editor --role department_editor \
+		--dept 101 --name 示例镇党政办公室填报人 --password-stdin --if-missing
 	$(BIN)/gongkai serve --host $(HOST) --port $(PORT)
 
 # Figures named by the issues; see bench/*.py. BENCH_DB=sqlite runs without PostgreSQL.

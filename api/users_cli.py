@@ -29,6 +29,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument("--classified", action="store_true", help="holds the classified clearance")
     add.add_argument("--name", default="", help="the name shown in the console")
     add.add_argument("--password-stdin", action="store_true")
+    add.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="do nothing when the account exists (make run's demo accounts)",
+    )
     disable = actions.add_parser("disable", help="disable an account; its sessions end")
     disable.add_argument("username")
     reset = actions.add_parser("reset-password", help="a new password; its sessions end")
@@ -51,7 +56,13 @@ async def run(settings: Settings, args: argparse.Namespace, console: Console) ->
         if password:
             accounts.check_password(password)
         async with database.connected(settings.database_url):
-            if args.user_command == "add":
+            if (
+                args.user_command == "add"
+                and args.if_missing
+                and await accounts.exists(args.username)
+            ):
+                console.print(f"{args.username} exists already: left as it is")
+            elif args.user_command == "add":
                 user = await accounts.add_user(
                     args.username,
                     password,

@@ -92,6 +92,10 @@ def caller(user: models.ConsoleUser) -> Caller:
     )
 
 
+async def exists(username: str) -> bool:
+    return await models.ConsoleUser.exists(username=username.strip())
+
+
 async def add_user(
     username: str,
     password: str,
@@ -104,7 +108,7 @@ async def add_user(
     username = username.strip()
     if not 0 < len(username) <= MAX_USERNAME or any(c.isspace() for c in username):
         raise AccountError(f"a user name has 1–{MAX_USERNAME} characters and no spaces")
-    if await models.ConsoleUser.exists(username=username):
+    if await exists(username):
         raise AccountError(f"user {username!r} exists already")
     return await models.ConsoleUser.create(
         username=username,

@@ -53,16 +53,25 @@ async def test_user_commands_add_disable_and_reset(
             run, enough + "z", "reset-password", "li", "--password-stdin"
         )
         missing = await asyncio.to_thread(run, None, "disable", "nobody")
+        kept = await asyncio.to_thread(
+            run, "z" * 12, "add", "li", "--role", "auditor", "--password-stdin", "--if-missing"
+        )
+        new = await asyncio.to_thread(
+            run, enough, "add", "zhao", "--role", "auditor", "--password-stdin", "--if-missing"
+        )
     finally:
         await database.init(db, global_fallback=True)
     output = capsys.readouterr().err
     assert (too_short, added, again, editor, disabled, reset, missing) == (1, 0, 1, 1, 0, 0, 1)
+    assert (kept, new) == (0, 0)
     assert "12–1024" in output and "exists already" in output and "--dept" in output
     assert "nobody" in output
     li = await models.ConsoleUser.get(username="li")
     assert li.roles == ["finance_officer"] and not li.disabled and li.session_epoch == 3
     assert enough not in output and enough not in li.password_hash
     assert not await models.ConsoleUser.exists(username="wang")
+    # --if-missing left li as it was (its roles above, its epoch) and added a missing one
+    assert (await models.ConsoleUser.get(username="zhao")).roles == ["auditor"]
 
 
 def test_the_console_secret_has_at_least_32_bytes() -> None:
