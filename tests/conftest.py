@@ -54,14 +54,19 @@ def pytest_report_header() -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With a shard, keep its tests: a test is the demo shard's when it asks, directly or
-    through another fixture, for the demo data set."""
+    """With a shard, keep its tests: a module is the demo shard's when one of its tests asks,
+    directly or through another fixture, for the demo data set (whole modules, since a test
+    may read what an earlier one of its module left, as test_sqlpath's tally does)."""
     if not SHARD:
         return
+    demo_modules = {
+        item.path
+        for item in items
+        if not DEMO_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+    }
     kept, dropped = [], []
     for item in items:
-        uses_demo = not DEMO_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
-        (kept if uses_demo == (SHARD == "demo") else dropped).append(item)
+        (kept if (item.path in demo_modules) == (SHARD == "demo") else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
