@@ -64,7 +64,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items
         if not DEMO_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
     }
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         (kept if (item.path in demo_modules) == (SHARD == "demo") else dropped).append(item)
     if dropped:
