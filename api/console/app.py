@@ -123,7 +123,7 @@ class Console:
     # --- plumbing -------------------------------------------------------------------------------
 
     def routes(self) -> list[BaseRoute]:
-        def signed_in(handler: Handler, methods: list[str] | None = None) -> Callable[..., Any]:
+        def signed_in(handler: Handler) -> Callable[..., Any]:
             async def endpoint(request: Request) -> Response:
                 return await self._signed_in(request, handler)
 
