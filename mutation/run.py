@@ -384,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Stopped from outside, still remove the copies (a mutant may be on disk in one).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # Mutants run on one backend: the kill matrices that `make test` pairs each with its own
+    # backend (tests/conftest.py) run here on it as well, so no crash test a mutant needs skips.
+    os.environ.setdefault("GONGKAI_KILL_MATRICES", "all")
     modules = args.modules or list(MODULES)
     unknown = sorted(set(modules) - set(MODULES))
     if unknown:

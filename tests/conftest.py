@@ -14,7 +14,7 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +39,11 @@ if BACKEND not in ("sqlite", "postgres"):
 #: `make test` runs the PostgreSQL suite as two processes, so that two cores share it with the
 #: SQLite run: ``demo`` — the tests that read the demo data set (its generation and its publish
 #: take minutes at district scale, once per process) — and ``rest``. Unset: every test.
+#:
+#: A shard also leaves out the tests that use no database — no `databases` fixture, directly or
+#: through another, and no ``postgres`` mark: what they check cannot depend on the backend, and
+#: the SQLite run has run them already. They are about half the tests (890 of 1,701: the rules,
+#: the object stores, the settings, the tokens).
 SHARD = os.environ.get("GONGKAI_TEST_SHARD", "")
 if SHARD not in ("", "demo", "rest"):
     raise pytest.UsageError(f"GONGKAI_TEST_SHARD must be demo or rest, not {SHARD!r}")
@@ -59,18 +64,54 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     may read what an earlier one of its module left, as test_sqlpath's tally does)."""
     if not SHARD:
         return
+    items[:] = _deselect(config, items, keep=uses_the_backend)
     demo_modules = {
         item.path
         for item in items
         if not DEMO_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
     }
-    kept: list[pytest.Item] = []
-    dropped: list[pytest.Item] = []
-    for item in items:
-        (kept if (item.path in demo_modules) == (SHARD == "demo") else dropped).append(item)
+    items[:] = _deselect(
+        config, items, keep=lambda item: (item.path in demo_modules) == (SHARD == "demo")
+    )
+
+
+def uses_the_backend(item: pytest.Item) -> bool:
+    """Whether the test can see which database backend runs: it asks for the session's databases
+    (`db`, the demo data set and every other database fixture ask for `databases`), or it is
+    marked ``postgres`` (the replica tests, which start PostgreSQL clusters of their own)."""
+    return (
+        "databases" in getattr(item, "fixturenames", ())
+        or item.get_closest_marker("postgres") is not None
+    )
+
+
+def _deselect(
+    config: pytest.Config, items: list[pytest.Item], keep: Callable[[pytest.Item], bool]
+) -> list[pytest.Item]:
+    kept = [item for item in items if keep(item)]
+    dropped = [item for item in items if not keep(item)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    return kept
+
+
+#: The kill -9 matrices (tests/publishers/test_publish_crash.py, test_withdrawal_crash.py) run
+#: each store with the database it is deployed with: S3 with PostgreSQL, a local folder with
+#: SQLite (`make run`). Each point kills a step of the store's writes; the database's part of
+#: the recovery (the dead worker's lease taken over, the intent finished) is the same code at
+#: every point, and the tests outside the matrices kill and recover on both backends. Run on
+#: both, the two matrices took about a fifth of each backend's run (12 of the SQLite run's 58
+#: minutes on a loaded machine).
+#: ``GONGKAI_KILL_MATRICES=all`` runs both on either (mutation/run.py sets it).
+_BOTH_MATRICES = os.environ.get("GONGKAI_KILL_MATRICES") == "all"
+S3_KILL_MATRIX = pytest.mark.skipif(
+    BACKEND != "postgres" and not _BOTH_MATRICES,
+    reason="the S3 kill matrix runs with PostgreSQL (tests/conftest.py)",
+)
+FOLDER_KILL_MATRIX = pytest.mark.skipif(
+    BACKEND != "sqlite" and not _BOTH_MATRICES,
+    reason="the folder kill matrix runs with SQLite (tests/conftest.py)",
+)
 
 
 class Databases:

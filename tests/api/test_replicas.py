@@ -78,6 +78,7 @@ def codes(answer: httpx.Response) -> set[str]:
     return {n["code"] for n in answer.json()["data"]["departments"]["nodes"]}
 
 
+@pytest.mark.postgres  # its clusters are its own, not the session's `databases`
 async def test_an_answer_holds_its_etags_epoch_and_nothing_older_than_the_client_saw(
     replication: Pair, primary_db: str, tmp_path: Path
 ) -> None:

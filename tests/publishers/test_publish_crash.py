@@ -23,7 +23,7 @@ from storage import database, models
 from storage.objects import open_store
 from storage.objects.local import META_DIR
 from storage.objects.s3 import S3ObjectStore
-from tests.conftest import Databases
+from tests.conftest import FOLDER_KILL_MATRIX, S3_KILL_MATRIX, Databases
 from tests.publishers import dataset
 from tests.publishers.test_releases import NOW
 from tests.publishers.test_withdrawal_crash import (
@@ -101,6 +101,7 @@ def expected_folder_entries(keys: set[str]) -> set[str]:
     return files | folders
 
 
+@FOLDER_KILL_MATRIX
 @pytest.mark.parametrize("kill_at", KILLS)
 async def test_a_publish_killed_at_any_step_in_a_folder_is_finished_by_a_rerun(
     databases: Databases, migrated_template: str, db: str, tmp_path: Path, kill_at: str
@@ -114,6 +115,7 @@ async def test_a_publish_killed_at_any_step_in_a_folder_is_finished_by_a_rerun(
     assert folder_entries(tmp_path / "store") == expected_folder_entries(set(objects))
 
 
+@S3_KILL_MATRIX
 @pytest.mark.parametrize("kill_at", S3_KILLS)
 async def test_a_publish_killed_at_any_step_on_s3_is_finished_by_a_rerun(
     databases: Databases, migrated_template: str, db: str, moto_endpoint: str, kill_at: str

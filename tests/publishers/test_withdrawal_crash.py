@@ -37,6 +37,7 @@ from storage import models, records
 from storage.enums import FilingReason, FilingScope, ReleaseStatus
 from storage.objects import ObjectStore, open_store
 from storage.objects.s3 import S3ObjectStore
+from tests.conftest import FOLDER_KILL_MATRIX, S3_KILL_MATRIX
 from tests.publishers import dataset
 from tests.publishers.test_releases import NOW, decoded, snapshot_leaks
 
@@ -251,6 +252,7 @@ S3_KILLS = [
 LOCAL_KILLS = ["intent+1", "objects-deleted+1", "orphans-removed", "orphans-removed+3"]
 
 
+@S3_KILL_MATRIX
 @pytest.mark.parametrize("kill_at", S3_KILLS)
 async def test_a_withdrawal_killed_at_any_step_on_s3_is_finished_by_a_rerun(
     db: str, moto_endpoint: str, kill_at: str
@@ -268,6 +270,7 @@ async def test_a_withdrawal_killed_at_any_step_on_s3_is_finished_by_a_rerun(
     assert (again.stats.written, again.stats.deleted, again.results) == (0, 0, [])
 
 
+@FOLDER_KILL_MATRIX
 @pytest.mark.parametrize("kill_at", LOCAL_KILLS)
 async def test_a_withdrawal_killed_at_any_step_in_a_folder_is_finished_by_a_rerun(
     db: str, local: Store, kill_at: str
