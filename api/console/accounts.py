@@ -36,17 +36,25 @@ MAX_PASSWORD = 1024
 #: argon2id with the library's parameters (RFC 9106's low-memory choice: 64 MiB, 3 passes)
 DEFAULT_HASHER = PasswordHasher()
 _hasher = DEFAULT_HASHER
-#: verified when the user name is unknown, so that both answers take as long
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+#: verified when the user name is unknown, so that both answers take as long; made when the
+#: console is set up (`dummy_hash`), not at import: a hash costs a third of a second, and every
+#: CLI command imports this module
+_dummy_hash: str | None = None
 
 
 def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
     """Hash with `hasher` from now on (the tests' cheaper parameters); returns the one before.
     A stored hash names its own parameters, so it verifies whichever hasher is in use."""
-    global _hasher, _DUMMY_HASH
-    before, _hasher = _hasher, hasher
-    _DUMMY_HASH = hasher.hash("not a password of anyone")
+    global _hasher, _dummy_hash
+    before, _hasher, _dummy_hash = _hasher, hasher, None
     return before
+
+
+def dummy_hash() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not a password of anyone")
+    return _dummy_hash
 
 
 class AccountError(ValueError):
@@ -185,7 +193,7 @@ async def sign_in(username: str, password: str, now: float) -> SignIn:
             return SignIn(None, "登录失败次数过多，请稍后再试", retry_after=int(-(-wait // 1)))
     ok = False
     try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password[:MAX_PASSWORD])
+        ok = _hasher.verify(user.password_hash if user else dummy_hash(), password[:MAX_PASSWORD])
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     if ok and user is not None and not user.disabled:

@@ -111,6 +111,7 @@ class Console:
         self.publisher = publisher
         self.clock = clock
         self.max_upload_bytes = max_upload_bytes
+        accounts.dummy_hash()  # made now, so the first sign-in of a wrong name takes no longer
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
