@@ -161,6 +161,13 @@ async def test_officer_publishes_through_the_console_and_editor_is_kept_out(
         assert "已公开发布" in text(b), text(b)
         page("published")
 
+        # On a tablet held upright (820 × 1180 CSS pixels): nothing wider than the screen.
+        for name, path in (("desk", "/console/"), ("release", f"/console/releases/{gid(release)}")):
+            b.open(f"{base}{path}", width=820, height=1180, mobile=True)
+            overflow = b.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"the {name} page is {overflow}px wider than a tablet"
+            page(f"{name}-tablet")
+
         b.open(f"{base}/open/")
         assert "PUBD0部门" in text(b)
         page("open-index")
