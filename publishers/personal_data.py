@@ -91,9 +91,15 @@ _WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {
 }
 
 
+#: Runs of the characters `_WIDTH` changes. Translating only those is ~7× faster than
+#: `str.translate` over the whole text, which looks every character up in the table (~150 ns
+#: each): the publisher and the leak scans normalise every published text.
+_WIDE_RUN = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_WIDTH)) + "]+")
+
+
 def normalise(text: str) -> str:
     """Full-width digits, letters and separators as ASCII, with every offset unchanged."""
-    return text.translate(_WIDTH)
+    return _WIDE_RUN.sub(lambda run: run.group().translate(_WIDTH), text)
 
 
 # --- masking ---------------------------------------------------------------------------------

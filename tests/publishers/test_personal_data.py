@@ -208,6 +208,15 @@ def test_normalising_keeps_every_offset() -> None:
     assert text[match.start : match.end] == "１３８－１２３４－５６７８"
 
 
+def test_normalising_maps_exactly_the_wide_characters_over_all_of_unicode() -> None:
+    """The runs it translates are those of the table's characters: every code point, alone and
+    between others, comes out as the table says (and unchanged where the table is silent)."""
+    every = "".join(chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF)
+    assert pd.normalise(every) == every.translate(pd._WIDTH)
+    assert pd.normalise("ａ－ｂ，c　 —") == "a-b,c  -"
+    assert pd.normalise("（１３８）") == "(138)"
+
+
 def test_masks_hide_the_middle() -> None:
     assert pd.mask(Kind.RESIDENT_ID, "310101199001011234") == "3101**********1234"
     assert pd.mask(Kind.PROTECTED_TERM, "张三") == "张*"
