@@ -8,11 +8,14 @@ snapshot rows, not with the rules under test.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from publishers import coverage
 from publishers.records import subject_key
+from publishers.select import load_year
 from storage import database, models
 from storage.enums import FilingReason, ReleaseKind, SubjectKind
 from storage.objects.memory import MemoryObjectStore
@@ -105,3 +108,20 @@ async def test_after_publish_all_check_year_names_exactly_what_is_not_public(
     finally:
         await database.close()
         await databases.drop(url)
+
+
+async def test_the_coverage_check_reads_the_facts_the_publisher_reads(db: str) -> None:
+    """`check_year` loads the year's subjects as their facts' columns only; the facts are the
+    same as those the publisher makes from whole rows — a budgeted subject and one with no
+    money among them, since `budgeted` is the one fact computed from other columns."""
+    built = await dataset.build(dataset.Plan(departments=2, projects=2, policy=True))
+    unbudgeted = await models.Subject.get(code="PUBP1-1Q")
+    unbudgeted.initial_total = unbudgeted.full_year_total = Decimal("0.00")
+    unbudgeted.initial_appropriation = unbudgeted.full_year_appropriation = Decimal("0.00")
+    await unbudgeted.save()
+    whole = await load_year(built.jurisdiction.id, dataset.YEAR)
+    facts = await load_year(built.jurisdiction.id, dataset.YEAR, working=False)
+    assert facts.subjects == whole.subjects
+    assert {f.budgeted for f in facts.subjects.values()} == {True, False}
+    assert set(whole.working) == set(whole.subjects) and facts.working == {}
+    assert facts.coverage.covered_subject_ids() == whole.coverage.covered_subject_ids()
