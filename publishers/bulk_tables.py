@@ -82,11 +82,19 @@ def chosen(rows: Iterable[SnapshotRow]) -> list[SnapshotRow]:
 
 
 def department_names(rows: Iterable[SnapshotRow]) -> dict[tuple[int, str], str]:
-    """(fiscal year, department code) → the name its department record published."""
+    """(fiscal year, department code) → the name its department record published that year,
+    chosen as `chosen` chooses. From every row, not the chosen ones: a department record's key
+    has no year, so across all years `chosen` keeps one year's record of each department, and
+    the rows of its other years would have no department name."""
     names: dict[tuple[int, str], str] = {}
+    ranks: dict[tuple[int, str], tuple[int, str]] = {}
     for row in rows:
         if row.record_type is RecordType.DEPARTMENT and row.data.get("code"):
-            names[(row.fiscal_year, str(row.data["code"]))] = str(row.data.get("name") or "")
+            ident = (row.fiscal_year, str(row.data["code"]))
+            rank = (-row.precedence, row.release_key)
+            if ident not in ranks or rank < ranks[ident]:
+                ranks[ident] = rank
+                names[ident] = str(row.data.get("name") or "")
     return names
 
 
@@ -94,7 +102,7 @@ def build_tables(rows: Sequence[SnapshotRow], types: Mapping[tuple[str, str], st
     """Every table of the rows. `types` maps (table stem, column) to the type the data packages
     declare; a column none of them declares is text."""
     picked = chosen(rows)
-    names = department_names(picked)
+    names = department_names(rows)
     by_type: dict[RecordType, list[SnapshotRow]] = {}
     for row in picked:
         by_type.setdefault(row.record_type, []).append(row)

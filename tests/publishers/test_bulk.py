@@ -232,6 +232,36 @@ def test_a_record_in_two_releases_is_taken_once_from_the_higher_precedence() -> 
         ]
 
 
+def test_every_years_rows_carry_that_years_department_name() -> None:
+    """Across all years a department record (its key has no year) is taken once, yet the rows of
+    every year are named by that year's record: the highest precedence within the year."""
+
+    def department(year: int, kind: str, precedence: int, name: str) -> SnapshotRow:
+        data = {"code": "D1", "name": name}
+        return SnapshotRow(
+            RecordType.DEPARTMENT, "j/D1", year, "D1", kind, precedence, f"j/{year}/{kind}/D1", data
+        )
+
+    def subject(year: int) -> SnapshotRow:
+        return SnapshotRow(
+            RecordType.SUBJECT, f"s{year}", year, "D1", "BUDGET", 1, f"j/{year}/b/D1", {}
+        )
+
+    rows = [
+        department(2023, "BUDGET", 1, "旧名"),
+        department(2024, "BUDGET", 1, "预算时的名"),
+        department(2024, "FINAL_ACCOUNTS", 2, "新名"),
+        subject(2023),
+        subject(2024),
+    ]
+    tables = {t.stem: t for t in build_tables(rows, {})}
+    assert {r["key"]: r["departmentName"] for r in tables["subjects"].rows} == {
+        "s2023": "旧名",
+        "s2024": "新名",
+    }
+    assert [r["name"] for r in tables["departments"].rows] == ["新名"]
+
+
 def test_formula_like_text_is_neutralised_in_the_workbook_only() -> None:
     table = Table(
         "subjects",
