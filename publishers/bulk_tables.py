@@ -73,12 +73,14 @@ def chosen(rows: Iterable[SnapshotRow]) -> list[SnapshotRow]:
             continue
         ident = (row.record_type, row.key)
         held = best.get(ident)
-        if held is None or (-row.precedence, row.release_key) < (
-            -held.precedence,
-            held.release_key,
-        ):
+        if held is None or _rank(row) < _rank(held):
             best[ident] = row
     return [best[i] for i in sorted(best, key=lambda i: (i[0].value, i[1]))]
+
+
+def _rank(row: SnapshotRow) -> tuple[int, str]:
+    """Which of two rows of one record `chosen` takes: the lower rank."""
+    return (-row.precedence, row.release_key)
 
 
 def department_names(rows: Iterable[SnapshotRow]) -> dict[tuple[int, str], str]:
@@ -86,16 +88,13 @@ def department_names(rows: Iterable[SnapshotRow]) -> dict[tuple[int, str], str]:
     chosen as `chosen` chooses. From every row, not the chosen ones: a department record's key
     has no year, so across all years `chosen` keeps one year's record of each department, and
     the rows of its other years would have no department name."""
-    names: dict[tuple[int, str], str] = {}
-    ranks: dict[tuple[int, str], tuple[int, str]] = {}
+    best: dict[tuple[int, str], SnapshotRow] = {}
     for row in rows:
         if row.record_type is RecordType.DEPARTMENT and row.data.get("code"):
             ident = (row.fiscal_year, str(row.data["code"]))
-            rank = (-row.precedence, row.release_key)
-            if ident not in ranks or rank < ranks[ident]:
-                ranks[ident] = rank
-                names[ident] = str(row.data.get("name") or "")
-    return names
+            if ident not in best or _rank(row) < _rank(best[ident]):
+                best[ident] = row
+    return {ident: str(row.data.get("name") or "") for ident, row in best.items()}
 
 
 def build_tables(rows: Sequence[SnapshotRow], types: Mapping[tuple[str, str], str]) -> list[Table]:

@@ -11,7 +11,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from publishers import privacy, rules
 from publishers import records as build
@@ -466,7 +466,7 @@ async def _load_records(facts: YearFacts, fiscal_year: int, kind: ReleaseKind) -
     return found
 
 
-#: The subject columns its facts are made of (`SubjectFact`, and `budgeted` from the two totals).
+#: The subject columns a `SubjectFact` copies …
 _FACT_COLUMNS = (
     "id",
     "kind",
@@ -480,6 +480,8 @@ _FACT_COLUMNS = (
     "publication_selected",
     "transfer_type",
 )
+#: … and what `budgeted` is worked out from
+_TOTALS = ("initial_total", "full_year_total")
 
 
 async def load_year(jurisdiction_id: int, fiscal_year: int, *, working: bool = True) -> YearFacts:
@@ -494,9 +496,9 @@ async def load_year(jurisdiction_id: int, fiscal_year: int, *, working: bool = T
     rows: dict[int, models.Subject] = {}
     if working:
         rows = {s.id: s for s in await of_year}
-        columns = [{c: getattr(s, c) for c in _FACT_COLUMNS} | _totals(s) for s in rows.values()]
+        columns = [{c: getattr(s, c) for c in (*_FACT_COLUMNS, *_TOTALS)} for s in rows.values()]
     else:
-        columns = await of_year.values(*_FACT_COLUMNS, "initial_total", "full_year_total")
+        columns = await of_year.values(*_FACT_COLUMNS, *_TOTALS)
     subjects = {
         c["id"]: SubjectFact(
             **{name: c[name] for name in _FACT_COLUMNS},
@@ -524,7 +526,3 @@ async def load_year(jurisdiction_id: int, fiscal_year: int, *, working: bool = T
     ]
     coverage = rules.Coverage.build(fiscal_year, department_facts, subjects.values(), filing_facts)
     return YearFacts(departments, subjects, coverage, rows)
-
-
-def _totals(subject: models.Subject) -> dict[str, Any]:
-    return {"initial_total": subject.initial_total, "full_year_total": subject.full_year_total}

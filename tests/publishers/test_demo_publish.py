@@ -9,7 +9,6 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-import ahocorasick
 import orjson
 
 from publishers import coverage, rules
@@ -19,6 +18,7 @@ from publishers.select import Selector
 from storage import database, models
 from storage.enums import ReleaseStatus
 from tests.conftest import PublishedDemo
+from tests.publishers.test_releases import finder
 
 
 async def test_every_release_is_published_or_exempt(published_demo: PublishedDemo) -> None:
@@ -92,16 +92,14 @@ async def test_nothing_of_a_years_filings_is_in_that_years_objects(
                 by_year[year - 1].append(key)
     found = []
     for year, (names, keys) in markers.items():
-        # One automaton per year: every filed name, and every filed key as a whole JSON string
+        # One pass per year (`finder`): every filed name, and every filed key as a whole JSON string
         # or CSV cell. (A regular expression of the same alternatives took minutes: Python's
         # `re` tries each alternative at each position of ~300 MB.)
-        automaton = ahocorasick.Automaton()
-        for marker in [*names, *(f'"{k}"' for k in keys), *(f",{k}," for k in keys)]:
-            automaton.add_word(marker, marker)
-        automaton.make_automaton()
+        markers_in = finder(
+            {m: m for m in [*names, *(f'"{k}"' for k in keys), *(f",{k}," for k in keys)]}
+        )
         for key in by_year[year]:
-            hits = {marker for _, marker in automaton.iter(key + texts[key])}
-            found += [f"{m} in {key}" for m in sorted(hits)]
+            found += [f"{m} in {key}" for m in sorted(markers_in(key + texts[key]))]
     catalog = orjson.loads(objects[CATALOG_KEY])
     for entry in catalog["releases"]:
         names, keys = markers.get(entry["fiscalYear"], (set(), set()))

@@ -8,11 +8,13 @@ import io
 import re
 import urllib.parse
 import zipfile
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
+import ahocorasick
 import orjson
 import pytest
 
@@ -82,6 +84,17 @@ def decoded(data: bytes, scanned: AbstractSet[str] = frozenset()) -> str:
         if undone != text:
             parts.append(undone)
     return "\n".join(parts)
+
+
+def finder(markers: Mapping[str, str]) -> Callable[[str], set[str]]:
+    """Which markers a text holds: `markers` maps each text to look for to what to report when
+    it is found; one Aho–Corasick pass over the text for all of them (a district's objects are
+    ~300 MB of text, and there are hundreds of filed names)."""
+    automaton = ahocorasick.Automaton()
+    for text, reported in markers.items():
+        automaton.add_word(text, reported)
+    automaton.make_automaton()
+    return lambda text: {reported for _, reported in automaton.iter(text)}
 
 
 def _member_text(data: bytes, scanned: AbstractSet[str]) -> str:
