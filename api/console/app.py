@@ -69,6 +69,13 @@ STATUS_NAMES = {
     "SENSITIVE": "敏感",
     "WHOLE_DEPARTMENT": "整个部门",
     "PROJECTS": "所列项目",
+    "PROJECT": "项目",
+    "POLICY": "政策",
+    "DEPARTMENT_OVERALL": "部门整体",
+    "EXCELLENT": "优",
+    "GOOD": "良",
+    "AVERAGE": "中",
+    "POOR": "差",
 }
 ROLE_NAMES = {
     "department_editor": "部门填报人",
@@ -143,6 +150,7 @@ class Console:
             ("/releases/{id}/{action}", Console.release_action, ["POST"]),
             ("/departments", Console.departments, ["GET"]),
             ("/departments/{id}", Console.department, ["GET"]),
+            ("/subjects/{id}", Console.subject, ["GET"]),
             ("/audit", Console.audit, ["GET"]),
             ("/import", Console.import_page, ["GET", "POST"]),
             ("/sign-out", Console.sign_out, ["POST"]),
@@ -721,7 +729,7 @@ class Console:
             data = await self.api(
                 visit,
                 f"""mutation($id: ID!) {{ r: checkRelease(id: $id) {{ {OUTCOME}
-                     ... on ReleaseCheck {{ ok records problems {{ rule record message }}
+                     ... on ReleaseCheck {{ ok records problems {{ rule record recordId message }}
                                            selected {{ recordType key name }} files
                                            protectedTerms }} }} }}""",
                 {"id": release_id},
@@ -808,6 +816,34 @@ class Console:
             subjects=data["subjects"],
             targets=targets,
             target_count=data["targets"]["totalCount"],
+        )
+
+    async def subject(self, visit: Visit) -> Response:
+        """A project, policy or department-overall subject with its targets and self-assessments:
+        where a release check's problem about it links to."""
+        data = await self.api(
+            visit,
+            """query($id: ID!) {
+                 subject(id: $id) { id code name kind fiscalYear departmentId classified
+                   inDisclosureScope publicationSelected amounts { fullYearTotal } }
+                 targets(first: 20, filter: {subjectId: $id}) { nodes { id fiscalYear horizon
+                   reviewStatus rejectionReason } }
+                 selfAssessments(first: 20, subjectId: $id) { nodes { id fiscalYear
+                   executionRate totalScore grade version } } }""",
+            {"id": visit.request.path_params["id"]},
+        )
+        subject = data["subject"]
+        if subject is None:
+            return self.missing(visit, "记录不存在或无权查看", "")
+        departments = await self._department_names(visit, [subject["departmentId"]])
+        return self.render(
+            "subject.html",
+            visit.session,
+            user=visit.user,
+            subject=subject,
+            department=departments.get(subject["departmentId"]),
+            targets=data["targets"]["nodes"],
+            assessments=data["selfAssessments"]["nodes"],
         )
 
     async def audit(self, visit: Visit) -> Response:

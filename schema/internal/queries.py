@@ -268,12 +268,19 @@ class WorkingQueries:
 
     @strawberry.field(description="Self-assessments.", permission_classes=READ)
     async def self_assessments(
-        self, info: Info, first: int, after: str | None = None, fiscal_year: int | None = None
+        self,
+        info: Info,
+        first: int,
+        after: str | None = None,
+        fiscal_year: int | None = None,
+        subject_id: strawberry.ID | None = None,
     ) -> Connection[t.SelfAssessment]:
         vis = await info.context.visibility()
         query = models.SelfAssessment.filter(subject_id__in=content_subject_filter(vis))
         if fiscal_year is not None:
             query = query.filter(fiscal_year=fiscal_year)
+        if subject_id is not None:
+            query = query.filter(subject_id=_pk(subject_id, "Subject"))
         return await paginate(query, first, after, t.SelfAssessment.from_model)
 
     @strawberry.field(description="A self-assessment by id.", permission_classes=READ)

@@ -23,6 +23,7 @@ from publishers.releases import (
 from schema.internal import privacy, writes
 from schema.internal import types as t
 from schema.internal.context import Info, InternalContext
+from schema.internal.ids import global_id
 from schema.internal.input_rules import FREE_TEXT, argument
 from schema.internal.inputs import ReleaseInput
 from schema.internal.permissions import Action, Visibility, release_transition
@@ -201,15 +202,33 @@ class ReleaseMutations:
         return await writes.guarded(work)
 
 
+#: The GraphQL type of each kind of record a check's problem can name (`subject#12`).
+_PROBLEM_TYPES = {
+    "subject": "Subject",
+    "target": "PerformanceTarget",
+    "self_assessment": "SelfAssessment",
+    "evaluation": "Evaluation",
+    "file": "StoredFile",
+}
+
+
 def _problems(problems: Sequence[rules.Problem], vis: Visibility) -> list[t.ReleaseProblem]:
     """A check's problems, with references to records hidden from the caller withheld."""
     hidden = {f"subject#{i}" for i in vis.hidden_subjects()}
     return [
-        t.ReleaseProblem(
-            rule=p.rule, record="(withheld)" if p.record in hidden else p.record, message=p.message
+        t.ReleaseProblem(rule=p.rule, record="(withheld)", message=p.message)
+        if p.record in hidden
+        else t.ReleaseProblem(
+            rule=p.rule, record=p.record, message=p.message, record_id=_record_id(p.record)
         )
         for p in problems
     ]
+
+
+def _record_id(record: str) -> strawberry.ID | None:
+    kind, _, number = record.partition("#")
+    type_name = _PROBLEM_TYPES.get(kind)
+    return None if type_name is None or not number.isdigit() else global_id(type_name, int(number))
 
 
 def _publisher(ctx: InternalContext) -> Any:

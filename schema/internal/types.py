@@ -528,8 +528,15 @@ def is_overdue(row: models.Rectification, today: date) -> bool:
 @strawberry.type(description="A problem a release check found.")
 class ReleaseProblem:
     rule: str
-    record: str
+    record: str = strawberry.field(
+        description="The record concerned, as `kind#number` (`subject#12`), or `(withheld)`."
+    )
     message: str
+    record_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The record's global ID, to look it up or link to it; null for a withheld "
+        "record and for one with no type of its own here (a jurisdiction, an annual statement).",
+    )
 
 
 @strawberry.type(description="Who did what to which record, when (invariant 6).")

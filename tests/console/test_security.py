@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from httpx import Response
@@ -12,10 +13,12 @@ from httpx import Response
 from api.console import accounts, sessions
 from publishers.rules import SHANGHAI
 from schema.internal.ids import global_id
-from storage import models
+from storage import models, records
 from storage.enums import ReviewStatus
+from tests import factories
 from tests.console.conftest import PASSWORD, Console
-from tests.internal.conftest import gid
+from tests.internal.conftest import gid, indicator
+from tests.storage.test_scoring import PUTUO_ROWS
 
 
 async def reviewed_target(console: Console) -> models.PerformanceTarget:
@@ -311,3 +314,38 @@ async def test_a_user_name_has_at_most_100_characters_and_no_spaces(db: str) -> 
     for name in ("n" * (accounts.MAX_USERNAME + 1), "two words", ""):
         with pytest.raises(accounts.AccountError, match="user name"):
             await accounts.add_user(name, PASSWORD, ["auditor"])
+
+
+async def test_a_check_problem_links_to_its_subject_and_on_to_its_target(
+    console: Console,
+) -> None:
+    """A budgeted project of 甲局 whose target is a draft: DR-7. The problem's row links to the
+    subject's page, which shows the target's state and links to it; the editor of 101 may open
+    that page too, not the page of another department's subject."""
+    world = console.world
+    project = await factories.project(world.a, code="101-P9", name="甲新项目")
+    target = await records.create_target(project, "新目标", [indicator()])
+    await console.sign_in("officer")
+    token = await console.csrf(f"/console/releases/{gid(world.a_release)}")
+    checked = await console.client.post(
+        f"/console/releases/{gid(world.a_release)}/check", data={"csrf": token}
+    )
+    assert checked.status_code == 200, checked.text
+    link = f'<a href="/console/subjects/{gid(project)}">subject#{project.pk}</a>'
+    assert f"<td>DR-7</td><td>{link}</td>" in checked.text
+    page = await console.client.get(f"/console/subjects/{gid(project)}")
+    assert page.status_code == 200
+    assert "101-P9 甲新项目" in page.text and "草稿" in page.text
+    assert f'href="/console/targets/{gid(target)}"' in page.text
+    assert "尚无绩效自评" in page.text
+    await records.create_self_assessment(
+        project, PUTUO_ROWS, full_year_budget=Decimal("250000.00"), executed=Decimal("215457.60")
+    )
+    assessed = await console.client.get(f"/console/subjects/{gid(project)}")
+    assert "<td>2024</td><td>86.18%</td><td>98.62</td><td>优</td>" in assessed.text
+    await console.client.post("/console/sign-out", data={"csrf": await console.csrf("/console/")})
+    await console.sign_in("editor")
+    own = await console.client.get(f"/console/subjects/{gid(project)}")
+    assert own.status_code == 200 and "甲新项目" in own.text
+    other = await console.client.get(f"/console/subjects/{gid(world.b_project)}")
+    assert other.status_code == 404 and "乙项目" not in other.text
