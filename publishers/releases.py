@@ -438,7 +438,7 @@ class Publisher:
         if current is not None and current.input_sha256 == inputs:
             stats.skipped += current.objects
             return PublishResult(release.id, "unchanged", current.number, stats)
-        objects = render_release(selection) + await _file_objects(selection.files)
+        objects = render_release(selection) + await file_objects(selection.files)
         digest = content_digest(objects)
         if current is not None and current.content_sha256 == digest and not withdrawing:
             await models.ReleaseVersion.filter(id=current.id).update(input_sha256=inputs)
@@ -836,7 +836,7 @@ def render_release(selection: Selection) -> list[Rendered]:
     return objects + render_official_tables(selection.records)
 
 
-async def _file_objects(files: Sequence[models.StoredFile]) -> list[Rendered]:
+async def file_objects(files: Sequence[models.StoredFile]) -> list[Rendered]:
     contents = {
         c.sha256: c.data
         for c in await models.FileContent.filter(sha256__in=sorted({f.sha256 for f in files}))

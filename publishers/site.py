@@ -502,7 +502,7 @@ class _Pages:
             bulk_all=self.bulk_files(jurisdiction, None),
         )
 
-    def release(self, release: PublishedRelease) -> None:
+    def release(self, release: PublishedRelease, *, preview: bool = False) -> None:
         e = release.entry
         jurisdiction = str(e["jurisdictionCode"])
         kind = str(e["kind"])
@@ -554,6 +554,7 @@ class _Pages:
                 self._notice(n) for n in reversed(self.p.notices) if n.release_key == release.key
             ],
             demo=bool(e["demo"]),
+            preview=preview,
         )
 
     def _dataset_jsonld(
@@ -797,6 +798,30 @@ class _Pages:
         return self.out
 
 
+class _Preview(_Pages):
+    """One release's page alone, for the console's preview: no other page and none of its
+    objects exist yet, so every link but the stylesheet's stays on the page."""
+
+    def __init__(self, published: Published, style_href: str) -> None:
+        super().__init__(published)
+        self.style_href = style_href
+
+    def link(self, page: str) -> Callable[[str], str | None]:
+        return lambda key: self.style_href if key == STYLE_KEY else "#"
+
+
+def release_preview(release: PublishedRelease, style_href: str) -> bytes:
+    """The site's page of `release` as publishing it would render it, marked as a preview;
+    `style_href` is where the reader finds the site's stylesheet."""
+    pages = _Preview(Published(SiteInput((release,))), style_href)
+    pages.release(release, preview=True)
+    return pages.out[-1].data
+
+
+def style_bytes() -> bytes:
+    return (resources.files("publishers") / "templates" / "style.css").read_bytes()
+
+
 def _grouped(files: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per table: its JSON, CSV and Excel CSV side by side (issue #15)."""
     rows: dict[str, dict[str, Any]] = {}
@@ -824,9 +849,8 @@ def render_site(
     pages absolutely; the pages' own links stay relative."""
     published = Published(data)
     out = _Pages(published).render()
-    style = (resources.files("publishers") / "templates" / "style.css").read_bytes()
     extra = [
-        (STYLE_KEY, style, CSS_TYPE),
+        (STYLE_KEY, style_bytes(), CSS_TYPE),
         (FEED_KEY, feed_bytes(published, base_url), ATOM_TYPE),
         (CALENDAR_KEY, calendar_bytes(published, base_url), CALENDAR_TYPE),
         (SEARCH_KEY, search_bytes(published), JSON_TYPE),

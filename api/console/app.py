@@ -30,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 
 from api.console import accounts
 from api.console.sessions import COOKIE, CSRF_FIELD, Session, SessionCodec, new_session
+from publishers import site
 from publishers.releases import Publisher
 from publishers.rules import SHANGHAI
 from schema.internal.context import InternalContext
@@ -157,6 +158,7 @@ class Console:
         ]
         routes: list[BaseRoute] = [
             Route("/sign-in", self.sign_in, methods=["GET", "POST"]),
+            Route("/site.css", _site_style),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="console-static"),
         ]
         routes += [Route(path, signed_in(h), methods=m) for path, h, m in pages]
@@ -179,15 +181,7 @@ class Console:
             can=(lambda action: allows(accounts.caller(user), Action(action))) if user else None,
             **values,
         )
-        response = HTMLResponse(body, status_code=status)
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'"
-        )
-        response.headers["Referrer-Policy"] = "same-origin"
-        return response
+        return _secured(HTMLResponse(body, status_code=status))
 
     def _refused(self, session: Session, message: str, status: int) -> HTMLResponse:
         response = self.render(
@@ -738,6 +732,17 @@ class Console:
             if data["r"]["__typename"] != "ReleaseCheck":
                 return self.outcome(visit, data["r"], back, "")
             return await self.release(visit, check=data["r"])
+        if action == "preview":
+            data = await self.api(
+                visit,
+                f"mutation($id: ID!, $style: String) {{ r: checkRelease(id: $id) {{ {OUTCOME}"
+                " ... on ReleaseCheck { page(stylesheet: $style) } } }",
+                {"id": release_id, "style": f"{PREFIX}/site.css"},
+                publisher=True,
+            )
+            if data["r"]["__typename"] != "ReleaseCheck":
+                return self.outcome(visit, data["r"], back, "")
+            return _secured(HTMLResponse(data["r"]["page"]))
         version = _int(form.get("version"), "version")
         if action in ("publish", "withdraw") and form.get("confirmed") != "yes":
             return await self.release(visit, confirm=action)
@@ -917,6 +922,24 @@ class Console:
             content=base64.b64encode(data).decode() if check and not report["problems"] else "",
             sha256=hashlib.sha256(data).hexdigest(),
         )
+
+
+async def _site_style(request: Request) -> Response:
+    """The public site's stylesheet, for the preview of a release's page."""
+    return Response(site.style_bytes(), media_type="text/css")
+
+
+def _secured(response: HTMLResponse) -> HTMLResponse:
+    """A console page's headers: never cached, never framed, nothing but its own styles (and
+    the empty `data:` icon the site's pages name, so a browser asks for no favicon)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
 
 
 def _message(text: str) -> str:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import strawberry
 from tortoise.transactions import in_transaction
 
-from publishers import rules
+from publishers import preview, rules, site
 from publishers.releases import (
     Claimed,
     Embargoed,
@@ -104,8 +104,12 @@ class ReleaseMutations:
             need(ctx, Action.MANAGE_RELEASE)
             row, vis = await writes.release(ctx, id, Action.MANAGE_RELEASE)
             publisher = _publisher(ctx)
-            selection = await publisher.check(row.id)
+            release = await models.Release.get(id=row.id).select_related(
+                "jurisdiction", "department"
+            )
+            selection = await publisher.selector.select(release)
             problems = _problems(selection.problems, vis)
+            public_style = f"{publisher.base_url or '/open'}/{site.STYLE_KEY}"
             return t.ReleaseCheck(
                 release=_release_view(ctx, row),
                 ok=not problems,
@@ -121,6 +125,9 @@ class ReleaseMutations:
                 ],
                 files=[f.title for f in selection.files],
                 problems=problems,
+                render_page=lambda style: preview.release_page(
+                    release, selection, ctx.clock(), style or public_style
+                ),
                 **await privacy.decisions(row.id),
             )
 

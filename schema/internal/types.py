@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 import schema.public.types  # noqa: F401 (registers the enums both schemas share)
@@ -525,6 +528,11 @@ def is_overdue(row: models.Rectification, today: date) -> bool:
     return row.status in OPEN_RECTIFICATIONS and row.due_date < today
 
 
+#: Where a preview page's stylesheet may be: a path from the root, or an http(s) address.
+STYLESHEET = re.compile(r"(?:/|https?://)[^\s\"'<>]+")
+STYLESHEET_LENGTH = 500
+
+
 @strawberry.type(description="A problem a release check found.")
 class ReleaseProblem:
     rule: str
@@ -717,6 +725,25 @@ class ReleaseCheck:
     protected_terms: int = strawberry.field(
         default=0, description="How many names and terms are registered (never echoed)."
     )
+    #: renders the preview page, only when a client asks for it
+    render_page: strawberry.Private[Callable[[str | None], Awaitable[bytes]] | None] = None
+
+    @strawberry.field(
+        description="The site's page of this release as publishing it now would render it "
+        "(HTML, marked as a preview; its links lead nowhere until it is published). Its "
+        "stylesheet link is `stylesheet`, by default the public site's own."
+    )
+    async def page(self, stylesheet: str | None = None) -> str | None:
+        if stylesheet is not None and not (
+            len(stylesheet) <= STYLESHEET_LENGTH and STYLESHEET.fullmatch(stylesheet)
+        ):
+            raise GraphQLError(
+                "stylesheet: give a path from the root (/…) or an http(s) address, at most "
+                f"500 characters, without spaces, quotes or angle brackets: {stylesheet[:60]!r}"
+            )
+        if self.render_page is None:
+            return None
+        return (await self.render_page(stylesheet)).decode()
 
 
 _FAILURES = InvalidInput | NotFound | Forbidden | Conflict

@@ -150,6 +150,17 @@ async def test_officer_publishes_through_the_console_and_editor_is_kept_out(
         # the preview lists what would be published: the filed project is not in it
         assert "PUBP0-0项目" in checked and "PUBP0-1项目" not in checked
         page("checked")
+        # the preview as the site's own page: the same records, styled, nothing published
+        submit(b, "document.querySelector('form[action$=\"/preview\"]').requestSubmit()")
+        previewed = text(b)
+        assert "预览" in previewed and "PUBP0-0项目" in previewed, previewed
+        assert "PUBP0-1项目" not in previewed
+        assert (
+            b.evaluate("getComputedStyle(document.querySelector('p.preview')).borderTopStyle")
+            == "solid"
+        )
+        page("preview")
+        b.open(f"{base}/console/releases/{gid(release)}")
         # a time past by every clock: the publisher checks the embargo against its own
         fill_and_submit(b, 'form[action$="/schedule"]', {"publishAt": "2024-02-10T09:00"})
         assert "已排期" in text(b), text(b)

@@ -349,3 +349,28 @@ async def test_a_check_problem_links_to_its_subject_and_on_to_its_target(
     assert own.status_code == 200 and "甲新项目" in own.text
     other = await console.client.get(f"/console/subjects/{gid(world.b_project)}")
     assert other.status_code == 404 and "乙项目" not in other.text
+
+
+async def test_the_preview_is_the_site_page_of_what_would_publish(console: Console) -> None:
+    """The page as the public site would show it, with the console's headers and its copy of
+    the site's stylesheet; the filed 甲项目 is not on it. An editor may not preview."""
+    world = console.world
+    await factories.project(world.a, code="101-P9", name="甲新项目")
+    await console.sign_in("officer")
+    path = f"/console/releases/{gid(world.a_release)}"
+    token = await console.csrf(path)
+    page = await console.client.post(f"{path}/preview", data={"csrf": token})
+    assert page.status_code == 200
+    assert "<strong>预览</strong>" in page.text and "甲新项目" in page.text
+    assert "甲项目" not in page.text
+    assert '<link rel="stylesheet" href="/console/site.css">' in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    style = await console.client.get("/console/site.css")
+    assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
+    assert ".preview" in style.text
+    await console.client.post("/console/sign-out", data={"csrf": await console.csrf("/console/")})
+    await console.sign_in("editor")
+    refused = await console.client.post(
+        f"{path}/preview", data={"csrf": await console.csrf("/console/")}
+    )
+    assert refused.status_code == 403 and "甲新项目" not in refused.text
