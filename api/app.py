@@ -4,6 +4,7 @@ and the object store."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -33,6 +34,11 @@ from schema.internal.schema import build as build_internal_schema
 from schema.public.schema import build as build_public_schema
 from storage import database
 from storage.objects import ObjectStore, check_key, open_store
+
+# A schema depends on the code alone (its extensions are made per request) and takes tens of
+# milliseconds to build: the apps of one process share it (the tests make hundreds of apps).
+_public_schema = functools.cache(build_public_schema)
+_internal_schema = functools.cache(build_internal_schema)
 
 
 def create_app(
@@ -97,7 +103,7 @@ def create_app(
         )
 
     public = public_endpoint(
-        build_public_schema(production=settings.production),
+        _public_schema(production=settings.production),
         public_base_url=settings.public_base_url,
         answer_cache=answer_cache,
         fast_path=fast_path,
@@ -105,7 +111,7 @@ def create_app(
         epoch=epoch,
         replicas=replicas,
     )
-    internal_schema = build_internal_schema()
+    internal_schema = _internal_schema()
 
     def publisher() -> Publisher:
         return make_publisher(settings, store, observer=metrics.publish.observe)
