@@ -48,6 +48,10 @@ SHARD = os.environ.get("GONGKAI_TEST_SHARD", "")
 if SHARD not in ("", "demo", "rest"):
     raise pytest.UsageError(f"GONGKAI_TEST_SHARD must be demo or rest, not {SHARD!r}")
 DEMO_FIXTURES = frozenset({"demo_template", "published_demo"})
+#: The kill -9 modules run in the demo shard too: they spend minutes starting and killing
+#: processes, and there they even out the two shards' times (the demo's was two thirds of the
+#: rest's).
+KILL_MODULES = frozenset({"test_publish_crash.py", "test_withdrawal_crash.py"})
 
 
 def pytest_report_header() -> str:
@@ -61,7 +65,8 @@ def pytest_report_header() -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """With a shard, keep its tests: a module is the demo shard's when one of its tests asks,
     directly or through another fixture, for the demo data set (whole modules, since a test
-    may read what an earlier one of its module left, as test_sqlpath's tally does)."""
+    may read what an earlier one of its module left, as test_sqlpath's tally does), or when it
+    is one of the kill -9 modules."""
     if not SHARD:
         return
     items[:] = _deselect(config, items, keep=uses_the_backend)
@@ -69,6 +74,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.path
         for item in items
         if not DEMO_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+        or item.path.name in KILL_MODULES
     }
     items[:] = _deselect(
         config, items, keep=lambda item: (item.path in demo_modules) == (SHARD == "demo")
