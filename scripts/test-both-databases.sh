@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `make test`'s suite: on SQLite, and at the same time on PostgreSQL whenever it is reachable.
-# The PostgreSQL run is two processes (GONGKAI_TEST_SHARD, tests/conftest.py): the tests of the
-# district demo data set, whose generation and publish take minutes, and the rest; alone, it
-# ran for minutes after the SQLite run had ended, on one of the two cores. The runs share
-# nothing but the machine: each has its own databases, moto server, browser and temporary
-# folders. Each run's output goes to var/test-<run>.log and is printed when all have ended; the
-# exit status is non-zero if any failed.
+# Each backend's run is two processes (GONGKAI_TEST_SHARD, tests/conftest.py): the tests of the
+# demo data set, whose generation and publish take minutes, with the kill -9 tests; and the
+# rest. Four processes share the two cores better than two: while one waits on a child process
+# or on the database, another runs. The runs share nothing but the machine: each has its own
+# databases, moto server, browser and temporary folders. Each run's output goes to
+# var/test-<run>.log and is printed when all have ended; the exit status is non-zero if any
+# failed.
 #
 # With GONGKAI_REQUIRE_POSTGRES=1 (CI) an unreachable PostgreSQL fails the run instead of
 # skipping it.
@@ -27,31 +28,27 @@ else
     with_postgres=0
 fi
 
-if [ "$with_postgres" = 1 ]; then backends="SQLite and PostgreSQL"; else backends="SQLite"; fi
-echo "running the suite on $backends at once (logs: var/test-*.log)"
-"${pytest[@]}" > var/test-sqlite.log 2>&1 &
-sqlite_pid=$!
-status=0
+runs=(sqlite-demo sqlite-rest)
 if [ "$with_postgres" = 1 ]; then
-    for shard in demo rest; do
-        GONGKAI_TEST_DB=postgres GONGKAI_TEST_PG=$pg GONGKAI_TEST_SHARD=$shard "${pytest[@]}" \
-            > "var/test-postgres-$shard.log" 2>&1 &
-        eval "postgres_${shard}_pid=\$!"
-    done
+    runs+=(postgres-demo postgres-rest)
+    echo "running the suite on SQLite and PostgreSQL at once (logs: var/test-*.log)"
+else
+    echo "running the suite on SQLite (logs: var/test-*.log)"
 fi
+declare -A pids
+for run in "${runs[@]}"; do
+    backend=${run%-*}
+    GONGKAI_TEST_DB=$backend GONGKAI_TEST_PG=$pg GONGKAI_TEST_SHARD=${run#*-} "${pytest[@]}" \
+        > "var/test-$run.log" 2>&1 &
+    pids[$run]=$!
+done
 
-sqlite_status=0
-wait "$sqlite_pid" || sqlite_status=$?
-echo "=== SQLite (exit $sqlite_status)"; cat var/test-sqlite.log
-[ "$sqlite_status" = 0 ] || status=1
-if [ "$with_postgres" = 1 ]; then
-    for shard in demo rest; do
-        pid_var="postgres_${shard}_pid"
-        shard_status=0
-        wait "${!pid_var}" || shard_status=$?
-        echo "=== PostgreSQL, the $shard shard (exit $shard_status)"
-        cat "var/test-postgres-$shard.log"
-        [ "$shard_status" = 0 ] || status=1
-    done
-fi
+status=0
+for run in "${runs[@]}"; do
+    run_status=0
+    wait "${pids[$run]}" || run_status=$?
+    echo "=== ${run%-*}, the ${run#*-} shard (exit $run_status)"
+    cat "var/test-$run.log"
+    [ "$run_status" = 0 ] || status=1
+done
 exit "$status"

@@ -36,14 +36,15 @@ if BACKEND not in ("sqlite", "postgres"):
     raise pytest.UsageError(f"GONGKAI_TEST_DB must be sqlite or postgres, not {BACKEND!r}")
 
 
-#: `make test` runs the PostgreSQL suite as two processes, so that two cores share it with the
-#: SQLite run: ``demo`` — the tests that read the demo data set (its generation and its publish
-#: take minutes at district scale, once per process) — and ``rest``. Unset: every test.
+#: `make test` runs each backend's suite as two processes, so that two cores share the four
+#: (while one waits on a child process or the database, another runs): ``demo`` — the tests
+#: that read the demo data set (its generation and its publish take minutes at district scale,
+#: once per process) — and ``rest``. Unset: every test.
 #:
-#: A shard also leaves out the tests that use no database — no `databases` fixture, directly or
-#: through another, and no ``postgres`` mark: what they check cannot depend on the backend, and
-#: the SQLite run has run them already. They are about half the tests (890 of 1,701: the rules,
-#: the object stores, the settings, the tokens).
+#: A PostgreSQL shard also leaves out the tests that use no database — no `databases` fixture,
+#: directly or through another, and no ``postgres`` mark: what they check cannot depend on the
+#: backend, and the SQLite run has run them already. They are about half the tests (890 of
+#: 1,701: the rules, the object stores, the settings, the tokens).
 SHARD = os.environ.get("GONGKAI_TEST_SHARD", "")
 if SHARD not in ("", "demo", "rest"):
     raise pytest.UsageError(f"GONGKAI_TEST_SHARD must be demo or rest, not {SHARD!r}")
@@ -69,7 +70,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     is one of the kill -9 modules."""
     if not SHARD:
         return
-    items[:] = _deselect(config, items, keep=uses_the_backend)
+    if BACKEND == "postgres":
+        items[:] = _deselect(config, items, keep=uses_the_backend)
     demo_modules = {
         item.path
         for item in items
