@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from api.console import accounts
+from api.console import indicators as indicator_form
 from api.console.sessions import COOKIE, CSRF_FIELD, Session, SessionCodec, new_session
 from publishers import site
 from publishers.releases import Publisher
@@ -519,7 +520,7 @@ class Console:
             """query($id: ID!) { target(id: $id) { id subjectId fiscalYear horizon overallGoal
                  reviewStatus rejectionReason version
                  indicators { position level1 level2 name comparator targetValueRaw unit
-                              weight } } }""",
+                              weight isCore } } }""",
             {"id": target_id},
         )
         found: dict[str, Any] | None = data["target"]
@@ -536,6 +537,9 @@ class Console:
             user=visit.user,
             target=target,
             subject=subjects.get(target["subjectId"]),
+            level1=indicator_form.LEVEL1,
+            level2=indicator_form.LEVEL2,
+            blank_rows=indicator_form.BLANK_ROWS,
         )
 
     async def target_action(self, visit: Visit) -> Response:
@@ -554,17 +558,21 @@ class Console:
         elif action == "submit":
             mutation, done = "submitTarget(id: $id, version: $v)", "目标已提交"
         elif action == "edit":
-            mutation, done = (
-                "updateTarget(id: $id, version: $v, patch: {overallGoal: $goal})",
-                "目标已保存",
-            )
-            variables["goal"] = str(form.get("overallGoal") or "")
+            mutation, done = "updateTarget(id: $id, version: $v, patch: $patch)", "目标已保存"
+            patch: dict[str, Any] = {"overallGoal": str(form.get("overallGoal") or "")}
+            try:
+                indicators = indicator_form.rows_of(form)
+            except indicator_form.RowsError as error:
+                raise ConsoleError(str(error)) from None
+            if indicators is not None:
+                patch["indicators"] = indicators
+            variables["patch"] = patch
         else:
             return self.missing(visit, "没有这个操作", action)
         declared = (
             "$id: ID!, $v: Int!"
             + (", $reason: String!" if "reason" in variables else "")
-            + (", $goal: String!" if "goal" in variables else "")
+            + (", $patch: TargetPatch!" if "patch" in variables else "")
         )
         data = await self.api(
             visit, f"mutation({declared}) {{ r: {mutation} {{ {OUTCOME} }} }}", variables

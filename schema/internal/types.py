@@ -143,6 +143,7 @@ class Indicator:
     target_value_number: Decimal | None
     unit: str | None
     weight: Decimal | None
+    is_core: bool = strawberry.field(description="核心指标.")
 
     @classmethod
     def from_model(cls, row: models.Indicator) -> Indicator:
@@ -157,6 +158,7 @@ class Indicator:
             target_value_number=row.target_value_number,
             unit=row.unit,
             weight=row.weight,
+            is_core=row.is_core,
         )
 
 

@@ -4,6 +4,7 @@ nothing; each limit is tried on both sides of its boundary."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from api.console import accounts, sessions
 from publishers.rules import SHANGHAI
 from schema.internal.ids import global_id
 from storage import models, records
-from storage.enums import ReviewStatus
+from storage.enums import Comparator, IndicatorNature, ReviewStatus
 from tests import factories
 from tests.console.conftest import PASSWORD, Console
 from tests.internal.conftest import gid, indicator
@@ -374,3 +375,73 @@ async def test_the_preview_is_the_site_page_of_what_would_publish(console: Conso
         f"{path}/preview", data={"csrf": await console.csrf("/console/")}
     )
     assert refused.status_code == 403 and "甲新项目" not in refused.text
+
+
+async def edit_page_rows(console: Console, target: models.PerformanceTarget) -> dict[str, str]:
+    """The target's edit form as a browser would send it untouched: every row's fields."""
+    page = await console.client.get(f"/console/targets/{gid(target)}")
+    assert page.status_code == 200
+    fields = dict(re.findall(r'<input name="(i\d+\.\w+)" value="([^"]*)"', page.text))
+    for name in re.findall(r'<select name="(i\d+\.\w+)"', page.text):
+        chosen = re.search(
+            rf'<select name="{re.escape(name)}"[^>]*>.*?<option value="(\w+)" selected', page.text
+        )
+        first = re.search(
+            rf'<select name="{re.escape(name)}"[^>]*><option value="(\w+)"', page.text
+        )
+        assert first is not None
+        fields[name] = (chosen or first)[1]
+    fields.update(
+        (name, "on")
+        for name in re.findall(
+            r'<input type="checkbox" name="(i\d+\.core)"[^>]* checked', page.text
+        )
+    )
+    return fields
+
+
+async def test_an_editor_edits_adds_and_deletes_indicators_of_a_draft(console: Console) -> None:
+    """The form holds the target's one indicator and two blank rows: the editor changes the
+    first, fills a blank row with a qualitative one; then clears the first row's name to delete
+    it. The values are read as the workbook import reads them."""
+    target = console.world.a_target
+    await console.sign_in("editor")
+    token = await console.csrf(f"/console/targets/{gid(target)}")
+    rows = await edit_page_rows(console, target)
+    assert {k for k in rows if k.endswith(".name")} == {"i0.name", "i1.name", "i2.name"}
+    assert rows["i0.name"] == "完成率" and rows["i0.value"] == "≥90%" and "i0.core" not in rows
+    rows.update({"i0.value": "≥95%", "i0.core": "on"})
+    rows.update({"i1.level1": "SATISFACTION", "i1.level2": "SERVICE_RECIPIENT_SATISFACTION"})
+    rows.update({"i1.name": "群众满意", "i1.value": "基本满意", "i1.weight": "50"})
+    form = {"csrf": token, "version": str(target.version), "overallGoal": "目标", **rows}
+    saved = await console.client.post(f"/console/targets/{gid(target)}/edit", data=form)
+    assert saved.status_code == 200 and "目标已保存" in saved.text, saved.text
+    stored = await models.Indicator.filter(target_id=target.pk).order_by("position")
+    assert [(i.name, i.comparator, i.target_value_number, i.is_core) for i in stored] == [
+        ("完成率", Comparator.GE, Decimal(95), True),
+        ("群众满意", Comparator.QUALITATIVE, None, False),
+    ]
+    assert stored[1].nature is IndicatorNature.QUALITATIVE and stored[1].weight == Decimal(50)
+    rows = await edit_page_rows(console, target)
+    rows["i0.name"] = ""
+    form = {"csrf": token, "version": str(target.version + 1), "overallGoal": "目标", **rows}
+    deleted = await console.client.post(f"/console/targets/{gid(target)}/edit", data=form)
+    assert deleted.status_code == 200, deleted.text
+    stored = await models.Indicator.filter(target_id=target.pk)
+    assert [i.name for i in stored] == ["群众满意"]
+
+
+async def test_an_indicator_row_without_a_value_is_refused_and_nothing_changes(
+    console: Console,
+) -> None:
+    target = console.world.a_target
+    await console.sign_in("editor")
+    token = await console.csrf(f"/console/targets/{gid(target)}")
+    rows = await edit_page_rows(console, target)
+    rows.update({"i1.name": "新指标", "i1.value": "  "})
+    form = {"csrf": token, "version": str(target.version), "overallGoal": "改了", **rows}
+    refused = await console.client.post(f"/console/targets/{gid(target)}/edit", data=form)
+    assert refused.status_code == 400 and "第 2 行「新指标」：指标值为空" in refused.text
+    after = await models.PerformanceTarget.get(id=target.pk)
+    assert (after.version, after.overall_goal) == (target.version, target.overall_goal)
+    assert [i.name for i in await models.Indicator.filter(target_id=target.pk)] == ["完成率"]
