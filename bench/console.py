@@ -56,6 +56,7 @@ async def pages() -> dict[str, str]:
         "departments": "/console/departments",
         "department": f"/console/departments/{global_id('Department', department)}?year={year}",
         "target": f"/console/targets/{global_id('PerformanceTarget', target.pk)}",
+        "subject": f"/console/subjects/{global_id('Subject', target.subject_id)}",
         "audit log": "/console/audit",
         "import": "/console/import",
     }
