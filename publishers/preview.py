@@ -5,6 +5,7 @@ the database or the store."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import orjson
@@ -29,7 +30,10 @@ async def release_page(
 ) -> bytes:
     """The page of `release` (jurisdiction and department fetched) with `selection` as its
     next version, published at `now`."""
-    objects = render_release(selection) + await file_objects(selection.files)
+    # Rendering is CPU work (the official tables' workbook, the page): off the event loop, as
+    # the publisher's own site rendering is, so the API process keeps answering meanwhile.
+    objects = await asyncio.to_thread(render_release, selection)
+    objects += await file_objects(selection.files)
     number = release.current_version + 1
     upcoming = models.ReleaseVersion(
         release_id=release.id,
@@ -51,4 +55,5 @@ async def release_page(
         FileLink(f"{folder}/{o.path}", o.path, o.title, o.content_type, o.size, o.sha256)
         for o in objects
     )
-    return release_preview(PublishedRelease(entry, (*rows, own), links), style_href)
+    release_data = PublishedRelease(entry, (*rows, own), links)
+    return await asyncio.to_thread(release_preview, release_data, style_href)
