@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import multiprocessing
 import os
 import shutil
 import sqlite3
@@ -36,6 +37,7 @@ import uuid
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
@@ -56,6 +58,8 @@ from storage.enums import RecordType, ReleaseStatus
 from storage.objects import ObjectStore
 
 ALL_YEARS = "all"
+#: How many sets are built at once, each in a process of its own (at most one a core).
+BUILD_PROCESSES = 2
 #: The modules whose code decides the bytes: a change to any rebuilds every set.
 BUILDERS = ("bulk.py", "bulk_files.py", "bulk_tables.py", "render.py", "dictionary.py")
 
@@ -145,9 +149,13 @@ async def update_bulk(
     listing = await read_listing(store)
     wanted = plan(await current_releases())
     spool = uploaded if uploaded is not None else Spool()
+    builders = _builders()
     try:
-        changed = await _update_sets(store, stats, listing, wanted, spool, base_url, data_license)
+        changed = await _update_sets(
+            store, stats, listing, wanted, spool, builders, base_url, data_license
+        )
     finally:
+        builders.shutdown(wait=True, cancel_futures=True)
         if uploaded is None:
             spool.close()
     for ident in sorted(set(listing.sets) - set(wanted)):  # nothing of it is public any more
@@ -165,20 +173,34 @@ async def update_bulk(
     return listing
 
 
+def _builders() -> ProcessPoolExecutor:
+    """The processes that build the sets' files: the work is CPU (an .xlsx cell by cell, the
+    ZIP's deflation, the SQLite file), so a set a core — the all-years set, as big as the years
+    together, on one while the years are built on the other. Started on demand: an unchanged
+    publish starts none. Spawned, not forked: the publisher has threads (and a forked child
+    would inherit whatever lock one of them held)."""
+    return ProcessPoolExecutor(_processes(), mp_context=multiprocessing.get_context("spawn"))
+
+
+def _processes() -> int:
+    return max(1, min(BUILD_PROCESSES, os.cpu_count() or 1))
+
+
 async def _update_sets(
     store: ObjectStore,
     stats: SyncStats,
     listing: Listing,
     wanted: Mapping[str, tuple[str, int | None, list[Current]]],
     spool: Spool,
+    builders: ProcessPoolExecutor,
     base_url: str | None,
     data_license: str,
 ) -> bool:
-    """Rebuild the sets whose inputs changed. While one set's files upload, the next set is
-    built (a thread of CPU beside waiting on the store)."""
+    """Rebuild the sets whose inputs changed: as many built at once as there are builders, the
+    biggest (all years) first, and each written to the store as soon as it is built."""
     objects = _ObjectCache(store, spool)
     todo: list[tuple[str, str]] = []
-    for ident in sorted(wanted):
+    for ident in sorted(wanted, key=lambda i: (wanted[i][1] is not None, i)):
         digest = inputs_digest(wanted[ident][2], data_license, base_url)
         held = listing.sets.get(ident)
         if held is not None and held["inputSha256"] == digest:
@@ -186,30 +208,37 @@ async def _update_sets(
         else:
             todo.append((ident, digest))
 
-    def build(ident: str) -> asyncio.Task[tuple[str, list[BuiltFile]]]:
-        jurisdiction, year, releases = wanted[ident]
-        return asyncio.ensure_future(
-            _build_set(objects, jurisdiction, year, releases, base_url, data_license)
-        )
+    building: dict[asyncio.Task[tuple[str, list[BuiltFile]]], tuple[str, str]] = {}
+    waiting = iter(todo)
 
-    following = build(todo[0][0]) if todo else None
+    def start() -> None:
+        while len(building) < _processes() and (item := next(waiting, None)):
+            jurisdiction, year, releases = wanted[item[0]]
+            task = asyncio.ensure_future(
+                _build_set(objects, builders, jurisdiction, year, releases, base_url, data_license)
+            )
+            building[task] = item
+
+    start()
     try:
-        for number, (ident, digest) in enumerate(todo):
-            assert following is not None
-            built = await following
-            following = build(todo[number + 1][0]) if number + 1 < len(todo) else None
-            jurisdiction, year, releases = wanted[ident]
-            try:
-                held = listing.sets.get(ident)
-                entry = await _write_set(store, jurisdiction, year, built, held, digest, stats)
-            finally:
-                await asyncio.to_thread(_remove_files, built[1])
-            entry["years"] = sorted({r.year for r in releases})
-            listing.sets[ident] = entry
+        while building:
+            done, _ = await asyncio.wait(building, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                ident, digest = building.pop(task)
+                built = task.result()
+                start()
+                jurisdiction, year, releases = wanted[ident]
+                try:
+                    held = listing.sets.get(ident)
+                    entry = await _write_set(store, jurisdiction, year, built, held, digest, stats)
+                finally:
+                    await asyncio.to_thread(_remove_files, built[1])
+                entry["years"] = sorted({r.year for r in releases})
+                listing.sets[ident] = entry
     finally:
-        if following is not None:  # a failure: the set being built is not wanted any more
-            following.cancel()
-            await asyncio.gather(following, return_exceptions=True)
+        for task in building:  # a failure: the sets being built are not wanted any more
+            task.cancel()
+        await asyncio.gather(*building, return_exceptions=True)
     return bool(todo)
 
 
@@ -309,13 +338,15 @@ class BuiltFile:
 
 async def _build_set(
     objects: _ObjectCache,
+    builders: ProcessPoolExecutor,
     jurisdiction: str,
     year: int | None,
     releases: Sequence[Current],
     base_url: str | None,
     data_license: str,
 ) -> tuple[str, list[BuiltFile]]:
-    """Read a set's inputs and build its files (in a thread: seconds of CPU for a district)."""
+    """Read a set's inputs and build its files (in a builder process: seconds of CPU for a
+    district)."""
     members: list[tuple[str, Path]] = []
     types: dict[tuple[str, str], str] = {}
     for release in releases:
@@ -343,16 +374,28 @@ async def _build_set(
     base = f"gongkai-{segment(jurisdiction)}-{label}"
     source = (base_url.rstrip("/") + "/index.html") if base_url else "index.html"
     folder = objects.spool.scratch()
+    try:
+        files = await asyncio.get_running_loop().run_in_executor(
+            builders, _build_files, folder, base, title, rows, types, members, data_license, source
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return title, files
 
-    def build() -> list[BuiltFile]:
-        try:
-            tables = build_tables(rows, types)
-            return _files(folder, base, title, tables, members, data_license, source)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
 
-    return title, await asyncio.to_thread(build)
+def _build_files(
+    folder: Path,
+    base: str,
+    title: str,
+    rows: Sequence[SnapshotRow],
+    types: Mapping[tuple[str, str], str],
+    members: Sequence[tuple[str, Path]],
+    data_license: str,
+    source: str,
+) -> list[BuiltFile]:
+    """A set's tables and files, in a builder process."""
+    return _files(folder, base, title, build_tables(rows, types), members, data_license, source)
 
 
 def _files(
