@@ -98,9 +98,14 @@ AUDIT := tests/http_audit
 $(AUDIT)/node_modules/.package-lock.json: $(AUDIT)/package.json $(AUDIT)/package-lock.json
 	npm ci --prefix $(AUDIT) --no-audit --no-fund --loglevel=error
 
+# The OpenID Connect provider the console's sign-in tests run against (tests/console/test_oidc.py).
+OIDC := tests/oidc_provider
+$(OIDC)/node_modules/.package-lock.json: $(OIDC)/package.json $(OIDC)/package-lock.json
+	npm ci --prefix $(OIDC) --no-audit --no-fund --loglevel=error
+
 audit-deps:
-	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(AUDIT)/node_modules/.package-lock.json; \
-	else echo "SKIPPED: npm is not installed; the GraphQL-over-HTTP audit test will be skipped" >&2; fi
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(AUDIT)/node_modules/.package-lock.json $(OIDC)/node_modules/.package-lock.json; \
+	else echo "SKIPPED: npm is not installed; the GraphQL-over-HTTP audit and OpenID Connect tests will be skipped" >&2; fi
 
 # SQLite always, and at the same time PostgreSQL whenever it is reachable
 # (scripts/test-both-databases.sh). With GONGKAI_REQUIRE_POSTGRES=1 (CI) an unreachable
@@ -114,4 +119,4 @@ graphiql-assets:
 	scripts/vendor-graphiql.sh
 
 clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache $(AUDIT)/node_modules
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache $(AUDIT)/node_modules $(OIDC)/node_modules

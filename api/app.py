@@ -20,6 +20,7 @@ from api import access_log, graphiql, tracing
 from api import settings as settings_module
 from api.auth import TokenVerifier
 from api.console.app import Console, development_secret
+from api.console.oidc import OidcClient
 from api.epoch import EpochWatch
 from api.graphql_http import public_endpoint
 from api.internal_http import internal_endpoint
@@ -130,12 +131,14 @@ def create_app(
     # The web console, on the same schema and so the same rules (api/console/). Production
     # needs GONGKAI_CONSOLE_SECRET for it (sessions then survive restarts and span workers).
     if settings.console_secret is not None or not settings.production:
+        secret = settings.console_secret or development_secret()
         console = Console(
             internal_schema,
-            settings.console_secret or development_secret(),
+            secret,
             publisher,
             clock=clock,
             max_upload_bytes=settings.max_upload_bytes,
+            oidc=OidcClient(settings.oidc, secret) if settings.oidc else None,
         )
         routes += console.routes()
     if not settings.production:

@@ -123,7 +123,7 @@ class TokenVerifier:
             raise AuthenticationError("the token is not meant for this service") from None
         except jwt.InvalidTokenError:
             raise AuthenticationError("the token's signature or claims are invalid") from None
-        _check_times(claims, self.clock())
+        check_times(claims, self.clock())
         return _principal(claims)
 
     def _key_for(self, header: dict[str, Any]) -> Any:
@@ -138,7 +138,7 @@ class TokenVerifier:
         return jwk.key
 
 
-def _check_times(claims: dict[str, Any], now: float) -> None:
+def check_times(claims: dict[str, Any], now: float) -> None:
     """RFC 7519 §4.1.4–6 as PyJWT checks them: expired when `exp` ≤ now − leeway, not valid yet
     when `nbf` or `iat` > now + leeway. (`exp` and `iat` are required, so present.)"""
     times: dict[str, float] = {}

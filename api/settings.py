@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from storage.objects import open_store
 
 PREFIX = "GONGKAI_"
+#: Hosts where a plain-http OpenID Connect provider or console address is accepted.
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 DEFAULT_DATABASE_URL = "sqlite://var/gongkai.sqlite3"
 DEFAULT_STORE_URL = "file://var/store"
 #: RFC 8725 §3.1: an allow-list; "none" is never accepted.
@@ -51,6 +53,19 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class OidcSettings:
+    """The console's OpenID Connect client: the provider's issuer URL (its discovery document is
+    `<issuer>/.well-known/openid-configuration`), this client's id and secret, and the console's
+    public address, where the provider sends the browser back (`<console_url>/sign-in/oidc/
+    callback`)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    console_url: str
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str = "development"
     database_url: str = DEFAULT_DATABASE_URL
@@ -77,6 +92,9 @@ class Settings:
     #: signs the web console's session cookies (api/console/); None: a random one per process
     #: in development, and no console in production
     console_secret: str | None = field(default=None, repr=False)
+    #: the organisation's OpenID Connect provider for console sign-in (api/console/oidc.py);
+    #: None: local accounts only
+    oidc: OidcSettings | None = None
 
     @property
     def production(self) -> bool:
@@ -267,7 +285,38 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         metrics_address=_address("METRICS_ADDRESS", get("METRICS_ADDRESS")),
         tracing=_tracing(get("TRACING") or "off"),
         console_secret=_console_secret(get("CONSOLE_SECRET")),
+        oidc=_oidc(get),
     )
+
+
+def _oidc(get: Callable[[str], str | None]) -> OidcSettings | None:
+    """All four settings or none. The issuer and the console's address are https, except on
+    this machine's loopback (a provider run beside the console in development and tests)."""
+    names = ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "CONSOLE_URL")
+    values = {name: get(name) for name in names}
+    given = [name for name in names if values[name] is not None]
+    if not given:
+        return None
+    missing = [PREFIX + name for name in names if values[name] is None]
+    if missing:
+        raise SettingsError(given[0], f"OpenID Connect sign-in also needs {', '.join(missing)}")
+    issuer = _secure_url("OIDC_ISSUER", str(values["OIDC_ISSUER"]))
+    console_url = _secure_url("CONSOLE_URL", str(values["CONSOLE_URL"]))
+    return OidcSettings(
+        issuer=issuer,
+        client_id=str(values["OIDC_CLIENT_ID"]),
+        client_secret=str(values["OIDC_CLIENT_SECRET"]),
+        console_url=console_url,
+    )
+
+
+def _secure_url(name: str, value: str) -> str:
+    url = _http_url(name, value)
+    if urlsplit(url).scheme != "https" and urlsplit(url).hostname not in LOOPBACK:
+        raise SettingsError(
+            name, f"must be an https URL (http only on the loopback), not {value!r}"
+        )
+    return url
 
 
 def _console_secret(value: str | None) -> str | None:

@@ -1,4 +1,4 @@
-"""`gongkai user add|disable|reset-password`: the web console's local accounts
+"""`gongkai user add|disable|reset-password|link`: the web console's local accounts
 (api/console/accounts.py). The password is asked for at the terminal, twice, or read from the
 first line of standard input with --password-stdin (for scripts); it is never an argument, which
 the process list and the shell history would show."""
@@ -39,6 +39,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reset = actions.add_parser("reset-password", help="a new password; its sessions end")
     reset.add_argument("username")
     reset.add_argument("--password-stdin", action="store_true")
+    link = actions.add_parser(
+        "link", help="let a user of the OpenID Connect provider sign in as this account"
+    )
+    link.add_argument("username")
+    link.add_argument("subject", help="the user's `sub` at the provider")
+    link.add_argument("--issuer", help="the provider's issuer URL (default: GONGKAI_OIDC_ISSUER's)")
 
 
 def _password(from_stdin: bool) -> str:
@@ -52,6 +58,8 @@ def _password(from_stdin: bool) -> str:
 
 async def run(settings: Settings, args: argparse.Namespace, console: Console) -> int:
     try:
+        if args.user_command == "link":
+            return await _link(settings, args, console)
         password = "" if args.user_command == "disable" else _password(args.password_stdin)
         if password:
             accounts.check_password(password)
@@ -81,4 +89,15 @@ async def run(settings: Settings, args: argparse.Namespace, console: Console) ->
     except accounts.AccountError as error:
         console.print(f"[red]error[/] {error}")
         return 1
+    return 0
+
+
+async def _link(settings: Settings, args: argparse.Namespace, console: Console) -> int:
+    issuer = args.issuer or (settings.oidc.issuer if settings.oidc else None)
+    if issuer is None:
+        console.print("[red]error[/] no provider: give --issuer or set GONGKAI_OIDC_ISSUER")
+        return 1
+    async with database.connected(settings.database_url):
+        user = await accounts.link_identity(args.username, issuer.rstrip("/"), args.subject)
+    console.print(f"{args.subject!r} of {issuer} now signs in as {user.username}")
     return 0

@@ -20,7 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as migrate_api
 
-MODEL_MODULES = ["storage.models"]
+MODEL_MODULES = ["storage.models", "storage.identities"]
 MIGRATIONS_MODULE = "storage.migrations"
 APP = "models"
 

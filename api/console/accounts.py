@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from api.auth import Role
 from schema.internal.permissions import Caller
 from storage import models
+from storage.identities import ConsoleIdentity
 
 #: Failures that cost nothing; the next attempt after this many waits (issue 17: "ten failed
 #: sign-ins slow the next").
@@ -215,3 +216,45 @@ async def sign_in(username: str, password: str, now: float) -> SignIn:
     reason = "disabled" if ok and user is not None else "wrong name or password"
     await _audit("console.sign_in_failed", user, {"reason": reason, "failures": failures})
     return SignIn(None, "用户名或密码不正确，或账户已停用")
+
+
+#: An OpenID Connect subject (`sub`): at most 255 characters (OpenID Connect Core §2).
+MAX_SUBJECT = 255
+
+
+async def link_identity(username: str, issuer: str, subject: str) -> models.ConsoleUser:
+    """Link the provider's user (`issuer`, `subject`) to the account: that user then signs in
+    as it (api/console/oidc.py). A user already linked to another account is refused."""
+    if not subject or len(subject) > MAX_SUBJECT or not subject.isprintable():
+        raise AccountError(f"a subject has 1 to {MAX_SUBJECT} printable characters")
+    user = await _named(username)
+    held = await ConsoleIdentity.get_or_none(issuer=issuer, subject=subject).select_related("user")
+    if held is not None and held.user.pk != user.pk:
+        raise AccountError(f"{subject!r} of {issuer} is linked to {held.user.username} already")
+    if held is None:
+        await ConsoleIdentity.create(issuer=issuer, subject=subject, user=user)
+    return user
+
+
+async def sign_in_identity(issuer: str, subject: str) -> SignIn:
+    """The account a provider's verified user signs in as, audited either way."""
+    held = await ConsoleIdentity.get_or_none(issuer=issuer, subject=subject).select_related("user")
+    user = held.user if held is not None else None
+    if user is None or user.disabled:
+        reason = "no account is linked" if user is None else "disabled"
+        detail: dict[str, object] = {
+            "reason": reason,
+            "via": "oidc",
+            "issuer": issuer,
+            "subject": subject,
+        }
+        await _audit("console.sign_in_failed", user, detail)
+        return SignIn(None, "此统一身份认证账户未关联控制台账户，或账户已停用")
+    await _audit("console.sign_in", user, {"via": "oidc"})
+    return SignIn(user)
+
+
+async def audit_refused_identity(reason: str) -> None:
+    """A sign-in through the provider that failed before any user was verified (a forged or
+    stale state, a refused code, a bad ID token): audited with its reason, for no account."""
+    await _audit("console.sign_in_failed", None, {"reason": reason, "via": "oidc"})

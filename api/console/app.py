@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 
 from api.console import accounts
 from api.console import indicators as indicator_form
+from api.console.oidc import FLOW_COOKIE, FLOW_PATH, FLOW_SECONDS, OidcClient, OidcError
 from api.console.sessions import COOKIE, CSRF_FIELD, Session, SessionCodec, new_session
 from publishers import site
 from publishers.releases import Publisher
@@ -88,6 +90,9 @@ ROLE_NAMES = {
 }
 
 
+log = logging.getLogger(__name__)
+
+
 class ConsoleError(Exception):
     """The API answered with errors (a refused field, a bad argument): shown on the page."""
 
@@ -114,9 +119,11 @@ class Console:
         publisher: Callable[[], Publisher] | None,
         clock: Callable[[], float] = time.time,
         max_upload_bytes: int = 20 * 1024 * 1024,
+        oidc: OidcClient | None = None,
     ) -> None:
         self.schema = schema
         self.codec = SessionCodec(secret)
+        self.oidc = oidc
         self.publisher = publisher
         self.clock = clock
         self.max_upload_bytes = max_upload_bytes
@@ -159,6 +166,8 @@ class Console:
         ]
         routes: list[BaseRoute] = [
             Route("/sign-in", self.sign_in, methods=["GET", "POST"]),
+            Route("/sign-in/oidc", self.oidc_start),
+            Route("/sign-in/oidc/callback", self.oidc_callback),
             Route("/site.css", _site_style),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="console-static"),
         ]
@@ -333,7 +342,9 @@ class Console:
         now = self.clock()
         session = self.codec.load(request.cookies.get(COOKIE), now) or new_session(now)
         if request.method == "GET":
-            response = self.render("sign_in.html", session, message="", username="")
+            response = self.render(
+                "sign_in.html", session, message="", username="", oidc=self.oidc is not None
+            )
             self.codec.store(response, session, now)
             return response
         form = await self._form(request)
@@ -354,6 +365,7 @@ class Console:
                 status=status,
                 message=attempt.message,
                 username=username[:100],
+                oidc=self.oidc is not None,
             )
             if attempt.retry_after:
                 response.headers["Retry-After"] = str(attempt.retry_after)
@@ -363,6 +375,68 @@ class Console:
         redirect = RedirectResponse(f"{PREFIX}/", status_code=303)
         self.codec.store(redirect, fresh, now)
         return redirect
+
+    async def oidc_start(self, request: Request) -> Response:
+        """To the organisation's provider, with a new flow cookie (api/console/oidc.py)."""
+        if self.oidc is None:
+            return self._oidc_refused(request, "未配置统一身份认证", 404)
+        now = self.clock()
+        try:
+            url, flow = await self.oidc.start(now)
+        except OidcError as error:
+            log.warning("console OIDC sign-in not started: %s", error.reason)
+            return self._oidc_refused(request, error.message, 503)
+        response = RedirectResponse(url, status_code=303)
+        response.set_cookie(
+            FLOW_COOKIE,
+            flow,
+            max_age=FLOW_SECONDS,
+            path=FLOW_PATH,
+            secure=True,
+            httponly=True,
+            samesite="lax",  # the provider's redirect back is a cross-site navigation
+        )
+        return response
+
+    async def oidc_callback(self, request: Request) -> Response:
+        """Back from the provider: the user it verified signs in as the linked account. The
+        session cookie is SameSite=Strict, which a redirect chain begun on the provider's site
+        would not carry: a page of this site leads on to the desk instead."""
+        if self.oidc is None:
+            return self._oidc_refused(request, "未配置统一身份认证", 404)
+        now = self.clock()
+        try:
+            verified = await self.oidc.finish(
+                request.query_params, request.cookies.get(FLOW_COOKIE), now
+            )
+        except OidcError as error:
+            await accounts.audit_refused_identity(error.reason)
+            return self._oidc_refused(request, error.message, 400)
+        attempt = await accounts.sign_in_identity(verified.issuer, verified.subject)
+        if attempt.user is None:
+            return self._oidc_refused(request, attempt.message, 403)
+        fresh = new_session(now, attempt.user.pk, attempt.user.session_epoch)
+        response = self.render(
+            "signed_in.html", fresh, status=200, user=attempt.user, next=f"{PREFIX}/"
+        )
+        self.codec.store(response, fresh, now)
+        response.delete_cookie(FLOW_COOKIE, path=FLOW_PATH, secure=True, httponly=True)
+        return response
+
+    def _oidc_refused(self, request: Request, message: str, status: int) -> Response:
+        now = self.clock()
+        session = self.codec.load(request.cookies.get(COOKIE), now) or new_session(now)
+        response = self.render(
+            "sign_in.html",
+            session,
+            status=status,
+            message=message,
+            username="",
+            oidc=self.oidc is not None,
+        )
+        self.codec.store(response, session, now)
+        response.delete_cookie(FLOW_COOKIE, path=FLOW_PATH, secure=True, httponly=True)
+        return response
 
     async def sign_out(self, visit: Visit) -> Response:
         """Ends this session and, by raising the account's session epoch, every other one: a

@@ -15,6 +15,7 @@ from api.app import create_app
 from api.console import accounts
 from api.settings import Settings, SettingsError, load
 from storage import database, models
+from storage.identities import ConsoleIdentity
 from tests.console.conftest import Console, running
 from tests.forms.conftest import FIXTURES, FormWorld
 
@@ -59,11 +60,22 @@ async def test_user_commands_add_disable_and_reset(
         new = await asyncio.to_thread(
             run, enough, "add", "zhao", "--role", "auditor", "--password-stdin", "--if-missing"
         )
+        no_issuer = await asyncio.to_thread(run, None, "link", "li", "li-at-idp")
+        linked = await asyncio.to_thread(
+            run, None, "link", "li", "li-at-idp", "--issuer", "https://idp.example/"
+        )
+        taken = await asyncio.to_thread(
+            run, None, "link", "zhao", "li-at-idp", "--issuer", "https://idp.example"
+        )
     finally:
         await database.init(db, global_fallback=True)
     output = capsys.readouterr().err
     assert (too_short, added, again, editor, disabled, reset, missing) == (1, 0, 1, 1, 0, 0, 1)
     assert (kept, new) == (0, 0)
+    assert (no_issuer, linked, taken) == (1, 0, 1)
+    assert "GONGKAI_OIDC_ISSUER" in output and "linked to li already" in output
+    link = await ConsoleIdentity.get(subject="li-at-idp").select_related("user")
+    assert (link.issuer, link.user.username) == ("https://idp.example", "li")
     assert "12–1024" in output and "exists already" in output and "--dept" in output
     assert "nobody" in output
     li = await models.ConsoleUser.get(username="li")
