@@ -6,7 +6,7 @@ moves by hand — no test reads the wall clock."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from asgi_lifespan import LifespanManager
 
 from api.app import create_app
 from api.console import accounts
-from api.settings import Settings
+from api.settings import OidcSettings, Settings
 from storage import database
 from tests.forms.conftest import form_world  # noqa: F401 - the import page's fixture
 from tests.internal.conftest import NOW, SECRET, build_world
@@ -69,13 +69,14 @@ def cheap_hashes() -> Iterator[None]:
         accounts.use_hasher(before)
 
 
-def console_settings(db: str, store: Path) -> Settings:
+def console_settings(db: str, store: Path, oidc: OidcSettings | None = None) -> Settings:
     return Settings(
         database_url=db,
         store_url=f"file://{store}",
         jwt_algorithms=("HS256",),
         jwt_key=SECRET,
         console_secret=CONSOLE_SECRET,
+        oidc=oidc,
     )
 
 
@@ -86,19 +87,26 @@ async def add_accounts() -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(db: str, tmp_path: Path, world: Any) -> AsyncIterator[Console]:
-    """The app on `db` (its rows made by the caller, Tortoise connected), with the accounts."""
+async def running(
+    db: str,
+    tmp_path: Path,
+    world: Any,
+    oidc: OidcSettings | None = None,
+    clock: Callable[[], float] | None = None,
+) -> AsyncIterator[Console]:
+    """The app on `db` (its rows made by the caller, Tortoise connected), with the accounts;
+    its clock one that the test moves by hand, unless `clock` is given."""
     await add_accounts()
     await database.close()  # the app connects by itself, in its lifespan
-    clock = Clock()
-    app = create_app(console_settings(db, tmp_path / "store"), clock=clock)
+    hand = Clock()
+    app = create_app(console_settings(db, tmp_path / "store", oidc), clock=clock or hand)
     try:
         async with LifespanManager(app) as manager:
             transport = httpx.ASGITransport(app=manager.app)
             async with httpx.AsyncClient(
                 transport=transport, base_url="https://console.test"
             ) as client:
-                yield Console(client, clock, world, db)
+                yield Console(client, hand, world, db)
     finally:
         await database.init(db, global_fallback=True)
 

@@ -13,9 +13,7 @@ tokens' lifetimes (the ID token's is an hour).
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import socket
 import subprocess
 import time
@@ -31,8 +29,8 @@ from api.app import create_app
 from api.console import accounts
 from api.settings import OidcSettings, Settings, SettingsError, load
 from storage import database, models
-from tests.console.conftest import CONSOLE_SECRET, add_accounts
-from tests.internal.conftest import SECRET
+from tests.console.conftest import CONSOLE_SECRET, add_accounts, running
+from tests.node import node_with
 
 HERE = Path(__file__).resolve().parents[1] / "oidc_provider"
 CONSOLE = "https://console.test/console"
@@ -40,25 +38,10 @@ CALLBACK = f"{CONSOLE}/sign-in/oidc/callback"
 CLIENT_SECRET = "client-secret-of-the-console"
 
 
-def _node() -> str:
-    node = shutil.which("node")
-    missing = None
-    if node is None:
-        missing = "node is not installed"
-    elif not (HERE / "node_modules" / "oidc-provider").is_dir():
-        missing = "oidc-provider is not installed: run `npm ci --prefix tests/oidc_provider`"
-    if missing is None:
-        assert node is not None
-        return node
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the OpenID Connect sign-in tests must run in CI: {missing}")
-    pytest.skip(f"the OpenID Connect sign-in tests did not run: {missing}")
-
-
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[str]:
     """The provider, on a free port of the loopback, until the module's tests end."""
-    node = _node()
+    node = node_with(HERE, "oidc-provider", "the OpenID Connect sign-in tests")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -85,29 +68,12 @@ def issuer() -> Iterator[str]:
 
 @pytest.fixture
 async def console(db: str, tmp_path: Path, issuer: str) -> AsyncIterator[httpx.AsyncClient]:
-    await add_accounts()
-    await accounts.link_identity("officer", issuer, "alice")
-    await accounts.link_identity("auditor", issuer, "carol")
-    await accounts.disable_user("auditor")
-    await database.close()
-    settings = Settings(
-        database_url=db,
-        store_url=f"file://{tmp_path / 'store'}",
-        jwt_algorithms=("HS256",),
-        jwt_key=SECRET,
-        console_secret=CONSOLE_SECRET,
-        oidc=OidcSettings(issuer, "gongkai-console", CLIENT_SECRET, CONSOLE),
-    )
-    app = create_app(settings)
-    try:
-        async with LifespanManager(app) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="https://console.test"
-            ) as client:
-                yield client
-    finally:
-        await database.init(db, global_fallback=True)
+    oidc = OidcSettings(issuer, "gongkai-console", CLIENT_SECRET, CONSOLE)
+    async with running(db, tmp_path, None, oidc, clock=time.time) as started:
+        await accounts.link_identity("officer", issuer, "alice")
+        await accounts.link_identity("auditor", issuer, "carol")
+        await accounts.disable_user("auditor")
+        yield started.client
 
 
 async def at_provider(authorize: str, login: str) -> str:

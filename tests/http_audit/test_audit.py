@@ -9,8 +9,6 @@ installs both.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 
 from tests.internal.conftest import SECRET
 from tests.live import cli_token, serve
+from tests.node import node_with
 
 HERE = Path(__file__).resolve().parent
 #: every audit graphql-http 1.23.1 runs (package-lock.json pins it): the issue counted 48 SHOULD/MAY
@@ -26,18 +25,7 @@ AUDITS = 61
 
 
 def _node() -> str:
-    node = shutil.which("node")
-    missing = None
-    if node is None:
-        missing = "node is not installed"
-    elif not (HERE / "node_modules" / "graphql-http").is_dir():
-        missing = "graphql-http is not installed: run `npm ci --prefix tests/http_audit`"
-    if missing is None:
-        assert node is not None
-        return node
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the GraphQL-over-HTTP audit must run in CI: {missing}")
-    pytest.skip(f"the GraphQL-over-HTTP audit did not run: {missing}")
+    return node_with(HERE, "graphql-http", "the GraphQL-over-HTTP audit")
 
 
 def audit(node: str, url: str, authorization: str | None = None) -> list[dict[str, str]]:
