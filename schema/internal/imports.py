@@ -4,9 +4,11 @@ visibility and scope, the review rules (a target changes only while DRAFT or REJ
 compare-and-set on `version` and an audit entry per created or updated record.
 
 The unit is the workbook: each is read, checked, compared with what is stored and written in
-one transaction of its own — and only when none of its forms has a problem — before the next is
-read. A batch of many workbooks (the CLI's) stores the valid ones, reports every problem of the
-others, and holds one workbook at a time, so its memory does not grow with their number.
+one transaction of its own — and only when none of its forms has a problem. A batch of many
+workbooks (the CLI's) stores the valid ones and reports every problem of the others. The next
+workbook is read in a worker thread while the current one is checked and written, so the reading
+fills the time spent waiting on the database (its queries and its commit); at most two workbooks
+are held at a time, so memory does not grow with their number.
 
 A form equal to the stored records writes nothing, so importing the same workbook twice changes
 nothing; a corrected one updates exactly the records it changes. New targets and
@@ -18,8 +20,10 @@ uses (`storage.records`); updates — a correction changes a few records — go 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
@@ -177,12 +181,28 @@ async def import_forms(
     outcome = Outcome()
     batch = _Batch(ctx, await ctx.visibility(), department_code)
     await batch.load_departments()
-    for result in results:
-        book = await _Workbook(batch, result).run(check_only)
-        outcome.add(book)
-        if on_workbook is not None:
-            on_workbook(book)
+    async with contextlib.aclosing(_read_ahead(results)) as workbooks:
+        async for result in workbooks:
+            book = await _Workbook(batch, result).run(check_only)
+            outcome.add(book)
+            if on_workbook is not None:
+                on_workbook(book)
     return outcome
+
+
+async def _read_ahead(results: Iterable[ReadResult]) -> AsyncIterator[ReadResult]:
+    """`results` one by one, the next read in a worker thread while the caller works on the
+    current one. One read at a time, so a generator is never entered twice at once."""
+    iterator = iter(results)
+    ahead = asyncio.ensure_future(asyncio.to_thread(next, iterator, None))
+    try:
+        while (result := await ahead) is not None:
+            ahead = asyncio.ensure_future(asyncio.to_thread(next, iterator, None))
+            yield result
+    finally:
+        # a caller that stops early still waits for the read under way (the thread cannot be
+        # cancelled) and drops its result
+        await asyncio.gather(ahead, return_exceptions=True)
 
 
 class _Refused(Exception):
