@@ -1,16 +1,16 @@
 """`gongkai demo` also writes a folder of sample workbooks to try the import on at once: a few
 departments' 申报表 and 自评表 as the export gives them (importing them changes nothing), one
-as .xls (converted by LibreOffice when `soffice` is installed), and one with deliberate
+saved again as .xls (old Excel), and one with deliberate
 mistakes, which the import reports cell by cell."""
 
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import subprocess
-import tempfile
 from decimal import Decimal
 from pathlib import Path
+
+import python_calamine
+import xlwt
 
 from forms import from_storage
 from forms.model import Form
@@ -60,15 +60,12 @@ async def write_workbooks(folder: Path, year: int) -> list[Path]:
             written.append((path, f"{department.name}的{label}（{len(forms)} 张）"))
     if chosen:
         department, targets, assessments = chosen[0]
-        xls = _as_xls(written[1][0], folder)
-        if xls is not None:
-            written.append((xls, f"{department.name}的自评表，另存为 .xls（旧版 Excel）"))
+        xls = _as_xls(written[1][0])
+        written.append((xls, f"{department.name}的自评表，另存为 .xls（旧版 Excel）"))
         path = folder / f"示例-含错误-{year}-自评表.xlsx"
         path.write_bytes(workbook_bytes(_with_mistakes(assessments[:3])))
         written.append((path, "含有意设置错误的自评表：试试 --check"))
     lines = "\n".join(f"  {p.name}：{what}" for p, what in written)
-    if chosen and not any(p.suffix == ".xls" for p, _ in written):
-        lines += "\n  （未生成 .xls：需要安装 LibreOffice 的 soffice）"
     (folder / "README.txt").write_text(
         README.format(
             folder=folder,
@@ -81,28 +78,25 @@ async def write_workbooks(folder: Path, year: int) -> list[Path]:
     return [p for p, _ in written]
 
 
-def _as_xls(source: Path, folder: Path) -> Path | None:
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        return None
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(  # noqa: S603 - a fixed program with fixed arguments
-            [
-                soffice,
-                f"-env:UserInstallation=file://{profile}",
-                "--headless",
-                "--convert-to",
-                "xls",
-                "--outdir",
-                str(folder),
-                str(source),
-            ],
-            capture_output=True,
-            check=False,
-            timeout=120,
-        )
-    target = folder / (source.stem + ".xls")
-    return target if done.returncode == 0 and target.exists() else None
+def _as_xls(source: Path) -> Path:
+    """`source` saved again as an old-format .xls, as a department's "另存为" gives it: every
+    sheet's values and merged cells (read back with calamine, written by xlwt, BIFF8)."""
+    book = python_calamine.CalamineWorkbook.from_path(str(source))
+    out = xlwt.Workbook(encoding="utf-8")
+    for name in book.sheet_names:
+        sheet = book.get_sheet_by_name(name)
+        target = out.add_sheet(name)
+        merged = {start: end for start, end in sheet.merged_cell_ranges}
+        for r, values in enumerate(sheet.to_python(skip_empty_area=False)):
+            for c, value in enumerate(values):
+                if (r, c) in merged:
+                    (r1, c1) = merged[(r, c)]
+                    target.write_merge(r, r1, c, c1, value)
+                elif value != "":
+                    target.write(r, c, value)
+    path = source.with_suffix(".xls")
+    out.save(str(path))
+    return path
 
 
 def _with_mistakes(forms: list[Form]) -> list[Form]:
