@@ -13,6 +13,8 @@
     gongkai user add|disable|reset-password NAME   the web console's local accounts
     gongkai revoke --jti ID | --sub SUBJECT        put tokens on the deny-list (lost device)
     gongkai revoke --purge                         delete deny-list entries past their expiry
+    gongkai verify URL-or-PATH [--key FINGERPRINT] check a bucket's signatures, chain, objects
+    gongkai keys create FILE | rotate NEW_FILE     the publisher's signing keys
     gongkai backup --to DIR                        the database and the bucket into DIR
     gongkai restore --from DIR                     both back, into an empty database and store
     gongkai serve --host H --port P [--workers N]  serve the API
@@ -45,14 +47,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from api import backup, forms_cli, revocation, users_cli
+from api import backup, forms_cli, keys_cli, revocation, users_cli
 from api import settings as settings_module
 from api.auth import AuthenticationError, Role, mint
 from api.devkey import DEV_KEY_PATH, DevKeyError, with_dev_key
 from api.metrics import PublishMetrics
 from api.publishing import make_publisher
 from api.settings import PREFIX, Settings, SettingsError
-from publishers import coverage, privacy
+from publishers import coverage, privacy, verify
 from publishers.lease import DEFAULT_LEASE
 from publishers.releases import KIND_SLUGS, Publisher
 from publishers.rules import SHANGHAI
@@ -228,6 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     forms_cli.add_parser(commands)
     users_cli.add_parser(commands)
+    keys_cli.add_parser(commands)
+    verify.add_arguments(
+        commands.add_parser(
+            "verify", help="check a published bucket (signatures, chain, every object); no database"
+        )
+    )
 
     token = commands.add_parser("token", help="mint a development token (needs an HS secret)")
     token.add_argument(
@@ -685,6 +693,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_flag_overdue(settings))
         elif args.command == "import":
             return asyncio.run(forms_cli.run(settings, args, console))
+        elif args.command == "verify":
+            return asyncio.run(verify.run(args, console))
+        elif args.command == "keys":
+            return asyncio.run(keys_cli.run(settings, args, console))
         elif args.command == "user":
             return asyncio.run(users_cli.run(settings, args, console))
         elif args.command == "token":

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from api.settings import Settings
+from publishers import signing
 from publishers.lease import DEFAULT_LEASE
 from publishers.releases import Publisher, PublishRun
 from storage.objects import ObjectStore, open_store
+
+#: development's signing key, created on first use (`make run`; never in production)
+DEV_SIGNING_KEY = Path("var/dev-signing-key.pem")
 
 
 def make_publisher(
@@ -28,4 +34,22 @@ def make_publisher(
         base_url=settings.public_base_url,
         observer=observer,
         wait=wait,
+        signer=signer_of(settings),
     )
+
+
+def signer_of(settings: Settings) -> signing.Signer:
+    """The configured signing key; in development without one, `DEV_SIGNING_KEY`. Production
+    refuses to publish unsigned."""
+    if settings.signing_key_file is not None:
+        return signing.load_key_file(settings.signing_key_file)
+    if settings.production:
+        raise signing.SigningError(
+            "GONGKAI_SIGNING_KEY_FILE is not set: production signs everything it publishes "
+            "(create a key with `gongkai keys create FILE`)"
+        )
+    if not DEV_SIGNING_KEY.exists():
+        # another process may create it first: its key wins
+        with contextlib.suppress(FileExistsError):
+            signing.write_key_file(signing.generate(), DEV_SIGNING_KEY)
+    return signing.load_key_file(DEV_SIGNING_KEY)

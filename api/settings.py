@@ -95,6 +95,9 @@ class Settings:
     #: the organisation's OpenID Connect provider for console sign-in (api/console/oidc.py);
     #: None: local accounts only
     oidc: OidcSettings | None = None
+    #: the Ed25519 private key (PEM) that signs manifests and catalogs (publishers/signing.py);
+    #: None: a development key in var/, and no publishing in production
+    signing_key_file: Path | None = None
 
     @property
     def production(self) -> bool:
@@ -286,7 +289,19 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         tracing=_tracing(get("TRACING") or "off"),
         console_secret=_console_secret(get("CONSOLE_SECRET")),
         oidc=_oidc(get),
+        signing_key_file=_signing_key_file(get("SIGNING_KEY_FILE")),
     )
+
+
+def _signing_key_file(value: str | None) -> Path | None:
+    """Only that the file is there: it is read (and its key checked) when a publisher starts,
+    and its content never appears in an error."""
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise SettingsError("SIGNING_KEY_FILE", f"{path} is not a file")
+    return path
 
 
 def _oidc(get: Callable[[str], str | None]) -> OidcSettings | None:

@@ -48,6 +48,8 @@ WAIT_POLL = timedelta(seconds=0.5)
 #: The advisory lock (pg_advisory_lock) that serialises the pointer objects' writers: any
 #: 64-bit number no other user of the database takes; this is b"gongkai1" read as an integer.
 POINTER_LOCK = 0x676F6E676B616931
+#: the first half of a jurisdiction chain lock's two-part key (the jurisdiction id the second)
+CHAIN_LOCK = 0x676B6331
 #: `claimed_by` is 100 characters: the host part is cut to leave room for pid and start time.
 _HOST_CHARS = 60
 
@@ -174,14 +176,31 @@ async def pointer_lock() -> AsyncIterator[None]:
     database says once it holds the lock. The last writer then read the database after every
     flip whose worker has written pointers, and no worker's older reading overwrites a newer
     one's. Elsewhere (SQLite, one process) nothing to take."""
+    async with _advisory_lock(POINTER_LOCK):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def chain_lock(jurisdiction_id: int) -> AsyncIterator[None]:
+    """Hold a jurisdiction's chain lock (issue 16): from reading the head of its manifest chain
+    to the flip that makes the new manifest the head, so that two publishers (tasks of one
+    process or processes on several hosts) never link two manifests to the same predecessor.
+    The caller serialises its own tasks first (one connection per process waits here)."""
+    async with _advisory_lock(CHAIN_LOCK, jurisdiction_id):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _advisory_lock(*key: int) -> AsyncIterator[None]:
     client = connections.get("default")
     if client.capabilities.dialect != "postgres":
         yield
         return
+    arguments = ", ".join(f"${n}" for n in range(1, len(key) + 1))
     async with client.acquire_connection() as connection:
-        await connection.execute("SELECT pg_advisory_lock($1)", POINTER_LOCK)
+        await connection.execute(f"SELECT pg_advisory_lock({arguments})", *key)
         try:
             yield
         finally:
             # The pool's reset query unlocks everything too, should this statement not run.
-            await connection.execute("SELECT pg_advisory_unlock($1)", POINTER_LOCK)
+            await connection.execute(f"SELECT pg_advisory_unlock({arguments})", *key)

@@ -22,8 +22,9 @@ store's history is purged before the intent is closed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -36,14 +37,31 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from publishers import bulk, filenames, render, rules, search, site, withdrawal
+from publishers import (
+    bulk,
+    filenames,
+    redactions,
+    render,
+    rules,
+    search,
+    signing,
+    site,
+    withdrawal,
+)
 from publishers.bulk_listing import Listing
-from publishers.lease import DEFAULT_LEASE, WAIT_POLL, Lease, pointer_lock, worker_name
+from publishers.lease import (
+    DEFAULT_LEASE,
+    WAIT_POLL,
+    Lease,
+    chain_lock,
+    pointer_lock,
+    worker_name,
+)
 from publishers.official_tables import render_official_tables
 from publishers.records import facets, file_path, search_text, subject_key
 from publishers.render import Rendered, dumps, jsonable, sha256_hex
 from publishers.select import Selection, Selector
-from publishers.sync import SyncStats, put_if_changed, upload_objects
+from publishers.sync import SyncStats, upload_objects
 from publishers.withdrawal import WITHDRAWAL_NOTE
 from storage import database, models
 from storage.enums import CorrectionKind, RecordType, ReleaseKind, ReleaseStatus
@@ -197,7 +215,8 @@ class Publisher:
     `base_url` is where the public reads the store, for the absolute links of the catalog, feed
     and calendar; `parallel` overrides how many releases `publish_many` keeps in flight;
     `wait` is how long (real time) `publish_many` waits for a release that another live worker
-    is publishing before it leaves the release to that worker."""
+    is publishing before it leaves the release to that worker; `signer` signs what it
+    publishes (publishers/signing.py)."""
 
     def __init__(
         self,
@@ -211,8 +230,14 @@ class Publisher:
         base_url: str | None = None,
         observer: Callable[[PublishRun], None] | None = None,
         wait: timedelta = DEFAULT_LEASE,
+        signer: signing.Signer | None = None,
     ) -> None:
         self.store = store
+        #: signs every manifest, redaction and catalog (issue 16); None: nothing is signed
+        self.signer = signer
+        self._key_checked = False
+        #: one task of this process at a time per jurisdiction chain (then `chain_lock`)
+        self._chains: dict[int, asyncio.Lock] = {}
         self.wait = wait
         #: told of every release publish (metrics); the publisher imports nothing of them
         self.observer = observer
@@ -373,6 +398,8 @@ class Publisher:
         """Steps 2–6 under the lease. `sweep`: the last attempt failed, so objects it uploaded
         may lie in the folder that no manifest names; a withdrawal sweeps as well."""
         stats = SyncStats()
+        # A key that is not the bucket's is refused before anything is written.
+        await self._check_key(stats)
         folder = release_folder(release)
         selection = await self.selector.select(release)
         if selection.exempt:
@@ -393,7 +420,15 @@ class Publisher:
             )
             doomed = set(intent.object_keys)
             await withdrawal.delete_objects(self.store, doomed, stats)
-            await withdrawal.rewrite_manifests(self.store, release.id, folder, doomed, stats)
+            await withdrawal.rewrite_manifests(
+                self.store,
+                release.id,
+                folder,
+                doomed,
+                stats,
+                signer=self.signer,
+                redact=lambda entries: self._redact(release, entries, stats),
+            )
             note = note or WITHDRAWAL_NOTE
 
         result = await self._publish_version(
@@ -460,24 +495,53 @@ class Publisher:
         meta = release_meta(release) | {"ownerName": release.jurisdiction.finance_authority_name}
         names = filenames.dispositions(meta, uploads)  # issue #15: readable download names
         await upload_objects(self.store, folder, uploads, known, stats, names)
-        manifest = await self._write_manifest(
-            release, selection, [*objects, package], version, published_at, digest, note, stats
-        )
+        async with self.chain(release.jurisdiction.id):
+            links = await chain_links(release, current)
+            manifest = await self._write_manifest(
+                release,
+                [*objects, package],
+                version,
+                published_at,
+                (digest, note),
+                links,
+                stats,
+            )
+            await _flip(
+                self.lease,
+                release,
+                selection,
+                version,
+                published_at,
+                manifest,
+                (digest, inputs),
+                note,
+                withdrawing,
+                worker=self.worker if backfilled else None,
+            )
         spooled = [(f"{folder}/{o.path}", o) for o in uploads] + [(manifest.path, manifest)]
         await asyncio.to_thread(self._uploaded.add_all, spooled)
-        await _flip(
-            self.lease,
-            release,
-            selection,
-            version,
-            published_at,
-            manifest,
-            (digest, inputs),
-            note,
-            withdrawing,
-            worker=self.worker if backfilled else None,
-        )
         return PublishResult(release.id, "published", version, stats)
+
+    @contextlib.asynccontextmanager
+    async def chain(self, jurisdiction_id: int) -> AsyncIterator[None]:
+        """A jurisdiction's chain, this process's tasks one at a time, then other processes."""
+        async with (
+            self._chains.setdefault(jurisdiction_id, asyncio.Lock()),
+            chain_lock(jurisdiction_id),
+        ):
+            yield
+
+    async def _redact(
+        self, release: models.Release, entries: list[dict[str, Any]], stats: SyncStats
+    ) -> None:
+        await self._check_key(stats)
+        async with self.chain(release.jurisdiction.id):
+            await redactions.add(self.store, release.jurisdiction.code, entries, self.signer, stats)
+
+    async def _check_key(self, stats: SyncStats) -> None:
+        if self.signer is not None and not self._key_checked:
+            await signing.ensure_key(self.store, self.signer, stats)
+            self._key_checked = True
 
     async def publish_many(
         self,
@@ -672,6 +736,9 @@ class Publisher:
         intent = await withdrawal.record_intent(
             self.store, release.id, folder, set(), whole=True, worker=self.worker
         )
+        await withdrawal.redact_whole(
+            self.store, release.id, lambda entries: self._redact(release, entries, stats)
+        )
         await withdrawal.delete_objects(self.store, intent.object_keys, stats)
         async with in_transaction() as connection:
             if not await self.lease.holds(release.id, connection):
@@ -719,22 +786,30 @@ class Publisher:
     async def _write_manifest(
         self,
         release: models.Release,
-        selection: Selection,
         objects: Sequence[Rendered],
         version: int,
         published_at: datetime,
-        digest: str,
-        note: str | None,
+        content: tuple[str, str | None],
+        links: dict[str, str | None],
         stats: SyncStats,
     ) -> Rendered:
+        """The version's manifest and its signature. `content` is the listing digest and the
+        correction note; `links` the chain (`chain_links`)."""
+        digest, note = content
         key = manifest_key(release, version)
         try:
             earlier = orjson.loads(await self.store.get(key))
         except ObjectNotFound:
             earlier = None
-        if earlier is not None and earlier.get("contentSha256") == digest:
-            # An interrupted attempt wrote this manifest: complete that publish as it was.
+        if (
+            earlier is not None
+            and earlier.get("contentSha256") == digest
+            and earlier.get("chain") == links
+        ):
+            # An interrupted attempt wrote this manifest: complete that publish as it was. (Its
+            # chain must still be the head's: another release may have been published since.)
             data = await self.store.get(key)
+            await signing.put_signed(self.store, key, data, render.JSON_TYPE, self.signer, stats)
             return Rendered(key, data, render.JSON_TYPE, sha256_hex(data))
         folder = release_folder(release)
         document = {
@@ -747,6 +822,7 @@ class Publisher:
             "supersedes": manifest_key(release, version - 1).rsplit("/", 1)[-1]
             if version > 1
             else None,
+            "chain": links,
             "datapackage": f"datapackage.v{version}.json",
             "objects": [
                 {
@@ -761,9 +837,7 @@ class Publisher:
             ],
         }
         data = dumps(document)
-        await self.store.put(key, data, render.JSON_TYPE)
-        stats.written += 1
-        stats.bytes += len(data)
+        await signing.put_signed(self.store, key, data, render.JSON_TYPE, self.signer, stats)
         return Rendered(key, data, render.JSON_TYPE, sha256_hex(data))
 
     async def _manifest_objects(self, key: str) -> dict[str, str]:
@@ -793,11 +867,13 @@ class Publisher:
                 )
             finally:
                 uploaded.close()
-            await put_if_changed(
+            await self._check_key(stats)
+            await signing.put_signed(
                 self.store,
                 CATALOG_KEY,
                 await catalog_bytes(self.base_url, listing),
                 render.JSON_TYPE,
+                self.signer,
                 stats,
             )
             await site.update_site(
@@ -872,6 +948,24 @@ def release_meta(release: models.Release) -> dict[str, Any]:
     }
 
 
+async def chain_links(
+    release: models.Release, current: models.ReleaseVersion | None
+) -> dict[str, str | None]:
+    """The links of a new manifest (issue 16): the sha256 of the release's current manifest and
+    of the jurisdiction's newest (the last flipped, under `chain_lock`). Digests only: a link
+    never names a release, so one withdrawn whole leaves no name behind in its neighbours."""
+    head = (
+        await models.ReleaseVersion.filter(release__jurisdiction_id=release.jurisdiction.id)
+        .order_by("-id")
+        .first()
+        .values_list("manifest_sha256", flat=True)
+    )
+    return {
+        "previousVersion": current.manifest_sha256 if current is not None else None,
+        "previousInJurisdiction": str(head) if head else None,
+    }
+
+
 def release_entry(
     release: models.Release, versions: Sequence[models.ReleaseVersion]
 ) -> dict[str, Any]:
@@ -905,7 +999,19 @@ async def catalog_bytes(base_url: str | None = None, listing: Listing | None = N
     releases = await models.Release.filter(status=ReleaseStatus.PUBLISHED).prefetch_related(
         "jurisdiction", "department", "versions"
     )
-    entries = [release_entry(release, list(release.versions)) for release in releases]
+    entries = []
+    heads: dict[str, models.ReleaseVersion] = {}
+    for release in releases:
+        entry = release_entry(release, list(release.versions))
+        # what `gongkai verify` checks each manifest's bytes against (issue 16)
+        digests = {v.number: v.manifest_sha256 for v in release.versions}
+        for listed in entry["versions"]:
+            listed["manifestSha256"] = digests[listed["number"]]
+        entries.append(entry)
+        for version in release.versions:
+            code = release.jurisdiction.code
+            if code not in heads or version.id > heads[code].id:
+                heads[code] = version
     if base_url:
         root = base_url.rstrip("/")
         for entry in entries:
@@ -927,6 +1033,11 @@ async def catalog_bytes(base_url: str | None = None, listing: Listing | None = N
         {
             "title": "预算绩效信息公开目录",
             "bulk": listing.entries(base_url) if listing else [],
+            # each jurisdiction's newest manifest: where its chain is walked from
+            "chains": [
+                {"jurisdictionCode": code, "head": heads[code].manifest_sha256}
+                for code in sorted(heads)
+            ],
             "releases": sorted(entries, key=lambda e: e["key"]),
             "notices": sorted(
                 notice_entries, key=lambda e: (str(e["date"]), e["jurisdictionCode"])

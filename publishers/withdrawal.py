@@ -30,13 +30,13 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 
-from publishers import dictionary, official_tables
+from publishers import dictionary, official_tables, redactions, signing
 from publishers.render import JSON_TYPE, dumps, sha256_hex
 from publishers.sync import SyncStats, put_if_changed
 from storage import models
@@ -46,6 +46,11 @@ log = logging.getLogger(__name__)
 
 #: The note of the version a withdrawal publishes; it names no one and counts nothing (D7).
 WITHDRAWAL_NOTE = "依据涉密/敏感备案，撤回已公开的部分信息。"
+
+
+#: records manifests as superseded in the jurisdiction's redaction list (the publisher's, which
+#: holds the chain lock while it writes)
+Redact = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 
 def step(name: str, release_id: int | None = None) -> None:
@@ -112,9 +117,19 @@ async def delete_objects(store: ObjectStore, keys: Iterable[str], stats: SyncSta
 
 
 async def rewrite_manifests(
-    store: ObjectStore, release_id: int, folder: str, doomed: set[str], stats: SyncStats
+    store: ObjectStore,
+    release_id: int,
+    folder: str,
+    doomed: set[str],
+    stats: SyncStats,
+    *,
+    signer: signing.Signer | None,
+    redact: Redact,
 ) -> None:
-    """Step 3: every version's manifest and data package, without the entries of `doomed`."""
+    """Step 3: every version's manifest and data package, without the entries of `doomed`. A
+    manifest whose bytes change is first recorded as superseded (`redact`, issue 16), then
+    written and signed again, then its new sha256 stored: a rerun after a crash anywhere in
+    between finds the same redaction and completes the rest."""
     versions = await models.ReleaseVersion.filter(release_id=release_id).order_by("number")
     for version in versions:
         manifest = await _manifest(store, version.manifest_key)
@@ -138,10 +153,29 @@ async def rewrite_manifests(
         listing = sorted(f"{e['path']} {e['sha256']}" for e in kept if e["key"] != package_key)
         manifest["contentSha256"] = sha256_hex("\n".join(listing).encode())
         data = dumps(manifest)
-        if await put_if_changed(store, version.manifest_key, data, JSON_TYPE, stats):
-            version.manifest_sha256 = sha256_hex(data)
+        digest = sha256_hex(data)
+        if digest != version.manifest_sha256:
+            await redact([redactions.redaction(version.manifest_sha256, digest, None)])
+        await signing.put_signed(store, version.manifest_key, data, JSON_TYPE, signer, stats)
+        if digest != version.manifest_sha256:
+            version.manifest_sha256 = digest
             await version.save(update_fields=["manifest_sha256"])
     step("manifests-rewritten", release_id)
+
+
+async def redact_whole(store: ObjectStore, release_id: int, redact: Redact) -> None:
+    """Before a whole release's objects go: each of its manifests recorded as removed, with its
+    own link into the jurisdiction's chain, so the walk goes on past it (issue 16)."""
+    entries = []
+    for version in await models.ReleaseVersion.filter(release_id=release_id):
+        manifest = await _manifest(store, version.manifest_key)
+        links = (manifest or {}).get("chain") or {}
+        entries.append(
+            redactions.redaction(version.manifest_sha256, None, links.get("previousInJurisdiction"))
+        )
+    if entries:
+        await redact(entries)
+    step("redacted", release_id)
 
 
 async def remove_orphans(
@@ -155,7 +189,7 @@ async def remove_orphans(
         return
     named: set[str] = set()
     for version in await models.ReleaseVersion.filter(release_id=release_id):
-        named.add(version.manifest_key)
+        named |= {version.manifest_key, signing.signature_key(version.manifest_key)}
         manifest = await _manifest(store, version.manifest_key)
         named |= {e["key"] for e in manifest["objects"]} if manifest else set()
     orphans = keys - named

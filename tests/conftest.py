@@ -13,6 +13,7 @@ import gc
 import hashlib
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -23,9 +24,11 @@ import pytest
 
 from bench.moto import moto_server
 from publishers.releases import Batch, Publisher
+from publishers.signing import write_key_file
 from storage import database, models
 from storage.objects import ObjectInfo, open_store
 from storage.objects.s3 import S3ObjectStore
+from tests.publishers.dataset import SIGNER
 from tests.stores import PassThroughStore
 
 BACKEND = os.environ.get("GONGKAI_TEST_DB", "sqlite")
@@ -46,6 +49,18 @@ if BACKEND not in ("sqlite", "postgres"):
 #: backend, and the SQLite run has run them already. They are about half the tests (890 of
 #: 1,701: the rules, the object stores, the settings, the tokens).
 SHARD = os.environ.get("GONGKAI_TEST_SHARD", "")
+
+
+def _signing_key_file() -> str:
+    """Every publisher of the tests — in this process (`dataset.SIGNER`) and the `gongkai`
+    processes they start (`GONGKAI_SIGNING_KEY_FILE`) — signs with one key, so that they can
+    share a bucket (a second key would be refused: publishers/signing.py)."""
+    folder = Path(tempfile.mkdtemp(prefix="gongkai-test-key-"))
+    write_key_file(SIGNER, folder / "signing.pem")
+    return str(folder / "signing.pem")
+
+
+os.environ["GONGKAI_SIGNING_KEY_FILE"] = _signing_key_file()
 if SHARD not in ("", "demo", "rest"):
     raise pytest.UsageError(f"GONGKAI_TEST_SHARD must be demo or rest, not {SHARD!r}")
 DEMO_FIXTURES = frozenset({"demo_template", "published_demo"})
@@ -344,7 +359,7 @@ async def published_demo(
     async with database.connected(url):
         ids = [r.id for r in await models.Release.all().order_by("id")]
         releases = {r.id: r for r in await models.Release.all()}
-        batch = await Publisher(recorded).publish_many(
+        batch = await Publisher(recorded, signer=SIGNER).publish_many(
             ids, as_of=lambda r: history_time(releases[r.id])
         )
     yield PublishedDemo(url, store, recorded, batch)

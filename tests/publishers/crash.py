@@ -27,6 +27,7 @@ from datetime import datetime
 from publishers.releases import Publisher
 from storage import database
 from storage.objects import ObjectInfo, ObjectStore, open_store
+from tests.publishers import dataset
 from tests.stores import PassThroughStore
 
 
@@ -108,7 +109,7 @@ async def run(args: argparse.Namespace) -> None:
     async with database.connected(args.database):
         # Its worker name is this process's unless `--worker` names one (a worker of another
         # host, which no one may presume dead before its lease runs out).
-        publisher = Publisher(store, clock=lambda: now, worker=args.worker)
+        publisher = Publisher(store, clock=lambda: now, worker=args.worker, signer=dataset.SIGNER)
         if args.command == "withdraw":
             await publisher.withdraw()
         else:

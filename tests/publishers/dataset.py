@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from publishers.releases import Publisher
+from publishers.signing import Signer
 from storage import models, records, scoring
 from storage.enums import (
     BudgetBook,
@@ -35,6 +38,9 @@ from storage.objects import ObjectStore
 from tests import factories
 from tests.internal import samples
 
+#: the tests' publisher key: fixed, so that a test's processes (tests/publishers/crash.py) sign
+#: with the key its bucket already holds
+SIGNER = Signer(Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"gongkai tests").digest()))
 YEAR = 2024
 
 
@@ -316,4 +322,4 @@ async def withdraw_whole_department(store: ObjectStore, now: datetime) -> Withdr
 
 
 def _publisher(store: ObjectStore, now: datetime) -> Publisher:
-    return Publisher(store, worker="test", clock=lambda: now)
+    return Publisher(store, worker="test", clock=lambda: now, signer=SIGNER)

@@ -176,7 +176,12 @@ async def test_a_release_held_by_a_live_worker_elsewhere_is_left_to_it(
     within = NOW + timedelta(minutes=2) - timedelta(seconds=1)
     runs: list[PublishRun] = []
     waiting = Publisher(
-        store, worker="here", clock=lambda: within, wait=timedelta(0), observer=runs.append
+        store,
+        worker="here",
+        clock=lambda: within,
+        wait=timedelta(0),
+        observer=runs.append,
+        signer=dataset.SIGNER,
     )
     batch = await waiting.publish_many([budget.id])
     assert (batch.left, batch.failures, batch.results) == ([(budget.id, ELSEWHERE)], [], [])
@@ -197,7 +202,9 @@ async def test_a_release_held_by_a_live_worker_elsewhere_is_left_to_it(
 
     # Once the lease has run out, the next worker takes the release over and sweeps.
     expired = NOW + timedelta(minutes=2, seconds=1)
-    later = Publisher(store, worker="here", clock=lambda: expired, wait=timedelta(0))
+    later = Publisher(
+        store, worker="here", clock=lambda: expired, wait=timedelta(0), signer=dataset.SIGNER
+    )
     batch = await later.publish_many([budget.id])
     assert [(r.outcome, r.version) for r in batch.results] == [("published", 1)]
     assert batch.left == [] and batch.failures == []
@@ -208,7 +215,9 @@ async def test_a_release_held_by_a_live_worker_elsewhere_is_left_to_it(
     try:
         async with database.connected(reference_url):
             rebuilt = await dataset.build(dataset.Plan(departments=1, projects=2))
-            alone = Publisher(reference, worker="reference", clock=lambda: expired)
+            alone = Publisher(
+                reference, worker="reference", clock=lambda: expired, signer=dataset.SIGNER
+            )
             await alone.publish(rebuilt.releases[0].id)
         assert {k: await store.get(k) for k in await store.keys()} == {
             k: await reference.get(k) for k in await reference.keys()

@@ -43,7 +43,13 @@ async def test_each_release_carries_its_forms_as_one_workbook(db: str) -> None:
     for key, data in tables.items():
         folder = key.split("/data/")[0]
         manifest = orjson.loads(
-            objects[max(k for k in objects if k.startswith(f"{folder}/manifest."))]
+            objects[
+                max(
+                    k
+                    for k in objects
+                    if k.startswith(f"{folder}/manifest.") and k.endswith(".json")
+                )
+            ]
         )
         entry = next(o for o in manifest["objects"] if o["key"] == key)
         assert entry["bytes"] == len(data)

@@ -44,7 +44,7 @@ NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
 
 def publisher(store: ObjectStore, now: datetime = NOW) -> Publisher:
-    return Publisher(store, worker="test", clock=lambda: now)
+    return Publisher(store, worker="test", clock=lambda: now, signer=dataset.SIGNER)
 
 
 async def publish_all(p: Publisher, built: dataset.Built) -> None:
