@@ -86,7 +86,7 @@ def _as_xls(source: Path) -> Path:
     for name in book.sheet_names:
         sheet = book.get_sheet_by_name(name)
         target = out.add_sheet(name)
-        merged = {start: end for start, end in sheet.merged_cell_ranges}
+        merged = dict(sheet.merged_cell_ranges or ())
         for r, values in enumerate(sheet.to_python(skip_empty_area=False)):
             for c, value in enumerate(values):
                 if (r, c) in merged:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
@@ -190,7 +190,7 @@ async def import_forms(
     return outcome
 
 
-async def _read_ahead(results: Iterable[ReadResult]) -> AsyncIterator[ReadResult]:
+async def _read_ahead(results: Iterable[ReadResult]) -> AsyncGenerator[ReadResult, None]:
     """`results` one by one, the next read in a worker thread while the caller works on the
     current one. One read at a time, so a generator is never entered twice at once."""
     iterator = iter(results)
