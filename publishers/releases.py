@@ -398,8 +398,6 @@ class Publisher:
         """Steps 2–6 under the lease. `sweep`: the last attempt failed, so objects it uploaded
         may lie in the folder that no manifest names; a withdrawal sweeps as well."""
         stats = SyncStats()
-        # A key that is not the bucket's is refused before anything is written.
-        await self._check_key(stats)
         folder = release_folder(release)
         selection = await self.selector.select(release)
         if selection.exempt:
@@ -409,6 +407,8 @@ class Publisher:
             return PublishResult(release.id, "withdrawn", 0, stats)
         if selection.problems:
             raise ReleaseRefused(release.id, selection.problems)
+        # A key that is not the bucket's is refused before anything is written.
+        await self._check_key(stats)
 
         # A withdrawal (D12) first records what it will delete, then deletes it and rewrites
         # the older manifests; the version published below is the one without the records.
@@ -516,6 +516,7 @@ class Publisher:
                 (digest, inputs),
                 note,
                 withdrawing,
+                signed=self.signer is not None,
                 worker=self.worker if backfilled else None,
             )
         spooled = [(f"{folder}/{o.path}", o) for o in uploads] + [(manifest.path, manifest)]
@@ -1108,6 +1109,7 @@ async def _flip(
     note: str | None,
     withdrawing: bool,
     *,
+    signed: bool,
     worker: str | None = None,
 ) -> None:
     """Step 5: one transaction makes the new version public, or nothing does: the version, its
@@ -1122,7 +1124,8 @@ async def _flip(
             published_at=published_at,
             manifest_key=manifest.path,
             manifest_sha256=manifest.sha256,
-            objects=len(orjson.loads(manifest.data)["objects"]) + 1,
+            # its listed objects, the manifest and, when signed, the manifest's signature
+            objects=len(orjson.loads(manifest.data)["objects"]) + 1 + int(signed),
             content_sha256=digests[0],
             input_sha256=digests[1],
             correction_note=note,

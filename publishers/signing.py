@@ -236,6 +236,7 @@ async def ensure_key(store: ObjectStore, signer: Signer, stats: SyncStats) -> No
             f"the signing key {signer.fingerprint[:16]}… is {where}: the bucket's newest key is "
             f"{index[-1][:16]}…; rotate to a new key with `gongkai keys rotate`"
         )
+    stats.skipped += 1 + len(index)  # the index and the keys, all there
 
 
 async def rotate(store: ObjectStore, old: Signer, new: Signer, stats: SyncStats) -> None:

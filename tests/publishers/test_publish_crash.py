@@ -62,9 +62,13 @@ async def publish_killed_then_rerun(target: Store, db: str, kill_at: str) -> Non
 
     # The rerun takes the dead worker's lease over at once (same host, process gone), or finds
     # the version published and writes the pointers the dead process did not.
-    result = await Publisher(target.store, worker="rerun", clock=lambda: LATER).publish(budget.id)
+    result = await Publisher(
+        target.store, worker="rerun", clock=lambda: LATER, signer=dataset.SIGNER
+    ).publish(budget.id)
     assert (result.outcome, result.version) == ("unchanged" if flipped else "published", 1)
-    again = await Publisher(target.store, worker="rerun", clock=lambda: LATER).publish(budget.id)
+    again = await Publisher(
+        target.store, worker="rerun", clock=lambda: LATER, signer=dataset.SIGNER
+    ).publish(budget.id)
     assert again.outcome == "unchanged"
 
 
@@ -76,7 +80,9 @@ async def reference_objects(databases: Databases, template: str, db: str) -> dic
     try:
         async with database.connected(url):
             built = await dataset.build(dataset.Plan(departments=1, projects=2))
-            publisher = Publisher(reference, worker="reference", clock=lambda: LATER)
+            publisher = Publisher(
+                reference, worker="reference", clock=lambda: LATER, signer=dataset.SIGNER
+            )
             await publisher.publish(built.releases[0].id)
         return {key: await reference.get(key) for key in await reference.keys()}
     finally:

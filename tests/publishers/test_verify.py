@@ -119,7 +119,7 @@ async def test_an_untouched_bucket_verifies_and_each_tampering_fails_naming_its_
     def unlisted_object(root: Path) -> None:
         (root / v1).with_name("extra.json").write_bytes(b"{}")
 
-    cases: dict[str, tuple[Callable[[Path], None], str, str]] = {
+    cases: dict[str, tuple[Callable[[Path], object], str, str]] = {
         "a byte of a data file": (lambda r: flip_byte(r / data_key), data_key, "sha256"),
         "a byte of a manifest": (lambda r: flip_byte(r / v1), v1, "signature"),
         "a byte of a signature": (

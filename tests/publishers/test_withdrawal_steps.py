@@ -107,9 +107,21 @@ async def test_rewritten_manifests_are_true_to_the_objects_they_keep(db: str) ->
     assert any(k < package for k in keys) and any(k > package for k in keys), keys
     doomed = next(k for k in keys if "/data/" in k)
     await store.delete(doomed)
-    await withdrawal.rewrite_manifests(store, evaluations.id, folder, {doomed}, SyncStats())
+    old = (await models.ReleaseVersion.get(release_id=evaluations.id, number=1)).manifest_sha256
+    redacted: list[dict[str, object]] = []
+
+    async def redact(entries: list[dict[str, object]]) -> None:
+        redacted.extend(entries)
+
+    await withdrawal.rewrite_manifests(
+        store, evaluations.id, folder, {doomed}, SyncStats(), signer=dataset.SIGNER, redact=redact
+    )
 
     data = await store.get(manifest_key(evaluations, 1))
+    # recorded as superseded by its new bytes (issue 16), and signed again
+    assert [(e["supersedes"], e["by"]) for e in redacted] == [(old, sha256_hex(data))]
+    signature = await store.get(manifest_key(evaluations, 1) + ".sig")
+    assert signature == dataset.SIGNER.signature(data)
     manifest = orjson.loads(data)
     assert [e["key"] for e in manifest["objects"]] == [k for k in keys if k != doomed]
     for entry in manifest["objects"]:
@@ -135,7 +147,15 @@ async def test_a_version_whose_manifest_is_gone_is_skipped_and_the_next_rewritte
     doomed = next(k for k in keys if "/data/" in k)
     await store.delete(doomed)
     await store.delete(manifest_key(budget, 1))  # an earlier run deleted it
-    await withdrawal.rewrite_manifests(store, budget.id, folder_of(budget), {doomed}, SyncStats())
+    redacted: list[dict[str, object]] = []
+
+    async def redact(entries: list[dict[str, object]]) -> None:
+        redacted.extend(entries)
+
+    await withdrawal.rewrite_manifests(
+        store, budget.id, folder_of(budget), {doomed}, SyncStats(), signer=None, redact=redact
+    )
+    assert len(redacted) == 1  # version 2's; version 1's was gone
     manifest = orjson.loads(await store.get(manifest_key(budget, 2)))
     assert [e["key"] for e in manifest["objects"]] == [k for k in keys if k != doomed]
     assert await store.stat(manifest_key(budget, 1)) is None
