@@ -8,7 +8,9 @@ Only relations have resolvers, and they go through the request's DataLoaders.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from enum import Enum
 from typing import Any, NewType
 
 import strawberry
@@ -210,6 +212,78 @@ class SelfAssessmentRow:
     deviationReason: str = _f("偏差原因分析及改进措施.")
 
 
+@strawberry.enum(description="Where a row of a subject's budget-against-actuals table comes from.")
+class OutcomeSource(Enum):
+    BOTH = "BOTH"
+    TARGET_ONLY = "TARGET_ONLY"
+    ASSESSMENT_ONLY = "ASSESSMENT_ONLY"
+
+
+@strawberry.type(
+    description="One indicator of a subject: its target as approved with the budget (预算公开) "
+    "beside its actual value in the final accounts' self-assessment (决算公开), matched by "
+    "一级、二级 and 三级指标."
+)
+class IndicatorOutcome:
+    level1: IndicatorL1 = _f("一级指标.")
+    level1Label: str = _label("level1")
+    level2: IndicatorL2 = _f("二级指标.")
+    level2Label: str = _label("level2")
+    name: str = _f("三级指标.")
+    budgetTarget: str | None = _f(
+        "指标值 in the budget's performance target; none when only the "
+        "self-assessment has the indicator."
+    )
+    unit: str | None = _f("计量单位 (from the target).")
+    assessedTarget: str | None = _f("年度指标值 as the self-assessment restates it.")
+    actualValue: str | None = _f("实际完成值; none before the final accounts are published.")
+    weight: Decimal | None = _f("分值.")
+    score: Decimal | None = _f("得分.")
+    deviationReason: str | None = _f("偏差原因分析及改进措施.")
+    source: OutcomeSource = _f("Which of the two records hold the indicator.")
+
+
+def outcomes(
+    target: Mapping[str, Any] | None, assessment: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
+    """The target's indicators in their order, each with the self-assessment row of the same
+    一级/二级/三级指标 (the n-th of a repeated name with the n-th), then the rows the target does
+    not have."""
+    rows: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+    for row in (assessment or {}).get("rows", []):
+        rows.setdefault((row["level1"], row["level2"], row["indicatorName"]), []).append(row)
+    out = []
+    for indicator in (target or {}).get("indicators", []):
+        same = rows.get((indicator["level1"], indicator["level2"], indicator["name"]))
+        row = same.pop(0) if same else None
+        out.append(_outcome(indicator, row))
+    out += [_outcome(None, row) for left in rows.values() for row in left]
+    return out
+
+
+def _outcome(indicator: Mapping[str, Any] | None, row: Mapping[str, Any] | None) -> dict[str, Any]:
+    either: Mapping[str, Any] = indicator or row or {}
+    return {
+        "level1": either["level1"],
+        "level1Label": either["level1Label"],
+        "level2": either["level2"],
+        "level2Label": either["level2Label"],
+        "name": indicator["name"] if indicator else either["indicatorName"],
+        "budgetTarget": indicator["targetValue"] if indicator else None,
+        "unit": indicator.get("unit") if indicator else None,
+        "assessedTarget": row["targetValue"] if row else None,
+        "actualValue": row["actualValue"] if row else None,
+        "weight": row["weight"] if row else (indicator or {}).get("weight"),
+        "score": row["score"] if row else None,
+        "deviationReason": row["deviationReason"] if row else None,
+        "source": OutcomeSource.BOTH
+        if indicator and row
+        else OutcomeSource.TARGET_ONLY
+        if indicator
+        else OutcomeSource.ASSESSMENT_ONLY,
+    }
+
+
 @strawberry.type(description="绩效自评: the year-end self-assessment (项目支出绩效自评表).")
 class SelfAssessment(Node):
     is_type_of = _typed("SelfAssessment")
@@ -361,6 +435,19 @@ class Subject(Node):
     async def selfAssessment(self, info: Info[Context, None]) -> SelfAssessment | None:
         found = await info.context.loaders.children(RecordType.SELF_ASSESSMENT).load(self["key"])
         return found[0] if found else None
+
+    @strawberry.field(
+        description="Its target's indicators as approved with the budget beside the actual values "
+        "of its self-assessment in the final accounts, matched by indicator (issue 16): what the "
+        "project page of the site shows, without a join by the portal."
+    )
+    async def targetsAgainstActuals(self, info: Info[Context, None]) -> list[IndicatorOutcome]:
+        loaders = info.context.loaders
+        targets = await loaders.children(RecordType.TARGET).load(self["key"])
+        assessments = await loaders.children(RecordType.SELF_ASSESSMENT).load(self["key"])
+        return outcomes(  # type: ignore[return-value] # snapshot dicts, read by getitem
+            targets[0] if targets else None, assessments[0] if assessments else None
+        )
 
     @strawberry.field(description="Its evaluations, published with the final accounts.")
     async def evaluations(self, info: Info[Context, None]) -> list[Evaluation]:

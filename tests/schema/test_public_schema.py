@@ -18,6 +18,7 @@ from tortoise import connections
 from schema import limits
 from schema.context import Context
 from schema.public import sqlpath
+from schema.public import types as t
 from schema.public.fastpath import Fallback, FastPath
 from schema.public.schema import build
 from schema.rows import node_id
@@ -487,3 +488,88 @@ def test_introspection_is_off_in_production() -> None:
     assert build(production=False).execute_sync(query).data == {
         "__schema": {"queryType": {"name": "Query"}}
     }
+
+
+OUTCOMES = """
+query($filter: SubjectFilter) {
+  subjects(first: 10, filter: $filter) {
+    nodes {
+      target { indicators { name level1 targetValue unit } }
+      selfAssessment { rows { indicatorName targetValue actualValue score deviationReason } }
+      targetsAgainstActuals {
+        level1 level1Label level2 name budgetTarget unit assessedTarget actualValue weight score
+        deviationReason source
+      }
+    }
+  }
+}
+"""
+
+
+async def test_targets_against_actuals_pair_the_budget_with_the_final_accounts(
+    published: dataset.Built,
+) -> None:
+    data = await run(OUTCOMES, filter={"code": "PUBP2-0Q"})
+    [subject] = data["subjects"]["nodes"]
+    indicators = subject["target"]["indicators"]
+    rows = subject["selfAssessment"]["rows"]
+    paired = subject["targetsAgainstActuals"]
+    assert len(paired) == len(indicators) == len(rows) == 4
+    for pair, indicator, row in zip(paired, indicators, rows, strict=True):
+        assert pair["source"] == "BOTH"
+        assert (pair["name"], pair["level1"]) == (indicator["name"], indicator["level1"])
+        assert (pair["budgetTarget"], pair["unit"]) == (indicator["targetValue"], indicator["unit"])
+        assert (pair["assessedTarget"], pair["actualValue"], pair["score"]) == (
+            row["targetValue"],
+            row["actualValue"],
+            row["score"],
+        )
+
+
+def test_outcomes_match_by_indicator_and_keep_what_either_side_alone_has() -> None:
+    def indicator(name: str, level2: str = "QUANTITY") -> dict[str, Any]:
+        return {
+            "level1": "OUTPUT",
+            "level1Label": "产出指标",
+            "level2": level2,
+            "level2Label": "数量指标",
+            "name": name,
+            "targetValue": f"≥{name}",
+            "unit": "个",
+            "weight": "10.00",
+        }
+
+    def row(name: str, level2: str = "QUANTITY") -> dict[str, Any]:
+        return {
+            "level1": "OUTPUT",
+            "level1Label": "产出指标",
+            "level2": level2,
+            "level2Label": "数量指标",
+            "indicatorName": name,
+            "targetValue": f"≥{name}",
+            "actualValue": f"={name}",
+            "weight": "10.00",
+            "score": "9.00",
+            "deviationReason": "",
+        }
+
+    target = {"indicators": [indicator("甲"), indicator("乙"), indicator("乙"), indicator("丙")]}
+    # 乙 twice on each side, the second row of 乙 by position; 丙 only budgeted; 丁 only
+    # assessed; 甲 assessed under another 二级指标 is another indicator
+    assessment = {"rows": [row("乙"), row("甲", "QUALITY"), row("乙"), row("丁")]}
+    got = [
+        (o["name"], o["level2"], o["source"].value, o["actualValue"])
+        for o in t.outcomes(target, assessment)
+    ]
+    assert got == [
+        ("甲", "QUANTITY", "TARGET_ONLY", None),
+        ("乙", "QUANTITY", "BOTH", "=乙"),
+        ("乙", "QUANTITY", "BOTH", "=乙"),
+        ("丙", "QUANTITY", "TARGET_ONLY", None),
+        ("甲", "QUALITY", "ASSESSMENT_ONLY", "=甲"),
+        ("丁", "QUANTITY", "ASSESSMENT_ONLY", "=丁"),
+    ]
+    assert [o["source"].value for o in t.outcomes(None, None)] == []
+    budget_only = t.outcomes(target, None)
+    assert {o["source"].value for o in budget_only} == {"TARGET_ONLY"}
+    assert budget_only[0]["weight"] == "10.00" and budget_only[0]["actualValue"] is None
