@@ -30,6 +30,8 @@ import asyncpg
 import httpx
 import orjson
 
+from publishers import signing
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = os.environ.get("GONGKAI_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 QUERY = "{ subjects(first: 20) { totalCount nodes { key name fiscalYear } } }"
@@ -42,6 +44,10 @@ def gongkai(env: dict[str, str], *args: str) -> None:
 
 
 def environment(database_url: str, store: Path) -> dict[str, str]:
+    # production publishes only signed: a key of the bench's own, beside its store
+    key = store.parent / "signing-key.pem"
+    if not key.exists():
+        signing.write_key_file(signing.generate(), key)
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("GONGKAI_")},
         "PYTHONPATH": str(ROOT),
@@ -49,6 +55,7 @@ def environment(database_url: str, store: Path) -> dict[str, str]:
         "GONGKAI_STORE_URL": f"file://{store}",
         "GONGKAI_ENV": "production",
         "GONGKAI_JWT_KEY": "bench-" + "k" * 40,
+        "GONGKAI_SIGNING_KEY_FILE": str(key),
     }
 
 
