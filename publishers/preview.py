@@ -12,6 +12,7 @@ import orjson
 
 from publishers.releases import (
     file_objects,
+    load_release,
     manifest_key,
     release_entry,
     release_folder,
@@ -26,10 +27,10 @@ from storage.enums import RecordType
 
 
 async def release_page(
-    release: models.Release, selection: Selection, now: datetime, style_href: str
+    release_id: int, selection: Selection, now: datetime, style_href: str
 ) -> bytes:
-    """The page of `release` (jurisdiction and department fetched) with `selection` as its
-    next version, published at `now`."""
+    """The page of the release with `selection` as its next version, published at `now`."""
+    release = await load_release(release_id)
     # Rendering is CPU work (the official tables' workbook, the page): off the event loop, as
     # the publisher's own site rendering is, so the API process keeps answering meanwhile.
     objects = await asyncio.to_thread(render_release, selection)

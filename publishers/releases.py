@@ -261,7 +261,7 @@ class Publisher:
 
     async def check(self, release_id: int) -> Selection:
         """Everything a publish would decide, with every problem, and nothing written."""
-        return await self.selector.select(await _load(release_id))
+        return await self.selector.select(await load_release(release_id))
 
     # --- publish ---------------------------------------------------------------------------
 
@@ -273,7 +273,7 @@ class Publisher:
         note: str | None = None,
         pointers: bool = True,
     ) -> PublishResult:
-        return await self._publish(await _load(release_id), as_of, note, pointers)
+        return await self._publish(await load_release(release_id), as_of, note, pointers)
 
     async def _publish(
         self,
@@ -632,7 +632,7 @@ class Publisher:
                 if time.monotonic() >= deadline:
                     raise
             await asyncio.sleep(min(WAIT_POLL.total_seconds(), self.wait.total_seconds()))
-            release = await _load(release.id)  # what the other worker published
+            release = await load_release(release.id)  # what the other worker published
 
     def parallel_releases(self) -> int:
         if self.parallel is not None:
@@ -667,7 +667,7 @@ class Publisher:
             release_ids = sorted(ids)
         report = WithdrawReport()
         for release_id in release_ids:
-            release = await _load(release_id)
+            release = await load_release(release_id)
             selection = await self.selector.select(release)
             due = (selection.exempt and release.current_version) or await self._withdrawn_keys(
                 release, selection
@@ -1089,7 +1089,8 @@ def _kind(release: models.Release | None) -> ReleaseKind | None:
     return None if release is None else release.kind
 
 
-async def _load(release_id: int) -> models.Release:
+async def load_release(release_id: int) -> models.Release:
+    """The release with its jurisdiction and department, as every publish step reads it."""
     release = await models.Release.get_or_none(id=release_id).select_related(
         "jurisdiction", "department"
     )

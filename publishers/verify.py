@@ -133,9 +133,11 @@ class _Verifier:
             self.report.fail(key, f"cannot be read: {error}")
         return None
 
-    async def signed(self, key: str) -> bytes | None:
-        """The object's bytes when its signature object verifies by a trusted key."""
-        data = await self.get(key)
+    async def signed(self, key: str, data: bytes | None = None) -> bytes | None:
+        """The object's bytes (`data`, when already read) when its signature object verifies by
+        a trusted key."""
+        if data is None:
+            data = await self.get(key)
         if data is None:
             return None
         signature = await self.get(signing.signature_key(key))
@@ -302,13 +304,13 @@ class _Verifier:
     async def redactions(self, code: str) -> dict[str, dict[str, Any]]:
         key = redactions.redactions_key(code)
         try:
-            await self.source.get(key)
+            raw = await self.source.get(key)
         except ObjectNotFound:
             return {}  # nothing was ever withdrawn in this jurisdiction
         except StoreError as error:
             self.report.fail(key, f"cannot be read: {error}")
             return {}
-        data = await self.signed(key)
+        data = await self.signed(key, raw)
         if data is None:
             return {}
         try:

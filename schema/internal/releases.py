@@ -104,10 +104,7 @@ class ReleaseMutations:
             need(ctx, Action.MANAGE_RELEASE)
             row, vis = await writes.release(ctx, id, Action.MANAGE_RELEASE)
             publisher = _publisher(ctx)
-            release = await models.Release.get(id=row.id).select_related(
-                "jurisdiction", "department"
-            )
-            selection = await publisher.selector.select(release)
+            selection = await publisher.check(row.id)
             problems = _problems(selection.problems, vis)
             public_style = f"{publisher.base_url or '/open'}/{site.STYLE_KEY}"
             return t.ReleaseCheck(
@@ -126,7 +123,7 @@ class ReleaseMutations:
                 files=[f.title for f in selection.files],
                 problems=problems,
                 render_page=lambda style: preview.release_page(
-                    release, selection, ctx.clock(), style or public_style
+                    row.id, selection, ctx.clock(), style or public_style
                 ),
                 **await privacy.decisions(row.id),
             )
