@@ -247,6 +247,32 @@ def _remove_files(files: Sequence[BuiltFile]) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+#: a spool's folder in the temporary directory: this prefix, the owner's pid, a random part
+SPOOL_PREFIX = "gongkai-bulk-"
+
+
+def remove_dead_spools(folder: Path | None = None) -> int:
+    """Delete the spools that a killed publisher left (its finalizer never ran): those of
+    processes no longer alive on this host. Returns how many were removed."""
+    removed = 0
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{SPOOL_PREFIX}*-*"):
+        pid = path.name.removeprefix(SPOOL_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and path.is_dir() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 class Spool:
     """Published objects' bytes on disk (a temporary folder, one file per sha256) and which key
     holds which: what the publisher has just uploaded, kept for the bulk files without holding
@@ -261,7 +287,8 @@ class Spool:
     @property
     def root(self) -> Path:
         if self._root is None:
-            self._root = Path(tempfile.mkdtemp(prefix="gongkai-bulk-"))
+            remove_dead_spools()
+            self._root = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-"))
             # removed with the spool if never closed (a publish that failed before the pointers)
             self._removal = weakref.finalize(self, shutil.rmtree, self._root, ignore_errors=True)
         return self._root

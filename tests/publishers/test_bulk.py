@@ -9,7 +9,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -386,3 +389,22 @@ def test_a_zip_streamed_from_files_has_the_bytes_of_one_built_in_memory(tmp_path
         assert {n: archive.read(n) for n in members} == members
         assert archive.getinfo("a/report.pdf").compress_type == zipfile.ZIP_STORED
         assert archive.getinfo("b/data.json").compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_a_killed_publishers_spool_is_removed_and_a_live_ones_kept(tmp_path: Path) -> None:
+    """A SIGKILLed publish never runs its spool's finalizer: the next spool removes the folders
+    of processes that are gone, and only those."""
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = tmp_path / f"{bulk.SPOOL_PREFIX}{gone.stdout.strip()}-abc"
+    live = tmp_path / f"{bulk.SPOOL_PREFIX}{os.getpid()}-def"
+    other = tmp_path / f"{bulk.SPOOL_PREFIX}notapid"
+    for folder in (dead, live, other):
+        folder.mkdir()
+        (folder / ("0" * 64)).write_bytes(b"spooled")
+    assert bulk.remove_dead_spools(tmp_path) == 1
+    assert not dead.exists() and live.exists() and other.exists()
