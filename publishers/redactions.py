@@ -61,7 +61,7 @@ async def add(
     chain lock."""
     known = await read(store, jurisdiction_code)
     seen = {e["supersedes"] for e in known}
-    fresh = [e for e in entries if e["supersedes"] not in seen and e["supersedes"] != e["by"]]
+    fresh = [e for e in entries if e["supersedes"] not in seen]
     document = {"redactions": sorted([*known, *fresh], key=lambda e: str(e["supersedes"]))}
     key = redactions_key(jurisdiction_code)
     await signing.put_signed(store, key, dumps(document), JSON_TYPE, signer, stats)

@@ -799,17 +799,17 @@ class Publisher:
         digest, note = content
         key = manifest_key(release, version)
         try:
-            earlier = orjson.loads(await self.store.get(key))
+            data: bytes | None = await self.store.get(key)
         except ObjectNotFound:
-            earlier = None
+            data = None
+        earlier: dict[str, Any] = orjson.loads(data) if data is not None else {}
         if (
-            earlier is not None
+            data is not None
             and earlier.get("contentSha256") == digest
             and earlier.get("chain") == links
         ):
             # An interrupted attempt wrote this manifest: complete that publish as it was. (Its
             # chain must still be the head's: another release may have been published since.)
-            data = await self.store.get(key)
             await signing.put_signed(self.store, key, data, render.JSON_TYPE, self.signer, stats)
             return Rendered(key, data, render.JSON_TYPE, sha256_hex(data))
         folder = release_folder(release)

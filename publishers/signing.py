@@ -20,6 +20,7 @@ rewrites nothing.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import secrets
@@ -33,6 +34,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from publishers.render import JSON_TYPE, dumps
 from publishers.sync import SyncStats, put_if_changed
 from storage.errors import GongkaiError
 from storage.objects import ObjectNotFound, ObjectStore
@@ -40,7 +42,6 @@ from storage.objects import ObjectNotFound, ObjectStore
 ALGORITHM = "Ed25519"
 KEY_INDEX = "keys/index.json"
 SIGNATURE_SUFFIX = ".sig"
-JSON_TYPE = "application/json"
 
 
 class SigningError(GongkaiError):
@@ -60,10 +61,6 @@ def signature_key(key: str) -> str:
     return key + SIGNATURE_SUFFIX
 
 
-def _dumps(document: Mapping[str, Any]) -> bytes:
-    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
-
-
 @dataclass(frozen=True)
 class Signer:
     """A private key and what it signs with."""
@@ -74,13 +71,13 @@ class Signer:
     def public(self) -> Ed25519PublicKey:
         return self.private.public_key()
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         return fingerprint(self.public)
 
     def signature(self, data: bytes) -> bytes:
         """The signature object of `data`."""
-        return _dumps(
+        return dumps(
             {
                 "algorithm": ALGORITHM,
                 "key": self.fingerprint,
@@ -105,7 +102,7 @@ class Signer:
                     endorsed_by.private.sign(self.fingerprint.encode())
                 ).decode(),
             }
-        return _dumps(document)
+        return dumps(document)
 
 
 def generate() -> Signer:
@@ -227,7 +224,7 @@ async def ensure_key(store: ObjectStore, signer: Signer, stats: SyncStats) -> No
         await put_if_changed(
             store, key_object(signer.fingerprint), signer.key_document(), JSON_TYPE, stats
         )
-        index_bytes = _dumps({"keys": [signer.fingerprint]})
+        index_bytes = dumps({"keys": [signer.fingerprint]})
         await put_if_changed(store, KEY_INDEX, index_bytes, JSON_TYPE, stats)
         return
     if index[-1] != signer.fingerprint:
@@ -251,7 +248,7 @@ async def rotate(store: ObjectStore, old: Signer, new: Signer, stats: SyncStats)
     await put_if_changed(
         store, key_object(new.fingerprint), new.key_document(endorsed_by=old), JSON_TYPE, stats
     )
-    await store.put(KEY_INDEX, _dumps({"keys": [*index, new.fingerprint]}), JSON_TYPE)
+    await store.put(KEY_INDEX, dumps({"keys": [*index, new.fingerprint]}), JSON_TYPE)
     stats.written += 1
 
 
@@ -262,11 +259,10 @@ async def put_signed(
     content_type: str,
     signer: Signer | None,
     stats: SyncStats,
-) -> bool:
+) -> None:
     """Write `key` (when its bytes changed) and its signature object (when that changed): the
     object first, so a crash between the two leaves a signature that fails, never a stale one
-    that passes for new bytes. Without a signer, the object alone. Whether `key` was written."""
-    written = await put_if_changed(store, key, data, content_type, stats)
+    that passes for new bytes. Without a signer, the object alone."""
+    await put_if_changed(store, key, data, content_type, stats)
     if signer is not None:
         await put_if_changed(store, signature_key(key), signer.signature(data), JSON_TYPE, stats)
-    return written

@@ -9,6 +9,7 @@ DATABASE … TEMPLATE`` on PostgreSQL, decisions.md D18) that is dropped afterwa
 from __future__ import annotations
 
 import asyncio
+import atexit
 import gc
 import hashlib
 import os
@@ -56,6 +57,7 @@ def _signing_key_file() -> str:
     processes they start (`GONGKAI_SIGNING_KEY_FILE`) — signs with one key, so that they can
     share a bucket (a second key would be refused: publishers/signing.py)."""
     folder = Path(tempfile.mkdtemp(prefix="gongkai-test-key-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     write_key_file(SIGNER, folder / "signing.pem")
     return str(folder / "signing.pem")
 
