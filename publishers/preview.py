@@ -10,6 +10,7 @@ from datetime import datetime
 
 import orjson
 
+from publishers import history
 from publishers.releases import (
     file_objects,
     load_release,
@@ -42,6 +43,7 @@ async def release_page(
         published_at=now,
         manifest_key=manifest_key(release, number),
         correction_note=None,
+        kind=history.version_kind(number, withdrawing=False),
     )
     earlier = await models.ReleaseVersion.filter(release_id=release.id, number__lt=number)
     # As the snapshot rows hold them: JSON values, not Decimals and dates.

@@ -40,6 +40,7 @@ from tortoise.transactions import in_transaction
 from publishers import (
     bulk,
     filenames,
+    history,
     redactions,
     render,
     rules,
@@ -414,6 +415,8 @@ class Publisher:
         # the older manifests; the version published below is the one without the records.
         withdrawn = await self._withdrawn_keys(release, selection)
         intent = await withdrawal.pending(release.id)
+        if intent is not None:  # what an interrupted run found, and may have removed already
+            withdrawn |= set(intent.record_keys)
         if withdrawn or intent is not None:
             intent = await withdrawal.record_intent(
                 self.store, release.id, folder, withdrawn, whole=False, worker=self.worker
@@ -437,7 +440,7 @@ class Publisher:
             published_at,
             note,
             stats,
-            withdrawing=intent is not None,
+            withdrawn if intent is not None else None,
             backfilled=backfilled,
         )
         if sweep or intent is not None:
@@ -457,12 +460,14 @@ class Publisher:
         published_at: datetime,
         note: str | None,
         stats: SyncStats,
+        withdrawn: set[str] | None,
         *,
-        withdrawing: bool,
         backfilled: bool = False,
     ) -> PublishResult:
         """Steps 2–5: a new version unless the current one holds the same input, or the same
-        content (not while withdrawing: the current version has lost objects)."""
+        content (not while withdrawing: the current version has lost objects). `withdrawn`:
+        while withdrawing, the record keys that go (from every version's history too)."""
+        withdrawing = withdrawn is not None
         current = await models.ReleaseVersion.get_or_none(
             release_id=release.id, number=release.current_version
         )
@@ -515,7 +520,7 @@ class Publisher:
                 manifest,
                 (digest, inputs),
                 note,
-                withdrawing,
+                withdrawn,
                 signed=self.signer is not None,
                 worker=self.worker if backfilled else None,
             )
@@ -685,23 +690,27 @@ class Publisher:
         return report
 
     async def _withdrawn_keys(self, release: models.Release, selection: Selection) -> set[str]:
-        """Record keys now public in this release that a filing covers: those the new selection
-        drops while their subject (or, for a file, what it is about) is filed."""
+        """Record keys public in any version of this release that a filing covers: those the
+        new selection drops while their subject (or, for a file, what it is about) is filed."""
         if not release.current_version:
             return set()
         prefixes = await self._covered_prefixes(release)
         if not prefixes:
             return set()
         kept = {r.key for r in selection.records}
-        rows = await models.Disclosure.filter(release_id=release.id).values(
-            "record_key", "record_type", "subject_key"
+        # Every version's rows, not only the current one's: a record a correction dropped
+        # before its filing is still in an older version, and in that version's objects.
+        rows = await (
+            models.DisclosureVersion.filter(release_id=release.id)
+            .distinct()
+            .values("record_key", "record_type", "subject_key")
         )
         dropped = [row for row in rows if row["record_key"] not in kept]
         # What a file is about is in its record's data: read only for the files dropped.
         files = [r["record_key"] for r in dropped if r["record_type"] == RecordType.FILE]
         about_file = {
             row["record_key"]: row["data"].get("aboutKey")
-            for row in await models.Disclosure.filter(
+            for row in await models.DisclosureVersion.filter(
                 release_id=release.id, record_type=RecordType.FILE, record_key__in=files
             ).values("record_key", "data")
         }
@@ -746,6 +755,7 @@ class Publisher:
                 raise LeaseLost(f"release {release.id}: the lease was lost; rerun withdraw")
             if await models.ReleaseVersion.filter(release_id=release.id).exists():
                 await models.Disclosure.filter(release_id=release.id).delete()
+                await models.DisclosureVersion.filter(release_id=release.id).delete()
                 await models.ReleaseVersion.filter(release_id=release.id).delete()
                 await models.CorrectionNotice.filter(release_id=release.id).delete()
                 await models.CorrectionNotice.create(
@@ -986,6 +996,8 @@ def release_entry(
                 "publishedAt": v.published_at.astimezone(rules.SHANGHAI),
                 "manifest": v.manifest_key,
                 "correctionNote": v.correction_note,
+                "kind": v.kind.value,
+                "kindLabel": v.kind.label,
             }
             for v in ordered
         ],
@@ -1108,14 +1120,16 @@ async def _flip(
     manifest: Rendered,
     digests: tuple[str, str],
     note: str | None,
-    withdrawing: bool,
+    withdrawn: set[str] | None,
     *,
     signed: bool,
     worker: str | None = None,
 ) -> None:
     """Step 5: one transaction makes the new version public, or nothing does: the version, its
-    snapshot rows with their search terms, the release's own row, its status — and only while
-    this worker still holds the lease (a stalled worker whose lease was taken over stops)."""
+    snapshot rows with their search terms and their history, the release's own row, its status
+    — and only while this worker still holds the lease (a stalled worker whose lease was taken
+    over stops). `withdrawn`: the records a withdrawal removes, from every version's history."""
+    withdrawing = withdrawn is not None
     async with in_transaction() as connection:
         if not await lease.holds(release.id, connection):
             raise LeaseLost(f"release {release.id}: the lease was lost before the flip; rerun")
@@ -1130,6 +1144,7 @@ async def _flip(
             content_sha256=digests[0],
             input_sha256=digests[1],
             correction_note=note,
+            kind=history.version_kind(version, withdrawing),
         )
         if version > 1:
             await models.CorrectionNotice.create(
@@ -1139,6 +1154,7 @@ async def _flip(
                 published_at=published_at,
                 kind=CorrectionKind.WITHDRAWAL if withdrawing else CorrectionKind.CORRECTION,
                 note=note or f"第{version}版更正第{version - 1}版。",
+                version=version,
             )
         versions = await models.ReleaseVersion.filter(release_id=release.id)
         entry = release_entry(
@@ -1154,6 +1170,10 @@ async def _flip(
         )
         await models.Disclosure.filter(release_id=release.id).delete()
         await _write_snapshot(connection, release, version, [*selection.records, own])
+        await history.forget(connection, release.id, withdrawn or ())
+        await history.record_version(
+            connection, release.id, entry["key"], new_version.kind, published_at
+        )
         await models.Release.filter(id=release.id).update(
             status=ReleaseStatus.PUBLISHED,
             current_version=version,

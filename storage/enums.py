@@ -319,6 +319,15 @@ class CorrectionKind(LabelledEnum):
     WITHDRAWAL = "WITHDRAWAL", "撤回"
 
 
+class VersionKind(LabelledEnum):
+    """What a release version did: the first publication, a correction, or a withdrawal of
+    records a filing now covers (which, seen from a record still public, withdrew others)."""
+
+    FIRST = "FIRST", "首次公开"
+    CORRECTION = "CORRECTION", "更正"
+    WITHDRAWAL_OF_OTHERS = "WITHDRAWAL_OF_OTHERS", "撤回其他记录"
+
+
 class DocKind(LabelledEnum):
     BUDGET_DOC = "BUDGET_DOC", "部门预算"
     FINAL_ACCOUNTS_DOC = "FINAL_ACCOUNTS_DOC", "部门决算"

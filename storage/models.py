@@ -583,6 +583,9 @@ class ReleaseVersion(TimestampedModel):
         max_length=64, default="", description="digest of the records and files it was made of"
     )
     correction_note = fields.TextField(null=True)
+    kind = fields.CharEnumField(
+        enums.VersionKind, max_length=24, default=enums.VersionKind.FIRST, description="what it did"
+    )
     objects = fields.IntField(
         default=0, description="objects of the version, its manifest included (publish summary)"
     )
@@ -611,6 +614,9 @@ class CorrectionNotice(TimestampedModel):
     published_at = fields.DatetimeField()
     kind = fields.CharEnumField(enums.CorrectionKind, max_length=16)
     note = fields.TextField()
+    version = fields.IntField(
+        null=True, description="the release version it produced, empty for a whole withdrawal"
+    )
 
     class Meta:
         table = "correction_notice"
@@ -641,18 +647,10 @@ class Withdrawal(TimestampedModel):
         table = "withdrawal"
 
 
-class Disclosure(BaseModel):
-    """A published snapshot row: one record exactly as a release version published it.
+class SnapshotColumns(BaseModel):
+    """The columns of a published snapshot row, shared by the current rows (`Disclosure`) and
+    every version's rows (`DisclosureVersion`), so that one SQL text reads either."""
 
-    The public API reads only this table (invariant 1). Rows are written in the same transaction
-    that marks the release PUBLISHED and removed when a filing withdraws their record.
-    """
-
-    id = fields.BigIntField(primary_key=True)
-    release: fields.ForeignKeyRelation[Release] = fields.ForeignKeyField(
-        "models.Release", related_name="disclosures", on_delete=fields.CASCADE
-    )
-    release_id: int
     release_version = fields.IntField()
     record_type = fields.CharEnumField(enums.RecordType, max_length=24)
     record_key = fields.CharField(max_length=120, description="stable public identifier")
@@ -677,6 +675,25 @@ class Disclosure(BaseModel):
     budget_fen = fields.BigIntField(null=True, description="全年预算数 (or 年初预算数) in 分")
     executed_fen = fields.BigIntField(null=True, description="全年执行数 in 分")
 
+    class Meta:
+        abstract = True
+
+
+class Disclosure(SnapshotColumns):
+    """A published snapshot row: one record exactly as the current version of a release
+    published it.
+
+    The public API reads only this table and `DisclosureVersion` (invariant 1). Rows are written
+    in the same transaction that marks the release PUBLISHED and removed when a filing
+    withdraws their record.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    release: fields.ForeignKeyRelation[Release] = fields.ForeignKeyField(
+        "models.Release", related_name="disclosures", on_delete=fields.CASCADE
+    )
+    release_id: int
+
     grams: fields.ReverseRelation[SearchGram]
 
     class Meta:
@@ -687,6 +704,38 @@ class Disclosure(BaseModel):
             ("jurisdiction_code", "department_code"),
             ("record_type", "record_key"),
             ("subject_key",),
+        )
+
+
+class DisclosureVersion(SnapshotColumns):
+    """A record as one version of its release published it: the history behind `versions`,
+    `changes` and `asOf` (issue 16). Written with the version, in the transaction that makes
+    it public; a version's rows are public from the day it was published until the day the
+    next version of the release was (days in Asia/Shanghai, as YYYYMMDD numbers, so that both
+    databases compare them alike). A filing removes its records' rows from every version, in
+    the transaction of the withdrawal: a withdrawn record has no history."""
+
+    id = fields.BigIntField(primary_key=True)
+    release: fields.ForeignKeyRelation[Release] = fields.ForeignKeyField(
+        "models.Release", related_name="disclosure_versions", on_delete=fields.CASCADE
+    )
+    release_id: int
+    release_key = fields.CharField(max_length=120, description="the public key of its release")
+    change = fields.CharEnumField(enums.VersionKind, max_length=24)
+    published_at = fields.DatetimeField()
+    published_day = fields.IntField(description="YYYYMMDD, Shanghai time")
+    superseded_day = fields.IntField(
+        null=True, description="YYYYMMDD when the next version was published, empty while current"
+    )
+
+    class Meta:
+        table = "disclosure_version"
+        unique_together = (("release", "release_version", "record_type", "record_key"),)
+        indexes = (
+            ("record_type", "record_key"),
+            ("record_type", "fiscal_year"),
+            ("subject_key",),
+            ("published_day", "superseded_day"),
         )
 
 

@@ -144,7 +144,9 @@ def leaks(objects: dict[str, bytes], markers: set[str]) -> list[str]:
 
 
 async def snapshot_leaks(markers: set[str]) -> list[str]:
+    """Markers found in the snapshot rows: the current ones and every version's (history)."""
     rows = await models.Disclosure.all().values("record_key", "name", "data")
+    rows += await models.DisclosureVersion.all().values("record_key", "subject_key", "name", "data")
     text = orjson.dumps(rows).decode()
     return [m for m in markers if m in text]
 
