@@ -11,7 +11,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from schema.rows import CURRENT, BadInput, Where, as_node, decode_cursor, encode_cursor, fetch
+from schema.rows import (
+    CURRENT,
+    CURRENT_ROWS,
+    BadInput,
+    Source,
+    Where,
+    as_node,
+    decode_cursor,
+    encode_cursor,
+    fetch,
+)
 from storage.enums import RecordType
 
 MAX_PAGE = 100
@@ -49,8 +59,9 @@ class Page:
         return await self.count()
 
 
-async def _count(where: Where) -> int:
-    rows = await fetch(f"SELECT COUNT(*) AS n FROM disclosure d WHERE {where.sql()}", where.params)
+async def _count(where: Where, source: Source) -> int:
+    sql = f"SELECT COUNT(*) AS n FROM disclosure d WHERE {where.sql()}"
+    rows = await fetch(sql, where.params, source)
     return int(rows[0]["n"])
 
 
@@ -110,16 +121,23 @@ def page_query(
 
 
 async def page(
-    record_type: RecordType, where: Where, order: str, descending: bool, request: PageRequest
+    record_type: RecordType,
+    where: Where,
+    order: str,
+    descending: bool,
+    request: PageRequest,
+    source: Source = CURRENT_ROWS,
 ) -> Page:
     """One page of current rows of `record_type` matching `where`, sorted by the SQL expression
-    `order` (then the record key), in either direction."""
+    `order` (then the record key), in either direction; of the rows public on a past day with
+    such a `source`."""
     q = page_query(record_type, where, order, descending, request)
     rows = await fetch(
         f"SELECT d.data, {order} AS sort_value, d.record_key FROM disclosure d"
         f" WHERE {q.keyset.sql()} ORDER BY {order} {q.direction}, d.record_key {q.direction}"
         f" LIMIT {q.size + 1}",
         q.keyset.params,
+        source,
     )
     size, forward = q.size, q.forward
     more = len(rows) > size
@@ -128,9 +146,9 @@ async def page(
         rows.reverse()
     matching = q.matching
     return Page(
-        nodes=[as_node(record_type, r["data"]) for r in rows],
+        nodes=[as_node(record_type, r["data"], source) for r in rows],
         cursors=[encode_cursor([r["sort_value"], r["record_key"]]) for r in rows],
         has_next=more if forward else request.before is not None,
         has_previous=more if not forward else request.after is not None,
-        count=lambda: _count(matching),
+        count=lambda: _count(matching, source),
     )

@@ -164,6 +164,8 @@ LOCAL: dict[str, tuple[int, str]] = {
     _T + "AmountBlock.fullYear": (GET, "fullYear"),
     _T + "AmountBlock.executed": (GET, "executed"),
     _T + "ReleaseVersion.manifestUrl": (URL, "manifest"),
+    _T + "ReleaseVersion.kind": (GET, "kind"),
+    _T + "ReleaseVersion.kindLabel": (GET, "kindLabel"),
     _T + "Release.manifestUrl": (URL, "manifest"),
     _T + "Release.datapackageUrl": (URL, "datapackage"),
     "schema.public.queries.Connection.totalCount": (COUNT, "_page"),

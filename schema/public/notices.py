@@ -29,7 +29,16 @@ from storage.enums import CorrectionKind, RecordType, ReleaseKind
 
 #: the length of `Jurisdiction.code`
 JURISDICTION_CODE_MAX: int = models.Jurisdiction._meta.fields_map["code"].max_length  # type: ignore[attr-defined]
-FIELDS = ("id", "jurisdiction__code", "fiscal_year", "published_at", "kind", "note", "release_id")
+FIELDS = (
+    "id",
+    "jurisdiction__code",
+    "fiscal_year",
+    "published_at",
+    "kind",
+    "note",
+    "release_id",
+    "version",
+)
 
 
 async def notice_page(
@@ -109,6 +118,8 @@ async def _nodes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "releaseKind": release_kind.value if release_kind else None,
                 "releaseKindLabel": release_kind.label if release_kind else None,
                 "note": n["note"],
+                # the version it produced, with its release: only while that release is public
+                "version": n["version"] if release else None,
             }
         )
     return nodes

@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema import limits
 from schema.public import types as t
+from schema.public.as_of import PublishedAsOf, as_of
 from schema.public.queries import Query as ListQueries
 from schema.public.queries import SubjectFilter
 from schema.public.statistics import StatisticsBucket, StatisticsDimension, statistics
@@ -27,6 +28,13 @@ class Query(ListQueries):
         filter: SubjectFilter | None = None,
     ) -> list[StatisticsBucket]:
         return await statistics(groupBy, filter)
+
+    asOf: PublishedAsOf = strawberry.field(
+        resolver=as_of,
+        description="What was public at the end of a past day (Asia/Shanghai): the root lists, "
+        "`node` and `statistics` as they were then. Records keep their `versions`; a withdrawn "
+        "record is answered for no day.",
+    )
 
 
 def build(*, production: bool = False) -> strawberry.Schema:

@@ -57,7 +57,9 @@ class StatisticsBucket:
 
 
 async def statistics(
-    groupBy: StatisticsDimension, filter: SubjectFilter | None
+    groupBy: StatisticsDimension,
+    filter: SubjectFilter | None,
+    source: rows.Source = rows.CURRENT_ROWS,
 ) -> list[dict[str, Any]]:
     group = groupBy.value
     where = subject_where(filter)
@@ -68,6 +70,7 @@ async def statistics(
         " SUM(CASE WHEN d.executed_fen IS NOT NULL THEN d.budget_fen END) AS executed_budget,"
         f" SUM(d.executed_fen) AS executed FROM disclosure d WHERE {where.sql()} GROUP BY 1",
         where.params,
+        source,
     )
     grades = await rows.fetch(
         f"SELECT {group} AS k, a.grade AS grade, COUNT(*) AS n FROM disclosure a"
@@ -75,11 +78,12 @@ async def statistics(
         f" WHERE a.record_type = 'SELF_ASSESSMENT' AND {rows.current('a')} AND {where.sql()}"
         " GROUP BY 1, 2",
         where.params,
+        source,
     )
     by_group: dict[str, dict[str, int]] = {}
     for row in grades:
         by_group.setdefault(str(row["k"]), {})[str(row["grade"])] = int(row["n"])
-    labels = await _labels(groupBy, [str(r["k"]) for r in totals])
+    labels = await _labels(groupBy, [str(r["k"]) for r in totals], source)
     buckets = []
     for row in sorted(totals, key=lambda r: str(r["k"])):
         key = str(row["k"])
@@ -106,12 +110,14 @@ async def statistics(
     return buckets
 
 
-async def _labels(dimension: StatisticsDimension, keys: list[str]) -> dict[str, str]:
+async def _labels(
+    dimension: StatisticsDimension, keys: list[str], source: rows.Source
+) -> dict[str, str]:
     match dimension:
         case StatisticsDimension.YEAR:
             return {k: f"{k}年" for k in keys}
         case StatisticsDimension.DEPARTMENT:
-            found = await rows.current_by_keys(enums.RecordType.DEPARTMENT, keys)
+            found = await rows.current_by_keys(enums.RecordType.DEPARTMENT, keys, source)
             return {k: str(v["name"]) for k, v in found.items()}
         case StatisticsDimension.BUDGET_BOOK:
             return {k: enums.BudgetBook(k).label for k in keys if k}

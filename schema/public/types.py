@@ -8,15 +8,20 @@ Only relations have resolvers, and they go through the request's DataLoaders.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
-from typing import Any, NewType
+from typing import Annotated, Any, NewType
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from publishers import history
 from publishers.records import department_key
+from publishers.rules import SHANGHAI
+from schema import rows
 from schema.context import Context
 from storage import enums
 from storage.enums import RecordType
@@ -98,8 +103,132 @@ def _typed(name: str) -> Any:
     return is_type_of
 
 
+VersionKind = _enum(
+    enums.VersionKind,
+    "What a release version did: first publication, a correction, or the withdrawal of other "
+    "records under a filing.",
+)
+
+
+@strawberry.type(description="One published version of a record: a version of a release.")
+class RecordVersion:
+    releaseKey: str = _f("Key of the release whose version carried the record.")
+    number: int = _f("Version number within that release, from 1.")
+    publishedAt: DateTime = _f("When the version was published.")
+    date: Date = _f("Its day in Asia/Shanghai: `asOf` answers it from this day on.")
+    kind: VersionKind = _f("What that version of the release did.")
+    kindLabel: str = _label("kind")
+    changed: bool = _f(
+        "The record differs from the release's previous version that carried it (true when "
+        "there is none)."
+    )
+
+    @strawberry.field(description="The release, as currently published.")
+    async def release(self, info: Info[Context, None]) -> Release | None:
+        return await info.context.loaders.record(RecordType.RELEASE).load(self["releaseKey"])
+
+
+@strawberry.type(description="A field of a record that differs between two of its versions.")
+class FieldChange:
+    field: str = _f(
+        "Dotted path into the published record, list items by position from 0: `name`, "
+        "`amounts.fullYear.total`, `indicators[2].targetValue`."
+    )
+    old: JSON | None = _f("Its value in the older version asked for; null where absent.")
+    new: JSON | None = _f("Its value in the newer version asked for; null where absent.")
+
+
+From = Annotated[int, strawberry.argument(name="from", description="A version number.")]
+To = Annotated[int, strawberry.argument(description="Another version number.")]
+ReleaseKeyArgument = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The release whose versions to compare; by default the one the record is "
+        "answered from (a subject is in its budget and its final-accounts release)."
+    ),
+]
+
+
+@strawberry.interface(
+    description="A published record with its history: every version that carried it, and "
+    "what changed between two. A withdrawn record has none."
+)
+class Versioned:
+    @strawberry.field(
+        description="Every published version that carried this record, oldest first (of a "
+        "record read `asOf` a day: those published by then)."
+    )
+    async def versions(self, info: Info[Context, None]) -> list[RecordVersion]:
+        return record_versions(await _history(self, info))
+
+    @strawberry.field(
+        description="Field-level differences of this record from version `from` to version "
+        "`to` of one release."
+    )
+    async def changes(
+        self,
+        info: Info[Context, None],
+        from_: From,
+        to: To,
+        releaseKey: ReleaseKeyArgument = None,
+    ) -> list[FieldChange]:
+        found = await _history(self, info)
+        release = releaseKey or _answering_release(found, rows.source_of(self))
+        numbered = {r["release_version"]: r for r in found if r["release_key"] == release}
+        for number in (from_, to):
+            if number not in numbered:
+                held = ", ".join(str(n) for n in sorted(numbered)) or "none"
+                raise rows.BadInput(
+                    f"`changes`: {self['key']} is not in version {number} of release "
+                    f"{release}; its versions there: {held}"
+                )
+        old, new = numbered[from_]["data"], numbered[to]["data"]
+        return [dataclasses.asdict(c) for c in history.changes(old, new)]
+
+
+async def _history(node: Any, info: Info[Context, None]) -> list[dict[str, Any]]:
+    key = (rows.RECORD_TYPES[node["_type"]], node["key"])
+    return await info.context.loaders_of(node).history().load(key)
+
+
+def _answering_release(found: list[dict[str, Any]], source: rows.Source) -> str | None:
+    """The release of the row a record is answered from (the current-row rule of
+    `schema.rows`: the highest precedence, then the latest published)."""
+    live = [
+        r
+        for r in found
+        if r["superseded_day"] is None
+        or (source.day is not None and r["superseded_day"] > source.day)
+    ]
+    best = max(live, key=lambda r: (r["precedence"], r["id"]), default=None)
+    return None if best is None else str(best["release_key"])
+
+
+def record_versions(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """History rows as `RecordVersion`s, each marked changed or not against the previous
+    version of its release that carried the record."""
+    last: dict[str, Any] = {}
+    out = []
+    for row in found:
+        kind = enums.VersionKind(row["change"])
+        previous = last.get(row["release_key"])
+        out.append(
+            {
+                "releaseKey": row["release_key"],
+                "number": row["release_version"],
+                "publishedAt": row["published_at"].astimezone(SHANGHAI).isoformat(),
+                "date": row["published_at"].astimezone(SHANGHAI).date().isoformat(),
+                "kind": kind.value,
+                "kindLabel": kind.label,
+                "changed": previous is None or previous != row["data"],
+            }
+        )
+        last[row["release_key"]] = row["data"]
+    return out
+
+
 @strawberry.type(description="行政区划: a jurisdiction with its own finance authority.")
-class Jurisdiction(Node):
+class Jurisdiction(Node, Versioned):
     is_type_of = _typed("Jurisdiction")
     key: str = _f("Stable key: the jurisdiction code.")
     code: str = _f("Jurisdiction code (fictitious in demo data).")
@@ -111,7 +240,7 @@ class Jurisdiction(Node):
 
 
 @strawberry.type(description="预算主管部门 or 所属预算单位, as last published.")
-class Department(Node):
+class Department(Node, Versioned):
     is_type_of = _typed("Department")
     key: str = _f("Stable key: jurisdiction code / department code.")
     code: str = _f("Department code, stable across years.")
@@ -125,8 +254,10 @@ class Department(Node):
 
     @strawberry.field(description="Its jurisdiction.")
     async def jurisdiction(self, info: Info[Context, None]) -> Jurisdiction | None:
-        return await info.context.loaders.record(RecordType.JURISDICTION).load(
-            self["jurisdictionCode"]
+        return (
+            await info.context.loaders_of(self)
+            .record(RecordType.JURISDICTION)
+            .load(self["jurisdictionCode"])
         )
 
     @strawberry.field(description="For a unit: its department.")
@@ -135,7 +266,7 @@ class Department(Node):
         if code is None:
             return None
         key = department_key(self["jurisdictionCode"], code)
-        return await info.context.loaders.record(RecordType.DEPARTMENT).load(key)
+        return await info.context.loaders_of(self).record(RecordType.DEPARTMENT).load(key)
 
 
 @strawberry.type(description="One row of an amounts block, in 元 (two decimals).")
@@ -179,7 +310,7 @@ class Indicator:
 
 
 @strawberry.type(description="绩效目标: a subject's performance target, approved with the budget.")
-class PerformanceTarget(Node):
+class PerformanceTarget(Node, Versioned):
     is_type_of = _typed("PerformanceTarget")
     key: str = _f("Stable key.")
     subjectKey: str = _f("Key of its subject.")
@@ -285,7 +416,7 @@ def _outcome(indicator: Mapping[str, Any] | None, row: Mapping[str, Any] | None)
 
 
 @strawberry.type(description="绩效自评: the year-end self-assessment (项目支出绩效自评表).")
-class SelfAssessment(Node):
+class SelfAssessment(Node, Versioned):
     is_type_of = _typed("SelfAssessment")
     key: str = _f("Stable key.")
     subjectKey: str = _f("Key of its subject.")
@@ -307,7 +438,7 @@ class SelfAssessment(Node):
 
 
 @strawberry.type(description="A published document: a report's main text, a budget document …")
-class PublishedFile(Node):
+class PublishedFile(Node, Versioned):
     is_type_of = _typed("PublishedFile")
     key: str = _f("Stable key: file/<sha256>.")
     title: str = _f("Title.")
@@ -324,7 +455,7 @@ class PublishedFile(Node):
 
 
 @strawberry.type(description="绩效评价: a department or finance evaluation's result.")
-class Evaluation(Node):
+class Evaluation(Node, Versioned):
     is_type_of = _typed("Evaluation")
     key: str = _f("Stable key.")
     subjectKey: str = _f("Key of the subject evaluated.")
@@ -350,11 +481,11 @@ class Evaluation(Node):
         key = self["reportFileKey"]
         if key is None:
             return None
-        return await info.context.loaders.record(RecordType.FILE).load(key)
+        return await info.context.loaders_of(self).record(RecordType.FILE).load(key)
 
 
 @strawberry.type(description="绩效运行监控: in-year tracking of execution and target attainment.")
-class MonitoringRecord(Node):
+class MonitoringRecord(Node, Versioned):
     is_type_of = _typed("MonitoringRecord")
     key: str = _f("Stable key.")
     subjectKey: str = _f("Key of its subject.")
@@ -373,7 +504,7 @@ class MonitoringRecord(Node):
 @strawberry.type(
     description="事前绩效评估: assessment of a new project or policy before budgeting."
 )
-class ExAnteAssessment(Node):
+class ExAnteAssessment(Node, Versioned):
     is_type_of = _typed("ExAnteAssessment")
     key: str = _f("Stable key.")
     subjectKey: str = _f("Key of its subject.")
@@ -391,7 +522,7 @@ class ExAnteAssessment(Node):
     description="A performance subject (绩效主体): a project, a fiscal policy or a department's "
     "overall expenditure, for one fiscal year."
 )
-class Subject(Node):
+class Subject(Node, Versioned):
     is_type_of = _typed("Subject")
     key: str = _f("Stable key: jurisdiction/department/kind/code/year.")
     kind: SubjectKind = _f("Project, policy or department overall.")
@@ -424,16 +555,20 @@ class Subject(Node):
     @strawberry.field(description="Its 主管部门.")
     async def department(self, info: Info[Context, None]) -> Department | None:
         key = department_key(self["jurisdictionCode"], self["departmentCode"])
-        return await info.context.loaders.record(RecordType.DEPARTMENT).load(key)
+        return await info.context.loaders_of(self).record(RecordType.DEPARTMENT).load(key)
 
     @strawberry.field(description="Its performance target (annual), published with the budget.")
     async def target(self, info: Info[Context, None]) -> PerformanceTarget | None:
-        found = await info.context.loaders.children(RecordType.TARGET).load(self["key"])
+        found = await info.context.loaders_of(self).children(RecordType.TARGET).load(self["key"])
         return found[0] if found else None
 
     @strawberry.field(description="Its self-assessment, published with the final accounts.")
     async def selfAssessment(self, info: Info[Context, None]) -> SelfAssessment | None:
-        found = await info.context.loaders.children(RecordType.SELF_ASSESSMENT).load(self["key"])
+        found = (
+            await info.context.loaders_of(self)
+            .children(RecordType.SELF_ASSESSMENT)
+            .load(self["key"])
+        )
         return found[0] if found else None
 
     @strawberry.field(
@@ -442,7 +577,7 @@ class Subject(Node):
         "project page of the site shows, without a join by the portal."
     )
     async def targetsAgainstActuals(self, info: Info[Context, None]) -> list[IndicatorOutcome]:
-        loaders = info.context.loaders
+        loaders = info.context.loaders_of(self)
         targets = await loaders.children(RecordType.TARGET).load(self["key"])
         assessments = await loaders.children(RecordType.SELF_ASSESSMENT).load(self["key"])
         return outcomes(  # type: ignore[return-value] # snapshot dicts, read by getitem
@@ -451,24 +586,24 @@ class Subject(Node):
 
     @strawberry.field(description="Its evaluations, published with the final accounts.")
     async def evaluations(self, info: Info[Context, None]) -> list[Evaluation]:
-        loader = info.context.loaders.children(RecordType.EVALUATION)
+        loader = info.context.loaders_of(self).children(RecordType.EVALUATION)
         return await loader.load(self["key"])
 
     @strawberry.field(description="Its in-year monitoring records.")
     async def monitoring(self, info: Info[Context, None]) -> list[MonitoringRecord]:
-        loader = info.context.loaders.children(RecordType.MONITORING)
+        loader = info.context.loaders_of(self).children(RecordType.MONITORING)
         return await loader.load(self["key"])
 
     @strawberry.field(description="Its ex-ante assessments.")
     async def exAnteAssessments(self, info: Info[Context, None]) -> list[ExAnteAssessment]:
-        loader = info.context.loaders.children(RecordType.EX_ANTE_ASSESSMENT)
+        loader = info.context.loaders_of(self).children(RecordType.EX_ANTE_ASSESSMENT)
         return await loader.load(self["key"])
 
 
 @strawberry.type(
     description="全面实施预算绩效管理情况说明: a finance authority's annual statement."
 )
-class AnnualStatement(Node):
+class AnnualStatement(Node, Versioned):
     is_type_of = _typed("AnnualStatement")
     key: str = _f("Stable key.")
     jurisdictionCode: str = _f("Jurisdiction code.")
@@ -483,6 +618,16 @@ class ReleaseVersion:
     publishedAt: DateTime = _f("When it was published.")
     manifest: str = _f("Object key of its manifest.")
     correctionNote: str | None = _f("Why it was corrected (never names a withdrawn record).")
+
+    @strawberry.field(
+        description="What it did; none for versions published before gongkai recorded it."
+    )
+    def kind(self) -> VersionKind | None:
+        return self.get("kind")
+
+    @strawberry.field(description="Chinese label of `kind`.")
+    def kindLabel(self) -> str | None:
+        return self.get("kindLabel")
 
     @strawberry.field(description="Absolute URL of its manifest.")
     def manifestUrl(self, info: Info[Context, None]) -> str:
@@ -526,12 +671,14 @@ class Release(Node):
         if self["departmentCode"] is None:
             return None
         key = department_key(self["jurisdictionCode"], self["departmentCode"])
-        return await info.context.loaders.record(RecordType.DEPARTMENT).load(key)
+        return await info.context.loaders_of(self).record(RecordType.DEPARTMENT).load(key)
 
     @strawberry.field(description="Its jurisdiction.")
     async def jurisdiction(self, info: Info[Context, None]) -> Jurisdiction | None:
-        return await info.context.loaders.record(RecordType.JURISDICTION).load(
-            self["jurisdictionCode"]
+        return (
+            await info.context.loaders_of(self)
+            .record(RecordType.JURISDICTION)
+            .load(self["jurisdictionCode"])
         )
 
 
@@ -552,17 +699,23 @@ class CorrectionNotice:
     releaseKind: ReleaseKind | None = _f("Kind of that release.")
     releaseKindLabel: str | None = _label("releaseKind")
     note: str = _f("What was done (Chinese); never names a withdrawn record.")
+    version: int | None = _f(
+        "The version of that release it produced (see `versions` and `changes` of its "
+        "records); none when a whole release was withdrawn."
+    )
 
     @strawberry.field(description="The release corrected, while it is published.")
     async def release(self, info: Info[Context, None]) -> Release | None:
         key = self["releaseKey"]
         if key is None:
             return None
-        return await info.context.loaders.record(RecordType.RELEASE).load(key)
+        return await info.context.loaders_of(self).record(RecordType.RELEASE).load(key)
 
 
 async def _subject(record: Any, info: Info[Context, None]) -> Subject | None:
-    return await info.context.loaders.record(RecordType.SUBJECT).load(record["subjectKey"])
+    return (
+        await info.context.loaders_of(record).record(RecordType.SUBJECT).load(record["subjectKey"])
+    )
 
 
 NODE_TYPES: list[type] = [

@@ -179,7 +179,8 @@ async def test_every_field_of_every_type(published: dataset.Built) -> None:
                     fiscalYear jurisdictionCode departmentCode departmentName approvalDate
                     dueDate publishedAt onTime currentVersion manifest datapackage manifestUrl
                     datapackageUrl demo
-                    versions {{ number publishedAt manifest manifestUrl correctionNote }}
+                    versions {{ number publishedAt manifest manifestUrl correctionNote kind
+                      kindLabel }}
                     department {{ code }}
                     jurisdiction {{ code level levelLabel financeAuthority demo }} }} }}
                   annualStatements(first: 5) {{ nodes {{ id key jurisdictionCode year title
