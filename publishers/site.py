@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -53,6 +54,7 @@ from publishers.feeds import ATOM_TYPE, CALENDAR_TYPE, calendar_bytes, feed_byte
 from publishers.render import JSON_TYPE, Rendered, sha256_hex
 from publishers.search_index import search_bytes
 from publishers.site_data import (
+    Correction,
     FileLink,
     Notice,
     Published,
@@ -238,6 +240,31 @@ def matrix_table(years: Mapping[int, Subject], caption: str) -> Markup | None:
 
 
 @lru_cache(maxsize=1)
+def field_title(path: str) -> str:
+    """A changed field's Chinese title: `indicators[2].targetValue` → 第3项·指标值."""
+    items = [int(i) + 1 for i in re.findall(r"\[(\d+)\]", path)]
+    column = re.sub(r"\[\d+\]", "", path)
+    title = dictionary.describe(column.rsplit(".", 1)[-1] if items else column)[0]
+    return "".join(f"第{i}项·" for i in items) + title
+
+
+def _shown(value: Any) -> str:
+    return "—" if value is None or value == [] else str(value)
+
+
+def correction_view(correction: Correction) -> dict[str, Any]:
+    return {
+        "date": correction.day.isoformat(),
+        "release_key": correction.release_key,
+        "version": correction.version,
+        "what": correction.record_type.label,
+        "field": field_title(correction.field),
+        "path": correction.field,
+        "old": _shown(correction.old),
+        "new": _shown(correction.new),
+    }
+
+
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("publishers", "templates"),
@@ -753,6 +780,10 @@ class _Pages:
                 rows.append(view)
         latest = rows[-1]["data"]
         first = {year: subjects[0] for year, subjects in years.items()}
+        corrections = sorted(
+            (c for ss in years.values() for s in ss for c in self.p.corrections[s.row.key]),
+            key=lambda c: (c.day, c.release_key, c.version, c.record_type.value, c.field),
+        )
         self.emit(
             project_page(jurisdiction, code),
             "project.html",
@@ -761,6 +792,7 @@ class _Pages:
             names=sorted({str(r["data"]["name"]) for r in rows} - {str(latest["name"])}),
             rows=rows,
             matrix=matrix_table(first, f"{latest['name']}的绩效指标，逐年目标值与实际完成值"),
+            changes=[correction_view(c) for c in corrections],
             demo=self.p.is_demo(jurisdiction),
         )
 

@@ -23,8 +23,10 @@ from typing import Any
 
 import orjson
 
+from publishers import history
 from publishers.bulk_listing import read_listing
 from publishers.render import JSON_TYPE, sha256_hex
+from publishers.rules import SHANGHAI
 from publishers.sync import PARALLEL_UPLOADS
 from storage import models
 from storage.enums import CorrectionKind, RecordType, ReleaseKind, ReleaseStatus
@@ -112,12 +114,29 @@ class Scheduled:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """A field of a subject's record that a correction changed (issue 16): the project page
+    shows "changed on …: field, old → new". Read from the history of published versions, which
+    holds nothing of a withdrawn record."""
+
+    subject_key: str
+    record_type: RecordType
+    day: date
+    release_key: str
+    version: int
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
 class SiteInput:
     releases: tuple[PublishedRelease, ...]
     notices: tuple[Notice, ...] = ()
     scheduled: tuple[Scheduled, ...] = ()
     #: the bulk file sets (`publishers/bulk.py`), as `bulk/manifest.json` lists them
     bulk: tuple[Mapping[str, Any], ...] = ()
+    corrections: tuple[Correction, ...] = ()
 
 
 # --- load: the database (published rows only) and the current manifests ------------------------
@@ -181,7 +200,64 @@ async def load(store: ObjectStore) -> SiteInput:
     done = tuple(sorted((r for r in loaded if r is not None), key=lambda r: r.key))
     listing = await read_listing(store)
     bulk = tuple(listing.sets[ident] for ident in sorted(listing.sets))
-    return SiteInput(done, await _notices(done), await _scheduled(done), bulk)
+    corrected = [i for i, r in releases.items() if r["current_version"] > 1]
+    return SiteInput(
+        done, await _notices(done), await _scheduled(done), bulk, await _corrections(corrected)
+    )
+
+
+#: The records of a subject whose corrections its project page lists.
+CORRECTED = (
+    RecordType.SUBJECT,
+    RecordType.TARGET,
+    RecordType.EX_ANTE_ASSESSMENT,
+    RecordType.SELF_ASSESSMENT,
+    RecordType.EVALUATION,
+)
+
+
+async def _corrections(release_ids: Sequence[int]) -> tuple[Correction, ...]:
+    """Each field a later version of these releases changed in a subject's records, against
+    the release's previous version that carried the record. A `…Label` field changes with the
+    code beside it and is left out."""
+    found: list[Correction] = []
+    previous: dict[tuple[int, str, str], Mapping[str, Any]] = {}
+    rows = (
+        models.DisclosureVersion.filter(release_id__in=list(release_ids), record_type__in=CORRECTED)
+        .order_by("release_id", "record_type", "record_key", "release_version")
+        .values(
+            "release_id",
+            "release_key",
+            "release_version",
+            "record_type",
+            "record_key",
+            "subject_key",
+            "published_at",
+            "data",
+        )
+    )
+    for row in await rows if release_ids else []:
+        ident = (row["release_id"], row["record_type"], row["record_key"])
+        before = previous.get(ident)
+        previous[ident] = row["data"]
+        if before is None or row["subject_key"] is None:
+            continue
+        day = row["published_at"].astimezone(SHANGHAI).date()
+        found += [
+            Correction(
+                str(row["subject_key"]),
+                RecordType(row["record_type"]),
+                day,
+                str(row["release_key"]),
+                int(row["release_version"]),
+                change.field,
+                change.old,
+                change.new,
+            )
+            for change in history.changes(before, row["data"])
+            if not change.field.endswith("Label")
+        ]
+    return tuple(found)
 
 
 async def _manifest_objects(store: ObjectStore, key: str, digest: str) -> tuple[FileLink, ...]:
@@ -331,6 +407,9 @@ class Published:
     def __init__(self, data: SiteInput) -> None:
         self.releases = {r.key: r for r in data.releases}
         self.notices = data.notices
+        self.corrections: dict[str, list[Correction]] = defaultdict(list)
+        for correction in data.corrections:
+            self.corrections[correction.subject_key].append(correction)
         self.scheduled = data.scheduled
         self.jurisdictions: dict[str, Mapping[str, Any]] = {}
         self.departments: dict[tuple[str, str], dict[int, Mapping[str, Any]]] = defaultdict(dict)
