@@ -49,6 +49,7 @@ bench: install-dev
 	$(BIN)/python -m bench.public_api --database $(BENCH_DB)
 	$(BIN)/python -m bench.forms --database $(BENCH_DB)
 	$(BIN)/python -m bench.verify --database $(BENCH_DB)
+	$(BIN)/python -m bench.history --database $(BENCH_DB)
 
 # The forms import alone (issue 13; bench/forms.py): against reading the workbooks with calamine.
 bench-forms: install-dev

@@ -16,12 +16,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from publishers import rules
 from storage import database, models
 from storage.enums import VersionKind
+
+#: The days of the calendar the law counts in (decisions D3), as `rules.SHANGHAI`: not imported
+#: from there, because the site is rendered with this module and its fingerprint
+#: (`site_sync.RENDERER`) should not cover the disclosure rules.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 #: The columns a history row copies from its current snapshot row.
 COLUMNS = (
@@ -38,7 +43,7 @@ def day_number(value: date) -> int:
 
 
 def shanghai_day(moment: datetime) -> int:
-    return day_number(moment.astimezone(rules.SHANGHAI).date())
+    return day_number(moment.astimezone(SHANGHAI).date())
 
 
 def version_kind(number: int, withdrawing: bool) -> VersionKind:

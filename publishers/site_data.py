@@ -26,7 +26,6 @@ import orjson
 from publishers import history
 from publishers.bulk_listing import read_listing
 from publishers.render import JSON_TYPE, sha256_hex
-from publishers.rules import SHANGHAI
 from publishers.sync import PARALLEL_UPLOADS
 from storage import models
 from storage.enums import CorrectionKind, RecordType, ReleaseKind, ReleaseStatus
@@ -242,7 +241,7 @@ async def _corrections(release_ids: Sequence[int]) -> tuple[Correction, ...]:
         previous[ident] = row["data"]
         if before is None or row["subject_key"] is None:
             continue
-        day = row["published_at"].astimezone(SHANGHAI).date()
+        day = row["published_at"].astimezone(history.SHANGHAI).date()
         found += [
             Correction(
                 str(row["subject_key"]),

@@ -71,6 +71,7 @@ RENDERER = (
     "feeds.py",
     "search_index.py",
     "charts.py",
+    "history.py",
 )
 
 
