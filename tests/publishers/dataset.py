@@ -321,5 +321,21 @@ async def withdraw_whole_department(store: ObjectStore, now: datetime) -> Withdr
     return Withdrawal(built, department, published)
 
 
+async def file_project(code: str, filed_at: date) -> None:
+    """A SENSITIVE filing of one project, added after publication (D12)."""
+    project = await models.Subject.get(code=code)
+    department = await models.Department.get(id=project.department_id)
+    await records.file_filing(
+        department,
+        fiscal_year=YEAR,
+        scope=FilingScope.PROJECTS,
+        reason=FilingReason.SENSITIVE,
+        reference="补备1",
+        filed_with="测试区财政局",
+        filed_at=filed_at,
+        projects=[project],
+    )
+
+
 def _publisher(store: ObjectStore, now: datetime) -> Publisher:
     return Publisher(store, worker="test", clock=lambda: now, signer=SIGNER)

@@ -27,11 +27,10 @@ from publishers.releases import (
     manifest_key,
 )
 from publishers.sync import SyncStats
-from storage import models, records
+from storage import models
 from storage.enums import (
     CorrectionKind,
     FilingReason,
-    FilingScope,
     ReleaseStatus,
     ReviewStatus,
 )
@@ -302,18 +301,7 @@ async def test_a_filing_after_publication_withdraws_every_version(db: str) -> No
     await models.Subject.filter(code="PUBP0-1Q").update(name="PUBP0-1项目（更正）")
     await publisher(store, NOW + timedelta(days=1)).publish(built.releases[0].id, note="更正名称")
 
-    project = await models.Subject.get(code="PUBP0-0Q")
-    department = await models.Department.get(id=project.department_id)
-    await records.file_filing(
-        department,
-        fiscal_year=dataset.YEAR,
-        scope=FilingScope.PROJECTS,
-        reason=FilingReason.SENSITIVE,
-        reference="补备1",
-        filed_with="测试区财政局",
-        filed_at=NOW.date(),
-        projects=[project],
-    )
+    await dataset.file_project("PUBP0-0Q", NOW.date())
     markers = {"PUBP0-0Q", "PUBP0-0项目", "PUBP0-0目标", "PUBP0-0评价报告"}
     before = await everything(store)
     assert leaks(before, markers)

@@ -207,18 +207,7 @@ async def test_after_a_partial_and_a_whole_withdrawal_the_chain_still_verifies(
 ) -> None:
     store = folder_store(tmp_path / "store")
     built = await published_and_corrected(store)
-    project = await models.Subject.get(code="PUBP0-0Q")
-    department = await models.Department.get(id=project.department_id)
-    await records.file_filing(
-        department,
-        fiscal_year=dataset.YEAR,
-        scope=FilingScope.PROJECTS,
-        reason=FilingReason.SENSITIVE,
-        reference="补备1",
-        filed_with="测试区财政局",
-        filed_at=NOW.date(),
-        projects=[project],
-    )
+    await dataset.file_project("PUBP0-0Q", NOW.date())
     await publisher(store, 2).withdraw()
     report = await verify(store)
     assert report.ok, reasons(report)

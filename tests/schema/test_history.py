@@ -20,8 +20,8 @@ from publishers.releases import manifest_key
 from publishers.site import field_title
 from publishers.site_paths import project_page
 from schema.rows import node_id
-from storage import models, records
-from storage.enums import FilingReason, FilingScope, RecordType
+from storage import models
+from storage.enums import RecordType
 from storage.objects.memory import MemoryObjectStore
 from tests.publishers import dataset
 from tests.publishers.test_releases import NOW, everything, leaks, publisher, snapshot_leaks
@@ -78,18 +78,7 @@ async def withdrawn(corrected: History) -> History:
     """…and then project PUBP0-1 of the same department filed and withdrawn."""
     for day in DAYS:
         corrected.answered_before[day] = orjson.dumps(await run(LISTS, day=day)).decode()
-    project = await models.Subject.get(code="PUBP0-1Q")
-    department = await models.Department.get(id=project.department_id)
-    await records.file_filing(
-        department,
-        fiscal_year=dataset.YEAR,
-        scope=FilingScope.PROJECTS,
-        reason=FilingReason.SENSITIVE,
-        reference="补备1",
-        filed_with="测试区财政局",
-        filed_at=NOW.date(),
-        projects=[project],
-    )
+    await dataset.file_project("PUBP0-1Q", NOW.date())
     report = await publisher(corrected.store, NOW + timedelta(days=5)).withdraw()
     assert {r.outcome for r in report.results} == {"published"}
     return corrected
