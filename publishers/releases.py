@@ -910,7 +910,9 @@ async def refresh_statistics() -> None:
     statistics it picks plans for empty tables and public queries slow down a hundredfold until
     autovacuum comes round."""
     if database.dialect() == "postgres":
-        await connections.get("default").execute_script("ANALYZE disclosure; ANALYZE search_gram;")
+        await connections.get("default").execute_script(
+            "ANALYZE disclosure; ANALYZE search_gram; ANALYZE disclosure_version;"
+        )
 
 
 def render_release(selection: Selection) -> list[Rendered]:
