@@ -41,6 +41,10 @@ def worker_app() -> Starlette:
     return app
 
 
+#: How long a worker may take to start and to answer a health check (`run_workers`).
+WORKER_START_SECONDS = 60
+
+
 def run_workers(settings: Settings, host: str, port: int, workers: int) -> None:
     logs.configure(settings.log_format)
     uvicorn.run(
@@ -52,6 +56,11 @@ def run_workers(settings: Settings, host: str, port: int, workers: int) -> None:
         proxy_headers=True,
         log_config=None,
         access_log=False,
+        # uvicorn kills a worker that does not answer its supervisor's ping within this, and a
+        # worker answers only once its process has started: importing the app takes 3 s on an
+        # idle 2-core machine and more than uvicorn's default of 5 s on a busy one, where the
+        # supervisor would kill and restart every worker forever (seen in a CI run).
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
 
 
