@@ -239,7 +239,6 @@ def matrix_table(years: Mapping[int, Subject], caption: str) -> Markup | None:
 # --- rendering ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
 def field_title(path: str) -> str:
     """A changed field's Chinese title: `indicators[2].targetValue` → 第3项·指标值."""
     items = [int(i) + 1 for i in re.findall(r"\[(\d+)\]", path)]
@@ -265,6 +264,7 @@ def correction_view(correction: Correction) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("publishers", "templates"),
