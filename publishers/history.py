@@ -68,12 +68,14 @@ async def record_version(
         .using_db(connection)
         .update(superseded_day=today)
     )
-    marks = ["$1", "$2", "$3", "$4", "$5"] if database.dialect() == "postgres" else ["?"] * 5
-    await connection.execute_query(
+    sql = (
         f"INSERT INTO disclosure_version ({COLUMNS}, release_key, change, published_at,"
-        f" published_day) SELECT {COLUMNS}, {', '.join(marks[:4])}"
-        f" FROM disclosure WHERE release_id = {marks[4]}",
-        [release_key, kind.value, _as_stored(published_at), today, release_id],
+        f" published_day) SELECT {COLUMNS}, ?, ?, ?, ? FROM disclosure WHERE release_id = ?"
+    )
+    if database.dialect() == "postgres":
+        sql = database.numbered(sql)
+    await connection.execute_query(
+        sql, [release_key, kind.value, _as_stored(published_at), today, release_id]
     )
 
 

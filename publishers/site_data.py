@@ -219,9 +219,11 @@ async def _corrections(release_ids: Sequence[int]) -> tuple[Correction, ...]:
     """Each field a later version of these releases changed in a subject's records, against
     the release's previous version that carried the record. A `…Label` field changes with the
     code beside it and is left out."""
+    if not release_ids:
+        return ()
     found: list[Correction] = []
     previous: dict[tuple[int, str, str], Mapping[str, Any]] = {}
-    rows = (
+    rows = await (
         models.DisclosureVersion.filter(release_id__in=list(release_ids), record_type__in=CORRECTED)
         .order_by("release_id", "record_type", "record_key", "release_version")
         .values(
@@ -235,7 +237,7 @@ async def _corrections(release_ids: Sequence[int]) -> tuple[Correction, ...]:
             "data",
         )
     )
-    for row in await rows if release_ids else []:
+    for row in rows:
         ident = (row["release_id"], row["record_type"], row["record_key"])
         before = previous.get(ident)
         previous[ident] = row["data"]

@@ -24,6 +24,7 @@ import orjson
 from tortoise import connections
 
 from publishers import history
+from storage.database import numbered
 from storage.enums import RecordType
 
 #: GraphQL type of each record type, for global Node IDs and type resolution.
@@ -147,12 +148,6 @@ class Where:
 
     def sql(self) -> str:
         return " AND ".join(self.parts) if self.parts else "1 = 1"
-
-
-def numbered(sql: str) -> str:
-    """``?`` placeholders as PostgreSQL's ``$1, $2, …`` (no ``?`` appears in our SQL's text)."""
-    pieces = sql.split("?")
-    return "".join(f"{piece}${i}" for i, piece in enumerate(pieces[:-1], 1)) + pieces[-1]
 
 
 async def fetch(

@@ -150,6 +150,12 @@ async def pending_migrations() -> list[str]:
     return [name for name in migration_names() if name not in applied]
 
 
+def numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2, …`` (no ``?`` appears in our SQL's text)."""
+    pieces = sql.split("?")
+    return "".join(f"{piece}${i}" for i, piece in enumerate(pieces[:-1], 1)) + pieces[-1]
+
+
 def dialect() -> str:
     """'sqlite' or 'postgres', of the default connection."""
     return str(connections.get("default").capabilities.dialect)

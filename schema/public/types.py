@@ -20,7 +20,6 @@ from strawberry.types import Info
 
 from publishers import history
 from publishers.records import department_key
-from publishers.rules import SHANGHAI
 from schema import rows
 from schema.context import Context
 from storage import enums
@@ -212,12 +211,13 @@ def record_versions(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in found:
         kind = enums.VersionKind(row["change"])
         previous = last.get(row["release_key"])
+        published = row["published_at"].astimezone(history.SHANGHAI)
         out.append(
             {
                 "releaseKey": row["release_key"],
                 "number": row["release_version"],
-                "publishedAt": row["published_at"].astimezone(SHANGHAI).isoformat(),
-                "date": row["published_at"].astimezone(SHANGHAI).date().isoformat(),
+                "publishedAt": published.isoformat(),
+                "date": published.date().isoformat(),
                 "kind": kind.value,
                 "kindLabel": kind.label,
                 "changed": previous is None or previous != row["data"],
