@@ -63,7 +63,15 @@ def configure(format: str = "json", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    # uvicorn's loggers propagate to the root handler (serve passes no log_config of its own).
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    # uvicorn's loggers propagate to the root handler (serve passes no log_config of its own)
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    # but not its access log: api.request_context logs each request, with its id, so uvicorn's
+    # line would be a second one per request. Said here, not only by `access_log=False`: under
+    # `--workers`, a worker builds its app (and calls this) after uvicorn has applied that
+    # setting, and turning the logger back on doubled the log and cost a quarter of a worker's
+    # throughput (bench/workers.py).
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = []
+    access.propagate = False

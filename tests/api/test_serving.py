@@ -105,9 +105,20 @@ def test_workers_share_one_address_and_stop_together(db: str, tmp_path: Path) ->
                     break
             assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.1)
-        answer = httpx.get(f"{base}/graphql", params={"query": "{ jurisdictions { totalCount } }"})
-        assert answer.status_code == 200, answer.text
+        answer = httpx.get(
+            f"{base}/graphql", params={"query": "{ jurisdictions(first: 1) { totalCount } }"}
+        )
+        assert answer.status_code == 200 and "errors" not in answer.json(), answer.text
         assert "with 2 worker processes" in log_path.read_text()
+        # One log line per request, the app's own: no uvicorn access line beside it.
+        request_id = answer.headers["x-request-id"]
+        while request_id not in log_path.read_text():  # the line is written after the answer
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
+        loggers = [
+            json.loads(x)["logger"] for x in log_path.read_text().splitlines() if request_id in x
+        ]
+        assert loggers.count("gongkai.request") == 1 and "uvicorn.access" not in loggers, loggers
     finally:
         process.terminate()
         process.wait(timeout=TIMEOUT)
