@@ -590,16 +590,24 @@ class Publisher:
             if progress:
                 progress(release_id)
 
-        # The finance authority's releases go first: a final-accounts release links a key
-        # evaluation to its main text only once that text is public (DR-4h), so in one batch
-        # the link is there from the first version.
-        finance = [i for i in release_ids if _kind(loaded.get(i)) is ReleaseKind.FINANCE_ANNUAL]
-        phases = [finance, [i for i in release_ids if i not in set(finance)]]
+        # Jurisdiction by jurisdiction, letting go of each one's facts before the next is
+        # read: a run over a city's sixteen districts holds one district's facts at a time.
+        places: dict[int | None, list[int]] = {}
+        for release_id in release_ids:
+            release = loaded.get(release_id)
+            places.setdefault(release.jurisdiction_id if release else None, []).append(release_id)
         try:  # an unexpected failure (the store, the database) stops the batch
-            for phase in phases:
-                async with asyncio.TaskGroup() as group:
-                    for release_id in phase:
-                        group.create_task(one(release_id))
+            for place, ids in places.items():
+                # The finance authority's releases go first: a final-accounts release links a
+                # key evaluation to its main text only once that text is public (DR-4h), so in
+                # one batch the link is there from the first version.
+                finance = [i for i in ids if _kind(loaded.get(i)) is ReleaseKind.FINANCE_ANNUAL]
+                for phase in (finance, [i for i in ids if i not in set(finance)]):
+                    async with asyncio.TaskGroup() as group:
+                        for release_id in phase:
+                            group.create_task(one(release_id))
+                if place is not None:
+                    self.selector.forget(place)
         except ExceptionGroup as failures:
             raise failures.exceptions[0] from None
         batch = Batch()

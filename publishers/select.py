@@ -112,6 +112,22 @@ class Selector:
         self.file_texts = privacy.FileTexts()
         self.decisions = privacy.RunDecisions()
 
+    def held(self) -> set[int]:
+        """The jurisdictions whose facts or working rows are held now."""
+        return {key[0] for key in self._years} | {key[0] for key in self._records}
+
+    def forget(self, jurisdiction_id: int) -> None:
+        """Lets go of what was read for one jurisdiction once its releases are done, so that a
+        run over many (a city's districts) holds one jurisdiction's facts at a time."""
+        for key in [k for k in self._years if k[0] == jurisdiction_id]:
+            del self._years[key]
+        for records in [k for k in self._records if k[0] == jurisdiction_id]:
+            del self._records[records]
+        self._jurisdictions.pop(jurisdiction_id, None)
+        # Texts are kept by file digest, not by place; a file in two jurisdictions' releases
+        # is rare, and reading it again from `FileText` is one row.
+        self.file_texts = privacy.FileTexts()
+
     async def year_facts(self, jurisdiction_id: int, fiscal_year: int) -> YearFacts:
         key = (jurisdiction_id, fiscal_year)
         if key not in self._years:

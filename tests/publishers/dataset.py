@@ -57,6 +57,8 @@ class Plan:
     policy: bool = False
     #: departments that get no BUDGET and FINAL_ACCOUNTS releases (DR-3 at the year level)
     without_releases: frozenset[int] = frozenset()
+    #: a second jurisdiction in one database needs a code of its own
+    jurisdiction_code: str = "990101"
 
 
 @dataclass
@@ -145,7 +147,9 @@ async def _pdf(
 
 
 async def build(plan: Plan) -> Built:
-    jurisdiction = await factories.jurisdiction(name="测试区", is_demo=True)
+    jurisdiction = await factories.jurisdiction(
+        code=plan.jurisdiction_code, name="测试区", is_demo=True
+    )
     filed: set[str] = set()
     public: set[str] = set()
     releases = []

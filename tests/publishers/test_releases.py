@@ -511,3 +511,26 @@ async def test_objects_written_and_unchanged_add_up_to_the_store(db: str) -> Non
     # The current state has as many objects as before; the first version's stay beside it.
     assert 0 < corrected.stats.written < total < len(await store.keys())
     assert corrected.stats.written + corrected.stats.skipped == total
+
+
+async def test_a_batch_over_two_jurisdictions_holds_one_jurisdictions_facts_at_a_time(
+    db: str,
+) -> None:
+    """A run over a city's districts lets go of each one's facts before it reads the next's,
+    so its memory is that of one jurisdiction, not of all of them (issue 18)."""
+    first = await dataset.build(dataset.Plan())
+    second = await dataset.build(dataset.Plan(jurisdiction_code="990102"))
+    releases = first.releases + second.releases
+    place = {r.id: r.jurisdiction_id for r in releases}
+    p = publisher(MemoryObjectStore())
+    held: list[tuple[int, set[int]]] = []
+    batch = await p.publish_many(
+        [r.id for r in releases], progress=lambda i: held.append((place[i], p.selector.held()))
+    )
+    assert not batch.failures and len(batch.results) == len(releases)
+    assert all(now <= {jurisdiction} for jurisdiction, now in held), held
+    assert {jurisdiction for jurisdiction, now in held if now} == {
+        first.jurisdiction.id,
+        second.jurisdiction.id,
+    }
+    assert p.selector.held() == set()
