@@ -167,6 +167,12 @@ async def test_search_finds_two_character_words(published: dataset.Built) -> Non
     found = await run(SUBJECTS, first=10, filter={"search": "绿化"})
     assert [e["node"]["name"] for e in found["subjects"]["edges"]] == ["街道绿化养护项目"]
     assert (await run(SUBJECTS, first=10, filter={"search": "化绿"}))["subjects"]["totalCount"] == 0
+    # Every bigram of a longer query, in one record: the name whole matches, its words
+    # reordered (化项, 目养 are in no record) do not.
+    whole = await run(SUBJECTS, first=10, filter={"search": "绿化养护项目"})
+    assert [e["node"]["name"] for e in whole["subjects"]["edges"]] == ["街道绿化养护项目"]
+    reordered = await run(SUBJECTS, first=10, filter={"search": "绿化项目养护"})
+    assert reordered["subjects"]["totalCount"] == 0
     one = await run(SUBJECTS, first=10, filter={"search": "绿"})
     assert one["subjects"]["totalCount"] == 1
     # Goals are searched too: every target's goal says 目标.
