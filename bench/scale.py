@@ -5,11 +5,12 @@
 For each demo scale, in a new PostgreSQL database and a new folder store: the demo built
 (`gongkai demo`), every release published by `gongkai publish --all --as-of history` in a
 process of its own (wall time, objects and bytes written, peak resident memory of that
-process), the unchanged rerun (objects written: 0), and the public API's latency in this
-process with the answer cache off, so each request runs its SQL: a page (`subjects(first:
-100)` from the middle of the list, by cursor) and a lookup (`node(id:)` of one subject),
-median and p95 of `--requests` each, the answer checked. Prints one JSON line per scale, with
-the load average; the databases are dropped afterwards.
+process), the unchanged rerun (objects written: 0), the rows and bytes of the tables that grow
+with the data, and the public API's latency in this process with the answer cache off, so each
+request runs its SQL: a page (`subjects(first: 100)` from the middle of the list, by cursor), a
+lookup (`node(id:)` of one subject), and two searches (a common word; one subject's whole
+name), median and p95 of `--requests` each, the answer checked. Prints one JSON line per scale,
+with the load average; the databases are dropped afterwards unless `--keep`.
 
 The city (`--scales …,city`: 示例市 and its sixteen districts, ~100,000 subjects a year) is
 left out by default: by the district's figures its publish alone takes over an hour. See
@@ -23,7 +24,6 @@ import asyncio
 import logging
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -37,6 +37,7 @@ from typing import Any
 import asyncpg
 import httpx
 import orjson
+import structlog
 from asgi_lifespan import LifespanManager
 
 from api.app import create_app
@@ -49,6 +50,14 @@ PAGE = (
     " pageInfo { endCursor hasNextPage } nodes { key name fiscalYear department { name } } } }"
 )
 LOOKUP = "query ($id: ID!) { node(id: $id) { ... on Subject { key name fiscalYear } } }"
+SEARCH = (
+    "query ($q: String!) { subjects(first: 20, filter: {search: $q}) {"
+    " totalCount nodes { key name } } }"
+)
+#: Searches: a word in thousands of names, and one subject's name (a few matches).
+COMMON_WORD = "教育"
+#: The tables that grow with the data, whose size decides partitioning and the search index.
+TABLES = ("subject", "indicator", "disclosure", "disclosure_version", "search_gram")
 
 
 async def admin(sql: str) -> None:
@@ -60,22 +69,24 @@ async def admin(sql: str) -> None:
 
 
 def run(env: dict[str, str], *args: str) -> tuple[float, str, float]:
-    """Seconds, output, and the peak resident MiB of the child (this process's largest
-    child so far: the scales run in growing order)."""
+    """Seconds, output, and the peak resident MiB of that child process alone."""
     started = time.perf_counter()
-    done = subprocess.run(  # noqa: S603 - our own command line
-        [sys.executable, "-m", "api.cli", *args],
-        cwd=ROOT,
-        env={**env, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=7200,
-    )
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"gongkai {' '.join(args)}: {done.stdout[-3000:]}{done.stderr[-3000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return seconds, done.stdout + done.stderr, peak
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(  # noqa: S603 - our own command line
+            [sys.executable, "-m", "api.cli", *args],
+            cwd=ROOT,
+            env={**env, "COLUMNS": "200"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        output = out.read().decode("utf-8", "replace")
+    if process.returncode != 0:
+        raise RuntimeError(f"gongkai {' '.join(args)}: {output[-6000:]}")
+    return seconds, output, usage.ru_maxrss / 1024
 
 
 def written(output: str) -> tuple[int, int]:
@@ -110,11 +121,20 @@ async def latencies(url: str, store: Path, requests: int) -> dict[str, Any]:
             middle = middle or page
         node = await ask("{ subjects(first: 1, after: null) { nodes { id } } }", {})
         subject_id = node["subjects"]["nodes"][0]["id"]
-        timings: dict[str, list[float]] = {"page": [], "lookup": []}
+        assert middle is not None
+        rare = middle["subjects"]["nodes"][0]["name"]
+        timings: dict[str, list[float]] = {
+            "page": [],
+            "lookup": [],
+            "search": [],
+            "search_rare": [],
+        }
         for _ in range(requests):
             for name, query, variables in (
                 ("page", PAGE, {"after": cursor}),
                 ("lookup", LOOKUP, {"id": subject_id}),
+                ("search", SEARCH, {"q": COMMON_WORD}),
+                ("search_rare", SEARCH, {"q": rare}),
             ):
                 started = time.perf_counter()
                 await ask(query, variables)
@@ -127,7 +147,7 @@ async def latencies(url: str, store: Path, requests: int) -> dict[str, Any]:
     return found
 
 
-async def measure(scale: str, requests: int) -> dict[str, Any]:
+async def measure(scale: str, requests: int, keep: bool = False) -> dict[str, Any]:
     name = f"gk_bench_scale_{scale}_{uuid.uuid4().hex[:6]}"
     workdir = Path(tempfile.mkdtemp(prefix=f"gongkai-bench-{scale}-"))
     url = f"{PG_SERVER}/{name}"
@@ -157,22 +177,45 @@ async def measure(scale: str, requests: int) -> dict[str, Any]:
             "rerun_seconds": round(again_seconds, 1),
             "rerun_objects": written(again)[0],
         }
+        found["tables"] = await table_sizes(url)
         found.update(await latencies(url, workdir / "store", requests))
         found["load_average_1min"] = round(os.getloadavg()[0], 2)
         return found
     finally:
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(workdir, ignore_errors=True)
+        if keep:
+            print(f"kept: {url} and {workdir}", file=sys.stderr)
+        else:
+            await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def table_sizes(url: str) -> dict[str, dict[str, int]]:
+    """Rows and bytes (indexes included) of the tables that grow with the data."""
+    connection = await asyncpg.connect(url)
+    try:
+        sizes = {}
+        for table in TABLES:
+            rows = await connection.fetchval(f"SELECT count(*) FROM {table}")  # noqa: S608
+            size = await connection.fetchval("SELECT pg_total_relation_size($1)", table)
+            sizes[table] = {"rows": int(rows), "bytes": int(size)}
+        return sizes
+    finally:
+        await connection.close()
 
 
 async def main() -> None:
-    logging.disable(logging.INFO)  # one log line per request would measure the terminal
+    # one log line per request would measure the terminal
+    logging.disable(logging.INFO)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     parser = argparse.ArgumentParser(prog="bench.scale")
     parser.add_argument("--scales", default="town,district")
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep each scale's database and store (named on stderr)"
+    )
     args = parser.parse_args()
     for scale in args.scales.split(","):
-        print(orjson.dumps(await measure(scale, args.requests)).decode(), flush=True)
+        print(orjson.dumps(await measure(scale, args.requests, args.keep)).decode(), flush=True)
 
 
 if __name__ == "__main__":
