@@ -62,8 +62,9 @@ bench-console: install-dev
 
 # How cost grows with the data, and what more processes buy (issue 18; docs/scaling.md): each
 # scale published into its own PostgreSQL database (time, objects, bytes, peak memory, the
-# unchanged rerun, page and lookup latency), then the public warm-path throughput of
-# `gongkai serve --workers 2` against one worker. SCALES=town runs the small one alone.
+# unchanged rerun, table sizes, page, lookup and search latency), then the public warm-path
+# throughput of `gongkai serve --workers 2` against one worker. SCALES=town runs the small one
+# alone; SCALES=town,district,city adds the city (hours of publishing on two cores).
 SCALES ?= town,district
 bench-scale: install-dev
 	$(BIN)/python -m bench.scale --scales $(SCALES)
