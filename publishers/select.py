@@ -119,10 +119,10 @@ class Selector:
     def forget(self, jurisdiction_id: int) -> None:
         """Lets go of what was read for one jurisdiction once its releases are done, so that a
         run over many (a city's districts) holds one jurisdiction's facts at a time."""
-        for key in [k for k in self._years if k[0] == jurisdiction_id]:
-            del self._years[key]
-        for records in [k for k in self._records if k[0] == jurisdiction_id]:
-            del self._records[records]
+        for year in [k for k in self._years if k[0] == jurisdiction_id]:
+            del self._years[year]
+        for rows in [k for k in self._records if k[0] == jurisdiction_id]:
+            del self._records[rows]
         self._jurisdictions.pop(jurisdiction_id, None)
         # Texts are kept by file digest, not by place; a file in two jurisdictions' releases
         # is rare, and reading it again from `FileText` is one row.
