@@ -4,17 +4,19 @@
 
 For each demo scale, in a new PostgreSQL database and a new folder store: the demo built
 (`gongkai demo`), every release published by `gongkai publish --all --as-of history` in a
-process of its own (wall time, objects and bytes written, peak resident memory of that
-process), the unchanged rerun (objects written: 0), the rows and bytes of the tables that grow
-with the data, and the public API's latency in this process with the answer cache off, so each
-request runs its SQL: a page (`subjects(first: 100)` from the middle of the list, by cursor), a
-lookup (`node(id:)` of one subject), and two searches (a common word; one subject's whole
-name), median and p95 of `--requests` each, the answer checked. Prints one JSON line per scale,
-with the load average; the databases are dropped afterwards unless `--keep`.
+process of its own (wall time, objects and bytes written, peak resident memory of that process
+and the builders it starts), the unchanged rerun (objects written: 0), the rows and bytes of
+the tables that grow with the data, and the public API's latency in this process with the
+answer cache off, so each request runs its SQL: a page (`subjects(first: 100)` from the middle
+of the list, by cursor), a lookup (`node(id:)` of one subject), and two searches (a common
+word; one subject's whole name), median and p95 of `--requests` each, the answer checked.
+Prints one JSON line per scale, with the load average; the databases are dropped afterwards
+unless `--keep`.
 
 The city (`--scales …,city`: 示例市 and its sixteen districts, ~100,000 subjects a year) is
-left out by default: by the district's figures its publish alone takes over an hour. See
-docs/scaling.md for what was measured and what is extrapolated.
+left out by default: its publish alone takes hours on two cores (about 2.7 h at the rate
+measured over a tenth of it). See docs/scaling.md for what was measured and what is
+extrapolated.
 """
 
 from __future__ import annotations
@@ -69,7 +71,8 @@ async def admin(sql: str) -> None:
 
 
 def run(env: dict[str, str], *args: str) -> tuple[float, str, float]:
-    """Seconds, output, and the peak resident MiB of that child process alone."""
+    """Seconds, output, and the peak resident MiB of that child or of a process it started and
+    waited for (the bulk-file builders); not of earlier children, such as the demo build."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         process = subprocess.Popen(  # noqa: S603 - our own command line
