@@ -1,19 +1,28 @@
-"""The site's search index (`search-index.json`): every published name with its kind and the
-page that shows it, for the search box of the index page. Read from published rows only, like
-every page, so nothing filed can be found (invariant 2)."""
+"""The site's search index, for the search box of the index page: every published name with its
+kind and the page that shows it. One part a jurisdiction (`site/search/<jurisdiction>.json`),
+built with its pages, and `search-index.json` listing the parts: the publisher never holds a
+city's names in one document. Read from published rows only, like every page, so nothing filed
+can be found (invariant 2)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import orjson
 
 from publishers.site_data import Published
-from publishers.site_paths import department_page, project_page, release_page
+from publishers.site_paths import department_page, project_page, release_page, search_part
+
+
+def parts_bytes(jurisdictions: Iterable[str]) -> bytes:
+    """`search-index.json`: the keys of the parts, each relative to the index page."""
+    return orjson.dumps({"parts": [search_part(code) for code in sorted(jurisdictions)]}) + b"\n"
 
 
 def search_bytes(p: Published) -> bytes:
-    """The search box's index: every published name with its kind, page, department and year
-    (issue #15: two projects of one name are told apart by department and year; "" where a
-    department or a year does not apply)."""
+    """A part of the search box's index: every published name of one jurisdiction with its
+    kind, page, department and year (issue #15: two projects of one name are told apart by
+    department and year; "" where a department or a year does not apply)."""
     items: set[tuple[str, str, str, str, str]] = set()
     own_pages = set(p.release_departments())
     for release in p.releases.values():

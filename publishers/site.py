@@ -28,6 +28,7 @@ import html
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from importlib import resources
@@ -52,7 +53,7 @@ from publishers.display import (
 )
 from publishers.feeds import ATOM_TYPE, CALENDAR_TYPE, calendar_bytes, feed_bytes
 from publishers.render import JSON_TYPE, Rendered, sha256_hex
-from publishers.search_index import search_bytes
+from publishers.search_index import parts_bytes, search_bytes
 from publishers.site_data import (
     Correction,
     FileLink,
@@ -62,7 +63,9 @@ from publishers.site_data import (
     Row,
     SiteInput,
     Subject,
+    jurisdictions,
     load,
+    load_portal,
 )
 from publishers.site_paths import (
     CALENDAR_KEY,
@@ -76,9 +79,10 @@ from publishers.site_paths import (
     project_page,
     quoted,
     release_page,
+    search_part,
     year_page,
 )
-from publishers.site_sync import fingerprint, sync_site
+from publishers.site_sync import SiteSync, fingerprint
 from publishers.sync import SyncStats
 from storage.enums import Grade, RecordType
 from storage.objects import ObjectNotFound, ObjectStore
@@ -350,11 +354,7 @@ class _Pages:
             grades = [
                 (
                     f"{year}年",
-                    _grade_counts(
-                        s.assessment["grade"] if s.assessment else None
-                        for s in self.p.subjects.values()
-                        if s.data["jurisdictionCode"] == code and s.data["fiscalYear"] == year
-                    ),
+                    _grade_counts(self.p.grades.get((code, year), ())),
                 )
                 for year in sorted(years)
             ]
@@ -815,10 +815,9 @@ class _Pages:
             return []
         return sorted(entry["files"], key=lambda f: ("/" in f["name"], f["name"]))
 
-    def render(self) -> list[Rendered]:
+    def shard(self) -> list[Rendered]:
+        """The pages of one jurisdiction, from its `SiteInput.shard`."""
         self.planned()
-        self.dictionary()
-        self.index()
         for jurisdiction, year in sorted(self.p.by_year):
             self.year(jurisdiction, year)
         for release in sorted(self.p.releases.values(), key=lambda r: r.key):
@@ -873,22 +872,74 @@ def _file_order(link: FileLink) -> tuple[int, str]:
     return rank, link.path
 
 
+@dataclass(frozen=True)
+class Shard:
+    """One jurisdiction's part of the site: its pages and its part of the search index, and
+    the grades the index page charts (`Published.grades`)."""
+
+    pages: list[Rendered]
+    grades: dict[tuple[str, int], list[str | None]]
+
+
+def render_static() -> list[Rendered]:
+    """The objects that no data decides: the stylesheet and the data dictionary. Written
+    before the pages that link them."""
+    pages = _Pages(Published(SiteInput(())))
+    pages.planned()
+    pages.dictionary()
+    style = style_bytes()
+    return [*pages.out, Rendered(STYLE_KEY, style, CSS_TYPE, sha256_hex(style))]
+
+
+def render_shard(data: SiteInput) -> Shard:
+    """A jurisdiction's pages from its `SiteInput.shard`: its years, releases, departments
+    and projects. None of them reads or links another jurisdiction's."""
+    published = Published(data)
+    out = _Pages(published).shard()
+    for code in data.jurisdictions():
+        body = search_bytes(published)
+        out.append(Rendered(search_part(code), body, JSON_TYPE, sha256_hex(body)))
+    return Shard(out, dict(published.grades))
+
+
+def render_portal(
+    data: SiteInput,
+    grades: Mapping[tuple[str, int], Sequence[str | None]],
+    base_url: str | None = None,
+    data_license: str = "CC-BY-4.0",
+) -> list[Rendered]:
+    """The objects above the jurisdictions, from `SiteInput.portal` and the shards' grades:
+    the index page, the feed, the calendar, the search index's list of parts and the DCAT
+    catalogs."""
+    published = Published(data, grades)
+    pages = _Pages(published)
+    pages.planned()
+    pages.index()
+    out = pages.out
+    extra = [
+        (FEED_KEY, feed_bytes(published, base_url), ATOM_TYPE),
+        (CALENDAR_KEY, calendar_bytes(published, base_url), CALENDAR_TYPE),
+        (SEARCH_KEY, parts_bytes(data.jurisdictions()), JSON_TYPE),
+    ]
+    out += [Rendered(key, body, kind, sha256_hex(body)) for key, body, kind in extra]
+    out += render_dcat(data, base_url, data_license)  # issue #15: catalog.jsonld, catalog.ttl
+    return out
+
+
 def render_site(
     data: SiteInput, base_url: str | None = None, data_license: str = "CC-BY-4.0"
 ) -> list[Rendered]:
     """Every object of the site, sorted by key: the same input gives the same bytes. With a
     `base_url` (the public address of the store, D17) the feed and the calendar link to the
-    pages absolutely; the pages' own links stay relative."""
-    published = Published(data)
-    out = _Pages(published).render()
-    extra = [
-        (STYLE_KEY, style_bytes(), CSS_TYPE),
-        (FEED_KEY, feed_bytes(published, base_url), ATOM_TYPE),
-        (CALENDAR_KEY, calendar_bytes(published, base_url), CALENDAR_TYPE),
-        (SEARCH_KEY, search_bytes(published), JSON_TYPE),
-    ]
-    out += [Rendered(key, body, kind, sha256_hex(body)) for key, body, kind in extra]
-    out += render_dcat(data, base_url, data_license)  # issue #15: catalog.jsonld, catalog.ttl
+    pages absolutely; the pages' own links stay relative. The parts `update_site` renders one
+    at a time, here all at once."""
+    out = render_static()
+    grades: dict[tuple[str, int], list[str | None]] = {}
+    for code in data.jurisdictions():
+        shard = render_shard(data.shard(code))
+        out += shard.pages
+        grades |= shard.grades
+    out += render_portal(data.portal(), grades, base_url, data_license)
     return sorted(out, key=lambda r: r.path)
 
 
@@ -917,7 +968,21 @@ async def update_site(
     if stored.get("fingerprint") == digest:
         stats.skipped += len(stored["objects"]) + 1  # and the site manifest itself
         return
-    published = await load(store)
-    # Rendering a district is seconds of CPU: keep the event loop (an API process) free.
-    pages = await asyncio.to_thread(render_site, published, base_url, data_license)
-    await sync_site(store, pages, stats, digest)
+    sync = SiteSync(store, stats, stored.get("objects", {}))
+    await sync.write(render_static())
+    # One jurisdiction's rows and pages at a time: a city's site is rendered in the memory of
+    # its largest district. Rendering a district is seconds of CPU: keep the event loop (an API
+    # process) free.
+    grades: dict[tuple[str, int], list[str | None]] = {}
+    releases: list[PublishedRelease] = []
+    for code in await jurisdictions():
+        shard_input = await load(store, code)
+        shard = await asyncio.to_thread(render_shard, shard_input)
+        await sync.write(shard.pages)
+        grades |= shard.grades
+        releases += [release.portal() for release in shard_input.releases]
+        del shard_input, shard  # not held while the next one loads, nor by the portal
+    portal = await load_portal(store, releases)
+    pages = await asyncio.to_thread(render_portal, portal, grades, base_url, data_license)
+    await sync.write(pages)
+    await sync.finish(digest)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -44,6 +44,8 @@ SHOWN = (
     RecordType.FILE,
     RecordType.RELEASE,
 )
+#: The rows the portal objects read: jurisdiction and department names (`SiteInput.portal`).
+NAMING = (RecordType.JURISDICTION, RecordType.DEPARTMENT)
 
 
 # --- what the site is rendered from ------------------------------------------------------------
@@ -84,6 +86,10 @@ class PublishedRelease:
     @property
     def key(self) -> str:
         return str(self.entry["key"])
+
+    def portal(self) -> PublishedRelease:
+        """This release as the portal objects see it (`SiteInput.portal`)."""
+        return replace(self, rows=tuple(r for r in self.rows if r.record_type in NAMING))
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,29 @@ class SiteInput:
     bulk: tuple[Mapping[str, Any], ...] = ()
     corrections: tuple[Correction, ...] = ()
 
+    def jurisdictions(self) -> list[str]:
+        return sorted({str(r.entry["jurisdictionCode"]) for r in self.releases})
+
+    def shard(self, jurisdiction: str) -> SiteInput:
+        """What the pages of one jurisdiction are rendered from: its releases, the notices of
+        its releases and its bulk sets. No page of one jurisdiction reads or links another's."""
+        releases = tuple(r for r in self.releases if r.entry["jurisdictionCode"] == jurisdiction)
+        keys = {r.key for r in releases}
+        return SiteInput(
+            releases,
+            tuple(n for n in self.notices if n.release_key in keys),
+            (),
+            tuple(b for b in self.bulk if b["jurisdictionCode"] == jurisdiction),
+            tuple(c for c in self.corrections if c.release_key in keys),
+        )
+
+    def portal(self) -> SiteInput:
+        """What the objects above the jurisdictions are rendered from (the index, the feed, the
+        calendar, the catalogs): every release with only the rows that name its jurisdiction
+        and departments, and every notice, scheduled release and bulk set. Small beside the
+        shards: a city's subjects stay out of it."""
+        return replace(self, releases=tuple(r.portal() for r in self.releases), corrections=())
+
 
 # --- load: the database (published rows only) and the current manifests ------------------------
 
@@ -144,18 +173,27 @@ class SiteInput:
 _manifests: dict[tuple[str, str], tuple[FileLink, ...]] = {}
 
 
-async def load(store: ObjectStore) -> SiteInput:
-    """Everything the site shows, from published snapshot rows (see the module docstring)."""
-    releases = {
-        r["id"]: r
-        for r in await models.Release.filter(status=ReleaseStatus.PUBLISHED).values(
-            "id", "current_version"
-        )
-    }
+async def jurisdictions() -> list[str]:
+    """The codes of the jurisdictions with a published release: the site's shards."""
+    codes = await models.Release.filter(status=ReleaseStatus.PUBLISHED).values_list(
+        "jurisdiction__code", flat=True
+    )
+    return sorted({str(c) for c in codes})
+
+
+async def load(store: ObjectStore, jurisdiction: str | None = None) -> SiteInput:
+    """Everything the site shows, from published snapshot rows (see the module docstring); with
+    `jurisdiction`, one jurisdiction's shard of it (`SiteInput.shards`), so that rendering a
+    city holds one district's rows at a time."""
+    published = models.Release.filter(status=ReleaseStatus.PUBLISHED)
+    if jurisdiction is not None:
+        published = published.filter(jurisdiction__code=jurisdiction)
+    releases = {r["id"]: r for r in await published.values("id", "current_version")}
     rows: dict[int, list[Row]] = defaultdict(list)
-    for row in await models.Disclosure.filter(
-        release__status=ReleaseStatus.PUBLISHED, record_type__in=list(SHOWN)
-    ).values(
+    shown = models.Disclosure.filter(release__status=ReleaseStatus.PUBLISHED, record_type__in=SHOWN)
+    if jurisdiction is not None:
+        shown = shown.filter(jurisdiction_code=jurisdiction)
+    for row in await shown.values(
         "release_id",
         "release_version",
         "record_type",
@@ -184,7 +222,7 @@ async def load(store: ObjectStore) -> SiteInput:
     }
     limit = asyncio.Semaphore(PARALLEL_UPLOADS)
 
-    async def published(release_id: int) -> PublishedRelease | None:
+    async def published_release(release_id: int) -> PublishedRelease | None:
         own = sorted(rows[release_id], key=lambda r: (r.record_type.value, r.key))
         entries = [r.data for r in own if r.record_type is RecordType.RELEASE]
         if not entries:
@@ -195,14 +233,25 @@ async def load(store: ObjectStore) -> SiteInput:
             objects = await _manifest_objects(store, str(entry["manifest"]), digest)
         return PublishedRelease(entry, tuple(own), objects)
 
-    loaded = await asyncio.gather(*(published(i) for i in sorted(releases)))
+    loaded = await asyncio.gather(*(published_release(i) for i in sorted(releases)))
     done = tuple(sorted((r for r in loaded if r is not None), key=lambda r: r.key))
     listing = await read_listing(store)
     bulk = tuple(listing.sets[ident] for ident in sorted(listing.sets))
     corrected = [i for i, r in releases.items() if r["current_version"] > 1]
-    return SiteInput(
+    data = SiteInput(
         done, await _notices(done), await _scheduled(done), bulk, await _corrections(corrected)
     )
+    return data if jurisdiction is None else data.shard(jurisdiction)
+
+
+async def load_portal(store: ObjectStore, releases: Sequence[PublishedRelease]) -> SiteInput:
+    """The input of the site's portal objects (`SiteInput.portal`) around `releases`, the
+    portal's releases gathered shard by shard: every notice, the scheduled releases and the
+    bulk sets."""
+    listing = await read_listing(store)
+    bulk = tuple(listing.sets[ident] for ident in sorted(listing.sets))
+    done = tuple(sorted(releases, key=lambda r: r.key))
+    return SiteInput(done, await _notices(done), await _scheduled(done), bulk)
 
 
 #: The records of a subject whose corrections its project page lists.
@@ -405,7 +454,10 @@ class Subject:
 class Published:
     """Indexes over the published rows, shared by all pages."""
 
-    def __init__(self, data: SiteInput) -> None:
+    def __init__(
+        self, data: SiteInput, grades: Mapping[tuple[str, int], Sequence[str | None]] | None = None
+    ) -> None:
+        """`grades`: the `grades` of the shards, for the portal, whose input has no subjects."""
         self.releases = {r.key: r for r in data.releases}
         self.notices = data.notices
         self.corrections: dict[str, list[Correction]] = defaultdict(list)
@@ -445,6 +497,14 @@ class Published:
             d = subject.data
             self.projects[(d["jurisdictionCode"], d["code"])][d["fiscalYear"]].append(subject)
             self.department_subjects[(d["jurisdictionCode"], d["departmentCode"])].append(subject)
+        #: (jurisdiction, fiscal year) → its subjects' self-assessment grades (None: not assessed)
+        self.grades: dict[tuple[str, int], list[str | None]] = defaultdict(list)
+        for subject in self.subjects.values():
+            d = subject.data
+            grade = subject.assessment["grade"] if subject.assessment else None
+            self.grades[(d["jurisdictionCode"], d["fiscalYear"])].append(grade)
+        for ident, found in (grades or {}).items():
+            self.grades[ident] += found
 
     def _add(self, release: PublishedRelease, row: Row) -> None:
         match row.record_type:

@@ -3,7 +3,9 @@
 Keys name files explicitly (``…/index.html``, D16): S3 and MinIO have no directory index::
 
     index.html                                     jurisdictions, years, releases, search, news
-    feed.xml  calendar.ics  search-index.json      Atom feed, due dates, the search box's index
+    feed.xml  calendar.ics                         Atom feed, due dates
+    search-index.json                              the search box's index: its parts, listed
+    site/search/<jurisdiction>.json                a part: one jurisdiction's names and pages
     site/style.css
     site/years/<jurisdiction>/<year>/index.html    a year's charts and releases
     site/releases/<jurisdiction>/<year>/<kind>/<department>/index.html
@@ -47,6 +49,10 @@ def department_page(jurisdiction: str, code: str) -> str:
 
 def project_page(jurisdiction: str, code: str) -> str:
     return f"site/projects/{segment(jurisdiction)}/{segment(code)}/index.html"
+
+
+def search_part(jurisdiction: str) -> str:
+    return f"site/search/{segment(jurisdiction)}.json"
 
 
 def year_page(jurisdiction: str, year: int) -> str:

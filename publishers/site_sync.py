@@ -1,6 +1,7 @@
 """The site in the store: write the pages whose bytes changed, delete the pages that vanished,
 and keep `site-manifest.json`, the list of the site's keys with their sha256 and the
-`fingerprint` of the inputs they were rendered from (pointer objects, decisions.md D10, D12)."""
+`fingerprint` of the inputs they were rendered from (pointer objects, decisions.md D10, D12),
+one part of the site at a time (`SiteSync`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from publishers.site_paths import SITE_MANIFEST_KEY
 from publishers.sync import PARALLEL_UPLOADS, SyncStats, put_if_changed
 from storage import models
 from storage.enums import ReleaseStatus
-from storage.objects import ObjectNotFound, ObjectStore
+from storage.objects import ObjectStore
 
 
 async def fingerprint(
@@ -83,36 +84,45 @@ def _code_digest() -> str:
     return sha256_hex(b"".join(part.read_bytes() for part in parts))
 
 
-async def sync_site(
-    store: ObjectStore, pages: Sequence[Rendered], stats: SyncStats, digest: str | None = None
-) -> None:
-    """Write the pages whose bytes changed, delete the pages that are gone, then record the
-    site's keys (and the `fingerprint` of its inputs) in `site-manifest.json` (D10, D12).
+class SiteSync:
+    """Brings the site in the store up to date part by part: `write` the pages of each part as
+    it is rendered (a jurisdiction's, then the portal's), then `finish`. Only one part's bytes
+    are held at a time, and the pages that changed are written, the pages that vanished deleted,
+    and `site-manifest.json` kept as the list of the site's keys with their sha256 and the
+    `fingerprint` of the inputs they were rendered from (D10, D12).
 
-    The manifest says which bytes the store holds under each key. Before anything changes, the
-    keys about to be written are marked unknown in it, so a crash part way leaves a manifest that
-    never claims bytes the store may not hold; the rerun rewrites those keys. Leaf pages go
-    first and the root objects (index, feed, calendar, search index) after them, so a link
-    appears only once its page is there; vanished pages go after every page that linked them.
-    """
-    try:
-        old: dict[str, str | None] = orjson.loads(await store.get(SITE_MANIFEST_KEY))["objects"]
-    except ObjectNotFound:
-        old = {}
-    new = {page.path: page.sha256 for page in pages}
-    changed = [page for page in pages if old.get(page.path) != page.sha256]
-    stale = sorted(set(old) - set(new))
-    stats.skipped += len(pages) - len(changed)
-    if changed or stale:
-        interim = {**old, **{page.path: None for page in changed}}
-        # Not counted: the summary counts objects, and the manifest's final write counts it.
+    The manifest says which bytes the store holds under each key. Before a part's changed pages
+    are written, they are marked unknown in it, so a crash part way leaves a manifest that never
+    claims bytes the store may not hold; the rerun rewrites those keys. Within a part leaf pages
+    go first and the root objects (index, feed, calendar, search index) after them, and the
+    parts come in that order too, so a link appears only once its page is there; vanished pages
+    go after every page that linked them."""
+
+    def __init__(self, store: ObjectStore, stats: SyncStats, old: Mapping[str, str | None]) -> None:
+        """`old`: the objects of the site manifest the store holds ({} when it has none)."""
+        self.store = store
+        self.stats = stats
+        self.old = dict(old)
+        self.new: dict[str, str] = {}
+
+    async def write(self, pages: Sequence[Rendered]) -> None:
+        changed = [page for page in pages if self.old.get(page.path) != page.sha256]
+        self.stats.skipped += len(pages) - len(changed)
+        if changed:
+            interim = {**self.old, **self.new, **{page.path: None for page in changed}}
+            # Not counted: the summary counts objects, and the manifest's final write counts it.
+            await put_if_changed(
+                self.store, SITE_MANIFEST_KEY, _manifest(interim, None), JSON_TYPE, SyncStats()
+            )
+            await _put_pages(self.store, changed, self.old, self.stats)
+        self.new |= {page.path: page.sha256 for page in pages}
+
+    async def finish(self, digest: str | None = None) -> None:
+        for key in sorted(set(self.old) - set(self.new)):
+            await self.store.delete(key)
         await put_if_changed(
-            store, SITE_MANIFEST_KEY, _manifest(interim, None), JSON_TYPE, SyncStats()
+            self.store, SITE_MANIFEST_KEY, _manifest(self.new, digest), JSON_TYPE, self.stats
         )
-        await _put_pages(store, changed, old, stats)
-        for key in stale:
-            await store.delete(key)
-    await put_if_changed(store, SITE_MANIFEST_KEY, _manifest(new, digest), JSON_TYPE, stats)
 
 
 async def _put_pages(

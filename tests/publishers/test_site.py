@@ -92,11 +92,20 @@ def target(page: str, href: str) -> str | None:
     return urllib.parse.unquote(joined)
 
 
+def search_items(objects: dict[str, bytes]) -> list[list[str]]:
+    """The search box's items, as its script reads them: every part `search-index.json` lists,
+    in its order."""
+    parts = orjson.loads(objects[site_paths.SEARCH_KEY])["parts"]
+    return [item for part in parts for item in orjson.loads(objects[part])["items"]]
+
+
 def broken_links(objects: dict[str, bytes], keys: set[str]) -> list[str]:
-    """Every href/src of every page, feed link and search hit that names no stored object."""
+    """Every href/src of every page, feed link, search part and search hit that names no
+    stored object."""
     broken = []
     for key, data in objects.items():
         hrefs: list[str] = []
+        base = key  # what the links are relative to
         if key.endswith(".html"):
             parser = Links()
             parser.feed(data.decode())
@@ -104,9 +113,11 @@ def broken_links(objects: dict[str, bytes], keys: set[str]) -> list[str]:
         elif key == site_paths.FEED_KEY:
             hrefs = [str(e.get("href")) for e in xml(data).iter() if e.get("href")]
         elif key == site_paths.SEARCH_KEY:
-            hrefs = [item[2] for item in orjson.loads(data)["items"]]
+            hrefs = orjson.loads(data)["parts"]
+        elif key.startswith("site/search/"):  # read by the index page: links relative to it
+            hrefs, base = [item[2] for item in orjson.loads(data)["items"]], site_paths.INDEX_KEY
         for href in hrefs:
-            found = target(key, href)
+            found = target(base, href)
             if found is not None and found not in keys:
                 broken.append(f"{key} → {href}")
     return broken
@@ -251,6 +262,37 @@ async def test_the_site_renders_the_same_bytes_and_a_rerun_writes_nothing(db: st
     assert len(calendar.walk("VEVENT")) == 3
 
 
+async def test_the_site_is_rendered_one_jurisdiction_at_a_time(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A city's site is loaded and rendered a district at a time, so its memory is that of one
+    district (issue 18), and the store holds the bytes of rendering it whole."""
+    first = await dataset.build(dataset.Plan())
+    second = await dataset.build(dataset.Plan(jurisdiction_code="990102"))
+    store = MemoryObjectStore()
+    loaded: list[tuple[str | None, set[str]]] = []
+    load = site.load
+
+    async def recorded(store: MemoryObjectStore, jurisdiction: str | None = None) -> site.SiteInput:
+        data = await load(store, jurisdiction)
+        loaded.append((jurisdiction, set(data.jurisdictions())))
+        return data
+
+    monkeypatch.setattr(site, "load", recorded)
+    await publisher(store).publish_many([r.id for r in first.releases + second.releases])
+    assert loaded == [("990101", {"990101"}), ("990102", {"990102"})]
+
+    objects = await everything(store)
+    whole = site.render_site(await load(store), data_license="CC-BY-4.0")
+    assert {r.path: r.data for r in whole} == site_objects(objects)
+    parts = orjson.loads(objects[site_paths.SEARCH_KEY])["parts"]
+    assert parts == ["site/search/990101.json", "site/search/990102.json"]
+    for code, part in zip(("990101", "990102"), parts, strict=True):
+        pages = {item[2] for item in orjson.loads(objects[part])["items"]}
+        assert pages and all(f"/{code}/" in page for page in pages), part
+    assert broken_links(site_objects(objects), set(objects)) == []
+
+
 BASE = "https://open.example.gov.cn/gongkai/"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -329,7 +371,7 @@ async def test_names_are_escaped_on_every_page(db: str) -> None:
         text = data.decode()
         assert '<script>alert("x")' not in text, key
         assert "alert(&#34;x&#34;)" not in text.replace("&amp;", "&") or key.endswith(".html")
-    hits = orjson.loads(pages[site_paths.SEARCH_KEY])["items"]
+    hits = search_items(pages)
     # name, kind, page, department, year (issue #15)
     project_hit = [
         evil,
