@@ -39,6 +39,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from publishers import charts, dictionary, filenames
+from publishers.bulk_listing import read_listing
 from publishers.dcat import render_dcat
 from publishers.display import (
     CENT,
@@ -55,6 +56,7 @@ from publishers.feeds import ATOM_TYPE, CALENDAR_TYPE, calendar_bytes, feed_byte
 from publishers.render import JSON_TYPE, Rendered, sha256_hex
 from publishers.search_index import parts_bytes, search_bytes
 from publishers.site_data import (
+    PORTAL,
     Correction,
     FileLink,
     Notice,
@@ -63,7 +65,6 @@ from publishers.site_data import (
     Row,
     SiteInput,
     Subject,
-    jurisdictions,
     load,
     load_portal,
 )
@@ -82,7 +83,7 @@ from publishers.site_paths import (
     search_part,
     year_page,
 )
-from publishers.site_sync import SiteSync, fingerprint
+from publishers.site_sync import SiteSync, fingerprint, shard_fingerprints
 from publishers.sync import SyncStats
 from storage.enums import Grade, RecordType
 from storage.objects import ObjectNotFound, ObjectStore
@@ -354,7 +355,7 @@ class _Pages:
             grades = [
                 (
                     f"{year}年",
-                    _grade_counts(self.p.grades.get((code, year), ())),
+                    _grade_counts(self.p.grades[(code, year)].elements()),
                 )
                 for year in sorted(years)
             ]
@@ -878,7 +879,7 @@ class Shard:
     the grades the index page charts (`Published.grades`)."""
 
     pages: list[Rendered]
-    grades: dict[tuple[str, int], list[str | None]]
+    grades: dict[tuple[str, int], Counter[str]]
 
 
 def render_static() -> list[Rendered]:
@@ -904,7 +905,7 @@ def render_shard(data: SiteInput) -> Shard:
 
 def render_portal(
     data: SiteInput,
-    grades: Mapping[tuple[str, int], Sequence[str | None]],
+    grades: Mapping[tuple[str, int], Counter[str]],
     base_url: str | None = None,
     data_license: str = "CC-BY-4.0",
 ) -> list[Rendered]:
@@ -934,7 +935,7 @@ def render_site(
     pages absolutely; the pages' own links stay relative. The parts `update_site` renders one
     at a time, here all at once."""
     out = render_static()
-    grades: dict[tuple[str, int], list[str | None]] = {}
+    grades: dict[tuple[str, int], Counter[str]] = {}
     for code in data.jurisdictions():
         shard = render_shard(data.shard(code))
         out += shard.pages
@@ -968,20 +969,29 @@ async def update_site(
     if stored.get("fingerprint") == digest:
         stats.skipped += len(stored["objects"]) + 1  # and the site manifest itself
         return
-    sync = SiteSync(store, stats, stored.get("objects", {}))
+    listing = await read_listing(store)
+    shards = await shard_fingerprints(listing.sets.values(), data_license)
+    sync = SiteSync(store, stats, stored)
     await sync.write(render_static())
-    # One jurisdiction's rows and pages at a time: a city's site is rendered in the memory of
-    # its largest district. Rendering a district is seconds of CPU: keep the event loop (an API
-    # process) free.
-    grades: dict[tuple[str, int], list[str | None]] = {}
+    # One jurisdiction's rows and pages at a time, so a city's site is rendered in the memory
+    # of its largest district; and only the jurisdictions whose inputs changed, so a release of
+    # one district does not render the other fifteen again.
+    grades: dict[tuple[str, int], Counter[str]] = {}
     releases: list[PublishedRelease] = []
-    for code in await jurisdictions():
-        shard_input = await load(store, code)
-        shard = await asyncio.to_thread(render_shard, shard_input)
-        await sync.write(shard.pages)
-        grades |= shard.grades
-        releases += [release.portal() for release in shard_input.releases]
-        del shard_input, shard  # not held while the next one loads, nor by the portal
+    for code, digest in sorted(shards.items()):
+        if sync.unchanged(code, digest):
+            grades |= sync.keep(code)
+            part = await load(store, code, shown=PORTAL)
+        else:
+            part = await load(store, code)
+            # Rendering a district is seconds of CPU: keep the event loop (an API process) free.
+            shard = await asyncio.to_thread(render_shard, part)
+            await sync.write(shard.pages)
+            sync.done(code, digest, shard.grades)
+            grades |= shard.grades
+            del shard
+        releases += [release.portal() for release in part.releases]
+        del part  # not held while the next one loads, nor by the portal
     portal = await load_portal(store, releases)
     pages = await asyncio.to_thread(render_portal, portal, grades, base_url, data_license)
     await sync.write(pages)

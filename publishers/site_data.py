@@ -15,7 +15,7 @@ release's current manifest from the store, for the file links.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -44,8 +44,9 @@ SHOWN = (
     RecordType.FILE,
     RecordType.RELEASE,
 )
-#: The rows the portal objects read: jurisdiction and department names (`SiteInput.portal`).
-NAMING = (RecordType.JURISDICTION, RecordType.DEPARTMENT)
+#: The rows the portal objects read (`SiteInput.portal`): the releases' catalog entries and
+#: the names of their jurisdictions and departments.
+PORTAL = (RecordType.JURISDICTION, RecordType.DEPARTMENT, RecordType.RELEASE)
 
 
 # --- what the site is rendered from ------------------------------------------------------------
@@ -89,7 +90,7 @@ class PublishedRelease:
 
     def portal(self) -> PublishedRelease:
         """This release as the portal objects see it (`SiteInput.portal`)."""
-        return replace(self, rows=tuple(r for r in self.rows if r.record_type in NAMING))
+        return replace(self, rows=tuple(r for r in self.rows if r.record_type in PORTAL))
 
 
 @dataclass(frozen=True)
@@ -173,27 +174,24 @@ class SiteInput:
 _manifests: dict[tuple[str, str], tuple[FileLink, ...]] = {}
 
 
-async def jurisdictions() -> list[str]:
-    """The codes of the jurisdictions with a published release: the site's shards."""
-    codes = await models.Release.filter(status=ReleaseStatus.PUBLISHED).values_list(
-        "jurisdiction__code", flat=True
-    )
-    return sorted({str(c) for c in codes})
-
-
-async def load(store: ObjectStore, jurisdiction: str | None = None) -> SiteInput:
+async def load(
+    store: ObjectStore, jurisdiction: str | None = None, *, shown: Sequence[RecordType] = SHOWN
+) -> SiteInput:
     """Everything the site shows, from published snapshot rows (see the module docstring); with
-    `jurisdiction`, one jurisdiction's shard of it (`SiteInput.shards`), so that rendering a
-    city holds one district's rows at a time."""
+    `jurisdiction`, one jurisdiction's shard of it (`SiteInput.shard`), so that rendering a
+    city holds one district's rows at a time; with `shown`, only those rows (`PORTAL`: what
+    the portal objects read of a shard that is not rendered again)."""
     published = models.Release.filter(status=ReleaseStatus.PUBLISHED)
     if jurisdiction is not None:
         published = published.filter(jurisdiction__code=jurisdiction)
     releases = {r["id"]: r for r in await published.values("id", "current_version")}
     rows: dict[int, list[Row]] = defaultdict(list)
-    shown = models.Disclosure.filter(release__status=ReleaseStatus.PUBLISHED, record_type__in=SHOWN)
+    query = models.Disclosure.filter(
+        release__status=ReleaseStatus.PUBLISHED, record_type__in=list(shown)
+    )
     if jurisdiction is not None:
-        shown = shown.filter(jurisdiction_code=jurisdiction)
-    for row in await shown.values(
+        query = query.filter(jurisdiction_code=jurisdiction)
+    for row in await query.values(
         "release_id",
         "release_version",
         "record_type",
@@ -238,9 +236,9 @@ async def load(store: ObjectStore, jurisdiction: str | None = None) -> SiteInput
     listing = await read_listing(store)
     bulk = tuple(listing.sets[ident] for ident in sorted(listing.sets))
     corrected = [i for i, r in releases.items() if r["current_version"] > 1]
-    data = SiteInput(
-        done, await _notices(done), await _scheduled(done), bulk, await _corrections(corrected)
-    )
+    # Corrections are of the records of subjects (the project pages list them).
+    corrections = await _corrections(corrected) if set(CORRECTED) & set(shown) else ()
+    data = SiteInput(done, await _notices(done), await _scheduled(done), bulk, corrections)
     return data if jurisdiction is None else data.shard(jurisdiction)
 
 
@@ -455,7 +453,7 @@ class Published:
     """Indexes over the published rows, shared by all pages."""
 
     def __init__(
-        self, data: SiteInput, grades: Mapping[tuple[str, int], Sequence[str | None]] | None = None
+        self, data: SiteInput, grades: Mapping[tuple[str, int], Counter[str]] | None = None
     ) -> None:
         """`grades`: the `grades` of the shards, for the portal, whose input has no subjects."""
         self.releases = {r.key: r for r in data.releases}
@@ -497,12 +495,15 @@ class Published:
             d = subject.data
             self.projects[(d["jurisdictionCode"], d["code"])][d["fiscalYear"]].append(subject)
             self.department_subjects[(d["jurisdictionCode"], d["departmentCode"])].append(subject)
-        #: (jurisdiction, fiscal year) → its subjects' self-assessment grades (None: not assessed)
-        self.grades: dict[tuple[str, int], list[str | None]] = defaultdict(list)
+        #: (jurisdiction, fiscal year) → how many of its subjects' self-assessments have each
+        #: grade: the index page's chart
+        self.grades: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
         for subject in self.subjects.values():
             d = subject.data
-            grade = subject.assessment["grade"] if subject.assessment else None
-            self.grades[(d["jurisdictionCode"], d["fiscalYear"])].append(grade)
+            if subject.assessment and subject.assessment["grade"]:
+                self.grades[(d["jurisdictionCode"], d["fiscalYear"])][
+                    subject.assessment["grade"]
+                ] += 1
         for ident, found in (grades or {}).items():
             self.grades[ident] += found
 

@@ -51,6 +51,21 @@ def project_page(jurisdiction: str, code: str) -> str:
     return f"site/projects/{segment(jurisdiction)}/{segment(code)}/index.html"
 
 
+#: The folders of a jurisdiction's own pages: ``site/<folder>/<jurisdiction>/…``.
+SHARD_FOLDERS = ("years", "releases", "departments", "projects")
+
+
+def shard_of(key: str) -> str | None:
+    """The jurisdiction (as its key segment) whose pages a site key is one of; None for the
+    objects above the jurisdictions (the index, the feed, the stylesheet…)."""
+    parts = key.split("/")
+    if len(parts) == 3 and parts[:2] == ["site", "search"] and parts[2].endswith(".json"):
+        return parts[2].removesuffix(".json")
+    if len(parts) > 3 and parts[0] == "site" and parts[1] in SHARD_FOLDERS:
+        return parts[2]
+    return None
+
+
 def search_part(jurisdiction: str) -> str:
     return f"site/search/{segment(jurisdiction)}.json"
 

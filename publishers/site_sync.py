@@ -6,14 +6,16 @@ one part of the site at a time (`SiteSync`)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import orjson
 
 from publishers.render import JSON_TYPE, Rendered, sha256_hex
-from publishers.site_paths import SITE_MANIFEST_KEY
+from publishers.site_paths import SITE_MANIFEST_KEY, segment, shard_of
 from publishers.sync import PARALLEL_UPLOADS, SyncStats, put_if_changed
 from storage import models
 from storage.enums import ReleaseStatus
@@ -58,6 +60,47 @@ async def fingerprint(
     return sha256_hex(orjson.dumps(inputs, default=str))
 
 
+async def shard_fingerprints(
+    bulk_sets: Iterable[Mapping[str, Any]], data_license: str = "CC-BY-4.0"
+) -> dict[str, str]:
+    """Each jurisdiction's part of `fingerprint`: what its pages are rendered from — the current
+    versions of its published releases, the correction notices about it, its bulk sets (which
+    its year pages list) — and the renderer. A jurisdiction whose digest is the one its pages
+    were written with is not rendered again (`publishers.site.update_site`)."""
+    versions = await models.ReleaseVersion.filter(release__status=ReleaseStatus.PUBLISHED).values(
+        "release_id",
+        "number",
+        "manifest_sha256",
+        "release__current_version",
+        "release__jurisdiction__code",
+    )
+    inputs: dict[str, dict[str, list[Any]]] = defaultdict(
+        lambda: {"current": [], "notices": [], "bulk": []}
+    )
+    for v in versions:
+        if v["number"] == v["release__current_version"]:
+            current = inputs[v["release__jurisdiction__code"]]["current"]
+            current.append((v["release_id"], v["number"], v["manifest_sha256"]))
+    notices = await models.CorrectionNotice.all().values_list(
+        "jurisdiction__code", "id", "release_id", "fiscal_year", "published_at", "kind", "note"
+    )
+    for code, *notice in notices:
+        if code in inputs:
+            inputs[code]["notices"].append(notice)
+    for entry in bulk_sets:
+        if entry["jurisdictionCode"] in inputs:
+            inputs[entry["jurisdictionCode"]]["bulk"].append(entry)
+    return {
+        code: sha256_hex(
+            orjson.dumps(
+                [_code_digest(), data_license, *(sorted(found[part], key=str) for part in found)],
+                default=str,
+            )
+        )
+        for code, found in inputs.items()
+    }
+
+
 #: The modules that load and render the site: a change to any of them re-renders it.
 RENDERER = (
     "site.py",
@@ -86,24 +129,49 @@ def _code_digest() -> str:
 
 class SiteSync:
     """Brings the site in the store up to date part by part: `write` the pages of each part as
-    it is rendered (a jurisdiction's, then the portal's), then `finish`. Only one part's bytes
-    are held at a time, and the pages that changed are written, the pages that vanished deleted,
-    and `site-manifest.json` kept as the list of the site's keys with their sha256 and the
-    `fingerprint` of the inputs they were rendered from (D10, D12).
+    it is rendered (the static objects, each jurisdiction's pages, then the portal's), `keep` a
+    jurisdiction whose pages are current, then `finish`. Only one part's bytes are held at a
+    time; the pages that changed are written, the pages that vanished deleted, and
+    `site-manifest.json` kept as the list of the site's keys with their sha256, the `fingerprint`
+    of the inputs they were rendered from, and each jurisdiction's `shard_fingerprints` digest
+    with the grade counts the index page charts (D10, D12).
 
     The manifest says which bytes the store holds under each key. Before a part's changed pages
-    are written, they are marked unknown in it, so a crash part way leaves a manifest that never
-    claims bytes the store may not hold; the rerun rewrites those keys. Within a part leaf pages
-    go first and the root objects (index, feed, calendar, search index) after them, and the
-    parts come in that order too, so a link appears only once its page is there; vanished pages
-    go after every page that linked them."""
+    are written, they are marked unknown in it and no jurisdiction is claimed current, so a
+    crash part way leaves a manifest that never claims bytes the store may not hold; the rerun
+    renders every jurisdiction again and rewrites those keys. Within a part leaf pages go first
+    and the root objects (index, feed, calendar, search index) after them, and the parts come
+    in that order too, so a link appears only once its page is there; vanished pages go after
+    every page that linked them."""
 
-    def __init__(self, store: ObjectStore, stats: SyncStats, old: Mapping[str, str | None]) -> None:
-        """`old`: the objects of the site manifest the store holds ({} when it has none)."""
+    def __init__(self, store: ObjectStore, stats: SyncStats, stored: Mapping[str, Any]) -> None:
+        """`stored`: the site manifest the store holds ({} when it has none)."""
         self.store = store
         self.stats = stats
-        self.old = dict(old)
+        self.old: dict[str, str | None] = dict(stored.get("objects", {}))
+        self.held: dict[str, dict[str, Any]] = dict(stored.get("shards", {}))
         self.new: dict[str, str] = {}
+        self.shards: dict[str, dict[str, Any]] = {}
+
+    def unchanged(self, code: str, digest: str) -> bool:
+        """Whether `code`'s pages in the store were rendered from inputs with this digest."""
+        return self.held.get(code, {}).get("fingerprint") == digest
+
+    def keep(self, code: str) -> dict[tuple[str, int], Counter[str]]:
+        """Keep an `unchanged` jurisdiction's pages as they are; its grade counts."""
+        own = segment(code)
+        kept = {k: v for k, v in self.old.items() if v is not None and shard_of(k) == own}
+        self.new |= kept
+        self.stats.skipped += len(kept)
+        self.shards[code] = self.held[code]
+        return {(code, int(y)): Counter(c) for y, c in self.held[code]["grades"].items()}
+
+    def done(self, code: str, digest: str, grades: Mapping[tuple[str, int], Counter[str]]) -> None:
+        """Record a jurisdiction whose pages have been written."""
+        counts = {
+            str(y): dict(sorted(c.items())) for (j, y), c in sorted(grades.items()) if j == code
+        }
+        self.shards[code] = {"fingerprint": digest, "grades": counts}
 
     async def write(self, pages: Sequence[Rendered]) -> None:
         changed = [page for page in pages if self.old.get(page.path) != page.sha256]
@@ -112,7 +180,7 @@ class SiteSync:
             interim = {**self.old, **self.new, **{page.path: None for page in changed}}
             # Not counted: the summary counts objects, and the manifest's final write counts it.
             await put_if_changed(
-                self.store, SITE_MANIFEST_KEY, _manifest(interim, None), JSON_TYPE, SyncStats()
+                self.store, SITE_MANIFEST_KEY, _manifest(interim, None, {}), JSON_TYPE, SyncStats()
             )
             await _put_pages(self.store, changed, self.old, self.stats)
         self.new |= {page.path: page.sha256 for page in pages}
@@ -120,9 +188,8 @@ class SiteSync:
     async def finish(self, digest: str | None = None) -> None:
         for key in sorted(set(self.old) - set(self.new)):
             await self.store.delete(key)
-        await put_if_changed(
-            self.store, SITE_MANIFEST_KEY, _manifest(self.new, digest), JSON_TYPE, self.stats
-        )
+        manifest = _manifest(self.new, digest, self.shards)
+        await put_if_changed(self.store, SITE_MANIFEST_KEY, manifest, JSON_TYPE, self.stats)
 
 
 async def _put_pages(
@@ -150,6 +217,12 @@ async def _put_pages(
             raise failures.exceptions[0] from None
 
 
-def _manifest(objects: Mapping[str, str | None], digest: str | None) -> bytes:
-    document = {"fingerprint": digest, "objects": dict(sorted(objects.items()))}
+def _manifest(
+    objects: Mapping[str, str | None], digest: str | None, shards: Mapping[str, Any]
+) -> bytes:
+    document = {
+        "fingerprint": digest,
+        "shards": dict(sorted(shards.items())),
+        "objects": dict(sorted(objects.items())),
+    }
     return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"

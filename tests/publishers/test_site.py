@@ -17,6 +17,7 @@ from datetime import timedelta
 from decimal import Decimal as D
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -26,7 +27,7 @@ from icalendar import Calendar
 
 from api.app import create_app
 from api.settings import Settings
-from publishers import charts, dcat, display, site, site_paths, site_sync
+from publishers import charts, dcat, display, site, site_data, site_paths, site_sync
 from publishers.records import subject_key
 from publishers.render import sha256_hex
 from publishers.select import Selector
@@ -262,34 +263,73 @@ async def test_the_site_renders_the_same_bytes_and_a_rerun_writes_nothing(db: st
     assert len(calendar.walk("VEVENT")) == 3
 
 
-async def test_the_site_is_rendered_one_jurisdiction_at_a_time(
+async def test_the_site_is_rendered_one_jurisdiction_at_a_time_and_only_where_it_changed(
     db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A city's site is loaded and rendered a district at a time, so its memory is that of one
-    district (issue 18), and the store holds the bytes of rendering it whole."""
+    district; a correction in one district renders that district's pages and the portal's, not
+    the others' (issue 18); and the store holds the bytes of rendering the site whole."""
     first = await dataset.build(dataset.Plan())
     second = await dataset.build(dataset.Plan(jurisdiction_code="990102"))
     store = MemoryObjectStore()
-    loaded: list[tuple[str | None, set[str]]] = []
+    loaded: list[tuple[str | None, bool]] = []
     load = site.load
 
-    async def recorded(store: MemoryObjectStore, jurisdiction: str | None = None) -> site.SiteInput:
-        data = await load(store, jurisdiction)
-        loaded.append((jurisdiction, set(data.jurisdictions())))
+    async def recorded(
+        store: MemoryObjectStore,
+        jurisdiction: str | None = None,
+        *,
+        shown: tuple[RecordType, ...] = site_data.SHOWN,
+    ) -> site.SiteInput:
+        data = await load(store, jurisdiction, shown=shown)
+        assert set(data.jurisdictions()) <= {jurisdiction}
+        loaded.append((jurisdiction, shown == site_data.SHOWN))
         return data
 
     monkeypatch.setattr(site, "load", recorded)
     await publisher(store).publish_many([r.id for r in first.releases + second.releases])
-    assert loaded == [("990101", {"990101"}), ("990102", {"990102"})]
-
+    assert loaded == [("990101", True), ("990102", True)]
     objects = await everything(store)
-    whole = site.render_site(await load(store), data_license="CC-BY-4.0")
-    assert {r.path: r.data for r in whole} == site_objects(objects)
+    assert {r.path: r.data for r in site.render_site(await load(store))} == site_objects(objects)
     parts = orjson.loads(objects[site_paths.SEARCH_KEY])["parts"]
     assert parts == ["site/search/990101.json", "site/search/990102.json"]
     for code, part in zip(("990101", "990102"), parts, strict=True):
         pages = {item[2] for item in orjson.loads(objects[part])["items"]}
         assert pages and all(f"/{code}/" in page for page in pages), part
+    # Every page of a jurisdiction is filed under it in the site manifest, the rest under none.
+    shard_of = {k: site_paths.shard_of(k) for k in site_objects(objects)}
+    assert {code for code in shard_of.values()} == {"990101", "990102", None}
+    assert all(shard_of[k] is None for k in ROOT_KEYS)
+    assert all(
+        shard_of[k] == k.split("/")[2].removesuffix(".json")
+        for k in shard_of
+        if k.startswith(tuple(f"site/{f}/" for f in (*site_paths.SHARD_FOLDERS, "search")))
+    )
+
+    # A correction in the second jurisdiction: its pages and the portal's are rendered again.
+    loaded.clear()
+    await models.Subject.filter(
+        code="PUBP0-0Q", department__jurisdiction_id=second.jurisdiction.id
+    ).update(name="PUBP0-0项目（更正）")
+    written: list[str] = []
+    put = store.put
+
+    async def recorded_put(key: str, data: bytes, *args: Any, **kwargs: Any) -> None:
+        written.append(key)
+        await put(key, data, *args, **kwargs)
+
+    monkeypatch.setattr(store, "put", recorded_put)
+    later = publisher(store, NOW + timedelta(days=3))
+    batch = await later.publish_many(
+        [r.id for r in first.releases + second.releases], note="更正项目名称"
+    )
+    assert not batch.failures
+    assert sorted({r.outcome for r in batch.results}) == ["published", "unchanged"]
+    assert loaded == [("990101", False), ("990102", True)]
+    assert [k for k in written if site_paths.shard_of(k) == "990101"] == []
+    assert "site/projects/990102/PUBP0-0Q/index.html" in written
+    objects = await everything(store)
+    assert {r.path: r.data for r in site.render_site(await load(store))} == site_objects(objects)
     assert broken_links(site_objects(objects), set(objects)) == []
 
 
