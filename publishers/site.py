@@ -12,13 +12,17 @@ Three steps, like the rest of the publishers:
   works under any prefix; a page links only to objects that exist (pages of the site, or objects
   listed in a current manifest). The feed and the calendar are `publishers/feeds.py`, the search
   index `publishers/search_index.py`, the keys of everything `publishers/site_paths.py`, and how
-  values are shown (万元, dates) `publishers/display.py`.
-- `sync_site` (`publishers/site_sync.py`) writes the pages that changed (pointer objects, D10)
+  values are shown (万元, dates) `publishers/display.py`. It is made of parts: the static
+  objects (`render_static`), each jurisdiction's pages (`render_shard`) and the objects above
+  the jurisdictions (`render_portal`).
+- `SiteSync` (`publishers/site_sync.py`) writes the pages that changed (pointer objects, D10)
   and deletes the pages that vanished (a whole department withdrawn, D12), keeping
   `site-manifest.json` as the list of the site's keys and their sha256: an unchanged rerun reads
   that one object and writes nothing.
 
-`update_site` runs the three when the site's inputs changed.
+`update_site` runs the three when the site's inputs changed, a part at a time: one
+jurisdiction's rows and pages are held at once, and a jurisdiction whose inputs did not change
+is not rendered again.
 """
 
 from __future__ import annotations
