@@ -392,15 +392,19 @@ async def _build_set(
             members.append((f"{inner}/{entry['path']}", path))
             if entry["path"] == manifest["datapackage"]:
                 types |= _declared_types(await asyncio.to_thread(path.read_bytes))
-    rows = await _snapshot_rows(releases)
-    names = _jurisdiction(rows, jurisdiction)
+    folder = objects.spool.scratch()
+    rows = folder / ROWS_FILE
+    try:
+        names = await _spool_rows(releases, rows, jurisdiction)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     label = ALL_YEARS if year is None else str(year)
     demo = "【演示数据】" if names[1] else ""
     period = "历年" if year is None else f"{year}年度"
     title = f"{demo}{names[0]}{period}预算绩效信息公开数据（全部部门）"
     base = f"gongkai-{segment(jurisdiction)}-{label}"
     source = (base_url.rstrip("/") + "/index.html") if base_url else "index.html"
-    folder = objects.spool.scratch()
     try:
         files = await asyncio.get_running_loop().run_in_executor(
             builders, _build_files, folder, base, title, rows, types, members, data_license, source
@@ -415,14 +419,16 @@ def _build_files(
     folder: Path,
     base: str,
     title: str,
-    rows: Sequence[SnapshotRow],
+    rows: Path,
     types: Mapping[tuple[str, str], str],
     members: Sequence[tuple[str, Path]],
     data_license: str,
     source: str,
 ) -> list[BuiltFile]:
-    """A set's tables and files, in a builder process."""
-    return _files(folder, base, title, build_tables(rows, types), members, data_license, source)
+    """A set's tables and files, in a builder process, from its spooled rows (`_spool_rows`)."""
+    tables = build_tables(read_rows(rows), types)
+    rows.unlink()
+    return _files(folder, base, title, tables, members, data_license, source)
 
 
 def _files(
@@ -485,44 +491,65 @@ def _declared_types(package: bytes) -> dict[tuple[str, str], str]:
     return out
 
 
-async def _snapshot_rows(releases: Sequence[Current]) -> list[SnapshotRow]:
-    keys = {r.release_id: r.key for r in releases}
-    versions = {
-        r.release_id: int(r.manifest_key.rsplit(".v", 1)[1].split(".")[0]) for r in releases
-    }
-    rows = await models.Disclosure.filter(release_id__in=sorted(keys)).values(
-        "release_id",
-        "release_version",
-        "record_type",
-        "record_key",
-        "fiscal_year",
-        "department_code",
-        "release_kind",
-        "precedence",
-        "data",
-    )
-    return [
-        SnapshotRow(
-            RecordType(r["record_type"]),
-            r["record_key"],
-            r["fiscal_year"],
-            r["department_code"],
-            str(getattr(r["release_kind"], "value", r["release_kind"])),
-            r["precedence"],
-            keys[r["release_id"]],
-            r["data"],
-        )
-        for r in rows
-        if r["release_version"] == versions[r["release_id"]]
-    ]
+#: The file a set's snapshot rows are spooled to for its builder, in the set's scratch folder.
+ROWS_FILE = "rows.jsonl"
+_ROW_FIELDS = (
+    "record_type",
+    "record_key",
+    "fiscal_year",
+    "department_code",
+    "release_kind",
+    "precedence",
+    "data",
+)
 
 
-def _jurisdiction(rows: Sequence[SnapshotRow], code: str) -> tuple[str, bool]:
-    """The jurisdiction's published name and whether it is demo data."""
-    for row in rows:
-        if row.record_type is RecordType.JURISDICTION:
-            return str(row.data.get("name") or code), bool(row.data.get("demo"))
-    return code, False
+async def snapshot_rows(releases: Sequence[Current]) -> list[SnapshotRow]:
+    """The current snapshot rows of the releases (a test's reference for `_spool_rows`)."""
+    with tempfile.TemporaryDirectory(prefix="gongkai-rows-") as folder:
+        path = Path(folder) / ROWS_FILE
+        await _spool_rows(releases, path, "")
+        return read_rows(path)
+
+
+async def _spool_rows(releases: Sequence[Current], target: Path, code: str) -> tuple[str, bool]:
+    """Write the current snapshot rows of a set's releases to `target`, one JSON array a line,
+    a release at a time: the publisher never holds a set's rows (a city district's all-years
+    set is half a million, ~1.3 GB as Python objects), and the builder reads them from disk
+    instead of from a pickle of them. Returns the jurisdiction's published name and whether it
+    is demo data."""
+    name: tuple[str, bool] | None = None
+    with target.open("wb") as out:
+        for release in sorted(releases, key=lambda r: r.release_id):
+            version = int(release.manifest_key.rsplit(".v", 1)[1].split(".")[0])
+            rows = (
+                await models.Disclosure.filter(
+                    release_id=release.release_id, release_version=version
+                )
+                .order_by("id")
+                .values_list(*_ROW_FIELDS)
+            )
+            lines = []
+            for kind, key, year, department, release_kind, precedence, data in rows:
+                if name is None and RecordType(kind) is RecordType.JURISDICTION:
+                    name = str(data.get("name") or code), bool(data.get("demo"))
+                kind_value = str(getattr(release_kind, "value", release_kind))
+                line = [str(getattr(kind, "value", kind)), key, year, department, kind_value]
+                lines.append(orjson.dumps([*line, precedence, release.key, data]))
+            if lines:
+                await asyncio.to_thread(out.write, b"\n".join(lines) + b"\n")
+    return name or (code, False)
+
+
+def read_rows(path: Path) -> list[SnapshotRow]:
+    """The rows `_spool_rows` wrote."""
+    with path.open("rb") as lines:
+        return [
+            SnapshotRow(RecordType(kind), key, year, department, release_kind, precedence, at, data)
+            for kind, key, year, department, release_kind, precedence, at, data in map(
+                orjson.loads, lines
+            )
+        ]
 
 
 async def _write_set(

@@ -188,7 +188,7 @@ async def test_the_database_is_typed_linked_searchable_and_rebuilt_identically(
             for r in await bulk.current_releases()
             if f"{r.jurisdiction}/{r.year}" == f"{entry['jurisdictionCode']}/{entry['fiscalYear']}"
         ]
-        rows = await bulk._snapshot_rows(releases)
+        rows = await bulk.snapshot_rows(releases)
     types: dict[tuple[str, str], str] = {}
     for release in releases:
         manifest = orjson.loads(objects[release.manifest_key])
