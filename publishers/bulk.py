@@ -33,6 +33,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 import uuid
 import weakref
 from collections import defaultdict
@@ -282,16 +283,24 @@ class Spool:
     def __init__(self) -> None:
         self._root: Path | None = None
         self._removal: weakref.finalize | None = None
+        # `add` runs in worker threads, several at once: without the lock, two of them could
+        # each make a folder, and the bytes one had written would be looked for in the other's
+        # (a city's bulk rebuild lost a manifest that way).
+        self._making = threading.Lock()
         self.keys: dict[str, str] = {}  # key → sha256 of the bytes written under it
 
     @property
     def root(self) -> Path:
-        if self._root is None:
-            remove_dead_spools()
-            self._root = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-"))
-            # removed with the spool if never closed (a publish that failed before the pointers)
-            self._removal = weakref.finalize(self, shutil.rmtree, self._root, ignore_errors=True)
-        return self._root
+        with self._making:
+            if self._root is None:
+                remove_dead_spools()
+                self._root = Path(tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-"))
+                # removed with the spool if never closed (a publish that failed before the
+                # pointers)
+                self._removal = weakref.finalize(
+                    self, shutil.rmtree, self._root, ignore_errors=True
+                )
+            return self._root
 
     def add(self, key: str, data: bytes, sha256: str | None = None) -> Path:
         digest = sha256 or sha256_hex(data)

@@ -6,6 +6,7 @@ public API's counts."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -14,7 +15,9 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -389,6 +392,27 @@ def test_a_zip_streamed_from_files_has_the_bytes_of_one_built_in_memory(tmp_path
         assert {n: archive.read(n) for n in members} == members
         assert archive.getinfo("a/report.pdf").compress_type == zipfile.ZIP_STORED
         assert archive.getinfo("b/data.json").compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_threads_that_spool_at_once_share_one_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spool's folder is made on first use, by whichever of the upload threads comes first:
+    two that come at once make one folder, and every path `add` returns holds its bytes."""
+    both_in = threading.Barrier(2)
+
+    def meet() -> int:  # holds the first thread in until the second arrives, or gives up
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_in.wait(timeout=2)
+        return 0
+
+    monkeypatch.setattr(bulk, "remove_dead_spools", meet)
+    spool = bulk.Spool()
+    try:
+        with ThreadPoolExecutor(2) as threads:
+            paths = list(threads.map(lambda n: spool.add(f"k{n}", b"x%d" % n), range(2)))
+        assert [p.read_bytes() for p in paths] == [b"x0", b"x1"]
+        assert {p.parent for p in paths} == {spool.root}
+    finally:
+        spool.close()
 
 
 def test_a_killed_publishers_spool_is_removed_and_a_live_ones_kept(tmp_path: Path) -> None:
