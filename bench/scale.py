@@ -14,8 +14,8 @@ Prints one JSON line per scale, with the load average; the databases are dropped
 unless `--keep`.
 
 The city (`--scales …,city`: 示例市 and its sixteen districts, ~100,000 subjects a year) is
-left out by default: its publish alone takes hours on two cores (about 2.7 h at the rate
-measured over a tenth of it). See docs/scaling.md for what was measured and what is
+left out by default: on two cores its demo takes ~6 min, its releases ~35 min, and its bulk
+files and site most of an hour more. See docs/scaling.md for what was measured and what is
 extrapolated.
 """
 
