@@ -982,8 +982,8 @@ async def update_site(
     # one district does not render the other fifteen again.
     grades: dict[tuple[str, int], Counter[str]] = {}
     releases: list[PublishedRelease] = []
-    for code, digest in sorted(shards.items()):
-        if sync.unchanged(code, digest):
+    for code, shard_digest in sorted(shards.items()):
+        if sync.unchanged(code, shard_digest):
             grades |= sync.keep(code)
             part = await load(store, code, shown=PORTAL)
         else:
@@ -991,7 +991,7 @@ async def update_site(
             # Rendering a district is seconds of CPU: keep the event loop (an API process) free.
             shard = await asyncio.to_thread(render_shard, part)
             await sync.write(shard.pages)
-            sync.done(code, digest, shard.grades)
+            sync.done(code, shard_digest, shard.grades)
             grades |= shard.grades
             del shard
         releases += [release.portal() for release in part.releases]

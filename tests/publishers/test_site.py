@@ -289,6 +289,10 @@ async def test_the_site_is_rendered_one_jurisdiction_at_a_time_and_only_where_it
     monkeypatch.setattr(site, "load", recorded)
     await publisher(store).publish_many([r.id for r in first.releases + second.releases])
     assert loaded == [("990101", True), ("990102", True)]
+    # Nothing changed: the site manifest's fingerprint says so, and nothing is loaded.
+    loaded.clear()
+    await publisher(store).write_pointers(SyncStats())
+    assert loaded == []
     objects = await everything(store)
     assert {r.path: r.data for r in site.render_site(await load(store))} == site_objects(objects)
     parts = orjson.loads(objects[site_paths.SEARCH_KEY])["parts"]
