@@ -523,9 +523,9 @@ async def snapshot_rows(releases: Sequence[Current]) -> list[SnapshotRow]:
 
 async def _spool_rows(releases: Sequence[Current], target: Path, code: str) -> tuple[str, bool]:
     """Write the current snapshot rows of a set's releases to `target`, one JSON array a line,
-    a release at a time: the publisher never holds a set's rows (a city district's all-years
-    set is half a million, ~1.3 GB as Python objects), and the builder reads them from disk
-    instead of from a pickle of them. Returns the jurisdiction's published name and whether it
+    a release at a time: the publisher never holds a set's rows (holding two city districts'
+    all-years sets took it to 2 GB), and the builder reads them from disk instead of from a
+    pickle of them. Returns the jurisdiction's published name and whether it
     is demo data."""
     name: tuple[str, bool] | None = None
     with target.open("wb") as out:
