@@ -152,6 +152,11 @@ class SiteSync:
         self.held: dict[str, dict[str, Any]] = dict(stored.get("shards", {}))
         self.new: dict[str, str] = {}
         self.shards: dict[str, dict[str, Any]] = {}
+        # The stored pages by jurisdiction, grouped once: `keep` runs for every jurisdiction.
+        self._owned: dict[str | None, dict[str, str]] = defaultdict(dict)
+        for key, sha256 in self.old.items():
+            if sha256 is not None:
+                self._owned[shard_of(key)][key] = sha256
 
     def unchanged(self, code: str, digest: str) -> bool:
         """Whether `code`'s pages in the store were rendered from inputs with this digest."""
@@ -159,8 +164,7 @@ class SiteSync:
 
     def keep(self, code: str) -> dict[tuple[str, int], Counter[str]]:
         """Keep an `unchanged` jurisdiction's pages as they are; its grade counts."""
-        own = segment(code)
-        kept = {k: v for k, v in self.old.items() if v is not None and shard_of(k) == own}
+        kept = self._owned.get(segment(code), {})
         self.new |= kept
         self.stats.skipped += len(kept)
         self.shards[code] = self.held[code]
