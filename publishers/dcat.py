@@ -1,23 +1,34 @@
-"""The catalog as DCAT-AP 3 (issue #15): `catalog.jsonld` and `catalog.ttl`, beside the home-made
-`catalog.json`, so that a portal's harvester (CKAN with ckanext-dcat, data.europa.eu) reads every
-published release.
+"""The catalog as DCAT-AP 3 (issue #15), in pages: `catalog.jsonld` and `catalog.ttl` list
+the jurisdictions' catalogs, and each jurisdiction's catalog
+(`site/catalogs/<jurisdiction>/catalog.jsonld` and `.ttl`) describes its published releases, so
+that a portal's harvester (CKAN with ckanext-dcat, data.europa.eu, udata) reads every release.
 
-Pure: the site's input (`SiteInput`: published releases with their current manifests) in, two
-`Rendered` objects out, the same bytes for the same input. It is rendered with the site
-(`publishers/site.py`), so it is rewritten exactly when the site's inputs change.
+Pure: the site's input (`SiteInput`: published releases with their current manifests) in,
+`Rendered` objects out, the same bytes for the same input. A jurisdiction's catalog is rendered
+with its pages (`publishers/site.py`, `render_shard`), so it is rewritten exactly when they are;
+the first page with the objects above the jurisdictions.
+
+Why pages (issue 18): one catalog of a whole city was 274 MB of JSON-LD and 196 MB of Turtle,
+and rdflib took 5 GB and seven minutes to write it; ckanext-dcat refuses a response over 50 MB
+by default. A jurisdiction's catalog is the size of its own releases. The pages are chained with
+Hydra (`hydra:PagedCollection`, `hydra:next` and its older name `hydra:nextPage`, which
+ckanext-dcat's and udata's harvesters follow): the first page's next is the first
+jurisdiction's catalog, each jurisdiction's next the following one's, in code order, each in
+the syntax of the page that links it; a harvester given `catalog.ttl` reads them all.
 
 The graph (DCAT-AP 3.0, https://semiceu.github.io/DCAT-AP/releases/3.0.0/):
 
-- one `dcat:Catalog` (the bucket's index page is its homepage);
-- one `dcat:Dataset` per published release: title and description in Chinese (`@language`
-  zh), the publisher (the department, or for a finance-annual release the finance authority,
-  with its code as `dct:identifier`), `dct:temporal` the fiscal year, `dct:issued` the first
-  version's and `dct:modified` the current version's publication time, themes from the EU
-  data-theme vocabulary, keywords, the licence as a URI, a contact point and the release page
-  as landing page;
-- one `dcat:Distribution` per object of the current version (download URL, IANA media type,
-  EU file type, byte size, `spdx:checksum` sha256);
-- one `dcat:DatasetSeries` per (jurisdiction, kind), which each release is `dcat:inSeries` of.
+- the first page: one `dcat:Catalog` (the bucket's index page is its homepage) with a
+  `dcat:catalog` per jurisdiction, and its `dcat:DatasetSeries`;
+- a jurisdiction's catalog: that `dcat:Catalog` (the same IRI), with one `dcat:Dataset` per
+  published release: title and description in Chinese (`@language` zh), the publisher (the
+  department, or for a finance-annual release the finance authority, with its code as
+  `dct:identifier`), `dct:temporal` the fiscal year, `dct:issued` the first version's and
+  `dct:modified` the current version's publication time, themes from the EU data-theme
+  vocabulary, keywords, the licence as a URI, a contact point and the release page as landing
+  page; one `dcat:Distribution` per object of the current version (download URL, IANA media
+  type, EU file type, byte size, `spdx:checksum` sha256); one `dcat:DatasetSeries` per kind of
+  release, which each release is `dcat:inSeries` of; and its bulk file sets.
 
 No blank nodes: every node has an IRI under the public base URL, so the Turtle is as stable as
 the JSON-LD. Without a configured base URL (`GONGKAI_PUBLIC_BASE_URL`) the IRIs lie under
@@ -27,14 +38,22 @@ the JSON-LD. Without a configured base URL (`GONGKAI_PUBLIC_BASE_URL`) the IRIs 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import rdflib
 
 from publishers.render import Rendered, dumps, sha256_hex
 from publishers.site_data import FileLink, PublishedRelease, SiteInput
-from publishers.site_paths import INDEX_KEY, quoted, release_page, segment, year_page
+from publishers.site_paths import (
+    INDEX_KEY,
+    jurisdiction_catalog,
+    quoted,
+    release_page,
+    segment,
+    year_page,
+)
 
 JSONLD_KEY = "catalog.jsonld"
 TURTLE_KEY = "catalog.ttl"
@@ -52,7 +71,11 @@ CONTEXT: dict[str, Any] = {
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "adms": "http://www.w3.org/ns/adms#",
     "owl": "http://www.w3.org/2002/07/owl#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "hydra": "http://www.w3.org/ns/hydra/core#",
 }
+#: The two syntaxes of every page: key suffix, media type.
+SYNTAXES = {"jsonld": JSONLD_TYPE, "ttl": TURTLE_TYPE}
 EU = "http://publications.europa.eu/resource/authority/"
 #: EU data themes (DCAT-AP's controlled vocabulary for `dcat:theme`): government and public
 #: sector, economy and finance.
@@ -324,9 +347,39 @@ class _Graph:
             node["dct__modified"] = _typed(modified, "xsd:dateTime")
         return self.add(iri, **node)
 
-    def catalog(self, datasets: Sequence[str], modified: str | None) -> str:
+    def jurisdiction_catalog(
+        self, code: str, releases: Sequence[PublishedRelease], datasets: Sequence[str]
+    ) -> str:
+        """A jurisdiction's catalog (DCAT-AP 3 §Catalogue), the same node on the first page
+        (listing its series) and on its own (listing its datasets too). Its homepage is its
+        latest year's page; `rdfs:seeAlso` names the documents that describe it whole."""
+        name = self.jurisdiction_names[code]
+        authority = self.authority(code)
+        year = max(int(r.entry["fiscalYear"]) for r in releases)
+        node: dict[str, Any] = {
+            "@type": "dcat:Catalog",
+            "dct__title": _zh(f"{name}预算绩效信息公开目录"),
+            "dct__description": _zh(
+                f"{name}各部门随预算、决算公开的预算绩效信息，以及{authority}的年度预算绩效"
+                "管理情况，每次发布为一个数据集，每个文件为一个分发。"
+            ),
+            "dct__publisher": _ref(self.agent(code, None, authority)),
+            "foaf__homepage": _ref(self.url(year_page(code, year))),
+            "dct__language": _ref(LANGUAGE),
+            "dct__license": _ref(self.license),
+            "dcat__themeTaxonomy": _ref(f"{EU}data-theme"),
+            "dct__modified": _typed(_latest(releases), "xsd:dateTime"),
+            "dcat__dataset": [_ref(d) for d in datasets],
+            "rdfs__seeAlso": [_ref(self.url(jurisdiction_catalog(code, s))) for s in SYNTAXES],
+        }
+        return self.add(f"{self.root}/#catalog/{quoted(code)}", **node)
+
+    def catalog(
+        self, datasets: Sequence[str], modified: str | None, parts: Sequence[str] = ()
+    ) -> str:
         """DCAT-AP 3 §Catalogue: description, publisher and title mandatory; datasets,
-        homepage, language, licence, modified and theme taxonomy recommended."""
+        homepage, language, licence, modified and theme taxonomy recommended; `parts`, the
+        jurisdictions' catalogs (`dcat:catalog`, optional)."""
         codes = sorted(self.jurisdiction_names)
         publisher = (
             self.agent(codes[0], None, self.authority(codes[0]))
@@ -350,6 +403,8 @@ class _Graph:
             "dcat__themeTaxonomy": _ref(f"{EU}data-theme"),
             "dcat__dataset": [_ref(d) for d in datasets],
         }
+        if parts:
+            node["dcat__catalog"] = [_ref(part) for part in parts]
         if modified is not None:
             node["dct__modified"] = _typed(modified, "xsd:dateTime")
         return self.add(f"{self.root}/#catalog", **node)
@@ -359,20 +414,73 @@ def _iso(value: Any) -> str:
     return value if isinstance(value, str) else value.isoformat()
 
 
-def catalog_document(data: SiteInput, base_url: str | None, data_license: str) -> dict[str, Any]:
-    """The catalog as a JSON-LD document (a `@graph` of nodes sorted by IRI)."""
-    root = (base_url or UNCONFIGURED_BASE).rstrip("/")
-    graph = _Graph(data, root, data_license)
-    datasets = [graph.dataset(release) for release in data.releases]
-    series = sorted({graph.series(release) for release in data.releases})
-    modified = [
-        _iso(max(release.entry["versions"], key=lambda v: int(v["number"]))["publishedAt"])
-        for release in data.releases
-    ]
-    latest = max(modified) if modified else None
-    datasets += [graph.bulk_dataset(entry, latest) for entry in data.bulk]
-    graph.catalog([*datasets, *series], latest)
-    return {"@context": CONTEXT, "@graph": [graph.nodes[iri] for iri in sorted(graph.nodes)]}
+def _latest(releases: Iterable[PublishedRelease]) -> str:
+    """When the newest of these releases' current versions was published."""
+    return max(
+        _iso(max(r.entry["versions"], key=lambda v: int(v["number"]))["publishedAt"])
+        for r in releases
+    )
+
+
+def next_pages(jurisdictions: Iterable[str]) -> dict[str, str | None]:
+    """Each jurisdiction's next page: the following jurisdiction's catalog, in code order."""
+    codes = sorted(jurisdictions)
+    return dict(zip(codes, [*codes[1:], None], strict=True))
+
+
+def _document(graph: _Graph, key: str, following: str | None) -> dict[str, Any]:
+    """The graph as the JSON-LD document `key`, a page of the catalog: a `@graph` of nodes
+    sorted by IRI, with a node saying where the first and the next pages are (Hydra, as the
+    harvesters read it; the deprecated `nextPage` too, for ckanext-dcat before 1.0)."""
+    suffix = key.rsplit(".", 1)[1]
+    page: dict[str, Any] = {
+        "@id": graph.url(key),
+        "@type": "hydra:PagedCollection",
+        "hydra:first": _ref(graph.url(f"catalog.{suffix}")),
+    }
+    if following is not None:
+        page["hydra:next"] = page["hydra:nextPage"] = _ref(
+            graph.url(jurisdiction_catalog(following, suffix))
+        )
+    nodes = {**graph.nodes, page["@id"]: page}
+    return {"@context": CONTEXT, "@graph": [nodes[iri] for iri in sorted(nodes)]}
+
+
+def _graph(data: SiteInput, base_url: str | None, data_license: str) -> _Graph:
+    return _Graph(data, (base_url or UNCONFIGURED_BASE).rstrip("/"), data_license)
+
+
+def portal_graph(data: SiteInput, base_url: str | None, data_license: str) -> _Graph:
+    """The first page's graph, from the portal's input (`SiteInput.portal`: every release's
+    catalog entry): the catalog, each jurisdiction's catalog with its series, no release."""
+    graph = _graph(data, base_url, data_license)
+    by_code: dict[str, list[PublishedRelease]] = defaultdict(list)
+    for release in data.releases:
+        by_code[str(release.entry["jurisdictionCode"])].append(release)
+    series: list[str] = []
+    parts = []
+    for code, releases in sorted(by_code.items()):
+        own = sorted({graph.series(release) for release in releases})
+        parts.append(graph.jurisdiction_catalog(code, releases, own))
+        series += own
+    graph.catalog(series, _latest(data.releases) if data.releases else None, parts)
+    return graph
+
+
+def jurisdiction_graph(
+    data: SiteInput, code: str, base_url: str | None, data_license: str
+) -> _Graph:
+    """A jurisdiction's catalog, from its shard (`SiteInput.shard`): its releases, their
+    series and its bulk file sets."""
+    graph = _graph(data, base_url, data_license)
+    releases = [r for r in data.releases if r.entry["jurisdictionCode"] == code]
+    datasets = [graph.dataset(release) for release in releases]
+    latest = _latest(releases)
+    bulk = [b for b in data.bulk if b["jurisdictionCode"] == code]
+    datasets += [graph.bulk_dataset(entry, latest) for entry in bulk]
+    series = sorted({graph.series(release) for release in releases})
+    graph.jurisdiction_catalog(code, releases, [*datasets, *series])
+    return graph
 
 
 def to_turtle(jsonld: bytes) -> bytes:
@@ -387,13 +495,35 @@ def to_turtle(jsonld: bytes) -> bytes:
     return graph.serialize(format="turtle", encoding="utf-8")
 
 
+def _render(graph: _Graph, keys: Mapping[str, str], following: str | None) -> list[Rendered]:
+    """A page in both syntaxes (`keys`: suffix → key), each linking the next page in its own."""
+    out = []
+    for suffix, key in keys.items():
+        body = dumps(_document(graph, key, following))
+        if suffix == "ttl":
+            body = to_turtle(body)
+        out.append(Rendered(key, body, SYNTAXES[suffix], sha256_hex(body)))
+    return out
+
+
 def render_dcat(
     data: SiteInput, base_url: str | None = None, data_license: str = "CC-BY-4.0"
 ) -> list[Rendered]:
-    """`catalog.jsonld` and `catalog.ttl`: the same graph in two syntaxes."""
-    jsonld = dumps(catalog_document(data, base_url, data_license))
-    turtle = to_turtle(jsonld)
-    return [
-        Rendered(JSONLD_KEY, jsonld, JSONLD_TYPE, sha256_hex(jsonld)),
-        Rendered(TURTLE_KEY, turtle, TURTLE_TYPE, sha256_hex(turtle)),
-    ]
+    """The first page, `catalog.jsonld` and `catalog.ttl`: the same graph in two syntaxes."""
+    graph = portal_graph(data, base_url, data_license)
+    first = min(data.jurisdictions(), default=None)
+    return _render(graph, {"jsonld": JSONLD_KEY, "ttl": TURTLE_KEY}, first)
+
+
+def render_jurisdiction_dcat(
+    data: SiteInput,
+    code: str,
+    following: str | None,
+    base_url: str | None = None,
+    data_license: str = "CC-BY-4.0",
+) -> list[Rendered]:
+    """A jurisdiction's catalog in both syntaxes; `following`, the jurisdiction whose catalog
+    is the next page (`next_pages`)."""
+    graph = jurisdiction_graph(data, code, base_url, data_license)
+    keys = {suffix: jurisdiction_catalog(code, suffix) for suffix in SYNTAXES}
+    return _render(graph, keys, following)

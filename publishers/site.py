@@ -44,7 +44,7 @@ from markupsafe import Markup, escape
 
 from publishers import charts, dictionary, filenames
 from publishers.bulk_listing import read_listing
-from publishers.dcat import render_dcat
+from publishers.dcat import next_pages, render_dcat, render_jurisdiction_dcat
 from publishers.display import (
     CENT,
     DEMO_NOTE,
@@ -896,14 +896,21 @@ def render_static() -> list[Rendered]:
     return [*pages.out, Rendered(STYLE_KEY, style, CSS_TYPE, sha256_hex(style))]
 
 
-def render_shard(data: SiteInput) -> Shard:
+def render_shard(
+    data: SiteInput,
+    following: str | None = None,
+    base_url: str | None = None,
+    data_license: str = "CC-BY-4.0",
+) -> Shard:
     """A jurisdiction's pages from its `SiteInput.shard`: its years, releases, departments
-    and projects. None of them reads or links another jurisdiction's."""
+    and projects, its part of the search index and its DCAT catalog, whose next page is
+    `following`'s (`dcat.next_pages`). None of them reads or links another jurisdiction's."""
     published = Published(data)
     out = _Pages(published).shard()
     for code in data.jurisdictions():
         body = search_bytes(published)
         out.append(Rendered(search_part(code), body, JSON_TYPE, sha256_hex(body)))
+        out += render_jurisdiction_dcat(data, code, following, base_url, data_license)
     return Shard(out, dict(published.grades))
 
 
@@ -927,7 +934,7 @@ def render_portal(
         (SEARCH_KEY, parts_bytes(data.jurisdictions()), JSON_TYPE),
     ]
     out += [Rendered(key, body, kind, sha256_hex(body)) for key, body, kind in extra]
-    out += render_dcat(data, base_url, data_license)  # issue #15: catalog.jsonld, catalog.ttl
+    out += render_dcat(data, base_url, data_license)  # issue #15: the catalog's first page
     return out
 
 
@@ -940,8 +947,8 @@ def render_site(
     at a time, here all at once."""
     out = render_static()
     grades: dict[tuple[str, int], Counter[str]] = {}
-    for code in data.jurisdictions():
-        shard = render_shard(data.shard(code))
+    for code, following in next_pages(data.jurisdictions()).items():
+        shard = render_shard(data.shard(code), following, base_url, data_license)
         out += shard.pages
         grades |= shard.grades
     out += render_portal(data.portal(), grades, base_url, data_license)
@@ -974,7 +981,7 @@ async def update_site(
         stats.skipped += len(stored["objects"]) + 1  # and the site manifest itself
         return
     listing = await read_listing(store)
-    shards = await shard_fingerprints(listing.sets.values(), data_license)
+    shards = await shard_fingerprints(listing.sets.values(), base_url, data_license)
     sync = SiteSync(store, stats, stored)
     await sync.write(render_static())
     # One jurisdiction's rows and pages at a time, so a city's site is rendered in the memory
@@ -982,6 +989,7 @@ async def update_site(
     # one district does not render the other fifteen again.
     grades: dict[tuple[str, int], Counter[str]] = {}
     releases: list[PublishedRelease] = []
+    following = next_pages(shards)
     for code, shard_digest in sorted(shards.items()):
         if sync.unchanged(code, shard_digest):
             grades |= sync.keep(code)
@@ -989,7 +997,9 @@ async def update_site(
         else:
             part = await load(store, code)
             # Rendering a district is seconds of CPU: keep the event loop (an API process) free.
-            shard = await asyncio.to_thread(render_shard, part)
+            shard = await asyncio.to_thread(
+                render_shard, part, following[code], base_url, data_license
+            )
             await sync.write(shard.pages)
             sync.done(code, shard_digest, shard.grades)
             grades |= shard.grades

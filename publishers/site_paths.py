@@ -11,6 +11,7 @@ Keys name files explicitly (``…/index.html``, D16): S3 and MinIO have no direc
     site/releases/<jurisdiction>/<year>/<kind>/<department>/index.html
     site/departments/<jurisdiction>/<code>/index.html
     site/projects/<jurisdiction>/<code>/index.html   a subject (project, policy, overall) by code
+    site/catalogs/<jurisdiction>/catalog.jsonld      its DCAT-AP 3 catalog (also catalog.ttl)
     site/dictionary/index.html                     the data dictionary: every field's title
     site-manifest.json                             the site's keys (not linked from any page)
 """
@@ -52,7 +53,7 @@ def project_page(jurisdiction: str, code: str) -> str:
 
 
 #: The folders of a jurisdiction's own pages: ``site/<folder>/<jurisdiction>/…``.
-SHARD_FOLDERS = ("years", "releases", "departments", "projects")
+SHARD_FOLDERS = ("years", "releases", "departments", "projects", "catalogs")
 
 
 def shard_of(key: str) -> str | None:
@@ -68,6 +69,11 @@ def shard_of(key: str) -> str | None:
 
 def search_part(jurisdiction: str) -> str:
     return f"site/search/{segment(jurisdiction)}.json"
+
+
+def jurisdiction_catalog(jurisdiction: str, suffix: str) -> str:
+    """A jurisdiction's DCAT catalog (`publishers/dcat.py`); `suffix` "jsonld" or "ttl"."""
+    return f"site/catalogs/{segment(jurisdiction)}/catalog.{suffix}"
 
 
 def year_page(jurisdiction: str, year: int) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from publishers.dcat import next_pages
 from publishers.render import JSON_TYPE, Rendered, sha256_hex
 from publishers.site_paths import SITE_MANIFEST_KEY, segment, shard_of
 from publishers.sync import PARALLEL_UPLOADS, SyncStats, put_if_changed
@@ -61,12 +62,16 @@ async def fingerprint(
 
 
 async def shard_fingerprints(
-    bulk_sets: Iterable[Mapping[str, Any]], data_license: str = "CC-BY-4.0"
+    bulk_sets: Iterable[Mapping[str, Any]],
+    base_url: str | None = None,
+    data_license: str = "CC-BY-4.0",
 ) -> dict[str, str]:
     """Each jurisdiction's part of `fingerprint`: what its pages are rendered from — the current
     versions of its published releases, the correction notices about it, its bulk sets (which
-    its year pages list) — and the renderer. A jurisdiction whose digest is the one its pages
-    were written with is not rendered again (`publishers.site.update_site`)."""
+    its year pages list), what its DCAT catalog names (the base URL of its IRIs, the licence,
+    the jurisdiction whose catalog is its next page) — and the renderer. A jurisdiction whose
+    digest is the one its pages were written with is not rendered again
+    (`publishers.site.update_site`)."""
     versions = await models.ReleaseVersion.filter(release__status=ReleaseStatus.PUBLISHED).values(
         "release_id",
         "number",
@@ -90,10 +95,17 @@ async def shard_fingerprints(
     for entry in bulk_sets:
         if entry["jurisdictionCode"] in inputs:
             inputs[entry["jurisdictionCode"]]["bulk"].append(entry)
+    following = next_pages(inputs)
     return {
         code: sha256_hex(
             orjson.dumps(
-                [_code_digest(), data_license, *(sorted(found[part], key=str) for part in found)],
+                [
+                    _code_digest(),
+                    base_url,
+                    data_license,
+                    following[code],
+                    *(sorted(found[part], key=str) for part in found),
+                ],
                 default=str,
             )
         )

@@ -26,10 +26,10 @@ import orjson
 import pytest
 from openpyxl import load_workbook
 
-from publishers import bulk, bulk_files, dcat
+from publishers import bulk, bulk_files
 from publishers.bulk_tables import SnapshotRow, Table, build_tables
 from publishers.releases import CATALOG_KEY
-from publishers.site_paths import DICTIONARY_KEY, quoted, year_page
+from publishers.site_paths import DICTIONARY_KEY, jurisdiction_catalog, quoted, year_page
 from publishers.sync import SyncStats
 from storage import database, models
 from storage.enums import RecordType, ReleaseStatus
@@ -89,8 +89,9 @@ async def test_every_set_is_listed_with_its_bytes_in_both_catalogs(
     assert [e["jurisdictionCode"] for e in catalog["bulk"]] == [
         sets[i]["jurisdictionCode"] for i in sorted(sets)
     ]
-    turtle = objects[dcat.TURTLE_KEY].decode()
     for entry in sets.values():
+        # Its jurisdiction's page of the DCAT catalog lists it.
+        turtle = objects[jurisdiction_catalog(entry["jurisdictionCode"], "ttl")].decode()
         names = set(files_of(entry))
         assert {"metadata.json"} < names
         assert {n.rsplit(".", 1)[1] for n in names if "/" not in n} == {"zip", "xlsx", "db", "json"}

@@ -347,13 +347,15 @@ async def test_under_a_base_url_the_feed_and_the_calendar_link_absolutely(db: st
     relative = {r.path: r.data for r in site.render_site(published)}
     absolute = {r.path: r.data for r in site.render_site(published, base_url=BASE)}
     # The pages keep their relative links (the site works under any prefix): only the feed,
-    # the calendar and the DCAT catalog (whose IRIs are absolute) change.
+    # the calendar and the DCAT catalog's pages (whose IRIs are absolute) change.
+    catalogs = [site_paths.jurisdiction_catalog("990101", s) for s in dcat.SYNTAXES]
     assert relative.keys() == absolute.keys()
     assert {k for k in relative if relative[k] != absolute[k]} == {
         site_paths.FEED_KEY,
         site_paths.CALENDAR_KEY,
         dcat.JSONLD_KEY,
         dcat.TURTLE_KEY,
+        *catalogs,
     }
     feed, plain = xml(absolute[site_paths.FEED_KEY]), xml(relative[site_paths.FEED_KEY])
     links = [str(e.get("href")) for e in feed.iter(f"{ATOM}link")]
@@ -375,8 +377,10 @@ async def test_under_a_base_url_the_feed_and_the_calendar_link_absolutely(db: st
     # update_site takes the base too, and re-renders when it changes (then writes nothing).
     stats = SyncStats()
     await site.update_site(store, stats, base_url=BASE)
-    # the feed, the calendar, the two DCAT catalogs, the site manifest (once, as an object)
-    assert stats.written == 5
+    # the feed, the calendar, the DCAT catalog's two pages in two syntaxes each (the
+    # jurisdiction's are rendered again: its digest covers the base URL), the site manifest
+    # (once, as an object)
+    assert stats.written == 7
     assert await store.get(site_paths.FEED_KEY) == absolute[site_paths.FEED_KEY]
     again = SyncStats()
     await site.update_site(store, again, base_url=BASE)
