@@ -356,9 +356,14 @@ SEARCHABLE: dict[RecordType, tuple[str, ...]] = {
 
 
 def search_text(record: Record) -> str:
-    parts = [str(record.data.get(name) or "") for name in SEARCHABLE.get(record.record_type, ())]
-    if record.record_type is RecordType.TARGET:
-        parts += [str(i["name"]) for i in record.data["indicators"]]
+    return searchable(record.record_type, record.data)
+
+
+def searchable(record_type: RecordType, data: Mapping[str, Any]) -> str:
+    """The text a search reads of a record in its public shape (a snapshot row's `data`)."""
+    parts = [str(data.get(name) or "") for name in SEARCHABLE.get(record_type, ())]
+    if record_type is RecordType.TARGET:
+        parts += [str(i["name"]) for i in data["indicators"]]
     return " ".join(parts)
 
 

@@ -1221,6 +1221,7 @@ async def _write_snapshot(
             department_code=record.department_code,
             name=record.name[:300],
             data=jsonable(record.data),
+            search_text=search.runs_text(search_text(record)) or None,
             **facets(record, release.kind),
         )
         for record in records

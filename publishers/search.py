@@ -1,6 +1,12 @@
-"""Chinese search terms (D14): character bigrams, written at publish time and queried with the
-same SQL on SQLite and PostgreSQL. A query matches a record that holds all of its bigrams, so
-two-character words such as 绿化 are found; a one-character query matches that character."""
+"""Chinese search terms (D14, D28): a query matches a record whose searchable text holds every
+run of the query (its words: letters, digits and Chinese characters between spaces and
+punctuation) as written, on SQLite and PostgreSQL alike.
+
+Two indexes serve it, both written at publish time. The character bigrams of each record
+(`grams`, the `search_gram` table) find a one- or two-character run from one posting list,
+the commonest Chinese query (绿化, 教育). The record's text as its runs (`runs_text`, the
+`disclosure.search_text` column) holds the longer runs: on PostgreSQL a pg_trgm GIN index finds
+them directly; on SQLite the bigrams narrow the records first and the text is then checked."""
 
 from __future__ import annotations
 
@@ -13,6 +19,17 @@ _RUNS = re.compile(r"[\w\u3400-\u9fff]+")
 
 def _runs(text: str) -> list[str]:
     return _RUNS.findall(unicodedata.normalize("NFKC", text).lower().replace("_", " "))
+
+
+def runs_text(text: str) -> str:
+    """A record's text as its runs, one space between: a query's run occurs in it exactly when
+    the run occurs, as written, in one of the record's runs (a run holds no space)."""
+    return " ".join(_runs(text))
+
+
+def query_runs(query: str) -> list[str]:
+    """A query's runs, each once, in order."""
+    return list(dict.fromkeys(_runs(query)))
 
 
 def grams(text: str) -> set[str]:

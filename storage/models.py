@@ -693,6 +693,11 @@ class Disclosure(SnapshotColumns):
         "models.Release", related_name="disclosures", on_delete=fields.CASCADE
     )
     release_id: int
+    search_text = fields.TextField(
+        null=True,
+        description="searchable text as runs, publishers/search.py: a search finds each run of"
+        " its query in it, on PostgreSQL through a pg_trgm index",
+    )
 
     grams: fields.ReverseRelation[SearchGram]
 

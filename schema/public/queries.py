@@ -21,6 +21,7 @@ from schema.pagination import Page, PageRequest, page
 from schema.public import notices
 from schema.public import types as t
 from schema.rows import Where
+from storage import database
 from storage.enums import RecordType
 from storage.errors import InvalidRecord
 from storage.validation import Text, check_number, check_text
@@ -137,8 +138,10 @@ class SubjectFilter(CommonFilter):
     )
     search: str | None = strawberry.field(
         default=None,
-        description="Chinese full-text search over names and goals (e.g. 绿化): every "
-        "character pair of the query must occur.",
+        description="Chinese full-text search over names and goals (e.g. 绿化): every word "
+        "of the query (its letters, digits and Chinese characters between spaces or "
+        "punctuation) must occur as written, ignoring case and full-width forms, either in the "
+        "subject's name and department or in its target's goal and indicators.",
     )
 
 
@@ -195,33 +198,60 @@ def _common(where: Where, f: CommonFilter | None) -> None:
         where.add("d.department_code = ?", f.departmentCode)
 
 
-def _search(where: Where, query: str) -> None:
-    """D14: a subject matches when it, or its target, holds every bigram of the query.
+#: Runs this long or longer are found in the records' text (`disclosure.search_text`), on
+#: PostgreSQL through its trigram index: a trigram index needs three characters to narrow.
+LONG_RUN = 3
 
-    The records holding every gram are one INTERSECT of each gram's postings, not one IN (…)
-    per gram: PostgreSQL plans IN (…) subqueries as joins and orders them, and seven grams (a
-    project's name) took 80 ms to plan for 3 ms of work (bench/scale.py, town); a set
-    operation is planned branch by branch."""
-    bigrams, singles = search.query_grams(query)
-    if not bigrams and not singles:
+
+def _search(where: Where, query: str) -> None:
+    """D14, D28: a subject matches when it, or its target, holds every run of the query as
+    written (`publishers/search.py`).
+
+    On PostgreSQL, a query with a run of three characters or more is answered from the
+    records' text: the pg_trgm index finds the records holding the long runs, and the short
+    runs are checked on those (`search_text || ''` is not the indexed expression, so the
+    planner cannot choose to scan the whole index for a two-character run, which holds no
+    trigram). Otherwise the bigram postings are intersected and the long runs, if any, checked
+    on what remains.
+
+    The postings are one INTERSECT of each gram's postings, not one IN (…) per gram:
+    PostgreSQL plans IN (…) subqueries as joins and orders them, and seven grams (a project's
+    name) took 80 ms to plan for 3 ms of work (bench/scale.py, town); a set operation is
+    planned branch by branch."""
+    runs = search.query_runs(query)
+    if not runs:
         raise rows.BadInput("`search` needs at least one letter, digit or Chinese character")
-    postings = Where()
-    for gram in sorted(bigrams):
-        postings.add("SELECT g.disclosure_id FROM search_gram g WHERE g.gram = ?", gram)
-    for char in sorted(singles):
-        # A one-character query: any bigram (or lone character) containing it.
-        postings.add(
-            "SELECT g.disclosure_id FROM search_gram g"
-            " WHERE g.gram = ? OR g.gram LIKE ? OR g.gram LIKE ?",
-            char,
-            f"{char}_",
-            f"_{char}",
-        )
-    intersection = " INTERSECT ".join(postings.parts)
+    long = [run for run in runs if len(run) >= LONG_RUN]
+    matches = Where()
+    if long and database.dialect() == "postgres":
+        for run in long:
+            matches.add("m.search_text LIKE ?", f"%{run}%")
+        for run in runs:
+            if len(run) < LONG_RUN:
+                matches.add("(m.search_text || '') LIKE ?", f"%{run}%")
+    else:
+        bigrams, singles = search.query_grams(query)
+        postings = Where()
+        for gram in sorted(bigrams):
+            postings.add("SELECT g.disclosure_id FROM search_gram g WHERE g.gram = ?", gram)
+        for char in sorted(singles):
+            # A one-character run: any bigram (or lone character) containing it.
+            postings.add(
+                "SELECT g.disclosure_id FROM search_gram g"
+                " WHERE g.gram = ? OR g.gram LIKE ? OR g.gram LIKE ?",
+                char,
+                f"{char}_",
+                f"_{char}",
+            )
+        matches.add(f"m.id IN ({' INTERSECT '.join(postings.parts)})", *postings.params)
+        for run in long:  # holding its bigrams, a record may still not hold the run
+            matches.add("m.search_text LIKE ?", f"%{run}%")
+    # A run holds only letters, digits and CJK characters (`_` is read as a space): no LIKE
+    # wildcard to escape.
     where.add(
-        f"d.record_key IN (SELECT m.subject_key FROM disclosure m WHERE m.id IN ({intersection})"
+        f"d.record_key IN (SELECT m.subject_key FROM disclosure m WHERE {matches.sql()}"
         " AND m.subject_key IS NOT NULL)",
-        *postings.params,
+        *matches.params,
     )
 
 

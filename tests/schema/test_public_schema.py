@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import json
+import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
 import pytest
 from graphql import GraphQLError, parse, specified_rules, validate
 from tortoise import connections
+from tortoise.transactions import in_transaction
 
 from schema import limits
 from schema.context import Context
 from schema.public import sqlpath
 from schema.public import types as t
 from schema.public.fastpath import Fallback, FastPath
+from schema.public.queries import SubjectFilter, subject_where
 from schema.public.schema import build
 from schema.rows import node_id
 from storage import models
@@ -179,6 +184,72 @@ async def test_search_finds_two_character_words(published: dataset.Built) -> Non
     goals = await run(SUBJECTS, first=10, filter={"search": "目标"})
     assert goals["subjects"]["totalCount"] == 3
     assert "SECRET" not in orjson.dumps(goals).decode()
+
+
+async def test_search_finds_each_run_of_the_query_as_written(db: str) -> None:
+    """D28: a run of three characters or more is found as written, not as its bigrams anywhere
+    in the record; the runs of a query may lie apart; the same answers on both databases,
+    whichever index serves them (on PostgreSQL the trigram index for the long runs)."""
+    built = await dataset.build(dataset.Plan(departments=1, projects=3))
+    for code, name in (
+        ("PUBP0-0Q", "街道绿化养护项目"),
+        ("PUBP0-1Q", "绿化与化养护"),
+        ("PUBP0-2Q", "ＡＢＣ智慧平台"),
+    ):
+        await models.Subject.filter(code=code).update(name=name)
+    await publisher(MemoryObjectStore()).publish_many([r.id for r in built.releases])
+
+    async def names(query: str) -> list[str]:
+        found = await run(SUBJECTS, first=10, filter={"search": query})
+        return sorted(e["node"]["name"] for e in found["subjects"]["edges"])
+
+    # 绿化养's bigrams 绿化 and 化养 are both in 绿化与化养护, but not the run.
+    assert await names("绿化养") == ["街道绿化养护项目"]
+    assert await names("化养") == ["绿化与化养护", "街道绿化养护项目"]  # a two-character run
+    assert await names("与化养护") == ["绿化与化养护"]
+    assert await names("绿化 养护项目") == ["街道绿化养护项目"]  # runs apart: each is there
+    assert await names("与 养护项目") == []  # each run is there, but not in one record
+    assert await names("养护项目 绿") == ["街道绿化养护项目"]  # with a one-character run
+    assert await names("绿化养护项目街道") == []
+    # The text is normalised as the query is: full-width letters and capitals are the same.
+    assert await names("abc智慧") == ["ＡＢＣ智慧平台"]
+    assert await names("bc智") == ["ＡＢＣ智慧平台"]
+
+
+@pytest.mark.skipif(os.environ.get("GONGKAI_TEST_DB") != "postgres", reason="PostgreSQL's index")
+async def test_on_postgresql_long_runs_are_looked_up_in_the_trigram_index(
+    published: dataset.Built,
+) -> None:
+    """A query with a run of three characters or more reads the records' text, whose trigram
+    index (migration 0013) serves its LIKE; the shorter runs beside it are checked on what the
+    long ones found, never looked up in that index (a two-character run holds no trigram: the
+    index would be read whole); a query of short runs reads the bigram table."""
+    long = subject_where(SubjectFilter(search="绿化养 护"))
+    assert "search_gram" not in long.sql()
+    assert "m.search_text LIKE ?" in long.sql()
+    assert long.params == ["%绿化养%", "%护%"]
+    assert "(m.search_text || '') LIKE ?" in long.sql()  # 护: not the indexed expression
+    short = subject_where(SubjectFilter(search="绿化 护"))
+    assert "search_gram" in short.sql() and "search_text" not in short.sql()
+    sql = "EXPLAIN SELECT m.id FROM disclosure m WHERE m.search_text LIKE $1"
+    async with in_transaction() as tx:
+        await tx.execute_script("SET LOCAL enable_seqscan = off")  # as a city's sizes would
+        found = await tx.execute_query_dict(sql, ["%绿化养%"])
+    assert "disclosure_search_text_trgm" in "\n".join(str(r["QUERY PLAN"]) for r in found)
+
+
+async def test_the_migration_gives_the_rows_published_before_it_their_search_text(
+    published: dataset.Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = sorted(await models.Disclosure.all().values_list("id", "search_text"))
+    assert sum(text is not None for _, text in written) > 10
+    await models.Disclosure.all().update(search_text=None)
+    migration = importlib.import_module("storage.migrations.0013_search_text")
+    monkeypatch.setattr(migration, "BATCH", 7)  # several batches
+    await migration.forward(None, SimpleNamespace(client=connections.get("default")))
+    assert sorted(await models.Disclosure.all().values_list("id", "search_text")) == written
+    found = await run(SUBJECTS, first=10, filter={"search": "绿化养护"})
+    assert [e["node"]["name"] for e in found["subjects"]["edges"]] == ["街道绿化养护项目"]
 
 
 async def test_filters(published: dataset.Built) -> None:
