@@ -87,7 +87,7 @@ from publishers.site_paths import (
     search_part,
     year_page,
 )
-from publishers.site_sync import SiteSync, fingerprint, shard_fingerprints
+from publishers.site_sync import SiteSync, read_inputs
 from publishers.sync import SyncStats
 from storage.enums import Grade, RecordType
 from storage.objects import ObjectNotFound, ObjectStore
@@ -970,9 +970,11 @@ async def update_site(
     `base_url` as for `render_site`; `bulk_sha256` the bulk manifest's, which the DCAT catalog
     lists (`publishers/bulk.py`).
 
-    When the inputs are the ones the stored site was rendered from (`fingerprint`), nothing is
-    loaded or rendered: an unchanged republish costs two small queries and one read."""
-    digest = await fingerprint(base_url, data_license, bulk_sha256)
+    When the inputs are the ones the stored site was rendered from (`SiteInputs.fingerprint`),
+    nothing is loaded or rendered: an unchanged republish costs three small queries and one
+    read. Otherwise the inputs and the bulk listing are read once for every part."""
+    inputs = await read_inputs()
+    digest = inputs.fingerprint(base_url, data_license, bulk_sha256)
     try:
         stored = orjson.loads(await store.get(SITE_MANIFEST_KEY))
     except ObjectNotFound:
@@ -981,7 +983,7 @@ async def update_site(
         stats.skipped += len(stored["objects"]) + 1  # and the site manifest itself
         return
     listing = await read_listing(store)
-    shards = await shard_fingerprints(listing.sets.values(), base_url, data_license)
+    shards = inputs.shard_fingerprints(listing.sets.values(), base_url, data_license)
     sync = SiteSync(store, stats, stored)
     await sync.write(render_static())
     # One jurisdiction's rows and pages at a time, so a city's site is rendered in the memory
@@ -993,9 +995,9 @@ async def update_site(
     for code, shard_digest in sorted(shards.items()):
         if sync.unchanged(code, shard_digest):
             grades |= sync.keep(code)
-            part = await load(store, code, shown=PORTAL)
+            part = await load(store, code, shown=PORTAL, listing=listing)
         else:
-            part = await load(store, code)
+            part = await load(store, code, listing=listing)
             # Rendering a district is seconds of CPU: keep the event loop (an API process) free.
             shard = await asyncio.to_thread(
                 render_shard, part, following[code], base_url, data_license
@@ -1006,7 +1008,7 @@ async def update_site(
             del shard
         releases += [release.portal() for release in part.releases]
         del part  # not held while the next one loads, nor by the portal
-    portal = await load_portal(store, releases)
+    portal = await load_portal(releases, listing)
     pages = await asyncio.to_thread(render_portal, portal, grades, base_url, data_license)
     await sync.write(pages)
     await sync.finish(digest)

@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 
 from publishers import history
-from publishers.bulk_listing import read_listing
+from publishers.bulk_listing import Listing, read_listing
 from publishers.render import JSON_TYPE, sha256_hex
 from publishers.sync import PARALLEL_UPLOADS
 from storage import models
@@ -175,12 +175,17 @@ _manifests: dict[tuple[str, str], tuple[FileLink, ...]] = {}
 
 
 async def load(
-    store: ObjectStore, jurisdiction: str | None = None, *, shown: Sequence[RecordType] = SHOWN
+    store: ObjectStore,
+    jurisdiction: str | None = None,
+    *,
+    shown: Sequence[RecordType] = SHOWN,
+    listing: Listing | None = None,
 ) -> SiteInput:
     """Everything the site shows, from published snapshot rows (see the module docstring); with
     `jurisdiction`, one jurisdiction's shard of it (`SiteInput.shard`), so that rendering a
     city holds one district's rows at a time; with `shown`, only those rows (`PORTAL`: what
-    the portal objects read of a shard that is not rendered again)."""
+    the portal objects read of a shard that is not rendered again); `listing`, the bulk
+    listing when the caller has read it already."""
     published = models.Release.filter(status=ReleaseStatus.PUBLISHED)
     if jurisdiction is not None:
         published = published.filter(jurisdiction__code=jurisdiction)
@@ -233,20 +238,21 @@ async def load(
 
     loaded = await asyncio.gather(*(published_release(i) for i in sorted(releases)))
     done = tuple(sorted((r for r in loaded if r is not None), key=lambda r: r.key))
-    listing = await read_listing(store)
+    listing = listing or await read_listing(store)
     bulk = tuple(listing.sets[ident] for ident in sorted(listing.sets))
     corrected = [i for i, r in releases.items() if r["current_version"] > 1]
     # Corrections are of the records of subjects (the project pages list them).
     corrections = await _corrections(corrected) if set(CORRECTED) & set(shown) else ()
-    data = SiteInput(done, await _notices(done), await _scheduled(done), bulk, corrections)
-    return data if jurisdiction is None else data.shard(jurisdiction)
+    notices = await _notices(done, jurisdiction)
+    if jurisdiction is not None:  # a shard has no schedule: the calendar is the portal's
+        return SiteInput(done, notices, (), bulk, corrections).shard(jurisdiction)
+    return SiteInput(done, notices, await _scheduled(done), bulk, corrections)
 
 
-async def load_portal(store: ObjectStore, releases: Sequence[PublishedRelease]) -> SiteInput:
+async def load_portal(releases: Sequence[PublishedRelease], listing: Listing) -> SiteInput:
     """The input of the site's portal objects (`SiteInput.portal`) around `releases`, the
-    portal's releases gathered shard by shard: every notice, the scheduled releases and the
-    bulk sets."""
-    listing = await read_listing(store)
+    portal's releases gathered shard by shard, and the bulk `listing`: every notice, the
+    scheduled releases and the bulk sets."""
     bulk = tuple(listing.sets[ident] for ident in sorted(listing.sets))
     done = tuple(sorted(releases, key=lambda r: r.key))
     return SiteInput(done, await _notices(done), await _scheduled(done), bulk)
@@ -332,7 +338,11 @@ async def _manifest_objects(store: ObjectStore, key: str, digest: str) -> tuple[
     return objects
 
 
-async def _notices(releases: Sequence[PublishedRelease]) -> tuple[Notice, ...]:
+async def _notices(
+    releases: Sequence[PublishedRelease], jurisdiction: str | None = None
+) -> tuple[Notice, ...]:
+    """The correction notices (of `jurisdiction`, or all), each naming its release when that
+    is one of `releases`."""
     published = {r.key for r in releases}
     keys = {
         (
@@ -344,7 +354,10 @@ async def _notices(releases: Sequence[PublishedRelease]) -> tuple[Notice, ...]:
         for r in releases
     }
     found = []
-    for n in await models.CorrectionNotice.all().values(
+    query = models.CorrectionNotice.all()
+    if jurisdiction is not None:
+        query = query.filter(jurisdiction__code=jurisdiction)
+    for n in await query.values(
         "id",
         "jurisdiction__code",
         "fiscal_year",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -23,25 +24,93 @@ from storage.enums import ReleaseStatus
 from storage.objects import ObjectStore
 
 
-async def fingerprint(
-    base_url: str | None = None, data_license: str = "CC-BY-4.0", bulk_sha256: str | None = None
-) -> str:
-    """A digest of everything the site is rendered from: the current version (and manifest) of
-    every published release — snapshot rows change only with a new version — the correction
-    notices, the scheduled releases, the base URL of the feed's links, and the renderer itself
-    (its modules and templates)."""
+@dataclass(frozen=True)
+class SiteInputs:
+    """What the site is rendered from, read once (`read_inputs`): the current version (and
+    manifest) of every published release — snapshot rows change only with a new version — with
+    its jurisdiction, the correction notices and the scheduled releases."""
+
+    #: (jurisdiction, release id, version number, manifest sha256), sorted
+    current: list[tuple[str, int, int, str]]
+    #: (jurisdiction, id, release id, fiscal year, published at, kind, note), by id
+    notices: list[tuple[Any, ...]]
+    scheduled: list[tuple[Any, ...]]
+
+    def fingerprint(
+        self,
+        base_url: str | None = None,
+        data_license: str = "CC-BY-4.0",
+        bulk_sha256: str | None = None,
+    ) -> str:
+        """A digest of everything the site is rendered from: these inputs, the base URL of the
+        feed's links and the catalogs' IRIs, the licence and the bulk files the DCAT catalog
+        names, and the renderer itself (its modules and templates)."""
+        current = [row[1:] for row in self.current]
+        notices = [row[1:] for row in self.notices]
+        inputs = [_code_digest(), current, notices, self.scheduled]
+        return sha256_hex(orjson.dumps([*inputs, base_url, data_license, bulk_sha256], default=str))
+
+    def shard_fingerprints(
+        self,
+        bulk_sets: Iterable[Mapping[str, Any]],
+        base_url: str | None = None,
+        data_license: str = "CC-BY-4.0",
+    ) -> dict[str, str]:
+        """Each jurisdiction's part of `fingerprint`: what its pages are rendered from — the
+        current versions of its published releases, the correction notices about it, its bulk
+        sets (which its year pages list), what its DCAT catalog names (the base URL of its
+        IRIs, the licence, the jurisdiction whose catalog is its next page) — and the renderer.
+        A jurisdiction whose digest is the one its pages were written with is not rendered
+        again (`publishers.site.update_site`)."""
+        inputs: dict[str, dict[str, list[Any]]] = defaultdict(
+            lambda: {"current": [], "notices": [], "bulk": []}
+        )
+        for code, *version in self.current:
+            inputs[code]["current"].append(tuple(version))
+        for code, *notice in self.notices:
+            if code in inputs:
+                inputs[code]["notices"].append(notice)
+        for entry in bulk_sets:
+            if entry["jurisdictionCode"] in inputs:
+                inputs[entry["jurisdictionCode"]]["bulk"].append(entry)
+        following = next_pages(inputs)
+        return {
+            code: sha256_hex(
+                orjson.dumps(
+                    [
+                        _code_digest(),
+                        base_url,
+                        data_license,
+                        following[code],
+                        *(sorted(found[part], key=str) for part in found),
+                    ],
+                    default=str,
+                )
+            )
+            for code, found in inputs.items()
+        }
+
+
+async def read_inputs() -> SiteInputs:
+    """Three queries: the published releases' current versions, the notices, the schedule."""
     versions = await models.ReleaseVersion.filter(release__status=ReleaseStatus.PUBLISHED).values(
-        "release_id", "number", "manifest_sha256", "release__current_version"
+        "release_id",
+        "number",
+        "manifest_sha256",
+        "release__current_version",
+        "release__jurisdiction__code",
     )
     current = sorted(
-        (v["release_id"], v["number"], v["manifest_sha256"])
+        (v["release__jurisdiction__code"], v["release_id"], v["number"], v["manifest_sha256"])
         for v in versions
         if v["number"] == v["release__current_version"]
     )
     notices = (
         await models.CorrectionNotice.all()
         .order_by("id")
-        .values_list("id", "release_id", "fiscal_year", "published_at", "kind", "note")
+        .values_list(
+            "jurisdiction__code", "id", "release_id", "fiscal_year", "published_at", "kind", "note"
+        )
     )
     scheduled = (
         await models.Release.filter(status=ReleaseStatus.SCHEDULED)
@@ -56,61 +125,7 @@ async def fingerprint(
             "publish_at",
         )
     )
-    # The DCAT catalog (publishers/dcat.py) names the licence and lists the bulk files.
-    inputs = [_code_digest(), current, notices, scheduled, base_url, data_license, bulk_sha256]
-    return sha256_hex(orjson.dumps(inputs, default=str))
-
-
-async def shard_fingerprints(
-    bulk_sets: Iterable[Mapping[str, Any]],
-    base_url: str | None = None,
-    data_license: str = "CC-BY-4.0",
-) -> dict[str, str]:
-    """Each jurisdiction's part of `fingerprint`: what its pages are rendered from — the current
-    versions of its published releases, the correction notices about it, its bulk sets (which
-    its year pages list), what its DCAT catalog names (the base URL of its IRIs, the licence,
-    the jurisdiction whose catalog is its next page) — and the renderer. A jurisdiction whose
-    digest is the one its pages were written with is not rendered again
-    (`publishers.site.update_site`)."""
-    versions = await models.ReleaseVersion.filter(release__status=ReleaseStatus.PUBLISHED).values(
-        "release_id",
-        "number",
-        "manifest_sha256",
-        "release__current_version",
-        "release__jurisdiction__code",
-    )
-    inputs: dict[str, dict[str, list[Any]]] = defaultdict(
-        lambda: {"current": [], "notices": [], "bulk": []}
-    )
-    for v in versions:
-        if v["number"] == v["release__current_version"]:
-            current = inputs[v["release__jurisdiction__code"]]["current"]
-            current.append((v["release_id"], v["number"], v["manifest_sha256"]))
-    notices = await models.CorrectionNotice.all().values_list(
-        "jurisdiction__code", "id", "release_id", "fiscal_year", "published_at", "kind", "note"
-    )
-    for code, *notice in notices:
-        if code in inputs:
-            inputs[code]["notices"].append(notice)
-    for entry in bulk_sets:
-        if entry["jurisdictionCode"] in inputs:
-            inputs[entry["jurisdictionCode"]]["bulk"].append(entry)
-    following = next_pages(inputs)
-    return {
-        code: sha256_hex(
-            orjson.dumps(
-                [
-                    _code_digest(),
-                    base_url,
-                    data_license,
-                    following[code],
-                    *(sorted(found[part], key=str) for part in found),
-                ],
-                default=str,
-            )
-        )
-        for code, found in inputs.items()
-    }
+    return SiteInputs(current, [tuple(n) for n in notices], [tuple(r) for r in scheduled])
 
 
 #: The modules that load and render the site: a change to any of them re-renders it.

@@ -280,8 +280,10 @@ async def test_the_site_is_rendered_one_jurisdiction_at_a_time_and_only_where_it
         jurisdiction: str | None = None,
         *,
         shown: tuple[RecordType, ...] = site_data.SHOWN,
+        listing: Any = None,
     ) -> site.SiteInput:
-        data = await load(store, jurisdiction, shown=shown)
+        assert listing is not None  # read once by update_site, not again by each part
+        data = await load(store, jurisdiction, shown=shown, listing=listing)
         assert set(data.jurisdictions()) <= {jurisdiction}
         loaded.append((jurisdiction, shown == site_data.SHOWN))
         return data
