@@ -896,21 +896,16 @@ def render_static() -> list[Rendered]:
     return [*pages.out, Rendered(STYLE_KEY, style, CSS_TYPE, sha256_hex(style))]
 
 
-def render_shard(
-    data: SiteInput,
-    following: str | None = None,
-    base_url: str | None = None,
-    data_license: str = "CC-BY-4.0",
-) -> Shard:
+def render_shard(data: SiteInput) -> Shard:
     """A jurisdiction's pages from its `SiteInput.shard`: its years, releases, departments
-    and projects, its part of the search index and its DCAT catalog, whose next page is
-    `following`'s (`dcat.next_pages`). None of them reads or links another jurisdiction's."""
+    and projects, and its part of the search index. None of them reads or links another
+    jurisdiction's. Its page of the DCAT catalog is `dcat.render_jurisdiction_dcat`, rendered
+    after these from what the portal keeps of its releases (`SiteInput.portal`)."""
     published = Published(data)
     out = _Pages(published).shard()
     for code in data.jurisdictions():
         body = search_bytes(published)
         out.append(Rendered(search_part(code), body, JSON_TYPE, sha256_hex(body)))
-        out += render_jurisdiction_dcat(data, code, following, base_url, data_license)
     return Shard(out, dict(published.grades))
 
 
@@ -948,8 +943,10 @@ def render_site(
     out = render_static()
     grades: dict[tuple[str, int], Counter[str]] = {}
     for code, following in next_pages(data.jurisdictions()).items():
-        shard = render_shard(data.shard(code), following, base_url, data_license)
+        part = data.shard(code)
+        shard = render_shard(part)
         out += shard.pages
+        out += render_jurisdiction_dcat(part.portal(), code, following, base_url, data_license)
         grades |= shard.grades
     out += render_portal(data.portal(), grades, base_url, data_license)
     return sorted(out, key=lambda r: r.path)
@@ -999,13 +996,20 @@ async def update_site(
         else:
             part = await load(store, code, listing=listing)
             # Rendering a district is seconds of CPU: keep the event loop (an API process) free.
-            shard = await asyncio.to_thread(
-                render_shard, part, following[code], base_url, data_license
-            )
+            shard = await asyncio.to_thread(render_shard, part)
             await sync.write(shard.pages)
-            sync.done(code, shard_digest, shard.grades)
             grades |= shard.grades
+            own = shard.grades
+            # Its catalog page last, when its pages and rows are let go: rdflib's graph of a
+            # city district is most of a gigabyte by itself.
             del shard
+            part = part.portal()
+            catalog = await asyncio.to_thread(
+                render_jurisdiction_dcat, part, code, following[code], base_url, data_license
+            )
+            await sync.write(catalog)
+            del catalog
+            sync.done(code, shard_digest, own)
         releases += [release.portal() for release in part.releases]
         del part  # not held while the next one loads, nor by the portal
     portal = await load_portal(releases, listing)
