@@ -3,8 +3,9 @@
     python -m bench.catalog DATABASE_URL STORE_FOLDER [--base-url URL]
 
 Each jurisdiction's page (`site/catalogs/<code>/catalog.jsonld` and `.ttl`) is loaded and
-rendered in a process of its own, as `update_site` renders it with that jurisdiction's pages,
-and then the first page (`catalog.jsonld`, `.ttl`) from the portal's input. For each: seconds,
+rendered in a process of its own, from what `update_site` renders it from (the releases'
+catalog entries, objects and the rows naming the jurisdiction and departments), and then the
+first page (`catalog.jsonld`, `.ttl`) from the portal's input. For each: seconds,
 bytes of the two syntaxes, and the peak resident memory of its process, beside the floor — the
 same process having imported everything and connected, before it loads anything. Prints one
 JSON line per page, then a summary line with the load average. Nothing is written to the store.
@@ -41,7 +42,8 @@ async def _render(url: str, folder: str, code: str | None, base_url: str | None)
         started = time.perf_counter()
         listing = await read_listing(store)
         if code is not None:
-            part = await load(store, code, listing=listing)
+            # What update_site renders it from: the portal's view of the releases.
+            part = await load(store, code, shown=PORTAL, listing=listing)
             following = dcat.next_pages(await _codes())[code]
             pages = dcat.render_jurisdiction_dcat(part, code, following, base_url)
         else:
