@@ -450,7 +450,7 @@ def _graph(data: SiteInput, base_url: str | None, data_license: str) -> _Graph:
     return _Graph(data, (base_url or UNCONFIGURED_BASE).rstrip("/"), data_license)
 
 
-def portal_graph(data: SiteInput, base_url: str | None, data_license: str) -> _Graph:
+def _portal_graph(data: SiteInput, base_url: str | None, data_license: str) -> _Graph:
     """The first page's graph, from the portal's input (`SiteInput.portal`: every release's
     catalog entry): the catalog, each jurisdiction's catalog with its series, no release."""
     graph = _graph(data, base_url, data_license)
@@ -467,7 +467,7 @@ def portal_graph(data: SiteInput, base_url: str | None, data_license: str) -> _G
     return graph
 
 
-def jurisdiction_graph(
+def _jurisdiction_graph(
     data: SiteInput, code: str, base_url: str | None, data_license: str
 ) -> _Graph:
     """A jurisdiction's catalog, from its shard (`SiteInput.shard`): its releases, their
@@ -510,7 +510,7 @@ def render_dcat(
     data: SiteInput, base_url: str | None = None, data_license: str = "CC-BY-4.0"
 ) -> list[Rendered]:
     """The first page, `catalog.jsonld` and `catalog.ttl`: the same graph in two syntaxes."""
-    graph = portal_graph(data, base_url, data_license)
+    graph = _portal_graph(data, base_url, data_license)
     first = min(data.jurisdictions(), default=None)
     return _render(graph, {"jsonld": JSONLD_KEY, "ttl": TURTLE_KEY}, first)
 
@@ -524,6 +524,6 @@ def render_jurisdiction_dcat(
 ) -> list[Rendered]:
     """A jurisdiction's catalog in both syntaxes; `following`, the jurisdiction whose catalog
     is the next page (`next_pages`)."""
-    graph = jurisdiction_graph(data, code, base_url, data_license)
+    graph = _jurisdiction_graph(data, code, base_url, data_license)
     keys = {suffix: jurisdiction_catalog(code, suffix) for suffix in SYNTAXES}
     return _render(graph, keys, following)
