@@ -608,6 +608,13 @@ class Publisher:
                             group.create_task(one(release_id))
                 if place is not None:
                     self.selector.forget(place)
+                # The planner sees each jurisdiction's new rows before the next one's are
+                # written: the public API answers from them while a city's batch goes on for
+                # half an hour, and the pointer step reads them. Measured on a city three
+                # jurisdictions in, before autovacuum had come round: a search's plan expected
+                # 1,732 subjects where there were 180,571, and took 1.26 s instead of 11 ms.
+                if any(_changed(outcomes.get(i)) for i in ids):
+                    await refresh_statistics()
         except ExceptionGroup as failures:
             raise failures.exceptions[0] from None
         batch = Batch()
@@ -625,8 +632,6 @@ class Publisher:
         # would only say what was public before (item 8 of issue 20).
         if batch.results or self._withdrawn:
             await self.write_pointers(batch.stats)
-        if any(r.outcome != "unchanged" for r in batch.results):
-            await refresh_statistics()
         return batch
 
     async def _publish_or_wait(
@@ -911,6 +916,11 @@ class Publisher:
             withdrawal.step("history-purged")
             await withdrawal.close(self._withdrawn, self.clock())
             self._withdrawn.clear()
+
+
+def _changed(outcome: PublishResult | ReleaseError | None) -> bool:
+    """Whether a release's publish wrote snapshot rows (a new version)."""
+    return isinstance(outcome, PublishResult) and outcome.outcome != "unchanged"
 
 
 async def refresh_statistics() -> None:

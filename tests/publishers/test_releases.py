@@ -212,6 +212,33 @@ async def test_rerun_of_a_published_release_writes_nothing(db: str) -> None:
     assert store.puts == writes
 
 
+async def test_the_planners_statistics_are_refreshed_after_each_jurisdiction_that_changed(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch over two jurisdictions refreshes PostgreSQL's statistics once each was
+    published, before the next one and before the pointer objects; an unchanged rerun does
+    not. (The statement itself runs on PostgreSQL only.)"""
+    built = [
+        await dataset.build(dataset.Plan(jurisdiction_code=code, departments=1, projects=1))
+        for code in ("990101", "990102")
+    ]
+    store = MemoryObjectStore()
+    seen: list[tuple[list[str], bool]] = []
+
+    async def recorded() -> None:
+        codes = await models.Disclosure.all().distinct().values_list("jurisdiction_code", flat=True)
+        seen.append((sorted(codes), CATALOG_KEY in {o.key for o in await store.list()}))
+
+    monkeypatch.setattr("publishers.releases.refresh_statistics", recorded)
+    ids = [r.id for b in built for r in b.releases]
+    await publisher(store).publish_many(ids)
+    assert seen == [(["990101"], False), (["990101", "990102"], False)]
+    assert CATALOG_KEY in {o.key for o in await store.list()}
+    batch = await publisher(store, NOW + timedelta(days=1)).publish_many(ids)
+    assert {r.outcome for r in batch.results} == {"unchanged"}
+    assert len(seen) == 2
+
+
 async def test_csv_cells_that_look_like_formulas_are_neutralised(db: str) -> None:
     built = await dataset.build(dataset.Plan(departments=1, projects=1))
     store = MemoryObjectStore()
