@@ -238,7 +238,8 @@ async def load(
 
     loaded = await asyncio.gather(*(published_release(i) for i in sorted(releases)))
     done = tuple(sorted((r for r in loaded if r is not None), key=lambda r: r.key))
-    listing = listing or await read_listing(store)
+    if listing is None:
+        listing = await read_listing(store)
     bulk = tuple(listing.sets[ident] for ident in sorted(listing.sets))
     corrected = [i for i, r in releases.items() if r["current_version"] > 1]
     # Corrections are of the records of subjects (the project pages list them).
