@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from publishers import dictionary
-from publishers.records import SEARCHABLE
 from publishers.render import TABLE_NAMES, table_rows
 from storage.enums import RecordType
+from storage.search_text import SEARCHABLE
 
 #: Columns every bulk table has after its key (and parent key): where the record comes from.
 ADDED = ("departmentCode", "departmentName", "releaseKind")

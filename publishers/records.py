@@ -16,6 +16,7 @@ from publishers.render import Record
 from storage import models
 from storage.enums import LabelledEnum, RecordType, ReleaseKind
 from storage.files import EXTENSIONS
+from storage.search_text import searchable
 
 #: A child row (an indicator, a self-assessment row) as `QuerySet.values()` reads it: the
 #: model's field names with their Python values. A district has 45,000 of each a year, and an
@@ -344,27 +345,10 @@ def _child(record_type: RecordType, subject: Record, data: dict[str, Any]) -> Re
 
 # --- what the public index copies out of each record ------------------------------------------
 
-#: D14: the text of each record type that search covers: names and goals.
-SEARCHABLE: dict[RecordType, tuple[str, ...]] = {
-    RecordType.DEPARTMENT: ("name",),
-    RecordType.SUBJECT: ("name", "departmentName"),
-    RecordType.TARGET: ("overallGoal",),
-    RecordType.EVALUATION: ("organiser",),
-    RecordType.ANNUAL_STATEMENT: ("title",),
-    RecordType.FILE: ("title",),
-}
-
 
 def search_text(record: Record) -> str:
+    """What a search reads of a record (storage/search_text.py)."""
     return searchable(record.record_type, record.data)
-
-
-def searchable(record_type: RecordType, data: Mapping[str, Any]) -> str:
-    """The text a search reads of a record in its public shape (a snapshot row's `data`)."""
-    parts = [str(data.get(name) or "") for name in SEARCHABLE.get(record_type, ())]
-    if record_type is RecordType.TARGET:
-        parts += [str(i["name"]) for i in data["indicators"]]
-    return " ".join(parts)
 
 
 def _fen(value: Any) -> int | None:

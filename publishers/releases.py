@@ -68,6 +68,7 @@ from storage import database, models
 from storage.enums import CorrectionKind, RecordType, ReleaseKind, ReleaseStatus
 from storage.errors import GongkaiError
 from storage.objects import ObjectNotFound, ObjectStore
+from storage.search_text import runs_text
 
 CATALOG_KEY = "catalog.json"
 KIND_SLUGS = {
@@ -1231,7 +1232,7 @@ async def _write_snapshot(
             department_code=record.department_code,
             name=record.name[:300],
             data=jsonable(record.data),
-            search_text=search.runs_text(search_text(record)) or None,
+            search_text=runs_text(search_text(record)) or None,
             **facets(record, release.kind),
         )
         for record in records

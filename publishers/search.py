@@ -4,38 +4,25 @@ punctuation) as written, on SQLite and PostgreSQL alike.
 
 Two indexes serve it, both written at publish time. The character bigrams of each record
 (`grams`, the `search_gram` table) find a one- or two-character run from one posting list,
-the commonest Chinese query (绿化, 教育). The record's text as its runs (`runs_text`, the
-`disclosure.search_text` column) holds the longer runs: on PostgreSQL a pg_trgm GIN index finds
-them directly; on SQLite the bigrams narrow the records first and the text is then checked."""
+the commonest Chinese query (绿化, 教育). The record's text as its runs (`runs_text` of
+storage/search_text.py, the `disclosure.search_text` column) holds the longer runs: on
+PostgreSQL a pg_trgm GIN index finds them directly; on SQLite the bigrams narrow the records
+first and the text is then checked."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
-#: Runs of CJK ideographs, letters or digits: punctuation and spaces break words apart.
-_RUNS = re.compile(r"[\w\u3400-\u9fff]+")
-
-
-def _runs(text: str) -> list[str]:
-    return _RUNS.findall(unicodedata.normalize("NFKC", text).lower().replace("_", " "))
-
-
-def runs_text(text: str) -> str:
-    """A record's text as its runs, one space between: a query's run occurs in it exactly when
-    the run occurs, as written, in one of the record's runs (a run holds no space)."""
-    return " ".join(_runs(text))
+from storage.search_text import runs
 
 
 def query_runs(query: str) -> list[str]:
     """A query's runs, each once, in order."""
-    return list(dict.fromkeys(_runs(query)))
+    return list(dict.fromkeys(runs(query)))
 
 
 def grams(text: str) -> set[str]:
     """Every bigram of every run, and the run itself when it is one character long."""
     found: set[str] = set()
-    for run in _runs(text):
+    for run in runs(text):
         if len(run) == 1:
             found.add(run)
         found.update(run[i : i + 2] for i in range(len(run) - 1))
@@ -46,7 +33,7 @@ def query_grams(query: str) -> tuple[set[str], set[str]]:
     """The bigrams a record must all hold, and single characters it must contain somewhere."""
     bigrams: set[str] = set()
     singles: set[str] = set()
-    for run in _runs(query):
+    for run in runs(query):
         if len(run) == 1:
             singles.add(run)
         bigrams.update(run[i : i + 2] for i in range(len(run) - 1))

@@ -20,8 +20,7 @@ CREATE INDEX IF NOT EXISTS disclosure_search_text_trgm ON disclosure
 
 
 async def forward(apps, schema_editor):
-    from publishers.records import SEARCHABLE, searchable
-    from publishers.search import runs_text
+    from storage.search_text import SEARCHABLE, runs_text, searchable
 
     client = schema_editor.client
     postgres = client.capabilities.dialect == "postgres"
