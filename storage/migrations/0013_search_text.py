@@ -1,5 +1,5 @@
 # Search by runs (issue 18, decisions.md D28): each published record keeps its searchable text as
-# its runs (`disclosure.search_text`, publishers/search.py), and on PostgreSQL a pg_trgm GIN
+# its runs (`disclosure.search_text`, storage/search_text.py), and on PostgreSQL a pg_trgm GIN
 # index over it finds the runs of three characters or more, which the bigram table answered by
 # intersecting long posting lists (seconds at a city's size). The rows published before this
 # migration get their text from their public shape, as a publish would have written it.
