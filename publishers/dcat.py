@@ -76,6 +76,8 @@ CONTEXT: dict[str, Any] = {
 }
 #: The two syntaxes of every page: key suffix, media type.
 SYNTAXES = {"jsonld": JSONLD_TYPE, "ttl": TURTLE_TYPE}
+#: The first page in each syntax.
+FIRST_PAGE = {"jsonld": JSONLD_KEY, "ttl": TURTLE_KEY}
 EU = "http://publications.europa.eu/resource/authority/"
 #: EU data themes (DCAT-AP's controlled vocabulary for `dcat:theme`): government and public
 #: sector, economy and finance.
@@ -436,7 +438,7 @@ def _document(graph: _Graph, key: str, following: str | None) -> dict[str, Any]:
     page: dict[str, Any] = {
         "@id": graph.url(key),
         "@type": "hydra:PagedCollection",
-        "hydra:first": _ref(graph.url(f"catalog.{suffix}")),
+        "hydra:first": _ref(graph.url(FIRST_PAGE[suffix])),
     }
     if following is not None:
         page["hydra:next"] = page["hydra:nextPage"] = _ref(
@@ -512,7 +514,7 @@ def render_dcat(
     """The first page, `catalog.jsonld` and `catalog.ttl`: the same graph in two syntaxes."""
     graph = _portal_graph(data, base_url, data_license)
     first = min(data.jurisdictions(), default=None)
-    return _render(graph, {"jsonld": JSONLD_KEY, "ttl": TURTLE_KEY}, first)
+    return _render(graph, FIRST_PAGE, first)
 
 
 def render_jurisdiction_dcat(

@@ -45,9 +45,7 @@ class SiteInputs:
         """A digest of everything the site is rendered from: these inputs, the base URL of the
         feed's links and the catalogs' IRIs, the licence and the bulk files the DCAT catalog
         names, and the renderer itself (its modules and templates)."""
-        current = [row[1:] for row in self.current]
-        notices = [row[1:] for row in self.notices]
-        inputs = [_code_digest(), current, notices, self.scheduled]
+        inputs = [_code_digest(), self.current, self.notices, self.scheduled]
         return sha256_hex(orjson.dumps([*inputs, base_url, data_license, bulk_sha256], default=str))
 
     def shard_fingerprints(

@@ -20,6 +20,7 @@ CREATE INDEX IF NOT EXISTS disclosure_search_text_trgm ON disclosure
 
 
 async def forward(apps, schema_editor):
+    from storage.enums import RecordType
     from storage.search_text import SEARCHABLE, runs_text, searchable
 
     client = schema_editor.client
@@ -39,8 +40,8 @@ async def forward(apps, schema_editor):
         texts = []
         for row in rows:
             data = row["data"] if isinstance(row["data"], dict) else loads(row["data"])
-            record_type = next(t for t in SEARCHABLE if t.value == row["record_type"])
-            texts.append((row["id"], runs_text(searchable(record_type, data)) or None))
+            text = runs_text(searchable(RecordType(row["record_type"]), data))
+            texts.append((row["id"], text or None))
         if postgres:
             await client.execute_query(
                 "UPDATE disclosure d SET search_text = u.text"
