@@ -8,8 +8,9 @@ process of its own (wall time, objects and bytes written, peak resident memory o
 and the builders it starts), the unchanged rerun (objects written: 0), the rows and bytes of
 the tables that grow with the data, and the public API's latency in this process with the
 answer cache off, so each request runs its SQL: a page (`subjects(first: 100)` from the middle
-of the list, by cursor), a lookup (`node(id:)` of one subject), and two searches (a common
-word; one subject's whole name), median and p95 of `--requests` each, the answer checked.
+of the list, by cursor), a lookup (`node(id:)` of one subject), two searches (a common word;
+one subject's whole name) and the count of every subject (`totalCount`, which stops at
+1,000), median and p95 of `--requests` each, the answer checked.
 Prints one JSON line per scale, with the load average; the databases are dropped afterwards
 unless `--keep`. A request the API refuses (a search that took too long) is counted as refused
 at the time it took, not raised. `--existing DATABASE_URL STORE_FOLDER` measures only the
@@ -46,6 +47,8 @@ from asgi_lifespan import LifespanManager
 
 from api.app import create_app
 from api.settings import Settings
+from schema import rows
+from storage.enums import RecordType
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = os.environ.get("GONGKAI_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -58,6 +61,8 @@ SEARCH = (
     "query ($q: String!) { subjects(first: 20, filter: {search: $q}) {"
     " totalCount nodes { key name } } }"
 )
+#: The whole portal's subjects, counted (up to pagination.COUNT_LIMIT).
+COUNT = "{ subjects(first: 1) { totalCount totalCountIsExact } }"
 #: Searches: a word in thousands of names, and one subject's name (a few matches).
 COMMON_WORD = "教育"
 #: The tables that grow with the data, whose size decides partitioning and the search index.
@@ -116,8 +121,12 @@ async def latencies(url: str, store: Path, requests: int) -> dict[str, Any]:
             return dict(answer.json()["data"])
 
         # The middle of the list: walk half of it by cursor once (also teaches the fast path).
-        count = await ask("{ subjects(first: 1) { totalCount } }", {})
-        total = count["subjects"]["totalCount"]
+        # Counted in SQL: `totalCount` stops at pagination.COUNT_LIMIT.
+        counted = await rows.fetch(
+            f"SELECT COUNT(*) AS n FROM disclosure d WHERE d.record_type = ? AND {rows.CURRENT}",  # noqa: S608
+            [RecordType.SUBJECT.value],
+        )
+        total = int(counted[0]["n"])
         cursor = None
         middle = None
         for _ in range(max(total // 200, 1)):
@@ -133,6 +142,7 @@ async def latencies(url: str, store: Path, requests: int) -> dict[str, Any]:
             "lookup": [],
             "search": [],
             "search_rare": [],
+            "count": [],
         }
         refused: dict[str, int] = dict.fromkeys(timings, 0)
         for _ in range(requests):
@@ -141,6 +151,7 @@ async def latencies(url: str, store: Path, requests: int) -> dict[str, Any]:
                 ("lookup", LOOKUP, {"id": subject_id}),
                 ("search", SEARCH, {"q": COMMON_WORD}),
                 ("search_rare", SEARCH, {"q": rare}),
+                ("count", COUNT, {}),
             ):
                 started = time.perf_counter()
                 answer = await client.post(

@@ -25,6 +25,13 @@ from schema.rows import (
 from storage.enums import RecordType
 
 MAX_PAGE = 100
+#: `totalCount` counts matching rows up to this many, then stops (D30, docs/decisions.md). A
+#: count reads every row it counts — the rows, the current-row probe of each, for a search its
+#: postings — so an unbounded one grows with the data: the subjects of a third of the demo city
+#: took 280 ms to count, and a common word's matches over the whole city a second, while a
+#: page and a lookup stay flat. Beyond the limit a list answers `totalCount: 1000` and
+#: `totalCountIsExact: false`, as a search engine answers "1,000+".
+COUNT_LIMIT = 1_000
 
 
 @dataclass(frozen=True)
@@ -52,16 +59,35 @@ class Page:
     cursors: list[str]
     has_next: bool
     has_previous: bool
-    #: Counts the rows that match across all pages; run only when `totalCount` is asked for.
+    #: Counts the rows that match across all pages, up to `COUNT_LIMIT` + 1 (one more says
+    #: there are more); run only when `totalCount` or `totalCountIsExact` is asked for.
     count: Callable[[], Awaitable[int]]
+    _counted: int | None = None
+
+    async def counted(self) -> int:
+        """The rows counted, at most `COUNT_LIMIT` + 1; counted once for both fields."""
+        if self._counted is None:
+            self._counted = await self.count()
+        return self._counted
 
     async def total(self) -> int:
-        return await self.count()
+        return min(await self.counted(), COUNT_LIMIT)
+
+    async def exact(self) -> bool:
+        return await self.counted() <= COUNT_LIMIT
+
+
+def count_sql(where: str) -> str:
+    """The SQL of a list's capped count: the rows of `disclosure d` matching `where`, counted
+    until one more than `COUNT_LIMIT`."""
+    return (
+        f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM disclosure d WHERE {where}"
+        f" LIMIT {COUNT_LIMIT + 1}) counted"
+    )
 
 
 async def _count(where: Where, source: Source) -> int:
-    sql = f"SELECT COUNT(*) AS n FROM disclosure d WHERE {where.sql()}"
-    rows = await fetch(sql, where.params, source)
+    rows = await fetch(count_sql(where.sql()), where.params, source)
     return int(rows[0]["n"])
 
 

@@ -156,7 +156,7 @@ RELATIONS: dict[str, Relation] = {
 
 # Field kinds: how a field's value comes out of its parent's snapshot dict. The first ones
 # read `source[name]` and specialise the completion of the commonest types (the hot loop).
-PASS, ENUM, INT, OBJECT, OBJECTS, ITEM, GET, URL, TYPENAME, LOAD, COUNT = range(11)
+PASS, ENUM, INT, OBJECT, OBJECTS, ITEM, GET, URL, TYPENAME, LOAD, COUNT, EXACT = range(12)
 #: graphql-core's range of `Int`.
 MIN_INT, MAX_INT = -(2**31), 2**31 - 1
 #: Resolvers that read their own record: (kind, the key they read).
@@ -169,6 +169,7 @@ LOCAL: dict[str, tuple[int, str]] = {
     _T + "Release.manifestUrl": (URL, "manifest"),
     _T + "Release.datapackageUrl": (URL, "datapackage"),
     "schema.public.queries.Connection.totalCount": (COUNT, "_page"),
+    "schema.public.queries.Connection.totalCountIsExact": (EXACT, "_page"),
 }
 
 # Root fields: a list page, `node`, `statistics`.
@@ -612,9 +613,9 @@ class Run:
             elif kind == URL:
                 url = self.context.public_url(source[f.name])
                 result[f.key] = self.complete(f.out, url)
-            else:  # COUNT
+            else:  # COUNT, EXACT: filled with the page's count, counted once for both
                 result[f.key] = None
-                self.counts.append((result, f.key, f.out, source[f.name]))
+                self.counts.append((result, f.key, f.out, (kind, source[f.name])))
         return result
 
     async def fill(self) -> None:
@@ -630,15 +631,14 @@ class Run:
             known = self.records.setdefault(group, {})
             if key not in known:
                 wanted.setdefault(group, {})[key] = None
-        pages = {id(page): page for *_, page in counts}
+        pages = {id(page): page for *_, (_, page) in counts}
         loads = [self.load(group, list(keys)) for group, keys in wanted.items()]
-        totals = {}
         if pages:
-            found = await asyncio.gather(*(page.total() for page in pages.values()))
-            totals = dict(zip(pages, found, strict=True))
+            await asyncio.gather(*(page.counted() for page in pages.values()))
         await asyncio.gather(*loads)
-        for result, key, out, page in counts:
-            result[key] = self.complete(out, totals[id(page)])
+        for result, key, out, (kind, page) in counts:
+            total = await (page.total() if kind == COUNT else page.exact())
+            result[key] = self.complete(out, total)
         for result, key, out, record_type, mode, record_key in holes:
             if record_key is None:
                 value: Any = None if mode != CHILDREN else []

@@ -22,6 +22,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from publishers.rules import SHANGHAI
+from schema import pagination
 from schema.pagination import Page, PageRequest
 from schema.rows import BadInput, decode_cursor, encode_cursor
 from storage import models
@@ -90,7 +91,7 @@ def _beyond(cursor: str, after: bool) -> Q:
 
 
 async def _count(matching: QuerySet[models.CorrectionNotice]) -> int:
-    return await matching.count()
+    return await matching.limit(pagination.COUNT_LIMIT + 1).count()
 
 
 async def _nodes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from publishers import search
 from publishers.records import KEY_SEPARATOR as SEP
 from schema import rows
 from schema.context import Context
-from schema.pagination import Page, PageRequest, page
+from schema.pagination import COUNT_LIMIT, Page, PageRequest, page
 from schema.public import notices
 from schema.public import types as t
 from schema.rows import Where
@@ -53,10 +53,21 @@ class Connection(Generic[N]):
     nodes: list[N] = _f("The rows.")
     pageInfo: PageInfo = _f("Where this page sits.")
 
-    @strawberry.field(description="How many rows match, across all pages.")
+    @strawberry.field(
+        description=f"How many rows match, across all pages, counted up to {COUNT_LIMIT:,}: when"
+        f" more match it is {COUNT_LIMIT:,} and `totalCountIsExact` is false. `statistics`"
+        " counts published subjects exactly, by year, department, budget book or purpose."
+    )
     async def totalCount(self) -> int:
         result: Page = self["_page"]
         return await result.total()
+
+    @strawberry.field(
+        description=f"Whether `totalCount` is the exact number of rows (at most {COUNT_LIMIT:,})."
+    )
+    async def totalCountIsExact(self) -> bool:
+        result: Page = self["_page"]
+        return await result.exact()
 
 
 def connection(result: Page) -> dict[str, Any]:

@@ -39,14 +39,15 @@ from strawberry.types.arguments import convert_arguments
 from tortoise import connections
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
-from schema import rows
+from schema import pagination, rows
 from schema.context import Context
-from schema.pagination import PageRequest, page_query
+from schema.pagination import PageRequest, count_sql, page_query
 from schema.public import queries
 from schema.public.fastpath import (
     CHILDREN,
     COUNT,
     ENUM,
+    EXACT,
     FIRST_CHILD,
     GET,
     INT,
@@ -426,16 +427,19 @@ class Compiler:
         cursor = f"('\"' || {d.b64url(d.cursor('q.sv', 'q.record_key'))} || '\"')"
         more = f"((SELECT COUNT(*) FROM q) > {size})"
         body = Sql("(")
+        counted = False  # whether `totalCount` or `totalCountIsExact` reads the count, `c`
+        limit = pagination.COUNT_LIMIT
         for i, f in enumerate(plan.fields):
             body += _literal(("{" if i == 0 else ",") + orjson.dumps(f.key).decode() + ":")
             body += " || "
             if f.kind == TYPENAME:
                 body += _literal(orjson.dumps(f.name).decode())
             elif f.kind == COUNT:
-                body += _cat(
-                    f"{d.number('SELECT COUNT(*) FROM disclosure d WHERE ' + q.matching.sql())}"
-                )
-                body.params.extend(q.matching.params)
+                counted = True
+                body += d.number(f"SELECT CASE WHEN c.n > {limit} THEN {limit} ELSE c.n END FROM c")
+            elif f.kind == EXACT:
+                counted = True
+                body += f"(SELECT CASE WHEN c.n > {limit} THEN 'false' ELSE 'true' END FROM c)"
             elif f.kind == OBJECTS and f.name in ("nodes", "edges") and f.plan is not None:
                 if f.name == "nodes":
                     each = self.object(f.plan, "q.data", (), "q")
@@ -474,16 +478,18 @@ class Compiler:
             body += " || "
         body += "'}')" if plan.fields else "'{}')"
         order = spec.order
+        count = Sql(f", c AS ({count_sql(q.matching.sql())})", list(q.matching.params))
         return _cat(
             Sql(
                 f"(WITH p AS (SELECT d.data, d.record_key, {order} AS sv FROM disclosure d"
                 f" WHERE {q.keyset.sql()} ORDER BY {order} {direction},"
                 f" d.record_key {direction} LIMIT {size + 1}),"
                 " q AS (SELECT p.data, p.record_key, p.sv, ROW_NUMBER() OVER"
-                f" (ORDER BY p.sv {direction}, p.record_key {direction}) AS rn FROM p)"
-                " SELECT ",
+                f" (ORDER BY p.sv {direction}, p.record_key {direction}) AS rn FROM p)",
                 list(q.keyset.params),
             ),
+            count if counted else Sql(""),
+            " SELECT ",
             body,
             ")",
         )

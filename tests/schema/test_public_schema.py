@@ -19,7 +19,7 @@ from graphql import GraphQLError, parse, specified_rules, validate
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from schema import limits
+from schema import limits, pagination
 from schema.context import Context
 from schema.public import sqlpath
 from schema.public import types as t
@@ -451,6 +451,92 @@ async def test_correction_notices_name_their_release_only_while_it_is_published(
     assert "not a cursor" in await fails(NOTICES, first=1, after="bad")
     forged = "WyJub3QgYSB0aW1lIiwxXQ"  # ["not a time",1]
     assert "not a cursor" in await fails(NOTICES, first=1, after=forged)
+
+
+TOTALS = """
+query($f: SubjectFilter) {
+  subjects(first: 2, filter: $f) { totalCount totalCountIsExact nodes { key } }
+  releases(first: 1) { totalCountIsExact }
+}
+"""
+NOTICE_TOTALS = "{ correctionNotices(first: 1) { totalCount totalCountIsExact } }"
+
+
+async def _every_path(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """graphql-core's data, checked against the SQL path (`run`) and the fast path."""
+    data = await run(query, **variables)
+    FAST.learn(query, None)
+    compiled = FAST.compiled(query, None)
+    assert compiled is not None
+    assert (await compiled.execute(variables, Context()))["data"] == data
+    return data
+
+
+@pytest.mark.parametrize("search", [None, "目标"])
+async def test_a_total_is_counted_up_to_the_limit_and_says_whether_it_is_exact(
+    published: dataset.Built, monkeypatch: pytest.MonkeyPatch, search: str | None
+) -> None:
+    """D30: at the limit a total is exact; one row more and it is the limit, not exact. Each
+    path (graphql-core, the fast path, the SQL path) counts alike, with or without a search."""
+    variables = {"f": {"search": search}} if search else {}
+    releases = (await run("{ releases(first: 1) { totalCount } }"))["releases"]["totalCount"]
+    whole = await _every_path(TOTALS, variables)
+    subjects = whole["subjects"]["totalCount"]
+    assert subjects == (3 if search else 5) and whole["subjects"]["totalCountIsExact"]
+    for limit in (subjects, subjects - 1, releases, releases - 1):
+        monkeypatch.setattr(pagination, "COUNT_LIMIT", limit)
+        counted = await _every_path(TOTALS, variables)
+        assert counted == {
+            "subjects": {
+                **whole["subjects"],  # the page is whole
+                "totalCount": min(subjects, limit),
+                "totalCountIsExact": subjects <= limit,
+            },
+            "releases": {"totalCountIsExact": releases <= limit},
+        }
+
+
+async def test_a_total_of_correction_notices_is_counted_up_to_the_limit(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await dataset.withdraw_whole_department(MemoryObjectStore(), NOW)
+    whole = (await _every_path(NOTICE_TOTALS, {}))["correctionNotices"]
+    assert whole == {"totalCount": 3, "totalCountIsExact": True}
+    for limit, exact in ((3, True), (2, False)):
+        monkeypatch.setattr(pagination, "COUNT_LIMIT", limit)
+        counted = (await _every_path(NOTICE_TOTALS, {}))["correctionNotices"]
+        assert counted == {"totalCount": limit, "totalCountIsExact": exact}
+
+
+async def test_a_total_counts_a_thousand_rows_and_stops(published: dataset.Built) -> None:
+    """The limit itself, on both sides: a thousand published subjects are counted exactly, and
+    a list of one more answers a thousand, not exact."""
+    query = "{ subjects(first: 1) { totalCount totalCountIsExact } }"
+    before = (await run(query))["subjects"]
+    assert before == {"totalCount": 5, "totalCountIsExact": True}
+    row = await models.Disclosure.get(record_type=RecordType.SUBJECT, record_key__not="").first()
+    assert row is not None
+    copied = {
+        f: getattr(row, f)
+        for f in models.Disclosure._meta.db_fields
+        if f not in ("id", "record_key", "release_id")
+    }
+
+    async def copies(start: int, count: int) -> None:
+        await models.Disclosure.bulk_create(
+            [
+                models.Disclosure(
+                    **copied, release_id=row.release_id, record_key=f"{row.record_key}/{i}"
+                )
+                for i in range(start, start + count)
+            ],
+            batch_size=1000,
+        )
+
+    await copies(0, 995)
+    assert (await run(query))["subjects"] == {"totalCount": 1_000, "totalCountIsExact": True}
+    await copies(995, 1)
+    assert (await run(query))["subjects"] == {"totalCount": 1_000, "totalCountIsExact": False}
 
 
 async def test_the_number_of_queries_does_not_grow_with_the_page_size(
