@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from importlib import resources
+from typing import Any
 from urllib.parse import unquote
 
 import orjson
@@ -199,6 +200,36 @@ async def test_a_harvester_following_the_pages_reads_every_jurisdiction_once(db:
             *(site_paths.jurisdiction_catalog(c, suffix) for c in ("990101", "990102", "990103")),
         ]
         assert len(datasets) == releases > 3
+
+
+async def test_turtle_written_a_few_nodes_at_a_time_is_the_same_graph(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`to_turtle` hands rdflib a page `TURTLE_NODES` top-level nodes at a time (its memory is
+    a chunk's); the chunks' Turtle, one after the other, is the JSON-LD's graph, nested nodes
+    (a distribution's checksum) included."""
+    built = await dataset.build(dataset.Plan(departments=2, projects=2))
+    store = MemoryObjectStore()
+    await publisher(store).publish_many([r.id for r in built.releases])
+    key = site_paths.jurisdiction_catalog(dataset.Plan().jurisdiction_code, "jsonld")
+    document = orjson.loads((await everything(store))[key])
+    nodes = len(document["@graph"])
+    jsonld = rdflib.Graph().parse(data=orjson.dumps(document), format="json-ld")
+    assert set(jsonld.objects(None, SPDX.checksum))  # nested nodes, written inside their parent
+    serialized: list[int] = []
+    serialize = rdflib.Graph.serialize
+
+    def counted(graph: rdflib.Graph, *args: Any, **kwargs: Any) -> Any:
+        serialized.append(len(graph))
+        return serialize(graph, *args, **kwargs)
+
+    monkeypatch.setattr(rdflib.Graph, "serialize", counted)
+    for size, chunks in ((2, -(-nodes // 2)), (nodes - 1, 2), (nodes, 1)):
+        monkeypatch.setattr(dcat, "TURTLE_NODES", size)
+        serialized.clear()
+        turtle = dcat.to_turtle(document)
+        assert len(serialized) == chunks and sum(serialized) == len(jsonld)
+        assert isomorphic(rdflib.Graph().parse(data=turtle, format="turtle"), jsonld)
 
 
 async def test_a_broken_catalog_does_not_conform(published_demo: PublishedDemo) -> None:
