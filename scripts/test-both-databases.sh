@@ -16,7 +16,8 @@ pg=${2:?usage: test-both-databases.sh VENV_BIN PG_SERVER_URL}
 mkdir -p var
 
 # Two sessions writing .pytest_cache at once could leave it half-written for the next run.
-pytest=("$bin/pytest" -p no:cacheprovider)
+# Each log ends with its slowest tests: where the suite's time goes, run after run.
+pytest=("$bin/pytest" -p no:cacheprovider --durations=25)
 
 if "$bin/python" -c "import asyncio, asyncpg; asyncio.run(asyncpg.connect('$pg/postgres', timeout=3))" 2>/dev/null; then
     with_postgres=1
