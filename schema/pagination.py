@@ -8,7 +8,7 @@ and points at the same place when rows are published before it. Every list needs
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from schema.rows import (
@@ -62,7 +62,7 @@ class Page:
     #: Counts the rows that match across all pages, up to `COUNT_LIMIT` + 1 (one more says
     #: there are more); run only when `totalCount` or `totalCountIsExact` is asked for.
     count: Callable[[], Awaitable[int]]
-    _counted: int | None = None
+    _counted: int | None = field(default=None, init=False, repr=False)
 
     async def counted(self) -> int:
         """The rows counted, at most `COUNT_LIMIT` + 1; counted once for both fields."""
