@@ -514,8 +514,8 @@ async def test_a_total_counts_a_thousand_rows_and_stops(published: dataset.Built
     query = "{ subjects(first: 1) { totalCount totalCountIsExact } }"
     before = (await run(query))["subjects"]
     assert before == {"totalCount": 5, "totalCountIsExact": True}
-    row = await models.Disclosure.get(record_type=RecordType.SUBJECT, record_key__not="").first()
-    assert row is not None
+    row = await models.Disclosure.filter(record_type=RecordType.SUBJECT).first()
+    assert row is not None  # copied with new keys: each copy is a published subject of its own
     copied = {
         f: getattr(row, f)
         for f in models.Disclosure._meta.db_fields
