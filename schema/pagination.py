@@ -28,8 +28,9 @@ MAX_PAGE = 100
 #: `totalCount` counts matching rows up to this many, then stops (D30, docs/decisions.md). A
 #: count reads every row it counts — the rows, the current-row probe of each, for a search its
 #: postings — so an unbounded one grows with the data: over the whole demo city, every subject
-#: took 3.6 s to count and a common word's matches 1.5 s, while a page and a lookup stay flat. Beyond the limit a list answers `totalCount: 1000` and
-#: `totalCountIsExact: false`, as a search engine answers "1,000+".
+#: took 3.6 s to count and a common word's matches 1.5 s, while a page and a lookup stay flat.
+#: Beyond the limit a list answers `totalCount: 1000` and `totalCountIsExact: false`, as a
+#: search engine answers "1,000+".
 COUNT_LIMIT = 1_000
 
 
