@@ -91,7 +91,10 @@ def _beyond(cursor: str, after: bool) -> Q:
 
 
 async def _count(matching: QuerySet[models.CorrectionNotice]) -> int:
-    return await matching.limit(pagination.COUNT_LIMIT + 1).count()
+    """The notices matching, up to `COUNT_LIMIT` + 1: their ids read with a LIMIT (Tortoise's
+    `.limit().count()` counts every row and clamps the number afterwards)."""
+    ids = await matching.limit(pagination.COUNT_LIMIT + 1).values_list("id", flat=True)
+    return len(ids)
 
 
 async def _nodes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
