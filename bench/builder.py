@@ -4,15 +4,17 @@
 
 Builds the jurisdiction's all-years set (or one year's) as a publish does — its rows spooled,
 its files read from the store, its tables and files made in a builder process of its own — and
-prints one JSON line: seconds, the files' bytes by kind, and the builder's peak resident
-memory beside its floor (the same process before it built anything). Nothing is written to the
-store; the files are deleted.
+prints one JSON line: seconds, the files' bytes by kind, a digest of every file's sha256 (two
+builds of the same bytes print the same), and the builder's peak resident memory beside its
+floor (the same process before it built anything). Nothing is written to the store; the files
+are deleted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import multiprocessing
 import os
 import resource
@@ -53,6 +55,9 @@ async def measure(url: str, store_url: str, code: str, year: int | None) -> dict
         for item in files:
             kind = item.name.rsplit(".", 1)[-1]
             sizes[kind] = sizes.get(kind, 0) + item.size
+        # One digest of every file's name and sha256: two builds made the same bytes iff equal.
+        listed = sorted((item.name, item.sha256) for item in files)
+        digest = hashlib.sha256(orjson.dumps(listed)).hexdigest()[:16]
         bulk._remove_files(files)
     finally:
         builders.shutdown()
@@ -62,6 +67,7 @@ async def measure(url: str, store_url: str, code: str, year: int | None) -> dict
         "releases": len(releases),
         "seconds": round(seconds, 1),
         "bytes": sizes,
+        "files_sha256": digest,
         "builder_peak_mib": round(peak, 1),
         "builder_floor_mib": round(floor, 1),
         "load_average_1min": round(os.getloadavg()[0], 2),

@@ -48,9 +48,9 @@ from typing import Any
 import orjson
 
 from publishers import bulk_files, filenames
-from publishers.bulk_files import table_csv
 from publishers.bulk_listing import BULK_MANIFEST_KEY, Listing, read_listing
-from publishers.bulk_tables import SnapshotRow, Table, build_tables
+from publishers.bulk_rows import ROWS_FILE, read_rows, row_line, spooled_tables
+from publishers.bulk_tables import SnapshotRow, Table
 from publishers.render import CSV_TYPE, JSON_TYPE, Rendered, sha256_hex
 from publishers.site_paths import segment
 from publishers.sync import PARALLEL_UPLOADS, SyncStats
@@ -62,7 +62,14 @@ ALL_YEARS = "all"
 #: How many sets are built at once, each in a process of its own (at most one a core).
 BUILD_PROCESSES = 2
 #: The modules whose code decides the bytes: a change to any rebuilds every set.
-BUILDERS = ("bulk.py", "bulk_files.py", "bulk_tables.py", "render.py", "dictionary.py")
+BUILDERS = (
+    "bulk.py",
+    "bulk_files.py",
+    "bulk_rows.py",
+    "bulk_tables.py",
+    "render.py",
+    "dictionary.py",
+)
 
 
 @dataclass(frozen=True)
@@ -435,9 +442,9 @@ def _build_files(
     source: str,
 ) -> list[BuiltFile]:
     """A set's tables and files, in a builder process, from its spooled rows (`_spool_rows`)."""
-    tables = build_tables(read_rows(rows), types)
+    files = _files(folder, base, title, spooled_tables(rows, types), members, data_license, source)
     rows.unlink()
-    return _files(folder, base, title, tables, members, data_license, source)
+    return files
 
 
 def _files(
@@ -480,10 +487,10 @@ def _files(
         ),
         written("metadata.json", f"{title}：Datasette 元数据", JSON_TYPE, meta),
     ]
-    out += [
-        written(f"csv/{t.stem}.csv", f"{title}：{t.title}（CSV）", CSV_TYPE, table_csv(t))
-        for t in tables
-    ]
+    for table in tables:
+        name = f"csv/{table.stem}.csv"
+        bulk_files.write_table_csv(table, folder / name)
+        out.append(written(name, f"{title}：{table.title}（CSV）", CSV_TYPE))
     return out
 
 
@@ -500,8 +507,6 @@ def _declared_types(package: bytes) -> dict[tuple[str, str], str]:
     return out
 
 
-#: The file a set's snapshot rows are spooled to for its builder, in the set's scratch folder.
-ROWS_FILE = "rows.jsonl"
 _ROW_FIELDS = (
     "record_type",
     "record_key",
@@ -540,25 +545,22 @@ async def _spool_rows(releases: Sequence[Current], target: Path, code: str) -> t
             )
             lines = []
             for kind, key, year, department, release_kind, precedence, data in rows:
-                if name is None and RecordType(kind) is RecordType.JURISDICTION:
+                row = SnapshotRow(
+                    RecordType(kind),
+                    key,
+                    year,
+                    department,
+                    str(getattr(release_kind, "value", release_kind)),
+                    precedence,
+                    release.key,
+                    data,
+                )
+                if name is None and row.record_type is RecordType.JURISDICTION:
                     name = str(data.get("name") or code), bool(data.get("demo"))
-                kind_value = str(getattr(release_kind, "value", release_kind))
-                line = [str(getattr(kind, "value", kind)), key, year, department, kind_value]
-                lines.append(orjson.dumps([*line, precedence, release.key, data]))
+                lines.append(row_line(row))
             if lines:
                 await asyncio.to_thread(out.write, b"\n".join(lines) + b"\n")
     return name or (code, False)
-
-
-def read_rows(path: Path) -> list[SnapshotRow]:
-    """The rows `_spool_rows` wrote."""
-    with path.open("rb") as lines:
-        return [
-            SnapshotRow(RecordType(kind), key, year, department, release_kind, precedence, at, data)
-            for kind, key, year, department, release_kind, precedence, at, data in map(
-                orjson.loads, lines
-            )
-        ]
 
 
 async def _write_set(

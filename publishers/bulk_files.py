@@ -30,7 +30,7 @@ from sqlite_utils.db import quote_identifier
 from forms.write import FIXED_TIME, sheet_name
 from publishers import dictionary
 from publishers.bulk_tables import Table, field_rows
-from publishers.render import csv_bytes, dumps, neutralise
+from publishers.render import csv_bytes, dumps, neutralise, write_csv
 
 ZIP_TYPE = "application/zip"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -77,6 +77,13 @@ def _zip_info(path: str, size: int) -> zipfile.ZipInfo:
 
 def table_csv(table: Table) -> bytes:
     return csv_bytes(table.rows, table.columns)
+
+
+def write_table_csv(table: Table, target: Path) -> None:
+    """`table_csv`'s bytes written to `target` a row at a time."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8", newline="") as out:
+        write_csv(out, table.rows, table.columns)
 
 
 def xlsx_bytes(tables: Sequence[Table]) -> bytes:
@@ -248,7 +255,7 @@ def datasette_metadata(
                 "tables": {
                     table.sql_name: {
                         "title": table.title,
-                        "description": f"{table.title}：{len(table.rows)} 行。金额单位：元。",
+                        "description": f"{table.title}：{table.count} 行。金额单位：元。",
                         "sort": "key",
                         "columns": {c: "：".join(dictionary.describe(c)) for c in table.columns},
                         **({"fts_table": f"{table.sql_name}_fts"} if table.searched else {}),

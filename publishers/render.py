@@ -21,11 +21,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 
@@ -166,16 +166,23 @@ def _table(rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], dict[str, str]
 
 
 def csv_bytes(
-    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], excel: bool = False
+    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], excel: bool = False
 ) -> bytes:
     """The plain CSV (the JSON's values, the field names as header) or, with `excel`, the Excel
     variant: a BOM, the Chinese titles as header, formula-like text neutralised."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    write_csv(buffer, rows, columns, excel)
+    return ("\ufeff" if excel else "").encode() + buffer.getvalue().encode("utf-8")
+
+
+def write_csv(
+    out: TextIO, rows: Iterable[Mapping[str, Any]], columns: Sequence[str], excel: bool = False
+) -> None:
+    """`csv_bytes`' text (without the BOM) written to `out` a row at a time."""
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(dictionary.titles(columns) if excel else columns)
     for row in rows:
         writer.writerow([_cell(row.get(column), excel) for column in columns])
-    return ("\ufeff" if excel else "").encode() + buffer.getvalue().encode("utf-8")
 
 
 def _schema(
@@ -245,18 +252,35 @@ def table_rows(
     order: the main table, nested objects flattened to dotted columns, then a child table per
     list of objects (``<table>-<field>``), its rows keyed to their parent."""
     stem = TABLE_NAMES[record_type]
-    main_rows = [{"key": key, **dict(_flatten(data))} for key, data in records]
-    out = [(stem, record_type.label, main_rows)]
+    out = [(stem, record_type.label, [main_row(key, data) for key, data in records])]
     children: dict[str, list[dict[str, Any]]] = {}
     for key, data in records:
-        for name, items in _child_lists(data):
-            for position, item in enumerate(items):
-                children.setdefault(name, []).append(
-                    {"key": f"{key}#{position}", "parentKey": key, **dict(_flatten(item))}
-                )
+        for name, row in child_rows(key, data):
+            children.setdefault(name, []).append(row)
     for name in sorted(children):
-        out.append((f"{stem}-{_kebab(name)}", f"{record_type.label}：{name}", children[name]))
+        out.append((child_stem(record_type, name), child_title(record_type, name), children[name]))
     return out
+
+
+def main_row(key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's row of its type's main table: nested objects flattened to dotted columns."""
+    return {"key": key, **dict(_flatten(data))}
+
+
+def child_rows(key: str, data: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A record's rows of its child tables, (list field, row) each, keyed to the record."""
+    for name, items in _child_lists(data):
+        for position, item in enumerate(items):
+            yield name, {"key": f"{key}#{position}", "parentKey": key, **dict(_flatten(item))}
+
+
+def child_stem(record_type: RecordType, name: str) -> str:
+    """The stem of the child table of a record type's list field `name`."""
+    return f"{TABLE_NAMES[record_type]}-{_kebab(name)}"
+
+
+def child_title(record_type: RecordType, name: str) -> str:
+    return f"{record_type.label}：{name}"
 
 
 def _kebab(name: str) -> str:

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import pytest
 from openpyxl import load_workbook
 
 from publishers import bulk, bulk_files
+from publishers.bulk_rows import row_line, spooled_tables
 from publishers.bulk_tables import SnapshotRow, Table, build_tables
 from publishers.releases import CATALOG_KEY
 from publishers.site_paths import DICTIONARY_KEY, jurisdiction_catalog, quoted, year_page
@@ -201,7 +203,30 @@ async def test_the_database_is_typed_linked_searchable_and_rebuilt_identically(
     assert bulk_files.sqlite_bytes(build_tables(rows, types)) == data
 
 
-def test_a_record_in_two_releases_is_taken_once_from_the_higher_precedence() -> None:
+def in_memory(rows: list[SnapshotRow], _: Path) -> list[Table]:
+    return build_tables(rows, {})
+
+
+def spooled(rows: list[SnapshotRow], folder: Path) -> list[Table]:
+    """The tables as a builder makes them: from the rows' spooled file, read again for each
+    table (so a table's rows are read twice here, and must be the same both times)."""
+    path = folder / "rows.jsonl"
+    path.write_bytes(b"".join(row_line(r) + b"\n" for r in rows))
+    tables = spooled_tables(path, {})
+    for table in tables:
+        assert list(table.rows) == list(table.rows)
+        assert len(list(table.rows)) == table.count
+    return tables
+
+
+Build = Callable[[list[SnapshotRow], Path], list[Table]]
+BUILDS = pytest.mark.parametrize("build", [in_memory, spooled], ids=["in-memory", "spooled"])
+
+
+@BUILDS
+def test_a_record_in_two_releases_is_taken_once_from_the_higher_precedence(
+    build: Build, tmp_path: Path
+) -> None:
     def row(kind: str, precedence: int, name: str) -> SnapshotRow:
         return SnapshotRow(
             RecordType.SUBJECT,
@@ -228,7 +253,7 @@ def test_a_record_in_two_releases_is_taken_once_from_the_higher_precedence() -> 
         [row("BUDGET", 1, "old"), row("FINAL_ACCOUNTS", 2, "new"), department],
         [row("FINAL_ACCOUNTS", 2, "new"), row("BUDGET", 1, "old"), department],
     ):
-        tables = {t.stem: t for t in build_tables(rows, {})}
+        tables = {t.stem: t for t in build(rows, tmp_path)}
         assert [dict(r) for r in tables["subjects"].rows] == [
             {
                 "key": "s1",
@@ -240,7 +265,8 @@ def test_a_record_in_two_releases_is_taken_once_from_the_higher_precedence() -> 
         ]
 
 
-def test_every_years_rows_carry_that_years_department_name() -> None:
+@BUILDS
+def test_every_years_rows_carry_that_years_department_name(build: Build, tmp_path: Path) -> None:
     """Across all years a department record (its key has no year) is taken once, yet the rows of
     every year are named by that year's record: the highest precedence within the year."""
 
@@ -262,12 +288,47 @@ def test_every_years_rows_carry_that_years_department_name() -> None:
         subject(2023),
         subject(2024),
     ]
-    tables = {t.stem: t for t in build_tables(rows, {})}
+    tables = {t.stem: t for t in build(rows, tmp_path)}
     assert {r["key"]: r["departmentName"] for r in tables["subjects"].rows} == {
         "s2023": "旧名",
         "s2024": "新名",
     }
     assert [r["name"] for r in tables["departments"].rows] == ["新名"]
+
+
+@BUILDS
+def test_a_records_lists_are_child_tables_of_the_chosen_row(build: Build, tmp_path: Path) -> None:
+    """Each list of objects is a child table keyed to its record, from the row `choose` took;
+    a child row names its own department where it says one, its record's otherwise."""
+
+    def target(kind: str, precedence: int, indicators: list[dict[str, Any]]) -> SnapshotRow:
+        data = {"goal": kind, "indicators": indicators, "notes": [{"text": "n"}]}
+        at = f"j/2024/{kind}/D1"
+        return SnapshotRow(RecordType.TARGET, "t1", 2024, "D1", kind, precedence, at, data)
+
+    rows = [
+        target("FINAL_ACCOUNTS", 2, [{"name": "a"}, {"name": "b", "departmentCode": "D2"}]),
+        target("BUDGET", 1, [{"name": "old"}]),
+    ]
+    tables = build(rows, tmp_path)
+    assert [(t.stem, t.parent, t.count) for t in tables] == [
+        ("targets", None, 1),
+        ("targets-indicators", "targets", 2),
+        ("targets-notes", "targets", 1),
+    ]
+    indicators = tables[1]
+    assert indicators.columns == (
+        "key",
+        "parentKey",
+        "departmentCode",
+        "departmentName",
+        "releaseKind",
+        "name",
+    )
+    assert [(r["key"], r["name"], r["departmentCode"]) for r in indicators.rows] == [
+        ("t1#0", "a", "D1"),
+        ("t1#1", "b", "D2"),
+    ]
 
 
 def test_formula_like_text_is_neutralised_in_the_workbook_only() -> None:
@@ -278,6 +339,7 @@ def test_formula_like_text_is_neutralised_in_the_workbook_only() -> None:
         {"key": "string", "name": "string", "weight": "number"},
         None,
         ({"key": "s1", "name": "=1+1", "weight": "10.5"},),
+        1,
     )
     assert b"=1+1" in bulk_files.table_csv(table) and b"'=1+1" not in bulk_files.table_csv(table)
     sheet = load_workbook(io.BytesIO(bulk_files.xlsx_bytes([table])))["subjects"]
