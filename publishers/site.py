@@ -31,10 +31,10 @@ import asyncio
 import html
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from typing import Any
 
@@ -85,6 +85,7 @@ from publishers.site_paths import (
     quoted,
     release_page,
     search_part,
+    shard_of,
     year_page,
 )
 from publishers.site_sync import SiteSync, read_inputs
@@ -820,18 +821,25 @@ class _Pages:
             return []
         return sorted(entry["files"], key=lambda f: ("/" in f["name"], f["name"]))
 
-    def shard(self) -> list[Rendered]:
-        """The pages of one jurisdiction, from its `SiteInput.shard`."""
-        self.planned()
-        for jurisdiction, year in sorted(self.p.by_year):
-            self.year(jurisdiction, year)
-        for release in sorted(self.p.releases.values(), key=lambda r: r.key):
-            self.release(release)
-        for jurisdiction, code in self.p.release_departments():
-            self.department(jurisdiction, code)
-        for jurisdiction, code in sorted(self.p.projects):
-            self.project(jurisdiction, code)
-        return self.out
+    def shard(self, batch: int) -> Iterator[list[Rendered]]:
+        """The pages of one jurisdiction, from its `SiteInput.shard`, `batch` at a time (the
+        pages' bytes of a city district are hundreds of megabytes). `planned` first. The pages
+        most others link to come first: projects, departments, releases, then the years."""
+        emitters: list[Callable[[], None]] = []
+        emitters += [partial(self.project, j, c) for j, c in sorted(self.p.projects)]
+        emitters += [partial(self.department, j, c) for j, c in self.p.release_departments()]
+        emitters += [
+            partial(self.release, r) for r in sorted(self.p.releases.values(), key=lambda r: r.key)
+        ]
+        emitters += [partial(self.year, j, y) for j, y in sorted(self.p.by_year)]
+        for emit in emitters:
+            emit()
+            if len(self.out) >= batch:
+                yield self.out
+                self.out = []
+        if self.out:
+            yield self.out
+            self.out = []
 
 
 class _Preview(_Pages):
@@ -877,12 +885,18 @@ def _file_order(link: FileLink) -> tuple[int, str]:
     return rank, link.path
 
 
+#: How many pages of a jurisdiction are rendered before they are written and let go.
+PAGE_BATCH = 500
+
+
 @dataclass(frozen=True)
 class Shard:
-    """One jurisdiction's part of the site: its pages and its part of the search index, and
-    the grades the index page charts (`Published.grades`)."""
+    """One jurisdiction's part of the site: the keys of its objects, the objects themselves
+    (its pages, then its part of the search index) in batches made as they are read, and the
+    grades the index page charts (`Published.grades`)."""
 
-    pages: list[Rendered]
+    keys: frozenset[str]
+    batches: Iterator[list[Rendered]]
     grades: dict[tuple[str, int], Counter[str]]
 
 
@@ -896,17 +910,25 @@ def render_static() -> list[Rendered]:
     return [*pages.out, Rendered(STYLE_KEY, style, CSS_TYPE, sha256_hex(style))]
 
 
-def render_shard(data: SiteInput) -> Shard:
+def render_shard(data: SiteInput, batch: int = PAGE_BATCH) -> Shard:
     """A jurisdiction's pages from its `SiteInput.shard`: its years, releases, departments
     and projects, and its part of the search index. None of them reads or links another
     jurisdiction's. Its page of the DCAT catalog is `dcat.render_jurisdiction_dcat`, rendered
-    after these from what the portal keeps of its releases (`SiteInput.portal`)."""
+    after these from what the portal keeps of its releases (`SiteInput.portal`). The pages are
+    rendered as `Shard.batches` is read, `batch` at a time."""
     published = Published(data)
-    out = _Pages(published).shard()
-    for code in data.jurisdictions():
-        body = search_bytes(published)
-        out.append(Rendered(search_part(code), body, JSON_TYPE, sha256_hex(body)))
-    return Shard(out, dict(published.grades))
+    pages = _Pages(published)
+    pages.planned()
+    codes = data.jurisdictions()
+    keys = {k for k in pages.pages if shard_of(k) is not None} | {search_part(c) for c in codes}
+
+    def batches() -> Iterator[list[Rendered]]:
+        yield from pages.shard(batch)
+        for code in codes:
+            body = search_bytes(published)
+            yield [Rendered(search_part(code), body, JSON_TYPE, sha256_hex(body))]
+
+    return Shard(frozenset(keys), batches(), dict(published.grades))
 
 
 def render_portal(
@@ -945,7 +967,8 @@ def render_site(
     for code, following in next_pages(data.jurisdictions()).items():
         part = data.shard(code)
         shard = render_shard(part)
-        out += shard.pages
+        for pages in shard.batches:
+            out += pages
         out += render_jurisdiction_dcat(part.portal(), code, following, base_url, data_license)
         grades |= shard.grades
     out += render_portal(data.portal(), grades, base_url, data_license)
@@ -996,8 +1019,11 @@ async def update_site(
         else:
             part = await load(store, code, listing=listing)
             # Rendering a district is seconds of CPU: keep the event loop (an API process) free.
-            shard = await asyncio.to_thread(render_shard, part)
-            await sync.write(shard.pages)
+            shard = await asyncio.to_thread(render_shard, part, PAGE_BATCH)
+            await sync.mark(shard.keys)
+            pages: list[Rendered]
+            while pages := await asyncio.to_thread(next, shard.batches, []):
+                await sync.write(pages)
             grades |= shard.grades
             own = shard.grades
             # Its catalog page last, when its pages and rows are let go: rdflib's graph of a

@@ -156,18 +156,19 @@ class SiteSync:
     """Brings the site in the store up to date part by part: `write` the pages of each part as
     it is rendered (the static objects, each jurisdiction's pages, then the portal's), `keep` a
     jurisdiction whose pages are current, then `finish`. Only one part's bytes are held at a
-    time; the pages that changed are written, the pages that vanished deleted, and
+    time (a jurisdiction's a batch at a time); the pages that changed are written, the pages
+    that vanished deleted, and
     `site-manifest.json` kept as the list of the site's keys with their sha256, the `fingerprint`
     of the inputs they were rendered from, and each jurisdiction's `shard_fingerprints` digest
     with the grade counts the index page charts (D10, D12).
 
     The manifest says which bytes the store holds under each key. Before a part's changed pages
-    are written, they are marked unknown in it and no jurisdiction is claimed current, so a
-    crash part way leaves a manifest that never claims bytes the store may not hold; the rerun
-    renders every jurisdiction again and rewrites those keys. Within a part leaf pages go first
-    and the root objects (index, feed, calendar, search index) after them, and the parts come
-    in that order too, so a link appears only once its page is there; vanished pages go after
-    every page that linked them."""
+    are written (a jurisdiction's: before its first batch is rendered, `mark`), they are marked
+    unknown in it and no jurisdiction is claimed current, so a crash part way leaves a manifest
+    that never claims bytes the store may not hold; the rerun renders every jurisdiction again
+    and rewrites those keys. Within a part leaf pages go first and the root objects (index,
+    feed, calendar, search index) after them, and the parts come in that order too, so a link
+    appears only once its page is there; vanished pages go after every page that linked them."""
 
     def __init__(self, store: ObjectStore, stats: SyncStats, stored: Mapping[str, Any]) -> None:
         """`stored`: the site manifest the store holds ({} when it has none)."""
@@ -177,6 +178,8 @@ class SiteSync:
         self.held: dict[str, dict[str, Any]] = dict(stored.get("shards", {}))
         self.new: dict[str, str] = {}
         self.shards: dict[str, dict[str, Any]] = {}
+        #: Keys marked unknown in the stored manifest (`mark`) until `finish`.
+        self.marked: set[str] = set()
         # The stored pages by jurisdiction, grouped once: `keep` runs for every jurisdiction.
         self._owned: dict[str | None, dict[str, str]] = defaultdict(dict)
         for key, sha256 in self.old.items():
@@ -202,17 +205,31 @@ class SiteSync:
         }
         self.shards[code] = {"fingerprint": digest, "grades": counts}
 
+    async def mark(self, keys: Iterable[str]) -> None:
+        """Mark the keys a part's pages will be written to as unknown in the stored manifest,
+        before any of them is rendered: its pages are then written a batch at a time with no
+        manifest write between batches (the manifest of a city is megabytes)."""
+        await self._unknown(set(keys) - self.marked)
+
     async def write(self, pages: Sequence[Rendered]) -> None:
         changed = [page for page in pages if self.old.get(page.path) != page.sha256]
         self.stats.skipped += len(pages) - len(changed)
         if changed:
-            interim = {**self.old, **self.new, **{page.path: None for page in changed}}
-            # Not counted: the summary counts objects, and the manifest's final write counts it.
-            await put_if_changed(
-                self.store, SITE_MANIFEST_KEY, _manifest(interim, None, {}), JSON_TYPE, SyncStats()
-            )
+            await self._unknown({page.path for page in changed} - self.marked)
             await _put_pages(self.store, changed, self.old, self.stats)
         self.new |= {page.path: page.sha256 for page in pages}
+
+    async def _unknown(self, keys: set[str]) -> None:
+        """Write the manifest with `keys`, and those marked before whose pages are not written
+        yet, as unknown."""
+        if not keys:
+            return
+        self.marked |= keys
+        interim = {**self.old, **dict.fromkeys(self.marked), **self.new}
+        # Not counted: the summary counts objects, and the manifest's final write counts it.
+        await put_if_changed(
+            self.store, SITE_MANIFEST_KEY, _manifest(interim, None, {}), JSON_TYPE, SyncStats()
+        )
 
     async def finish(self, digest: str | None = None) -> None:
         for key in sorted(set(self.old) - set(self.new)):

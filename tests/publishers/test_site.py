@@ -521,6 +521,44 @@ async def test_a_store_failure_while_writing_the_site_is_completed_by_the_rerun(
     assert "PUBP0-0项目（更正）" in objects[page].decode()
 
 
+@pytest.mark.parametrize("failing_put", [1, 4, 9])
+async def test_a_jurisdiction_written_in_batches_never_claims_a_page_it_has_not_written(
+    db: str, monkeypatch: pytest.MonkeyPatch, failing_put: int
+) -> None:
+    """A jurisdiction's pages are rendered and written a batch at a time, its keys marked
+    unknown in the site manifest before the first batch: a store failure in any batch leaves a
+    manifest whose every claimed sha256 is the stored object's, and the rerun completes it."""
+    monkeypatch.setattr(site, "PAGE_BATCH", 3)
+    built = await dataset.build(dataset.Plan(departments=2, projects=2))
+    store = MemoryObjectStore()
+    puts = 0
+
+    def fail(operation: str, key: str) -> bool:
+        nonlocal puts
+        if operation == "put" and site_paths.shard_of(key) is not None:
+            puts += 1
+            return puts >= failing_put
+        return False
+
+    store.fail_on = fail
+    with pytest.raises(StoreError):
+        await publisher(store).publish_many([r.id for r in built.releases])
+    interim = orjson.loads(await store.get(site_paths.SITE_MANIFEST_KEY))["objects"]
+    objects = await everything(store)
+    claimed = {k: v for k, v in interim.items() if v is not None}
+    assert {k: sha256_hex(objects[k]) for k in claimed} == claimed
+    year = "site/years/990101/2024/index.html"
+    assert interim[year] is None and year not in objects  # the years come last
+    store.fail_on = None
+    await publisher(store).write_pointers(SyncStats())
+    objects = await everything(store)
+    manifest = orjson.loads(objects[site_paths.SITE_MANIFEST_KEY])["objects"]
+    assert manifest == {k: sha256_hex(v) for k, v in site_objects(objects).items()}
+    assert {r.path: r.data for r in site.render_site(await site.load(store))} == site_objects(
+        objects
+    )
+
+
 # --- the /open/ route --------------------------------------------------------------------------
 
 
