@@ -969,7 +969,7 @@ def render_site(
         shard = render_shard(part)
         for pages in shard.batches:
             out += pages
-        out += render_jurisdiction_dcat(part.portal(), code, following, base_url, data_license)
+        out += render_jurisdiction_dcat(part.catalogued(), code, following, base_url, data_license)
         grades |= shard.grades
     out += render_portal(data.portal(), grades, base_url, data_license)
     return sorted(out, key=lambda r: r.path)
@@ -1015,7 +1015,7 @@ async def update_site(
     for code, shard_digest in sorted(shards.items()):
         if sync.unchanged(code, shard_digest):
             grades |= sync.keep(code)
-            part = await load(store, code, shown=PORTAL, listing=listing)
+            part = await load(store, code, shown=PORTAL, objects=False, listing=listing)
         else:
             part = await load(store, code, listing=listing)
             # Rendering a district is seconds of CPU: keep the event loop (an API process) free.
@@ -1029,7 +1029,7 @@ async def update_site(
             # Its catalog page last, when its pages and rows are let go: rdflib's graph of a
             # city district is most of a gigabyte by itself.
             del shard
-            part = part.portal()
+            part = part.catalogued()
             catalog = await asyncio.to_thread(
                 render_jurisdiction_dcat, part, code, following[code], base_url, data_license
             )

@@ -89,7 +89,13 @@ class PublishedRelease:
         return str(self.entry["key"])
 
     def portal(self) -> PublishedRelease:
-        """This release as the portal objects see it (`SiteInput.portal`)."""
+        """This release as the portal objects see it (`SiteInput.portal`): its catalog entry
+        and names, none of its files (no portal object lists or links them)."""
+        return replace(self, rows=self.catalogued().rows, objects=())
+
+    def catalogued(self) -> PublishedRelease:
+        """This release as its jurisdiction's page of the DCAT catalog sees it: its catalog
+        entry, names and files."""
         return replace(self, rows=tuple(r for r in self.rows if r.record_type in PORTAL))
 
 
@@ -167,11 +173,21 @@ class SiteInput:
         shards: a city's subjects stay out of it."""
         return replace(self, releases=tuple(r.portal() for r in self.releases), corrections=())
 
+    def catalogued(self) -> SiteInput:
+        """What a jurisdiction's page of the DCAT catalog is rendered from: its releases with
+        their files and the rows that name them (`PublishedRelease.catalogued`), its bulk
+        sets."""
+        return replace(self, releases=tuple(r.catalogued() for r in self.releases), corrections=())
+
 
 # --- load: the database (published rows only) and the current manifests ------------------------
 
-#: Parsed manifests by (key, sha256): a manifest's bytes are fixed by its digest.
+#: Parsed manifests by (key, sha256): a manifest's bytes are fixed by its digest. For a
+#: process that renders the same jurisdictions again (an API process publishing releases as
+#: they are approved); bounded to a few districts' releases (~14 KB each), since a publish of a
+#: whole city reads every release's once (6,001 of them, 84 MB if every one were kept).
 _manifests: dict[tuple[str, str], tuple[FileLink, ...]] = {}
+MANIFESTS_KEPT = 1_000
 
 
 async def load(
@@ -179,12 +195,14 @@ async def load(
     jurisdiction: str | None = None,
     *,
     shown: Sequence[RecordType] = SHOWN,
+    objects: bool = True,
     listing: Listing | None = None,
 ) -> SiteInput:
     """Everything the site shows, from published snapshot rows (see the module docstring); with
     `jurisdiction`, one jurisdiction's shard of it (`SiteInput.shard`), so that rendering a
     city holds one district's rows at a time; with `shown`, only those rows (`PORTAL`: what
-    the portal objects read of a shard that is not rendered again); `listing`, the bulk
+    the portal objects read of a shard that is not rendered again); without `objects`, no
+    release's files (no manifest is read: the portal objects need none); `listing`, the bulk
     listing when the caller has read it already."""
     published = models.Release.filter(status=ReleaseStatus.PUBLISHED)
     if jurisdiction is not None:
@@ -231,10 +249,12 @@ async def load(
         if not entries:
             return None
         entry = entries[0]
+        if not objects:
+            return PublishedRelease(entry, tuple(own), ())
         digest = versions.get((release_id, releases[release_id]["current_version"]), "")
         async with limit:
-            objects = await _manifest_objects(store, str(entry["manifest"]), digest)
-        return PublishedRelease(entry, tuple(own), objects)
+            files = await _manifest_objects(store, str(entry["manifest"]), digest)
+        return PublishedRelease(entry, tuple(own), files)
 
     loaded = await asyncio.gather(*(published_release(i) for i in sorted(releases)))
     done = tuple(sorted((r for r in loaded if r is not None), key=lambda r: r.key))
@@ -333,7 +353,7 @@ async def _manifest_objects(store: ObjectStore, key: str, digest: str) -> tuple[
     own = FileLink(key, key.rsplit("/", 1)[-1], "清单", JSON_TYPE, len(data), sha256_hex(data))
     objects = (*listed, own)
     if sha256_hex(data) == digest:
-        if len(_manifests) > 20_000:
+        if len(_manifests) >= MANIFESTS_KEPT:
             _manifests.clear()
         _manifests[(key, digest)] = objects
     return objects

@@ -280,11 +280,15 @@ async def test_the_site_is_rendered_one_jurisdiction_at_a_time_and_only_where_it
         jurisdiction: str | None = None,
         *,
         shown: tuple[RecordType, ...] = site_data.SHOWN,
+        objects: bool = True,
         listing: Any = None,
     ) -> site.SiteInput:
         assert listing is not None  # read once by update_site, not again by each part
-        data = await load(store, jurisdiction, shown=shown, listing=listing)
+        data = await load(store, jurisdiction, shown=shown, objects=objects, listing=listing)
         assert set(data.jurisdictions()) <= {jurisdiction}
+        # A part that is not rendered again gives the portal its names, not its files.
+        assert objects == (shown == site_data.SHOWN)
+        assert objects or not any(r.objects for r in data.releases)
         loaded.append((jurisdiction, shown == site_data.SHOWN))
         return data
 
@@ -557,6 +561,43 @@ async def test_a_jurisdiction_written_in_batches_never_claims_a_page_it_has_not_
     assert {r.path: r.data for r in site.render_site(await site.load(store))} == site_objects(
         objects
     )
+
+
+async def test_parsed_manifests_are_kept_up_to_the_bound_then_let_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process keeps the manifests it parsed for the next render, up to `MANIFESTS_KEPT`:
+    a whole city's would be 84 MB, held for the rest of the publish."""
+    monkeypatch.setattr(site_data, "MANIFESTS_KEPT", 3)
+    monkeypatch.setattr(site_data, "_manifests", {})
+    store = MemoryObjectStore()
+    digests = []
+    for number in range(4):
+        data = orjson.dumps(
+            {
+                "objects": [
+                    {
+                        "key": f"k{number}",
+                        "path": "p",
+                        "contentType": "t",
+                        "bytes": 1,
+                        "sha256": "0" * 64,
+                    }
+                ]
+            }
+        )
+        await store.put(f"m{number}.json", data, "application/json")
+        digests.append(sha256_hex(data))
+    for number in range(3):
+        found = await site_data._manifest_objects(store, f"m{number}.json", digests[number])
+        assert [o.key for o in found] == [f"k{number}", f"m{number}.json"]
+        assert len(site_data._manifests) == number + 1
+    # The fourth would be one too many: the kept ones are let go, and it is kept.
+    await site_data._manifest_objects(store, "m3.json", digests[3])
+    assert list(site_data._manifests) == [("m3.json", digests[3])]
+    # A manifest whose bytes are not the digest the release names is not kept.
+    await site_data._manifest_objects(store, "m0.json", digests[1])
+    assert list(site_data._manifests) == [("m3.json", digests[3])]
 
 
 # --- the /open/ route --------------------------------------------------------------------------
