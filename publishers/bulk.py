@@ -477,8 +477,7 @@ def _files(
         return BuiltFile.of(name, title, path, content_type)
 
     bulk_files.write_zip(members, folder / f"{base}.zip")
-    bulk_files.write_xlsx(tables, folder / f"{base}.xlsx")
-    bulk_files.write_sqlite(tables, folder / f"{base}.db")
+    bulk_files.write_tables(tables, folder, base)
     out = [
         written(f"{base}.zip", f"{title}：全部公开文件（ZIP）", bulk_files.ZIP_TYPE),
         written(f"{base}.xlsx", f"{title}：全部表格（Excel）", bulk_files.XLSX_TYPE),
@@ -487,10 +486,7 @@ def _files(
         ),
         written("metadata.json", f"{title}：Datasette 元数据", JSON_TYPE, meta),
     ]
-    for table in tables:
-        name = f"csv/{table.stem}.csv"
-        bulk_files.write_table_csv(table, folder / name)
-        out.append(written(name, f"{title}：{table.title}（CSV）", CSV_TYPE))
+    out += [written(f"csv/{t.stem}.csv", f"{title}：{t.title}（CSV）", CSV_TYPE) for t in tables]
     return out
 
 

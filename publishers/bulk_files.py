@@ -14,6 +14,7 @@ give the same bytes, whatever the clock or the machine.
 
 from __future__ import annotations
 
+import csv
 import io
 import shutil
 import sqlite3
@@ -30,7 +31,7 @@ from sqlite_utils.db import quote_identifier
 from forms.write import FIXED_TIME, sheet_name
 from publishers import dictionary
 from publishers.bulk_tables import Table, field_rows
-from publishers.render import csv_bytes, dumps, neutralise, write_csv
+from publishers.render import csv_bytes, csv_cells, dumps, neutralise
 
 ZIP_TYPE = "application/zip"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -76,25 +77,53 @@ def _zip_info(path: str, size: int) -> zipfile.ZipInfo:
 
 
 def table_csv(table: Table) -> bytes:
+    """The plain CSV of a table, as `write_tables` writes it."""
     return csv_bytes(table.rows, table.columns)
 
 
-def write_table_csv(table: Table, target: Path) -> None:
-    """`table_csv`'s bytes written to `target` a row at a time."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", encoding="utf-8", newline="") as out:
-        write_csv(out, table.rows, table.columns)
+def write_tables(tables: Sequence[Table], folder: Path, base: str) -> None:
+    """The tables' files in `folder`: a CSV a table (`csv/<stem>.csv`, `table_csv`'s bytes),
+    the workbook `<base>.xlsx` and the SQLite database `<base>.db`. Each table's rows are read
+    once, for the three files at a time: a set's rows are read again from its spooled file each
+    time (`publishers/bulk_rows.py`), and making them three times took a fifth more time."""
+    (folder / "csv").mkdir(parents=True, exist_ok=True)
+    book = _Workbook(folder / f"{base}.xlsx")
+    database = _Database(folder / f"{base}.db", tables)
+    try:
+        for table in tables:
+            sheet = book.sheet(table)
+            rows = database.table(table)
+            with (folder / "csv" / f"{table.stem}.csv").open(
+                "w", encoding="utf-8", newline=""
+            ) as out:
+                writer = csv.writer(out, lineterminator="\r\n")
+                writer.writerow(table.columns)
+                for number, row in enumerate(table.rows, start=1):
+                    writer.writerow(csv_cells(row, table.columns))
+                    sheet(number, row)
+                    rows.add(row)
+            rows.flush()
+        book.close(tables)
+        database.close(tables)
+    finally:
+        database.discard()
 
 
 def xlsx_bytes(tables: Sequence[Table]) -> bytes:
-    """`write_xlsx`'s bytes."""
+    """The bytes of `write_tables`' workbook."""
     with tempfile.TemporaryDirectory(prefix="gongkai-xlsx-") as folder:
-        target = Path(folder) / "book.xlsx"
-        write_xlsx(tables, target)
-        return target.read_bytes()
+        write_tables(tables, Path(folder), "book")
+        return (Path(folder) / "book.xlsx").read_bytes()
 
 
-def write_xlsx(tables: Sequence[Table], target: Path) -> None:
+def sqlite_bytes(tables: Sequence[Table]) -> bytes:
+    """The bytes of `write_tables`' database."""
+    with tempfile.TemporaryDirectory(prefix="gongkai-sqlite-") as folder:
+        write_tables(tables, Path(folder), "data")
+        return (Path(folder) / "data.db").read_bytes()
+
+
+class _Workbook:
     """One sheet per table, then `字段说明`: every field's title, description and type.
 
     Each row goes to disk as it is written (XlsxWriter's `constant_memory` mode), so the
@@ -103,35 +132,44 @@ def write_xlsx(tables: Sequence[Table], target: Path) -> None:
     with `python -m bench.builder`: the builder's peak 584 → 468 MiB). The price: text is
     written inline, not once in a shared strings table, which makes that book 17% larger
     (8.5 → 9.9 MB) and the town's ~30% slower to write."""
-    options = {
-        "tmpdir": str(target.parent),
-        "strings_to_numbers": False,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "constant_memory": True,
-    }
-    book = xlsxwriter.Workbook(str(target), options)
-    book.set_properties({"created": FIXED_TIME, "author": "gongkai", "comments": ""})
-    bold = book.add_format({"bold": True})
-    taken: set[str] = set()
-    for table in tables:
-        sheet = book.add_worksheet(sheet_name(table.stem, taken))
-        sheet.write_row(0, 0, dictionary.titles(table.columns), bold)
+
+    def __init__(self, target: Path) -> None:
+        options = {
+            "tmpdir": str(target.parent),
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "constant_memory": True,
+        }
+        self.book = xlsxwriter.Workbook(str(target), options)
+        self.book.set_properties({"created": FIXED_TIME, "author": "gongkai", "comments": ""})
+        self.bold = self.book.add_format({"bold": True})
+        self.taken: set[str] = set()
+
+    def sheet(self, table: Table) -> Callable[[int, Mapping[str, Any]], None]:
+        """A new sheet for the table, with its header row; writes its rows, numbered from 1."""
+        sheet = self.book.add_worksheet(sheet_name(table.stem, self.taken))
+        sheet.write_row(0, 0, dictionary.titles(table.columns), self.bold)
         sheet.freeze_panes(1, 1)
         writers = [
             (column, name, _cell_writer(sheet, table.types[name]))
             for column, name in enumerate(table.columns)
         ]
-        for number, row in enumerate(table.rows, start=1):
-            for column, name, write in writers:
+
+        def write(number: int, row: Mapping[str, Any]) -> None:
+            for column, name, cell in writers:
                 value = row.get(name)
                 if value is not None and value != "":
-                    write(number, column, value)
-    sheet = book.add_worksheet(sheet_name("字段说明", taken))
-    sheet.write_row(0, 0, ["表", "字段", "标题", "说明", "类型"], bold)
-    for number, line in enumerate(field_rows(tables), start=1):
-        sheet.write_row(number, 0, [neutralise(v) for v in line])
-    book.close()
+                    cell(number, column, value)
+
+        return write
+
+    def close(self, tables: Sequence[Table]) -> None:
+        sheet = self.book.add_worksheet(sheet_name("字段说明", self.taken))
+        sheet.write_row(0, 0, ["表", "字段", "标题", "说明", "类型"], self.bold)
+        for number, line in enumerate(field_rows(tables), start=1):
+            sheet.write_row(number, 0, [neutralise(v) for v in line])
+        self.book.close()
 
 
 def _cell_writer(sheet: Any, kind: str) -> Callable[[int, int, Any], Any]:
@@ -169,65 +207,75 @@ def _sql_value(value: Any, kind: str) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
-def write_sqlite(tables: Sequence[Table], target: Path) -> None:
-    """The tables as one SQLite database at `target`, built the same way every time and
-    vacuumed, so the same tables give the same bytes. Built in a scratch file beside it, with
-    no journal and no sync (a half-built file is never published: a crash leaves scratch), then
-    copied by `VACUUM INTO`: the database is never in memory (a city district's year was
-    44 MB, held twice when it was built in memory and serialised)."""
-    scratch = target.with_name(target.name + ".build")
-    scratch.unlink(missing_ok=True)
-    target.unlink(missing_ok=True)
-    connection = sqlite3.connect(scratch)
-    try:
-        connection.execute("PRAGMA journal_mode = OFF")
-        connection.execute("PRAGMA synchronous = OFF")
+class _Database:
+    """The tables as one SQLite database, built the same way every time and vacuumed, so the
+    same tables give the same bytes. Built in a scratch file beside the target, with no journal
+    and no sync (a half-built file is never published: a crash leaves scratch), then copied by
+    `VACUUM INTO`: the database is never in memory (a city district's year was 44 MB, held
+    twice when it was built in memory and serialised). Every table is created before any row
+    goes in, what a foreign key points into first: the subjects, then the main tables."""
+
+    def __init__(self, target: Path, tables: Sequence[Table]) -> None:
+        self.target = target
+        self.scratch = target.with_name(target.name + ".build")
+        self.scratch.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+        self.connection = sqlite3.connect(self.scratch)
+        self.connection.execute("PRAGMA journal_mode = OFF")
+        self.connection.execute("PRAGMA synchronous = OFF")
+        self.db = sqlite_utils.Database(self.connection)
         names = {t.stem: t.sql_name for t in tables}
-        db = sqlite_utils.Database(connection)
-        # What a foreign key points into is created first: the subjects, then main tables.
         for table in sorted(tables, key=lambda t: (t.stem != "subjects", t.parent is not None)):
-            _create(db, table, names)
+            foreign: list[tuple[str, str, str]] = []
+            if table.parent and table.parent in names:
+                foreign.append(("parentKey", names[table.parent], "key"))
+            if "subjectKey" in table.columns and "subjects" in names and table.stem != "subjects":
+                foreign.append(("subjectKey", names["subjects"], "key"))
+            columns = {c: _SQL_TYPES.get(table.types[c], str) for c in table.columns}
+            self.db.table(table.sql_name).create(columns, pk="key", foreign_keys=foreign)
+
+    def table(self, table: Table) -> _Rows:
+        return _Rows(self.connection, table)
+
+    def close(self, tables: Sequence[Table]) -> None:
         for table in tables:
             if table.searched:
-                db[table.sql_name].enable_fts(  # type: ignore[union-attr]
+                self.db[table.sql_name].enable_fts(  # type: ignore[union-attr]
                     table.searched, fts_version="FTS5", tokenize="trigram"
                 )
-        connection.commit()
-        connection.execute("VACUUM INTO ?", (str(target),))
-    finally:
-        connection.close()
-        scratch.unlink(missing_ok=True)
+        self.connection.commit()
+        self.connection.execute("VACUUM INTO ?", (str(self.target),))
+
+    def discard(self) -> None:
+        self.connection.close()
+        self.scratch.unlink(missing_ok=True)
 
 
-def sqlite_bytes(tables: Sequence[Table]) -> bytes:
-    """`write_sqlite`'s bytes."""
-    with tempfile.TemporaryDirectory(prefix="gongkai-sqlite-") as folder:
-        target = Path(folder) / "data.db"
-        write_sqlite(tables, target)
-        return target.read_bytes()
+class _Rows:
+    """A table's rows going into the database, a thousand at a time.
 
+    Through sqlite3's `executemany` rather than sqlite-utils' `insert_all`, which builds
+    multi-row statements and checks every value for JSON in Python (two thirds of the
+    database's build time); the values here are scalars already, of the columns' types."""
 
-def _create(db: sqlite_utils.Database, table: Table, names: Mapping[str, str]) -> None:
-    columns = {c: _SQL_TYPES.get(table.types[c], str) for c in table.columns}
-    foreign: list[tuple[str, str, str]] = []
-    if table.parent and table.parent in names:
-        foreign.append(("parentKey", names[table.parent], "key"))
-    if "subjectKey" in columns and "subjects" in names and table.stem != "subjects":
-        foreign.append(("subjectKey", names["subjects"], "key"))
-    target = db.table(table.sql_name)
-    target.create(columns, pk="key", foreign_keys=foreign)
-    # The rows through sqlite3's executemany rather than sqlite-utils' insert_all, which
-    # builds multi-row statements and checks every value for JSON in Python (two thirds of the
-    # database's build time); the values here are scalars already, of the columns' types.
-    kinds = [(c, table.types[c]) for c in table.columns]
-    statement = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (quoted names; values bound)
-        quote_identifier(table.sql_name),
-        ", ".join(quote_identifier(c) for c in table.columns),
-        ", ".join("?" * len(table.columns)),
-    )
-    db.conn.executemany(
-        statement, ([_sql_value(row.get(c), kind) for c, kind in kinds] for row in table.rows)
-    )
+    def __init__(self, connection: sqlite3.Connection, table: Table) -> None:
+        self.connection = connection
+        self.kinds = [(c, table.types[c]) for c in table.columns]
+        self.statement = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (quoted names)
+            quote_identifier(table.sql_name),
+            ", ".join(quote_identifier(c) for c in table.columns),
+            ", ".join("?" * len(table.columns)),
+        )
+        self.held: list[list[Any]] = []
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        self.held.append([_sql_value(row.get(c), kind) for c, kind in self.kinds])
+        if len(self.held) >= 1_000:
+            self.flush()
+
+    def flush(self) -> None:
+        self.connection.executemany(self.statement, self.held)
+        self.held = []
 
 
 def datasette_metadata(

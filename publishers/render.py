@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any
 
 import orjson
 
@@ -171,18 +171,16 @@ def csv_bytes(
     """The plain CSV (the JSON's values, the field names as header) or, with `excel`, the Excel
     variant: a BOM, the Chinese titles as header, formula-like text neutralised."""
     buffer = io.StringIO()
-    write_csv(buffer, rows, columns, excel)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(dictionary.titles(columns) if excel else columns)
+    for row in rows:
+        writer.writerow(csv_cells(row, columns, excel))
     return ("\ufeff" if excel else "").encode() + buffer.getvalue().encode("utf-8")
 
 
-def write_csv(
-    out: TextIO, rows: Iterable[Mapping[str, Any]], columns: Sequence[str], excel: bool = False
-) -> None:
-    """`csv_bytes`' text (without the BOM) written to `out` a row at a time."""
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(dictionary.titles(columns) if excel else columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(column), excel) for column in columns])
+def csv_cells(row: Mapping[str, Any], columns: Sequence[str], excel: bool = False) -> list[str]:
+    """A row's cells of the plain CSV (or of the Excel variant)."""
+    return [_cell(row.get(column), excel) for column in columns]
 
 
 def _schema(
