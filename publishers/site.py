@@ -20,9 +20,12 @@ Three steps, like the rest of the publishers:
   `site-manifest.json` as the list of the site's keys and their sha256: an unchanged rerun reads
   that one object and writes nothing.
 
-`update_site` runs the three when the site's inputs changed, a part at a time: one
-jurisdiction's rows and pages are held at once, and a jurisdiction whose inputs did not change
-is not rendered again.
+`update_site` runs the three when the site's inputs changed, a part at a time, and a
+jurisdiction whose inputs did not change is not rendered again. A changed jurisdiction is
+planned from a few fields of its rows (`plan_shard`: its page keys, its years, its part of the
+search index); its departments' pages are then rendered from their whole rows, a group of
+departments at a time (`render_group`), and written 500 pages at a time. So a publish holds a
+group's rows, not a city district's (709 MiB).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import asyncio
 import html
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache, partial
@@ -43,7 +46,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from publishers import charts, dictionary, filenames
-from publishers.bulk_listing import read_listing
+from publishers.bulk_listing import Listing, read_listing
 from publishers.dcat import next_pages, render_dcat, render_jurisdiction_dcat
 from publishers.display import (
     CENT,
@@ -825,13 +828,37 @@ class _Pages:
         """The pages of one jurisdiction, from its `SiteInput.shard`, `batch` at a time (the
         pages' bytes of a city district are hundreds of megabytes). `planned` first. The pages
         most others link to come first: projects, departments, releases, then the years."""
-        emitters: list[Callable[[], None]] = []
-        emitters += [partial(self.project, j, c) for j, c in sorted(self.p.projects)]
-        emitters += [partial(self.department, j, c) for j, c in self.p.release_departments()]
-        emitters += [
-            partial(self.release, r) for r in sorted(self.p.releases.values(), key=lambda r: r.key)
+        return self.batches(
+            [
+                *self.departments_pages(None),
+                *self.releases_pages(lambda _: True),
+                *(partial(self.year, j, y) for j, y in sorted(self.p.by_year)),
+            ],
+            batch,
+        )
+
+    def departments_pages(self, departments: Collection[str] | None) -> list[Callable[[], None]]:
+        """Every project's page, then the pages of `departments` (all when None)."""
+        out: list[Callable[[], None]] = []
+        out += [partial(self.project, j, c) for j, c in sorted(self.p.projects)]
+        out += [
+            partial(self.department, j, c)
+            for j, c in self.p.release_departments()
+            if departments is None or c in departments
         ]
-        emitters += [partial(self.year, j, y) for j, y in sorted(self.p.by_year)]
+        return out
+
+    def releases_pages(
+        self, chosen: Callable[[PublishedRelease], bool]
+    ) -> list[Callable[[], None]]:
+        """The pages of the `chosen` releases."""
+        releases = sorted(self.p.releases.values(), key=lambda r: r.key)
+        return [partial(self.release, r) for r in releases if chosen(r)]
+
+    def batches(
+        self, emitters: Sequence[Callable[[], None]], batch: int
+    ) -> Iterator[list[Rendered]]:
+        """Render the pages, handing them over `batch` at a time."""
         for emit in emitters:
             emit()
             if len(self.out) >= batch:
@@ -887,6 +914,9 @@ def _file_order(link: FileLink) -> tuple[int, str]:
 
 #: How many pages of a jurisdiction are rendered before they are written and let go.
 PAGE_BATCH = 500
+#: About how many subjects (of every year) a group of departments has, whose pages are
+#: rendered from their whole rows at once (`plan_shard`): ~40 MiB of rows.
+GROUP_SUBJECTS = 1_000
 
 
 @dataclass(frozen=True)
@@ -929,6 +959,100 @@ def render_shard(data: SiteInput, batch: int = PAGE_BATCH) -> Shard:
             yield [Rendered(search_part(code), body, JSON_TYPE, sha256_hex(body))]
 
     return Shard(frozenset(keys), batches(), dict(published.grades))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A jurisdiction's pages, planned from its light rows (`load` with `light`): the keys of
+    every page (`_Pages.planned`, which links are checked against), the keys its pages and its
+    part of the search index are written to, the groups of departments whose pages are
+    rendered from their whole rows a group at a time (`render_group`), the grades the index
+    page charts, and the rest of its objects, rendered from the light rows as `rest` is read:
+    the finance bureau's release pages, the years and the part of the search index."""
+
+    pages: frozenset[str]
+    keys: frozenset[str]
+    groups: tuple[frozenset[str], ...]
+    grades: dict[tuple[str, int], Counter[str]]
+    rest: Iterator[list[Rendered]]
+
+
+def plan_shard(light: SiteInput, batch: int = PAGE_BATCH) -> Plan | None:
+    """The `Plan` of a jurisdiction from its light rows; None when it cannot be rendered a
+    department at a time (a subject in a release of no department), and `render_shard`
+    renders it whole. Departments with a project in common are one group: a project's page
+    shows each of its years."""
+    published = Published(light)
+    pages = _Pages(published)
+    pages.planned()
+    codes = light.jurisdictions()
+    keys = {k for k in pages.pages if shard_of(k) is not None} | {search_part(c) for c in codes}
+    joined: dict[str, str] = {}  # a department → one it shares a project with, towards a root
+
+    def root(code: str) -> str:
+        while joined.setdefault(code, code) != code:
+            code = joined[code]
+        return code
+
+    subjects: Counter[str] = Counter()  # by department
+    for years in published.projects.values():
+        owners = {
+            published.releases[key].entry["departmentCode"]
+            for found in years.values()
+            for subject in found
+            for key in subject.releases.values()
+        }
+        if None in owners:
+            return None
+        first, *others = sorted({root(str(code)) for code in owners})
+        for other in others:
+            joined[other] = first
+        subjects[first] += sum(len(found) for found in years.values())
+    components: dict[str, set[str]] = defaultdict(set)
+    for _, code in published.release_departments():
+        components[root(code)].add(code)
+    sizes: Counter[str] = Counter()
+    for code, count in subjects.items():
+        sizes[root(code)] += count
+    # Components packed into groups of about `GROUP_SUBJECTS`, so that a group's rows, not the
+    # jurisdiction's, are held, in a few loads rather than one a department.
+    groups: list[set[str]] = []
+    held = 0
+    for key in sorted(components):
+        if not groups or held >= GROUP_SUBJECTS:
+            groups.append(set())
+            held = 0
+        groups[-1] |= components[key]
+        held += sizes[key]
+
+    def rest() -> Iterator[list[Rendered]]:
+        finance = pages.releases_pages(lambda r: not r.entry["departmentCode"])
+        years = [partial(pages.year, j, y) for j, y in sorted(published.by_year)]
+        yield from pages.batches([*finance, *years], batch)
+        for code in codes:
+            body = search_bytes(published)
+            yield [Rendered(search_part(code), body, JSON_TYPE, sha256_hex(body))]
+
+    return Plan(
+        frozenset(pages.pages),
+        frozenset(keys),
+        tuple(frozenset(group) for group in groups),
+        dict(published.grades),
+        rest(),
+    )
+
+
+def render_group(
+    data: SiteInput, plan: Plan, departments: frozenset[str], batch: int = PAGE_BATCH
+) -> Iterator[list[Rendered]]:
+    """The pages of a group of departments (`Plan.groups`) from their whole rows (`load` with
+    their `departments`): their projects', their own and their releases', `batch` at a time;
+    links are checked against every page of the jurisdiction (`Plan.pages`)."""
+    pages = _Pages(Published(data))
+    pages.pages = set(plan.pages)
+    emitters = pages.departments_pages(departments)
+    emitters += pages.releases_pages(lambda r: r.entry["departmentCode"] in departments)
+    return pages.batches(emitters, batch)
 
 
 def render_portal(
@@ -978,6 +1102,38 @@ def render_site(
 # --- the workflow: load, render, sync ------------------------------------------------------
 
 
+async def _write_shard(
+    store: ObjectStore, sync: SiteSync, code: str, listing: Listing
+) -> tuple[SiteInput, dict[tuple[str, int], Counter[str]]]:
+    """Render and write a jurisdiction's pages and its part of the search index a department
+    group at a time (`plan_shard`): a city district's whole rows were 709 MiB. Returns its
+    light rows, with its releases' files, and its grades. Rendering a district is seconds of
+    CPU: it runs in a thread, to keep the event loop (an API process) free."""
+    light = await load(store, code, light=True, listing=listing)
+    plan = await asyncio.to_thread(plan_shard, light, PAGE_BATCH)
+    if plan is None:  # rendered whole
+        whole = await load(store, code, listing=listing)
+        shard = await asyncio.to_thread(render_shard, whole, PAGE_BATCH)
+        del whole  # the batches hold it until the last one is read
+        await sync.mark(shard.keys)
+        await _write_batches(sync, shard.batches)
+        return light, shard.grades
+    await sync.mark(plan.keys)
+    for group in plan.groups:
+        part = await load(store, code, departments=group, listing=listing)
+        pages = await asyncio.to_thread(render_group, part, plan, group, PAGE_BATCH)
+        del part
+        await _write_batches(sync, pages)
+    await _write_batches(sync, plan.rest)
+    return light, plan.grades
+
+
+async def _write_batches(sync: SiteSync, batches: Iterator[list[Rendered]]) -> None:
+    pages: list[Rendered]
+    while pages := await asyncio.to_thread(next, batches, []):
+        await sync.write(pages)
+
+
 async def update_site(
     store: ObjectStore,
     stats: SyncStats,
@@ -1017,18 +1173,10 @@ async def update_site(
             grades |= sync.keep(code)
             part = await load(store, code, shown=PORTAL, objects=False, listing=listing)
         else:
-            part = await load(store, code, listing=listing)
-            # Rendering a district is seconds of CPU: keep the event loop (an API process) free.
-            shard = await asyncio.to_thread(render_shard, part, PAGE_BATCH)
-            await sync.mark(shard.keys)
-            pages: list[Rendered]
-            while pages := await asyncio.to_thread(next, shard.batches, []):
-                await sync.write(pages)
-            grades |= shard.grades
-            own = shard.grades
+            part, own = await _write_shard(store, sync, code, listing)
+            grades |= own
             # Its catalog page last, when its pages and rows are let go: rdflib's graph of a
             # city district is most of a gigabyte by itself.
-            del shard
             part = part.catalogued()
             catalog = await asyncio.to_thread(
                 render_jurisdiction_dcat, part, code, following[code], base_url, data_license

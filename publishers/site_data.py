@@ -5,7 +5,9 @@ PUBLISHED releases, their versions, the correction notices, and the due dates of
 releases whose department already has published rows for that year (a department under a
 whole-department filing never has). It never reads a working table's content, so nothing
 unpublished or filed can appear: security by construction (invariant 2). It also reads each
-release's current manifest from the store, for the file links.
+release's current manifest from the store, for the file links. It reads one jurisdiction, the
+releases of some of its departments, or only the few fields of each row that a jurisdiction's
+plan needs (`LIGHT`).
 
 `Published` indexes a `SiteInput` once for every output of the site: the pages
 (`publishers/site.py`), the feed and the calendar (`publishers/feeds.py`) and the search index
@@ -16,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 import orjson
+from tortoise.expressions import Q
 
 from publishers import history
 from publishers.bulk_listing import Listing, read_listing
@@ -190,6 +193,37 @@ _manifests: dict[tuple[str, str], tuple[FileLink, ...]] = {}
 MANIFESTS_KEPT = 1_000
 
 
+#: The fields of each record type that a jurisdiction's plan reads (`load` with `light`; the
+#: plan is `site.plan_shard`): its year pages, the finance bureau's release pages, its part of
+#: the search index, its page keys and its grades. None: the whole row; a type not here is not
+#: read. A city district's rows took 709 MiB whole; the pages of one department at a time are
+#: rendered from its whole rows.
+LIGHT: dict[RecordType, tuple[str, ...] | None] = {
+    RecordType.JURISDICTION: None,
+    RecordType.DEPARTMENT: None,
+    RecordType.RELEASE: None,
+    RecordType.FILE: None,
+    RecordType.ANNUAL_STATEMENT: None,
+    RecordType.SUBJECT: (
+        "jurisdictionCode",
+        "fiscalYear",
+        "code",
+        "name",
+        "kind",
+        "kindLabel",
+        "departmentCode",
+        "departmentName",
+        "amounts",
+        "budgetBookLabel",
+        "fundingPurposeLabel",
+    ),
+    RecordType.SELF_ASSESSMENT: ("subjectKey", "grade", "executionRate"),
+    RecordType.EVALUATION: ("subjectKey", "grade"),
+}
+#: How many releases' rows one query reads: a light load keeps only `LIGHT` of each chunk.
+ROWS_CHUNK = 64
+
+
 async def load(
     store: ObjectStore,
     jurisdiction: str | None = None,
@@ -197,44 +231,50 @@ async def load(
     shown: Sequence[RecordType] = SHOWN,
     objects: bool = True,
     listing: Listing | None = None,
+    departments: Collection[str] | None = None,
+    light: bool = False,
 ) -> SiteInput:
     """Everything the site shows, from published snapshot rows (see the module docstring); with
     `jurisdiction`, one jurisdiction's shard of it (`SiteInput.shard`), so that rendering a
     city holds one district's rows at a time; with `shown`, only those rows (`PORTAL`: what
     the portal objects read of a shard that is not rendered again); without `objects`, no
     release's files (no manifest is read: the portal objects need none); `listing`, the bulk
-    listing when the caller has read it already."""
+    listing when the caller has read it already; with `departments`, only their releases and
+    the finance bureau's; with `light`, only the `LIGHT` fields of the rows."""
     published = models.Release.filter(status=ReleaseStatus.PUBLISHED)
     if jurisdiction is not None:
         published = published.filter(jurisdiction__code=jurisdiction)
+    if departments is not None:
+        published = published.filter(
+            Q(department__code__in=list(departments)) | Q(department_id=None)
+        )
     releases = {r["id"]: r for r in await published.values("id", "current_version")}
     rows: dict[int, list[Row]] = defaultdict(list)
-    query = models.Disclosure.filter(
-        release__status=ReleaseStatus.PUBLISHED, record_type__in=list(shown)
-    )
-    if jurisdiction is not None:
-        query = query.filter(jurisdiction_code=jurisdiction)
-    for row in await query.values(
-        "release_id",
-        "release_version",
-        "record_type",
-        "record_key",
-        "fiscal_year",
-        "department_code",
-        "data",
-    ):
-        release = releases.get(row["release_id"])
-        if release is None or row["release_version"] != release["current_version"]:
-            continue
-        rows[row["release_id"]].append(
-            Row(
-                RecordType(row["record_type"]),
-                row["record_key"],
-                row["fiscal_year"],
-                row["department_code"],
-                row["data"],
-            )
+    types = [t for t in shown if t in LIGHT] if light else list(shown)
+    ids = sorted(releases)
+    for start in range(0, len(ids), ROWS_CHUNK):
+        query = models.Disclosure.filter(
+            release_id__in=ids[start : start + ROWS_CHUNK], record_type__in=types
         )
+        for row in await query.values(
+            "release_id",
+            "release_version",
+            "record_type",
+            "record_key",
+            "fiscal_year",
+            "department_code",
+            "data",
+        ):
+            if row["release_version"] != releases[row["release_id"]]["current_version"]:
+                continue
+            kind = RecordType(row["record_type"])
+            data = row["data"]
+            fields = LIGHT[kind] if light else None
+            if fields is not None:
+                data = {name: data[name] for name in fields if name in data}
+            rows[row["release_id"]].append(
+                Row(kind, row["record_key"], row["fiscal_year"], row["department_code"], data)
+            )
     versions = {
         (v["release_id"], v["number"]): v["manifest_sha256"]
         for v in await models.ReleaseVersion.filter(release_id__in=list(releases)).values(
@@ -262,8 +302,9 @@ async def load(
         listing = await read_listing(store)
     bulk = tuple(listing.sets[ident] for ident in sorted(listing.sets))
     corrected = [i for i, r in releases.items() if r["current_version"] > 1]
-    # Corrections are of the records of subjects (the project pages list them).
-    corrections = await _corrections(corrected) if set(CORRECTED) & set(shown) else ()
+    # Corrections are of the records of subjects: the project pages list them, no light page.
+    wanted = set(CORRECTED) & set(shown) and not light
+    corrections = await _corrections(corrected) if wanted else ()
     notices = await _notices(done, jurisdiction)
     if jurisdiction is not None:  # a shard has no schedule: the calendar is the portal's
         return SiteInput(done, notices, (), bulk, corrections).shard(jurisdiction)

@@ -10,9 +10,9 @@ import posixpath
 import re
 import urllib.parse
 import xml.etree.ElementTree as ET
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal as D
 from html.parser import HTMLParser
@@ -282,19 +282,38 @@ async def test_the_site_is_rendered_one_jurisdiction_at_a_time_and_only_where_it
         shown: tuple[RecordType, ...] = site_data.SHOWN,
         objects: bool = True,
         listing: Any = None,
+        departments: Any = None,
+        light: bool = False,
     ) -> site.SiteInput:
         assert listing is not None  # read once by update_site, not again by each part
-        data = await load(store, jurisdiction, shown=shown, objects=objects, listing=listing)
+        data = await load(
+            store,
+            jurisdiction,
+            shown=shown,
+            objects=objects,
+            listing=listing,
+            departments=departments,
+            light=light,
+        )
         assert set(data.jurisdictions()) <= {jurisdiction}
         # A part that is not rendered again gives the portal its names, not its files.
         assert objects == (shown == site_data.SHOWN)
         assert objects or not any(r.objects for r in data.releases)
-        loaded.append((jurisdiction, shown == site_data.SHOWN))
+        # A rendered part: its light rows, then its departments' whole rows, a group at a time.
+        kind = "light" if light else "group" if departments else "names"
+        if kind == "group":
+            owners = {r.entry["departmentCode"] for r in data.releases}
+            assert owners - {None} == set(departments)
+        if kind != "names":
+            assert shown == site_data.SHOWN
+        loaded.append((jurisdiction, kind))
         return data
 
     monkeypatch.setattr(site, "load", recorded)
     await publisher(store).publish_many([r.id for r in first.releases + second.releases])
-    assert loaded == [("990101", True), ("990102", True)]
+    # Two departments in each, in one group (a group holds about GROUP_SUBJECTS subjects).
+    parts = ["light", "group"]
+    assert loaded == [(code, part) for code in ("990101", "990102") for part in parts]
     # Nothing changed: the site manifest's fingerprint says so, and nothing is loaded.
     loaded.clear()
     await publisher(store).write_pointers(SyncStats())
@@ -335,7 +354,7 @@ async def test_the_site_is_rendered_one_jurisdiction_at_a_time_and_only_where_it
     )
     assert not batch.failures
     assert sorted({r.outcome for r in batch.results}) == ["published", "unchanged"]
-    assert loaded == [("990101", False), ("990102", True)]
+    assert loaded == [("990101", "names"), ("990102", "light"), ("990102", "group")]
     assert [k for k in written if site_paths.shard_of(k) == "990101"] == []
     assert "site/projects/990102/PUBP0-0Q/index.html" in written
     objects = await everything(store)
@@ -523,6 +542,91 @@ async def test_a_store_failure_while_writing_the_site_is_completed_by_the_rerun(
     manifest = orjson.loads(objects[site_paths.SITE_MANIFEST_KEY])["objects"]
     assert manifest == {k: sha256_hex(v) for k, v in site_objects(objects).items()}
     assert "PUBP0-0项目（更正）" in objects[page].decode()
+
+
+@pytest.mark.parametrize("group_subjects", [1, 10_000, None], ids=["each", "one", "whole"])
+async def test_a_jurisdictions_pages_are_rendered_a_group_of_departments_at_a_time(
+    db: str, monkeypatch: pytest.MonkeyPatch, group_subjects: int | None
+) -> None:
+    """A changed jurisdiction is planned from a few fields of its rows, and its departments'
+    pages are rendered from their whole rows a group at a time, each group about
+    `GROUP_SUBJECTS` subjects; or whole, when it has no plan: the same bytes every way."""
+    plan_shard = site.plan_shard
+    if group_subjects is None:
+        monkeypatch.setattr(site, "plan_shard", lambda *_: None)
+    else:
+        monkeypatch.setattr(site, "GROUP_SUBJECTS", group_subjects)
+    _, store = await published_small(dataset.Plan(departments=3, projects=2))
+    objects = await everything(store)
+    assert {r.path: r.data for r in site.render_site(await site.load(store))} == site_objects(
+        objects
+    )
+    assert broken_links(site_objects(objects), set(objects)) == []
+    plan = plan_shard(await site.load(store, "990101", light=True))
+    assert plan is not None
+    departments = {code for group in plan.groups for code in group}
+    assert len(departments) == 3
+    assert len(plan.groups) == {1: 3, 10_000: 1, None: 1}[group_subjects]
+
+
+async def test_departments_sharing_a_project_are_one_group_and_a_finance_subject_is_whole(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project's page shows all its years, so departments whose subjects share a project code
+    are rendered together; a subject published by a release of no department is rendered with
+    the whole jurisdiction (`plan_shard` gives no plan)."""
+    monkeypatch.setattr(site, "GROUP_SUBJECTS", 1)
+    _, store = await published_small(dataset.Plan(departments=3, projects=2))
+    light = await site.load(store, "990101", light=True)
+    plan = site.plan_shard(light)
+    assert plan is not None and len(plan.groups) == 3
+    # A group is closed once it holds GROUP_SUBJECTS subjects (of every year), not before.
+    published = site_data.Published(light)
+    counts = Counter(
+        published.releases[min(s.releases.values())].entry["departmentCode"]
+        for years in published.projects.values()
+        for found in years.values()
+        for s in found
+    )
+    assert len(set(counts.values())) == 1
+    each = next(iter(counts.values()))
+    for bound, groups in ((each, 3), (each + 1, 2)):
+        monkeypatch.setattr(site, "GROUP_SUBJECTS", bound)
+        planned = site.plan_shard(light)
+        assert planned is not None and len(planned.groups) == groups
+    monkeypatch.setattr(site, "GROUP_SUBJECTS", 1)
+    owned = [r for r in light.releases if r.entry["departmentCode"]]
+    first, second = sorted({str(r.entry["departmentCode"]) for r in owned})[:2]
+    code = next(
+        row.data["code"]
+        for r in owned
+        if r.entry["departmentCode"] == first
+        for row in r.rows
+        if row.record_type is RecordType.SUBJECT
+    )
+
+    def renamed(release: site_data.PublishedRelease) -> site_data.PublishedRelease:
+        if release.entry["departmentCode"] != second:
+            return release
+        rows = tuple(
+            replace(row, data={**row.data, "code": code})
+            if row.record_type is RecordType.SUBJECT
+            else row
+            for row in release.rows
+        )
+        return replace(release, rows=rows)
+
+    shared = site.plan_shard(replace(light, releases=tuple(map(renamed, light.releases))))
+    assert shared is not None
+    assert sorted(len(group) for group in shared.groups) == [1, 2]
+    assert {first, second} in [set(group) for group in shared.groups]
+
+    def finance(release: site_data.PublishedRelease) -> site_data.PublishedRelease:
+        if release.entry["departmentCode"] != second:
+            return release
+        return replace(release, entry={**release.entry, "departmentCode": None})
+
+    assert site.plan_shard(replace(light, releases=tuple(map(finance, light.releases)))) is None
 
 
 @pytest.mark.parametrize("failing_put", [1, 4, 9])
