@@ -602,10 +602,10 @@ async def _write_set(
             item.name.rsplit("/", 1)[-1],
             item.content_type,
         )
-        async with limit:  # a file's bytes in memory only while it is written
-            await store.put(
+        async with limit:  # read from its file a piece at a time, never whole
+            await store.put_file(
                 target,
-                await asyncio.to_thread(item.path.read_bytes),
+                item.path,
                 item.content_type,
                 {filenames.DISPOSITION_METADATA_KEY: readable},
             )

@@ -3,7 +3,9 @@ a real store's writes (recording them, or killing the process at one)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from storage.objects import ObjectInfo, ObjectStore
 
@@ -16,6 +18,12 @@ class PassThroughStore:
         self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str] | None = None
     ) -> ObjectInfo:
         return await self.store.put(key, data, content_type, metadata)
+
+    async def put_file(
+        self, key: str, path: Path, content_type: str, metadata: Mapping[str, str] | None = None
+    ) -> ObjectInfo:
+        """`put` of the file's bytes, so that a double watching `put` sees these writes too."""
+        return await self.put(key, await asyncio.to_thread(path.read_bytes), content_type, metadata)
 
     async def get(self, key: str) -> bytes:
         return await self.store.get(key)

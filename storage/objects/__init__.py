@@ -15,6 +15,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -76,6 +77,17 @@ class ObjectStore(Protocol):
         """Store `data` under `key`, replacing what was there; readers see old or new bytes."""
         ...
 
+    async def put_file(
+        self,
+        key: str,
+        path: Path,
+        content_type: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        """`put` of the bytes of the file at `path`, read a piece at a time, never whole: a city
+        district's bulk files are up to 128 MB, and several are uploaded at once."""
+        ...
+
     async def get(self, key: str) -> bytes:
         """The bytes under `key`; raises `ObjectNotFound` when there are none."""
         ...
@@ -121,6 +133,16 @@ class ObjectStore(Protocol):
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+#: How much of a file `put_file` reads at a time.
+FILE_CHUNK = 1 << 20
+
+
+def file_sha256(path: Path) -> str:
+    """`sha256_hex` of a file's bytes, read a piece at a time."""
+    with path.open("rb") as source:
+        return hashlib.file_digest(source, "sha256").hexdigest()
 
 
 def _key_problem(key: str, *, prefix: bool) -> str | None:

@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import stat as stat_module
 import tempfile
@@ -26,9 +27,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from storage.objects import (
+    FILE_CHUNK,
     RESERVED_SEGMENT_PREFIX,
     ObjectInfo,
     ObjectNotFound,
@@ -36,6 +38,7 @@ from storage.objects import (
     check_key,
     check_prefix,
     check_put,
+    file_sha256,
     sha256_hex,
 )
 
@@ -86,6 +89,28 @@ class LocalObjectStore:
 
         await self._run("put", key, write)
         return info
+
+    async def put_file(
+        self,
+        key: str,
+        path: Path,
+        content_type: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        user = check_put(key, content_type, metadata)
+
+        def write() -> ObjectInfo:
+            info = ObjectInfo(key, path.stat().st_size, file_sha256(path), content_type, user)
+            sidecar = {"content_type": content_type, "sha256": info.sha256, "metadata": user}
+            meta = json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode()
+            with path.open("rb") as source:
+                _replace_atomically(
+                    self._path(key), lambda out: shutil.copyfileobj(source, out, FILE_CHUNK)
+                )
+            _write_atomically(self._meta_path(key), meta)
+            return info
+
+        return await self._run("put", key, write)
 
     async def get(self, key: str) -> bytes:
         check_key(key)
@@ -261,6 +286,12 @@ def _writer_is_gone(name: str) -> bool:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a reader or a crash sees the old bytes or the new."""
+    _replace_atomically(path, lambda out: out.write(data))
+
+
+def _replace_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Replace `path` with what `write` writes, so that a reader or a crash sees the old bytes
+    or the new."""
     for attempt in range(3):
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -272,7 +303,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
                 raise
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(data)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(tmp, _FILE_MODE)

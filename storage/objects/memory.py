@@ -7,8 +7,10 @@ Operations are named after the methods; `list` passes its prefix as the key, `ch
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from storage.objects import (
     ObjectInfo,
@@ -47,6 +49,16 @@ class MemoryObjectStore:
         self._objects[key] = (data, info)
         self.puts += 1
         return _copy(info)
+
+    async def put_file(
+        self,
+        key: str,
+        path: Path,
+        content_type: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        """`put` of the file's bytes: this store holds every object's bytes anyway."""
+        return await self.put(key, await asyncio.to_thread(path.read_bytes), content_type, metadata)
 
     async def get(self, key: str) -> bytes:
         check_key(key)

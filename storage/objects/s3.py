@@ -16,7 +16,8 @@ import io
 import string
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from pathlib import Path
+from typing import BinaryIO, TypeVar
 from urllib.parse import quote, unquote
 
 import urllib3
@@ -33,6 +34,7 @@ from storage.objects import (
     check_key,
     check_prefix,
     check_put,
+    file_sha256,
     sha256_hex,
 )
 
@@ -95,29 +97,46 @@ class S3ObjectStore:
         metadata: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         user = check_put(key, content_type, metadata)
-        digest = sha256_hex(data)
+        info = ObjectInfo(key, len(data), sha256_hex(data), content_type, user)
+        await self._run("put", key, lambda: self._upload(io.BytesIO(data), info))
+        return info
+
+    async def put_file(
+        self,
+        key: str,
+        path: Path,
+        content_type: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        user = check_put(key, content_type, metadata)
+
+        def upload() -> ObjectInfo:
+            info = ObjectInfo(key, path.stat().st_size, file_sha256(path), content_type, user)
+            # minio reads the stream a part at a time (a multipart upload above 5 MiB).
+            with path.open("rb") as source:
+                self._upload(source, info)
+            return info
+
+        return await self._run("put", key, upload)
+
+    def _upload(self, source: BinaryIO, info: ObjectInfo) -> None:
         # Prefixed here: minio would send names like "content-language" as standard headers.
         headers: DictType = {
             _META_HEADER + n: quote(v, safe=_SAFE)
-            for n, v in user.items()
+            for n, v in info.metadata.items()
             if n != CONTENT_DISPOSITION
         }
-        if CONTENT_DISPOSITION in user:  # a standard header, which S3 serves with the object
-            headers["Content-Disposition"] = user[CONTENT_DISPOSITION]
-        headers[_META_HEADER + SHA256_METADATA_KEY] = digest
-        await self._run(
-            "put",
-            key,
-            lambda: self.client.put_object(
-                self.bucket,
-                key,
-                io.BytesIO(data),
-                len(data),
-                content_type=content_type,
-                metadata=headers,
-            ),
+        if CONTENT_DISPOSITION in info.metadata:  # a standard header, which S3 serves with it
+            headers["Content-Disposition"] = info.metadata[CONTENT_DISPOSITION]
+        headers[_META_HEADER + SHA256_METADATA_KEY] = str(info.sha256)
+        self.client.put_object(
+            self.bucket,
+            info.key,
+            source,
+            info.size,
+            content_type=info.content_type,
+            metadata=headers,
         )
-        return ObjectInfo(key, len(data), digest, content_type, user)
 
     async def get(self, key: str) -> bytes:
         check_key(key)

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,33 @@ async def test_put_get_round_trip_with_chinese_content_and_metadata(store: Objec
         key, len(REPORT), hashlib.sha256(REPORT).hexdigest(), "text/plain; charset=utf-8", TITLE
     )
     assert await store.get(key) == REPORT
+
+
+async def test_a_file_put_from_disk_is_stored_as_its_bytes_would_be(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    """`put_file` reads the file a piece at a time (6 MiB: several of the local store's 1 MiB
+    pieces, a multipart upload to S3) and stores what `put` of its bytes would, replacing what
+    was there."""
+    data = bytes(range(256)) * (6 * 4096) + "尾".encode()
+    path = tmp_path / "示例.db"
+    path.write_bytes(data)
+    meta = {**TITLE, "content-disposition": "attachment; filename=data.db"}
+    await store.put("bulk/a/data.db", b"old", "application/octet-stream")
+
+    info = await store.put_file("bulk/a/data.db", path, "application/vnd.sqlite3", meta)
+
+    assert info == ObjectInfo(
+        "bulk/a/data.db",
+        len(data),
+        hashlib.sha256(data).hexdigest(),
+        "application/vnd.sqlite3",
+        meta,
+    )
+    assert await store.stat("bulk/a/data.db") == info
+    assert await store.get("bulk/a/data.db") == data
+    await store.put("bulk/a/same.db", data, "application/vnd.sqlite3", meta)
+    assert await store.stat("bulk/a/same.db") == replace(info, key="bulk/a/same.db")
 
 
 async def test_stat_reports_size_sha256_content_type_and_metadata(store: ObjectStore) -> None:
