@@ -139,10 +139,12 @@ def sha256_hex(data: bytes) -> str:
 FILE_CHUNK = 1 << 20
 
 
-def file_sha256(path: Path) -> str:
-    """`sha256_hex` of a file's bytes, read a piece at a time."""
+def file_info(key: str, path: Path, content_type: str, metadata: dict[str, str]) -> ObjectInfo:
+    """What `put_file` stores under `key` from the file at `path`: its size and the sha256 of
+    its bytes, read a piece at a time."""
     with path.open("rb") as source:
-        return hashlib.file_digest(source, "sha256").hexdigest()
+        digest = hashlib.file_digest(source, "sha256").hexdigest()
+    return ObjectInfo(key, path.stat().st_size, digest, content_type, metadata)
 
 
 def _key_problem(key: str, *, prefix: bool) -> str | None:

@@ -38,7 +38,7 @@ from storage.objects import (
     check_key,
     check_prefix,
     check_put,
-    file_sha256,
+    file_info,
     sha256_hex,
 )
 
@@ -80,12 +80,10 @@ class LocalObjectStore:
     ) -> ObjectInfo:
         user = check_put(key, content_type, metadata)
         info = ObjectInfo(key, len(data), sha256_hex(data), content_type, user)
-        sidecar = {"content_type": content_type, "sha256": info.sha256, "metadata": user}
-        meta = json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode()
 
         def write() -> None:
             _write_atomically(self._path(key), data)
-            _write_atomically(self._meta_path(key), meta)
+            _write_atomically(self._meta_path(key), _sidecar(info))
 
         await self._run("put", key, write)
         return info
@@ -100,14 +98,12 @@ class LocalObjectStore:
         user = check_put(key, content_type, metadata)
 
         def write() -> ObjectInfo:
-            info = ObjectInfo(key, path.stat().st_size, file_sha256(path), content_type, user)
-            sidecar = {"content_type": content_type, "sha256": info.sha256, "metadata": user}
-            meta = json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode()
+            info = file_info(key, path, content_type, user)
             with path.open("rb") as source:
                 _replace_atomically(
                     self._path(key), lambda out: shutil.copyfileobj(source, out, FILE_CHUNK)
                 )
-            _write_atomically(self._meta_path(key), meta)
+            _write_atomically(self._meta_path(key), _sidecar(info))
             return info
 
         return await self._run("put", key, write)
@@ -282,6 +278,12 @@ def _writer_is_gone(name: str) -> bool:
     except PermissionError:  # it runs, as another user
         return False
     return False
+
+
+def _sidecar(info: ObjectInfo) -> bytes:
+    """The metadata file written beside an object: its content type, sha256 and user metadata."""
+    sidecar = {"content_type": info.content_type, "sha256": info.sha256, "metadata": info.metadata}
+    return json.dumps(sidecar, ensure_ascii=False, sort_keys=True).encode()
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

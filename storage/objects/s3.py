@@ -34,7 +34,7 @@ from storage.objects import (
     check_key,
     check_prefix,
     check_put,
-    file_sha256,
+    file_info,
     sha256_hex,
 )
 
@@ -111,7 +111,7 @@ class S3ObjectStore:
         user = check_put(key, content_type, metadata)
 
         def upload() -> ObjectInfo:
-            info = ObjectInfo(key, path.stat().st_size, file_sha256(path), content_type, user)
+            info = file_info(key, path, content_type, user)
             # minio reads the stream a part at a time (a multipart upload above 5 MiB).
             with path.open("rb") as source:
                 self._upload(source, info)
