@@ -940,6 +940,19 @@ def render_static() -> list[Rendered]:
     return [*pages.out, Rendered(STYLE_KEY, style, CSS_TYPE, sha256_hex(style))]
 
 
+def _shard_keys(pages: _Pages, codes: Sequence[str]) -> set[str]:
+    """The keys a jurisdiction's part of the site is written to: its `planned` pages (not the
+    objects above the jurisdictions) and its part of the search index."""
+    return {k for k in pages.pages if shard_of(k) is not None} | {search_part(c) for c in codes}
+
+
+def _search_parts(published: Published, codes: Sequence[str]) -> Iterator[list[Rendered]]:
+    """A jurisdiction's part of the search index, a batch of its own."""
+    for code in codes:
+        body = search_bytes(published)
+        yield [Rendered(search_part(code), body, JSON_TYPE, sha256_hex(body))]
+
+
 def render_shard(data: SiteInput, batch: int = PAGE_BATCH) -> Shard:
     """A jurisdiction's pages from its `SiteInput.shard`: its years, releases, departments
     and projects, and its part of the search index. None of them reads or links another
@@ -950,13 +963,11 @@ def render_shard(data: SiteInput, batch: int = PAGE_BATCH) -> Shard:
     pages = _Pages(published)
     pages.planned()
     codes = data.jurisdictions()
-    keys = {k for k in pages.pages if shard_of(k) is not None} | {search_part(c) for c in codes}
+    keys = _shard_keys(pages, codes)
 
     def batches() -> Iterator[list[Rendered]]:
         yield from pages.shard(batch)
-        for code in codes:
-            body = search_bytes(published)
-            yield [Rendered(search_part(code), body, JSON_TYPE, sha256_hex(body))]
+        yield from _search_parts(published, codes)
 
     return Shard(frozenset(keys), batches(), dict(published.grades))
 
@@ -986,7 +997,7 @@ def plan_shard(light: SiteInput, batch: int = PAGE_BATCH) -> Plan | None:
     pages = _Pages(published)
     pages.planned()
     codes = light.jurisdictions()
-    keys = {k for k in pages.pages if shard_of(k) is not None} | {search_part(c) for c in codes}
+    keys = _shard_keys(pages, codes)
     joined: dict[str, str] = {}  # a department → one it shares a project with, towards a root
 
     def root(code: str) -> str:
@@ -1029,9 +1040,7 @@ def plan_shard(light: SiteInput, batch: int = PAGE_BATCH) -> Plan | None:
         finance = pages.releases_pages(lambda r: not r.entry["departmentCode"])
         years = [partial(pages.year, j, y) for j, y in sorted(published.by_year)]
         yield from pages.batches([*finance, *years], batch)
-        for code in codes:
-            body = search_bytes(published)
-            yield [Rendered(search_part(code), body, JSON_TYPE, sha256_hex(body))]
+        yield from _search_parts(published, codes)
 
     return Plan(
         frozenset(pages.pages),
