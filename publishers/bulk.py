@@ -282,10 +282,11 @@ def _alive(pid: int) -> bool:
 
 
 class Spool:
-    """Published objects' bytes on disk (a temporary folder, one file per sha256) and which key
-    holds which: what the publisher has just uploaded, kept for the bulk files without holding
-    a district's every file in memory until the pointers are written. Also the scratch space
-    where a set's files are built."""
+    """Published objects' bytes on disk (a temporary folder, one file per sha256): what the
+    publisher has just uploaded, kept for the bulk files without holding a district's every
+    file in memory until the pointers are written. Also the scratch space where a set's files
+    are built. Found by their sha256 alone, which each manifest lists: an index of keys was
+    ~7 KB a release held until the bulk step, 40 MB over a city."""
 
     def __init__(self) -> None:
         self._root: Path | None = None
@@ -294,7 +295,6 @@ class Spool:
         # each make a folder, and the bytes one had written would be looked for in the other's
         # (a city's bulk rebuild lost a manifest that way).
         self._making = threading.Lock()
-        self.keys: dict[str, str] = {}  # key → sha256 of the bytes written under it
 
     @property
     def root(self) -> Path:
@@ -309,23 +309,24 @@ class Spool:
                 )
             return self._root
 
-    def add(self, key: str, data: bytes, sha256: str | None = None) -> Path:
+    def add(self, data: bytes, sha256: str | None = None) -> Path:
         digest = sha256 or sha256_hex(data)
         path = self.root / digest
         if not path.exists():  # releases are published in parallel: each its own partial file
             partial = path.with_name(f"{digest}.{uuid.uuid4().hex}.part")
             partial.write_bytes(data)
             os.replace(partial, path)
-        self.keys[key] = digest
         return path
 
-    def add_all(self, objects: Iterable[tuple[str, Rendered]]) -> None:
-        for key, item in objects:
-            self.add(key, item.data, item.sha256)
+    def add_all(self, objects: Iterable[Rendered]) -> None:
+        for item in objects:
+            self.add(item.data, item.sha256)
 
-    def path(self, key: str, sha256: str) -> Path | None:
-        """Where the bytes of `key` are, if they are the ones with `sha256`."""
-        return self.root / sha256 if self.keys.get(key) == sha256 else None
+    def path(self, sha256: str) -> Path | None:
+        """Where the bytes with `sha256` are, if they are here (a file appears whole, renamed
+        from its partial one)."""
+        path = self.root / sha256
+        return path if path.exists() else None
 
     def scratch(self) -> Path:
         """A new empty folder (a set's files while they are built and written)."""
@@ -335,7 +336,6 @@ class Spool:
         if self._removal is not None:
             self._removal()
         self._root = self._removal = None
-        self.keys.clear()
 
 
 class _ObjectCache:
@@ -350,12 +350,12 @@ class _ObjectCache:
         self.limit = asyncio.Semaphore(PARALLEL_UPLOADS)
 
     async def path(self, key: str, sha256: str) -> Path:
-        held = self.spool.path(key, sha256)
+        held = self.spool.path(sha256)
         if held is not None:
             return held
         async with self.limit:
             data = await self.store.get(key)
-        return await asyncio.to_thread(self.spool.add, key, data)
+        return await asyncio.to_thread(self.spool.add, data)
 
     async def get(self, key: str, sha256: str) -> bytes:
         return await asyncio.to_thread((await self.path(key, sha256)).read_bytes)

@@ -61,7 +61,7 @@ from publishers.lease import (
 from publishers.official_tables import render_official_tables
 from publishers.records import facets, file_path, search_text, subject_key
 from publishers.render import Rendered, dumps, jsonable, sha256_hex
-from publishers.select import Selection, Selector
+from publishers.select import Selection, Selector, release_order
 from publishers.sync import SyncStats, upload_objects
 from publishers.withdrawal import WITHDRAWAL_NOTE
 from storage import database, models
@@ -525,8 +525,7 @@ class Publisher:
                 signed=self.signer is not None,
                 worker=self.worker if backfilled else None,
             )
-        spooled = [(f"{folder}/{o.path}", o) for o in uploads] + [(manifest.path, manifest)]
-        await asyncio.to_thread(self._uploaded.add_all, spooled)
+        await asyncio.to_thread(self._uploaded.add_all, [*uploads, manifest])
         return PublishResult(release.id, "published", version, stats)
 
     @contextlib.asynccontextmanager
@@ -603,7 +602,14 @@ class Publisher:
                 # key evaluation to its main text only once that text is public (DR-4h), so in
                 # one batch the link is there from the first version.
                 finance = [i for i in ids if _kind(loaded.get(i)) is ReleaseKind.FINANCE_ANNUAL]
-                for phase in (finance, [i for i in ids if i not in set(finance)]):
+                # The departments' releases by year, kind and department: the selector then
+                # holds a few parts of a year's rows at a time, whatever the jurisdiction's size.
+                # (An unknown id, with no place, fails on its own.)
+                others = sorted(
+                    (i for i in ids if i not in finance),
+                    key=lambda i: release_order(loaded[i]) if i in loaded else (0, "", 0, i),
+                )
+                for phase in (finance, others):
                     async with asyncio.TaskGroup() as group:
                         for release_id in phase:
                             group.create_task(one(release_id))

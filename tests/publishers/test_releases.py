@@ -18,19 +18,25 @@ import ahocorasick
 import orjson
 import pytest
 
+from publishers import select
 from publishers.releases import (
     CATALOG_KEY,
     Claimed,
     Embargoed,
     Publisher,
     ReleaseRefused,
+    content_digest,
+    file_objects,
+    input_digest,
     manifest_key,
+    render_release,
 )
 from publishers.sync import SyncStats
 from storage import models
 from storage.enums import (
     CorrectionKind,
     FilingReason,
+    ReleaseKind,
     ReleaseStatus,
     ReviewStatus,
 )
@@ -561,3 +567,69 @@ async def test_a_batch_over_two_jurisdictions_holds_one_jurisdictions_facts_at_a
         second.jurisdiction.id,
     }
     assert p.selector.held() == set()
+
+
+async def test_a_part_of_a_year_is_whole_departments_up_to_part_subjects(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part of a year's working rows (issue 18) is whole departments with their units, in
+    the order of their ids, closed once it has `PART_SUBJECTS` subjects: here each department
+    has three (two projects and its overall expenditure)."""
+    built = await dataset.build(dataset.Plan(departments=3, projects=2))
+    rows = await models.Department.filter(jurisdiction=built.jurisdiction).order_by("id")
+    tops = [d.id for d in rows if d.parent_id is None]  # type: ignore[attr-defined]
+    family = {
+        top: frozenset({top} | {d.id for d in rows if d.parent_id == top})  # type: ignore[attr-defined]
+        for top in tops
+    }
+
+    async def parts() -> set[frozenset[int]]:
+        facts = await select.load_year(built.jurisdiction.id, dataset.YEAR)
+        assert set(facts.parts) == {d.id for d in rows}
+        return set(facts.parts.values())
+
+    monkeypatch.setattr(select, "PART_SUBJECTS", 3)
+    assert await parts() == {family[top] for top in tops}
+    monkeypatch.setattr(select, "PART_SUBJECTS", 4)
+    assert await parts() == {family[tops[0]] | family[tops[1]], family[tops[2]]}
+
+
+async def test_a_years_rows_read_a_part_at_a_time_publish_the_same_bytes(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The selector reads a year's working rows a part at a time and holds a few parts, so a
+    publisher's memory is bounded by a part, not by the size of a jurisdiction (issue 18);
+    where the parts fall changes nothing that is published."""
+    built = await dataset.build(dataset.Plan(departments=3, projects=2))
+    loads: list[tuple[ReleaseKind, frozenset[int]]] = []
+    load = select._load_records
+
+    async def counted(
+        facts: select.YearFacts, part: frozenset[int], kind: ReleaseKind
+    ) -> select.YearRecords:
+        loads.append((kind, part))
+        return await load(facts, part, kind)
+
+    monkeypatch.setattr(select, "_load_records", counted)
+    assert not (await publisher(MemoryObjectStore()).publish_many(ids(built))).failures
+    assert sorted(kind for kind, _ in loads) == [ReleaseKind.BUDGET, ReleaseKind.FINAL_ACCOUNTS]
+
+    loads.clear()
+    monkeypatch.setattr(select, "PART_SUBJECTS", 1)
+    p = publisher(MemoryObjectStore())
+    held: list[int] = []
+    for release in sorted(built.releases, key=select.release_order):
+        selection = await p.check(release.id)
+        held.append(len(p.selector._records))
+        published = await models.ReleaseVersion.get(release_id=release.id, number=1)
+        assert input_digest(selection) == published.input_sha256
+        objects = render_release(selection) + await file_objects(selection.files)
+        assert content_digest(objects) == published.content_sha256
+    # Each part read once, in the order the publisher takes the releases; no more held than
+    # the selector keeps.
+    assert len(loads) == len(set(loads)) == 3 * 2
+    assert max(held) == select.Selector.KEEP_PARTS
+
+
+def ids(built: dataset.Built) -> list[int]:
+    return [r.id for r in built.releases]
