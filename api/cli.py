@@ -47,7 +47,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from api import backup, forms_cli, keys_cli, revocation, users_cli
+from api import allocator, backup, forms_cli, keys_cli, revocation, users_cli
 from api import settings as settings_module
 from api.auth import AuthenticationError, Role, mint
 from api.devkey import DEV_KEY_PATH, DevKeyError, with_dev_key
@@ -659,6 +659,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    allocator.limit_arenas()  # before any thread: a publish's steps share their memory
     args = build_parser().parse_args(argv)
     try:
         settings = settings_module.load()

@@ -31,6 +31,7 @@ group's rows, not a city district's (709 MiB).
 from __future__ import annotations
 
 import asyncio
+import gc
 import html
 import re
 from collections import Counter, defaultdict
@@ -1133,8 +1134,20 @@ async def _write_shard(
         pages = await asyncio.to_thread(render_group, part, plan, group, PAGE_BATCH)
         del part
         await _write_batches(sync, pages)
+        del pages
+        collect()
     await _write_batches(sync, plan.rest)
     return light, plan.grades
+
+
+def collect() -> None:
+    """A full garbage collection, after a group's pages. A group's rows and indexes are held in
+    reference cycles (the page renderer's link closures, Jinja's contexts) that only a full
+    collection frees, and Python runs one only once the objects new to the oldest generation
+    are a quarter of those already there (the jurisdiction's light rows): the groups' rows
+    piled up. Measured on a city district: 262 MiB of live objects at the peak, 210 with this
+    (tracemalloc); a fraction of a second each."""
+    gc.collect()
 
 
 async def _write_batches(sync: SiteSync, batches: Iterator[list[Rendered]]) -> None:
@@ -1192,6 +1205,7 @@ async def update_site(
             )
             await sync.write(catalog)
             del catalog
+            collect()  # rdflib's graphs are cyclic too
             sync.done(code, shard_digest, own)
         releases += [release.portal() for release in part.releases]
         del part  # not held while the next one loads, nor by the portal

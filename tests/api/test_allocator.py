@@ -1,0 +1,75 @@
+"""`api.allocator`: a gongkai process keeps to two malloc arenas however many threads allocate.
+
+Each case runs in a fresh interpreter (the limit holds for arenas made after it is set), whose
+threads each allocate while the others are held, then asks glibc how many arenas it has
+(`malloc_stats`, which prints one "Arena N:" block per arena to standard error).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    platform.libc_ver()[0] != "glibc", reason="the arena limit is glibc's (mallopt)"
+)
+
+THREADS = 8
+PROGRAM = f"""
+import ctypes, sys, threading
+from api import allocator
+print(allocator.limit_arenas() if sys.argv[1] == "limit" else None, flush=True)
+all_in = threading.Barrier({THREADS})
+kept = []
+def allocate():
+    kept.append(bytes(1 << 20))  # through malloc, in this thread
+    all_in.wait()  # every thread holds its own arena until all have allocated
+    kept.append(bytearray(4096))
+threads = [threading.Thread(target=allocate) for _ in range({THREADS})]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+ctypes.CDLL(None).malloc_stats()
+"""
+
+
+def arenas(mode: str, environment: dict[str, str]) -> tuple[str, int]:
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own program
+        [sys.executable, "-c", PROGRAM, mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+        timeout=120,
+    )
+    return done.stdout.strip(), len(re.findall(r"^Arena \d+:", done.stderr, re.MULTILINE))
+
+
+def without_limit() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+
+
+def test_threads_share_two_arenas_once_limited() -> None:
+    applied, count = arenas("limit", without_limit())
+    assert applied == "True"
+    assert 1 <= count <= 2
+
+
+def test_without_the_limit_each_thread_may_take_an_arena_of_its_own() -> None:
+    """The other side: the same threads in a process that set no limit take more arenas (the
+    reason for the limit; if glibc stopped doing this, the limit would be moot)."""
+    applied, count = arenas("none", without_limit())
+    assert applied == "None"
+    assert count > 2
+
+
+def test_an_explicit_malloc_arena_max_is_left_as_it_is() -> None:
+    applied, count = arenas("limit", without_limit() | {"MALLOC_ARENA_MAX": "4"})
+    assert applied == "False"
+    assert 2 < count <= 4
