@@ -286,7 +286,7 @@ class Spool:
     publisher has just uploaded, kept for the bulk files without holding a district's every
     file in memory until the pointers are written. Also the scratch space where a set's files
     are built. Found by their sha256 alone, which each manifest lists: an index of keys was
-    ~7 KB a release held until the bulk step, 40 MB over a city."""
+    ~7 KB a release held until the bulk step, 42 MB over a city."""
 
     def __init__(self) -> None:
         self._root: Path | None = None

@@ -606,7 +606,7 @@ class Publisher:
                 # holds a few parts of a year's rows at a time, whatever the jurisdiction's size.
                 # (An unknown id, with no place, fails on its own.)
                 others = sorted(
-                    (i for i in ids if i not in finance),
+                    set(ids) - set(finance),
                     key=lambda i: release_order(loaded[i]) if i in loaded else (0, "", 0, i),
                 )
                 for phase in (finance, others):

@@ -45,9 +45,10 @@ class Selection:
     """Personal data in its texts and files that no decision has cleared (DR-10)."""
 
 
-#: Subjects whose working rows `Selector.year_records` reads at once, at least: a part of a
-#: jurisdiction-year, whole departments with their units. A city district's year of
-#: final-accounts rows was 93 MiB read whole (6,000 subjects), and four such years were held.
+#: How many subjects a part of a jurisdiction-year gathers before it is closed: the working
+#: rows `Selector.year_records` reads at once. A part is whole departments with their units, so
+#: one large department makes a larger part. A city district's year of final-accounts rows was
+#: 93 MiB read whole (6,000 subjects), and four such years were held.
 PART_SUBJECTS = 1_000
 
 
