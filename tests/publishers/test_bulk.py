@@ -38,6 +38,7 @@ from storage import database, models
 from storage.enums import RecordType, ReleaseStatus
 from storage.objects.memory import MemoryObjectStore
 from tests.conftest import PublishedDemo
+from tests.publishers import builder_probe
 from tests.publishers.test_withdrawal_crash import public_answers
 
 #: Subjects whose name or department, target goal or indicator name holds the query: what the
@@ -503,3 +504,17 @@ def test_a_killed_publishers_spool_is_removed_and_a_live_ones_kept(tmp_path: Pat
         (folder / ("0" * 64)).write_bytes(b"spooled")
     assert bulk.remove_dead_spools(tmp_path) == 1
     assert not dead.exists() and live.exists() and other.exists()
+
+
+def test_builders_are_forked_from_a_fork_server_with_the_builder_code_loaded() -> None:
+    """Not children of the publisher (whose threads' locks a fork would copy), and not spawned
+    afresh each publish (a second of imports each): forked from one server that has imported
+    `publishers.bulk` already."""
+    builders = bulk._builders()
+    try:
+        parent = builders.submit(os.getppid).result()
+        preloaded = builders.submit(builder_probe.loaded_modules).result()
+    finally:
+        builders.shutdown()
+    assert parent != os.getpid()
+    assert "publishers.bulk" in preloaded
