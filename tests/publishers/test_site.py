@@ -569,6 +569,42 @@ async def test_a_jurisdictions_pages_are_rendered_a_group_of_departments_at_a_ti
     assert len(plan.groups) == {1: 3, 10_000: 1, None: 1}[group_subjects]
 
 
+async def test_a_light_load_keeps_each_columns_total_and_one_object_per_repeated_value(
+    db: str,
+) -> None:
+    """A plan's rows (`load` with `light`) hold the `LIGHT` fields of the whole rows, of the
+    amounts each column's total alone, and a value that repeats from row to row is one object."""
+    _, store = await published_small(dataset.Plan(departments=2, projects=2))
+    light = await site.load(store, "990101", light=True)
+    whole = {
+        (release.key, row.record_type, row.key): row.data
+        for release in (await site.load(store, "990101")).releases
+        for row in release.rows
+    }
+    subjects = []
+    for release in light.releases:
+        for row in release.rows:
+            full = whole[(release.key, row.record_type, row.key)]
+            fields = site_data.LIGHT[row.record_type]
+            if fields is None:
+                assert row.data == full
+                continue
+            assert set(row.data) == set(fields) & set(full)
+            if row.record_type is RecordType.SUBJECT:
+                subjects.append(row)
+                amounts = full["amounts"]
+                assert row.data["amounts"] == {c: {"total": amounts[c]["total"]} for c in amounts}
+                assert {k: v for k, v in row.data.items() if k != "amounts"} == {
+                    k: full[k] for k in row.data if k != "amounts"
+                }
+    assert len(subjects) > 4
+    for name in ("departmentName", "kindLabel", "jurisdictionCode"):
+        values = [row.data[name] for row in subjects]
+        assert len({id(v) for v in values}) == len(set(values)) < len(values), name
+    codes = [row.department_code for row in subjects]
+    assert len({id(code) for code in codes}) == len(set(codes)) < len(codes)
+
+
 async def test_departments_sharing_a_project_are_one_group_and_a_finance_subject_is_whole(
     db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
