@@ -62,7 +62,7 @@ async def check_year(jurisdiction: models.Jurisdiction, fiscal_year: int) -> Yea
     """Every in-scope record of the year that is not public where it must be, with the rule
     it breaks; and the tallies the dashboard shows. Filed subjects are counted as exempt and
     never named (invariant 2)."""
-    facts = await load_year(jurisdiction.id, fiscal_year, working=False)
+    facts = await load_year(jurisdiction.id, fiscal_year)
     releases = await models.Release.filter(
         jurisdiction_id=jurisdiction.id, fiscal_year=fiscal_year, kind__in=list(DEPARTMENT_KINDS)
     ).order_by("id")

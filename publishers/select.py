@@ -59,9 +59,6 @@ class YearFacts:
     departments: dict[int, models.Department]
     subjects: dict[int, SubjectFact]
     coverage: rules.Coverage
-    working: dict[int, models.Subject]
-    """The same subjects as working rows, for the records built from them (none when loaded
-    without, for the coverage check)."""
 
     @cached_property
     def parts(self) -> dict[int, frozenset[int]]:
@@ -124,6 +121,10 @@ class YearRecords:
     release in the part picks its own from them instead of querying again (a district has ~60
     departments a year)."""
 
+    subjects: dict[int, models.Subject] = field(default_factory=dict)
+    """The part's subjects as whole rows, for the records built from them. Read with the part,
+    not with the year's facts: a city district's year of them was 30 MiB, and two years'
+    facts are held."""
     targets: dict[int, list[models.PerformanceTarget]] = field(default_factory=dict)
     """Finance-approved targets by subject (BUDGET)."""
     indicators: dict[int, list[build.Row]] = field(default_factory=dict)
@@ -229,7 +230,7 @@ class Selector:
         own = [s for s in facts.subjects.values() if s.department_id in family]
         included = sorted(s.id for s in own if rules.publishable(s, facts.coverage))
         rows = await self.year_records(facts, jurisdiction.id, department_id, release.kind)
-        subjects = {i: facts.working[i] for i in included}
+        subjects = {i: rows.subjects[i] for i in included}
 
         approved = [t for i in included for t in rows.targets.get(i, ())]
         if release.kind is ReleaseKind.BUDGET:
@@ -486,7 +487,7 @@ async def _load_records(facts: YearFacts, part: frozenset[int], kind: ReleaseKin
     # statistics, and right after a bulk load (the demo) they made one query take 6 s, not 60 ms.
     fiscal_year = facts.coverage.fiscal_year
     ids = sorted(s.id for s in facts.subjects.values() if s.department_id in part)
-    found = YearRecords()
+    found = YearRecords(subjects={s.id: s for s in await models.Subject.filter(id__in=ids)})
     wrong: list[tuple[int, str, int]] = []
     if kind is ReleaseKind.BUDGET:
         targets = await models.PerformanceTarget.filter(
@@ -567,21 +568,15 @@ _FACT_COLUMNS = (
 _TOTALS = ("initial_total", "full_year_total")
 
 
-async def load_year(jurisdiction_id: int, fiscal_year: int, *, working: bool = True) -> YearFacts:
-    """The year's facts. Without `working` (the coverage check, which needs no record built) the
-    subjects are read as their facts' columns only, not as whole rows: a district year's 2,000
-    subjects as models, timestamps and every amount converted, were most of the console's
-    coverage page."""
+async def load_year(jurisdiction_id: int, fiscal_year: int) -> YearFacts:
+    """The year's facts: its departments, its subjects as their facts' columns only (not as
+    whole rows: a district year's 2,000 subjects as models, timestamps and every amount
+    converted, were most of the console's coverage page), its filings and its coverage."""
     departments = {d.id: d for d in await models.Department.filter(jurisdiction_id=jurisdiction_id)}
     of_year = models.Subject.filter(
         department__jurisdiction_id=jurisdiction_id, fiscal_year=fiscal_year
     )
-    rows: dict[int, models.Subject] = {}
-    if working:
-        rows = {s.id: s for s in await of_year}
-        columns = [{c: getattr(s, c) for c in (*_FACT_COLUMNS, *_TOTALS)} for s in rows.values()]
-    else:
-        columns = await of_year.values(*_FACT_COLUMNS, *_TOTALS)
+    columns = await of_year.values(*_FACT_COLUMNS, *_TOTALS)
     subjects = {
         c["id"]: SubjectFact(
             **{name: c[name] for name in _FACT_COLUMNS},
@@ -608,4 +603,4 @@ async def load_year(jurisdiction_id: int, fiscal_year: int, *, working: bool = T
         DepartmentFact(id=d.id, parent_id=d.parent_id) for d in departments.values()
     ]
     coverage = rules.Coverage.build(fiscal_year, department_facts, subjects.values(), filing_facts)
-    return YearFacts(departments, subjects, coverage, rows)
+    return YearFacts(departments, subjects, coverage)

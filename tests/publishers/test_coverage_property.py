@@ -110,18 +110,20 @@ async def test_after_publish_all_check_year_names_exactly_what_is_not_public(
         await databases.drop(url)
 
 
-async def test_the_coverage_check_reads_the_facts_the_publisher_reads(db: str) -> None:
-    """`check_year` loads the year's subjects as their facts' columns only; the facts are the
-    same as those the publisher makes from whole rows — a budgeted subject and one with no
-    money among them, since `budgeted` is the one fact computed from other columns."""
+async def test_a_years_facts_say_which_subjects_have_money(db: str) -> None:
+    """The year's facts (the coverage check's and the publisher's) are read as columns, and
+    `budgeted` is the one fact computed from others: a subject with no money at the start or
+    over the year is not budgeted, every other one is."""
     built = await dataset.build(dataset.Plan(departments=2, projects=2, policy=True))
     unbudgeted = await models.Subject.get(code="PUBP1-1Q")
     unbudgeted.initial_total = unbudgeted.full_year_total = Decimal("0.00")
     unbudgeted.initial_appropriation = unbudgeted.full_year_appropriation = Decimal("0.00")
     await unbudgeted.save()
-    whole = await load_year(built.jurisdiction.id, dataset.YEAR)
-    facts = await load_year(built.jurisdiction.id, dataset.YEAR, working=False)
-    assert facts.subjects == whole.subjects
-    assert {f.budgeted for f in facts.subjects.values()} == {True, False}
-    assert set(whole.working) == set(whole.subjects) and facts.working == {}
-    assert facts.coverage.covered_subject_ids() == whole.coverage.covered_subject_ids()
+    facts = await load_year(built.jurisdiction.id, dataset.YEAR)
+    whole = await models.Subject.filter(
+        department__jurisdiction=built.jurisdiction, fiscal_year=dataset.YEAR
+    )
+    money = {s.id: bool(s.initial_total) or bool(s.full_year_total) for s in whole}
+    assert {i: f.budgeted for i, f in facts.subjects.items()} == money
+    assert facts.subjects[unbudgeted.id].budgeted is False
+    assert set(money.values()) == {True, False}
