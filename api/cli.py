@@ -47,14 +47,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from api import allocator, backup, forms_cli, keys_cli, revocation, users_cli
+from api import backup, forms_cli, keys_cli, revocation, users_cli
 from api import settings as settings_module
 from api.auth import AuthenticationError, Role, mint
 from api.devkey import DEV_KEY_PATH, DevKeyError, with_dev_key
 from api.metrics import PublishMetrics
 from api.publishing import make_publisher
 from api.settings import PREFIX, Settings, SettingsError
-from publishers import coverage, privacy, verify
+from publishers import allocator, coverage, privacy, verify
 from publishers.lease import DEFAULT_LEASE
 from publishers.releases import KIND_SLUGS, Publisher
 from publishers.rules import SHANGHAI

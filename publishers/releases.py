@@ -38,6 +38,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from publishers import (
+    allocator,
     bulk,
     filenames,
     history,
@@ -615,6 +616,7 @@ class Publisher:
                             group.create_task(one(release_id))
                 if place is not None:
                     self.selector.forget(place)
+                    allocator.trim()  # what it read lies below what the next one will read
                 # The planner sees each jurisdiction's new rows before the next one's are
                 # written: the public API answers from them while a city's batch goes on for
                 # half an hour, and the pointer step reads them. Measured on a city three

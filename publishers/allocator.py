@@ -1,4 +1,5 @@
-"""The C allocator of a `gongkai` process: few malloc arenas (issue 18).
+"""The C allocator of a `gongkai` process: few malloc arenas, and free memory handed back
+(issue 18).
 
 glibc's malloc gives each thread that allocates while another holds an arena an arena of its
 own, up to eight per core, and memory freed in one arena is never reused by another. The
@@ -10,6 +11,11 @@ three city jurisdictions (their releases selected, then their site rendered, in 
 allocator takes only objects of up to 512 bytes; every larger string, list and page goes
 through malloc. Two arenas, as MALLOC_ARENA_MAX=2 would set: threads rarely allocate at once
 under the GIL, so a second one is enough.
+
+Memory freed inside a heap, below memory still in use, stays with the process until
+`malloc_trim` gives its free pages back to the system. The site step frees a group of
+departments' rows and pages between groups: with a trim after each (`site.collect`), a site
+step over three city jurisdictions peaked at 288–300 MiB instead of 307–340.
 """
 
 from __future__ import annotations
@@ -40,3 +46,16 @@ def limit_arenas(count: int = ARENAS) -> bool:
         return False
     os.environ[ENVIRONMENT] = str(count)
     return True
+
+
+def trim() -> bool:
+    """Give the free pages of every malloc arena back to the system (`malloc_trim(0)`); the
+    site step over three city jurisdictions took no longer with a trim after each group (78.8 s
+    against 79.6 s). Returns whether any memory was given back; False where the C library is
+    not glibc."""
+    try:
+        malloc_trim = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return False
+    malloc_trim.argtypes = (ctypes.c_size_t,)
+    return bool(malloc_trim(0))

@@ -1,4 +1,5 @@
-"""`api.allocator`: a gongkai process keeps to two malloc arenas however many threads allocate.
+"""`publishers.allocator`: a gongkai process keeps to two malloc arenas however many threads
+allocate, and gives back what it has freed.
 
 Each case runs in a fresh interpreter (the limit holds for arenas made after it is set), whose
 threads each allocate while the others are held, then asks glibc how many arenas it has
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 THREADS = 8
 PROGRAM = f"""
 import ctypes, sys, threading
-from api import allocator
+from publishers import allocator
 print(allocator.limit_arenas() if sys.argv[1] == "limit" else None, flush=True)
 all_in = threading.Barrier({THREADS})
 kept = []
@@ -73,3 +74,41 @@ def test_an_explicit_malloc_arena_max_is_left_as_it_is() -> None:
     applied, count = arenas("limit", without_limit() | {"MALLOC_ARENA_MAX": "4"})
     assert applied == "False"
     assert 2 < count <= 4
+
+
+FREED = """
+import sys
+from publishers import allocator
+def resident_mib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+blocks = [bytes(2048) for _ in range(100_000)]  # ~200 MiB through malloc, one heap
+kept = blocks[::64]  # in use to the heap's end: glibc cannot shrink it on free
+del blocks
+before = resident_mib()
+print(allocator.trim() if sys.argv[1] == "trim" else None, before - resident_mib())
+"""
+
+
+def given_back(mode: str) -> tuple[str, int]:
+    """What a process that freed most of 200 MiB, its last block kept, returns to the system:
+    (`trim`'s answer, MiB)."""
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own program
+        [sys.executable, "-c", FREED, mode], capture_output=True, text=True, check=True, timeout=120
+    )
+    answer, mib = done.stdout.split()
+    return answer, int(mib)
+
+
+def test_a_trim_gives_back_the_free_memory_inside_the_heap() -> None:
+    answer, mib = given_back("trim")
+    assert answer == "True"
+    assert mib > 150
+
+
+def test_without_a_trim_the_free_memory_inside_the_heap_stays() -> None:
+    """The other side: freeing alone keeps the memory resident (the reason for the trim)."""
+    answer, mib = given_back("none")
+    assert answer == "None"
+    assert mib < 20
