@@ -916,8 +916,8 @@ def _file_order(link: FileLink) -> tuple[int, str]:
 #: How many pages of a jurisdiction are rendered before they are written and let go.
 PAGE_BATCH = 500
 #: About how many subjects (of every year) a group of departments has, whose pages are
-#: rendered from their whole rows at once (`plan_shard`): ~20 MiB of rows. Measured on a city
-#: district's site step alone: 1,000 held 294 MiB at the peak, 500 held 261 MiB.
+#: rendered from their whole rows at once (`plan_shard`). A city district's groups of 1,000
+#: held 33–60 MiB of rows each; its site step alone peaked at 294 MiB with 1,000, 261 with 500.
 GROUP_SUBJECTS = 500
 
 

@@ -226,12 +226,13 @@ LIGHT: dict[RecordType, tuple[str, ...] | None] = {
 ROWS_CHUNK = 16
 
 
-def _light(data: Mapping[str, Any], fields: tuple[str, ...], shared: dict[Any, Any]) -> Any:
+def _light(
+    data: Mapping[str, Any], fields: tuple[str, ...], shared: dict[Any, Any]
+) -> dict[str, Any]:
     """The `fields` of a row's data as a plan reads them. Of the amounts, each column's total
     alone (what the year pages add up). A value that repeats from row to row (a code, a label,
     a department's name, a subject's name in its budget and final-accounts rows) is one object,
-    `shared` by every row of the load: a city district's light rows were 100 MiB, most of it
-    such copies."""
+    `shared` by every row of the load. A city district's light rows were 99 MiB, 62 so."""
     out: dict[str, Any] = {}
     for name in fields:
         if name not in data:
