@@ -22,11 +22,23 @@ from __future__ import annotations
 
 import ctypes
 import os
+from typing import Any
 
 #: `mallopt`'s parameter for the arena limit, from glibc's <malloc.h>.
 M_ARENA_MAX = -8
 ARENAS = 2
 ENVIRONMENT = "MALLOC_ARENA_MAX"
+
+
+def _glibc(name: str, *argtypes: Any) -> Any | None:
+    """A function of the C library the interpreter is linked with, or None where it has none
+    of that name (musl, macOS: not glibc)."""
+    try:
+        function = getattr(ctypes.CDLL(None), name)
+    except (AttributeError, OSError):
+        return None
+    function.argtypes = argtypes
+    return function
 
 
 def limit_arenas(count: int = ARENAS) -> bool:
@@ -37,12 +49,8 @@ def limit_arenas(count: int = ARENAS) -> bool:
     arenas made before stay."""
     if ENVIRONMENT in os.environ:
         return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt  # the C library the interpreter is linked with
-    except (AttributeError, OSError):
-        return False
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
-    if not mallopt(M_ARENA_MAX, count):
+    mallopt = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
+    if mallopt is None or not mallopt(M_ARENA_MAX, count):
         return False
     os.environ[ENVIRONMENT] = str(count)
     return True
@@ -53,9 +61,5 @@ def trim() -> bool:
     site step over three city jurisdictions took no longer with a trim after each group (78.8 s
     against 79.6 s). Returns whether any memory was given back; False where the C library is
     not glibc."""
-    try:
-        malloc_trim = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):
-        return False
-    malloc_trim.argtypes = (ctypes.c_size_t,)
-    return bool(malloc_trim(0))
+    malloc_trim = _glibc("malloc_trim", ctypes.c_size_t)
+    return malloc_trim is not None and bool(malloc_trim(0))
