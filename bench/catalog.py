@@ -25,7 +25,7 @@ import orjson
 
 from publishers import dcat
 from publishers.bulk_listing import read_listing
-from publishers.site_data import PORTAL, load, load_portal
+from publishers.site_data import PORTAL, load
 from storage import database, models
 from storage.enums import ReleaseStatus
 from storage.objects import open_store
@@ -47,11 +47,8 @@ async def _render(url: str, folder: str, code: str | None, base_url: str | None)
             following = dcat.next_pages(await _codes())[code]
             pages = dcat.render_jurisdiction_dcat(part, code, following, base_url)
         else:
-            releases = []
-            for each in await _codes():
-                shard = await load(store, each, shown=PORTAL, listing=listing)
-                releases += [release.portal() for release in shard.releases]
-            pages = dcat.render_dcat(await load_portal(releases, listing), base_url)
+            portal = await load(store, shown=PORTAL, objects=False, listing=listing)
+            pages = dcat.render_dcat(portal.portal(), base_url)
         seconds = time.perf_counter() - started
     return {
         "page": code or "first",

@@ -74,7 +74,6 @@ from publishers.site_data import (
     SiteInput,
     Subject,
     load,
-    load_portal,
 )
 from publishers.site_paths import (
     CALENDAR_KEY,
@@ -1191,12 +1190,10 @@ async def update_site(
     # of its largest district; and only the jurisdictions whose inputs changed, so a release of
     # one district does not render the other fifteen again.
     grades: dict[tuple[str, int], Counter[str]] = {}
-    releases: list[PublishedRelease] = []
     following = next_pages(shards)
     for code, shard_digest in sorted(shards.items()):
         if sync.unchanged(code, shard_digest):
             grades |= sync.keep(code)
-            part = await load(store, code, shown=PORTAL, objects=False, listing=listing)
         else:
             part, own = await _write_shard(store, sync, code, listing)
             grades |= own
@@ -1210,9 +1207,11 @@ async def update_site(
             del catalog
             collect()  # rdflib's graphs are cyclic too
             sync.done(code, shard_digest, own)
-        releases += [release.portal() for release in part.releases]
-        del part  # not held while the next one loads, nor by the portal
-    portal = await load_portal(releases, listing)
+            del part  # not held while the next one loads
+    # Read again once every part is written, not kept from each: what a part left for the
+    # portal lay among the pages' objects freed after it, and held their memory (~12 MiB a
+    # city district). A few rows a release (PORTAL), with no files.
+    portal = (await load(store, shown=PORTAL, objects=False, listing=listing)).portal()
     pages = await asyncio.to_thread(render_portal, portal, grades, base_url, data_license)
     await sync.write(pages)
     await sync.finish(digest)

@@ -185,11 +185,14 @@ class SiteInput:
 
 # --- load: the database (published rows only) and the current manifests ------------------------
 
-#: Parsed manifests by (key, sha256): a manifest's bytes are fixed by its digest. For a
-#: process that renders the same jurisdictions again (an API process publishing releases as
-#: they are approved); bounded to a few districts' releases (~14 KB each), since a publish of a
-#: whole city reads every release's once (6,001 of them, 84 MB if every one were kept).
-_manifests: dict[tuple[str, str], tuple[FileLink, ...]] = {}
+#: Parsed manifests by (key, sha256), of the jurisdiction loaded last (`load`'s
+#: `jurisdiction`): a manifest's bytes are fixed by its digest. A jurisdiction's site is loaded
+#: light, then a group of departments at a time, each reading the same manifests again; and a
+#: process that renders the same jurisdiction again (an API process publishing its releases as
+#: they are approved) reads them once. A publish of a whole city reads every release's (6,001,
+#: ~14 KB each): kept from one jurisdiction to the next they would be held for nothing, among
+#: the objects of the pages rendered since. At most `MANIFESTS_KEPT` at a time.
+_manifests: dict[str | None, dict[tuple[str, str], tuple[FileLink, ...]]] = {}
 MANIFESTS_KEPT = 1_000
 
 
@@ -307,6 +310,10 @@ async def load(
         )
     }
     limit = asyncio.Semaphore(PARALLEL_UPLOADS)
+    parsed = _manifests.pop(jurisdiction, {}) if objects else {}
+    if objects:  # another jurisdiction's are let go
+        _manifests.clear()
+        _manifests[jurisdiction] = parsed
 
     async def published_release(release_id: int) -> PublishedRelease | None:
         own = sorted(rows[release_id], key=lambda r: (r.record_type.value, r.key))
@@ -318,7 +325,7 @@ async def load(
             return PublishedRelease(entry, tuple(own), ())
         digest = versions.get((release_id, releases[release_id]["current_version"]), "")
         async with limit:
-            files = await _manifest_objects(store, str(entry["manifest"]), digest)
+            files = await _manifest_objects(store, str(entry["manifest"]), digest, parsed)
         return PublishedRelease(entry, tuple(own), files)
 
     loaded = await asyncio.gather(*(published_release(i) for i in sorted(releases)))
@@ -334,15 +341,6 @@ async def load(
     if jurisdiction is not None:  # a shard has no schedule: the calendar is the portal's
         return SiteInput(done, notices, (), bulk, corrections).shard(jurisdiction)
     return SiteInput(done, notices, await _scheduled(done), bulk, corrections)
-
-
-async def load_portal(releases: Sequence[PublishedRelease], listing: Listing) -> SiteInput:
-    """The input of the site's portal objects (`SiteInput.portal`) around `releases`, the
-    portal's releases gathered shard by shard, and the bulk `listing`: every notice, the
-    scheduled releases and the bulk sets."""
-    bulk = tuple(listing.sets[ident] for ident in sorted(listing.sets))
-    done = tuple(sorted(releases, key=lambda r: r.key))
-    return SiteInput(done, await _notices(done), await _scheduled(done), bulk)
 
 
 #: The records of a subject whose corrections its project page lists.
@@ -401,8 +399,12 @@ async def _corrections(release_ids: Sequence[int]) -> tuple[Correction, ...]:
     return tuple(found)
 
 
-async def _manifest_objects(store: ObjectStore, key: str, digest: str) -> tuple[FileLink, ...]:
-    cached = _manifests.get((key, digest))
+async def _manifest_objects(
+    store: ObjectStore, key: str, digest: str, parsed: dict[tuple[str, str], tuple[FileLink, ...]]
+) -> tuple[FileLink, ...]:
+    """The objects a release's manifest lists, and the manifest itself, from `parsed` or the
+    store; kept in `parsed` when its bytes are the `digest` the release names."""
+    cached = parsed.get((key, digest))
     if cached is not None:
         return cached
     try:
@@ -419,9 +421,9 @@ async def _manifest_objects(store: ObjectStore, key: str, digest: str) -> tuple[
     own = FileLink(key, key.rsplit("/", 1)[-1], "清单", JSON_TYPE, len(data), sha256_hex(data))
     objects = (*listed, own)
     if sha256_hex(data) == digest:
-        if len(_manifests) >= MANIFESTS_KEPT:
-            _manifests.clear()
-        _manifests[(key, digest)] = objects
+        if len(parsed) >= MANIFESTS_KEPT:
+            parsed.clear()
+        parsed[(key, digest)] = objects
     return objects
 
 

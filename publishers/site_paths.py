@@ -19,7 +19,6 @@ Keys name files explicitly (``…/index.html``, D16): S3 and MinIO have no direc
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from urllib.parse import quote
 
 INDEX_KEY = "index.html"
@@ -80,7 +79,8 @@ def year_page(jurisdiction: str, year: int) -> str:
     return f"site/years/{segment(jurisdiction)}/{year}/index.html"
 
 
-@lru_cache(maxsize=65536)
 def quoted(key: str) -> str:
-    """A key as the path of a URL."""
+    """A key as the path of a URL. Not cached: a key of plain characters (nearly all are) is
+    half a microsecond, and a cache big enough for a city district's links held ~18 MiB from
+    one jurisdiction to the next."""
     return quote(key, safe="/-._~")

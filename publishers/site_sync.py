@@ -176,7 +176,12 @@ class SiteSync:
         self.stats = stats
         self.old: dict[str, str | None] = dict(stored.get("objects", {}))
         self.held: dict[str, dict[str, Any]] = dict(stored.get("shards", {}))
+        #: The keys and sha256 of the pages written since the last jurisdiction was `done`.
         self.new: dict[str, str] = {}
+        #: Those of each jurisdiction done or kept, one JSON object each: a key and a digest
+        #: held as two strings for every page of a city (~150,000) took ~250 bytes a page, left
+        #: among the objects of the pages rendered after them.
+        self.packed: list[bytes] = []
         self.shards: dict[str, dict[str, Any]] = {}
         #: Keys marked unknown in the stored manifest (`mark`) until `finish`.
         self.marked: set[str] = set()
@@ -193,7 +198,7 @@ class SiteSync:
     def keep(self, code: str) -> dict[tuple[str, int], Counter[str]]:
         """Keep an `unchanged` jurisdiction's pages as they are; its grade counts."""
         kept = self._owned.get(segment(code), {})
-        self.new |= kept
+        self.packed.append(orjson.dumps(kept))
         self.stats.skipped += len(kept)
         self.shards[code] = self.held[code]
         return {(code, int(y)): Counter(c) for y, c in self.held[code]["grades"].items()}
@@ -204,6 +209,12 @@ class SiteSync:
             str(y): dict(sorted(c.items())) for (j, y), c in sorted(grades.items()) if j == code
         }
         self.shards[code] = {"fingerprint": digest, "grades": counts}
+        # Its written pages are in `new` now, which the manifest takes before the marks: held
+        # to `finish`, their marks would be a second copy of every key of the site (a city's
+        # are ~150,000).
+        self.marked = {key for key in self.marked if key not in self.new}
+        self.packed.append(orjson.dumps(self.new))
+        self.new = {}
 
     async def mark(self, keys: Iterable[str]) -> None:
         """Mark the keys a part's pages will be written to as unknown in the stored manifest,
@@ -225,16 +236,24 @@ class SiteSync:
         if not keys:
             return
         self.marked |= keys
-        interim = {**self.old, **dict.fromkeys(self.marked), **self.new}
+        interim = {**self.old, **dict.fromkeys(self.marked), **self.written()}
         # Not counted: the summary counts objects, and the manifest's final write counts it.
         await put_if_changed(
             self.store, SITE_MANIFEST_KEY, _manifest(interim, None, {}), JSON_TYPE, SyncStats()
         )
 
+    def written(self) -> dict[str, str]:
+        """The key and sha256 of every page written or kept so far."""
+        found: dict[str, str] = {}
+        for part in self.packed:
+            found |= orjson.loads(part)
+        return found | self.new
+
     async def finish(self, digest: str | None = None) -> None:
-        for key in sorted(set(self.old) - set(self.new)):
+        written = self.written()
+        for key in sorted(set(self.old) - set(written)):
             await self.store.delete(key)
-        manifest = _manifest(self.new, digest, self.shards)
+        manifest = _manifest(written, digest, self.shards)
         await put_if_changed(self.store, SITE_MANIFEST_KEY, manifest, JSON_TYPE, self.stats)
 
 

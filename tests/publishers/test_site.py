@@ -29,7 +29,7 @@ from api.app import create_app
 from api.settings import Settings
 from publishers import charts, dcat, display, site, site_data, site_paths, site_sync
 from publishers.records import subject_key
-from publishers.render import sha256_hex
+from publishers.render import Rendered, sha256_hex
 from publishers.select import Selector
 from publishers.sync import SyncStats
 from storage import database, models
@@ -286,6 +286,7 @@ async def test_the_site_is_rendered_one_jurisdiction_at_a_time_and_only_where_it
         light: bool = False,
     ) -> site.SiteInput:
         assert listing is not None  # read once by update_site, not again by each part
+        loading.append(jurisdiction)
         data = await load(
             store,
             jurisdiction,
@@ -295,25 +296,46 @@ async def test_the_site_is_rendered_one_jurisdiction_at_a_time_and_only_where_it
             departments=departments,
             light=light,
         )
-        assert set(data.jurisdictions()) <= {jurisdiction}
-        # A part that is not rendered again gives the portal its names, not its files.
-        assert objects == (shown == site_data.SHOWN)
+        if jurisdiction is not None:
+            assert set(data.jurisdictions()) <= {jurisdiction}
+        # The portal objects read every jurisdiction's names once the parts are written, and
+        # no files.
+        assert shown == (site_data.SHOWN if jurisdiction else site_data.PORTAL)
+        assert objects == (jurisdiction is not None)
         assert objects or not any(r.objects for r in data.releases)
         # A rendered part: its light rows, then its departments' whole rows, a group at a time.
-        kind = "light" if light else "group" if departments else "names"
+        kind = "light" if light else "group" if departments else "portal"
         if kind == "group":
             owners = {r.entry["departmentCode"] for r in data.releases}
             assert owners - {None} == set(departments)
-        if kind != "names":
-            assert shown == site_data.SHOWN
         loaded.append((jurisdiction, kind))
+        loading.pop()
         return data
 
     monkeypatch.setattr(site, "load", recorded)
+    monkeypatch.setattr(site_data, "_manifests", {})
+    loading: list[str | None] = []
+    manifests_read: list[str] = []
+    get = store.get
+
+    async def recorded_get(key: str) -> bytes:
+        if loading and key.endswith("/manifest.v1.json"):
+            manifests_read.append(key)
+        return await get(key)
+
+    monkeypatch.setattr(store, "get", recorded_get)
     await publisher(store).publish_many([r.id for r in first.releases + second.releases])
     # Two departments in each, in one group (a group holds about GROUP_SUBJECTS subjects).
     parts = ["light", "group"]
-    assert loaded == [(code, part) for code in ("990101", "990102") for part in parts]
+    rendered = [(code, part) for code in ("990101", "990102") for part in parts]
+    assert loaded == [*rendered, (None, "portal")]
+    # A jurisdiction's manifests are read once for its light rows and its groups, and let go
+    # when the next jurisdiction is loaded.
+    assert sorted(manifests_read) == sorted(set(manifests_read))
+    assert {key.split("/")[1] for key in manifests_read} == {"990101", "990102"}
+    assert list(site_data._manifests) == ["990102"]
+    assert {key.split("/")[1] for key, _ in site_data._manifests["990102"]} == {"990102"}
+    monkeypatch.setattr(store, "get", get)
     # Nothing changed: the site manifest's fingerprint says so, and nothing is loaded.
     loaded.clear()
     await publisher(store).write_pointers(SyncStats())
@@ -354,7 +376,7 @@ async def test_the_site_is_rendered_one_jurisdiction_at_a_time_and_only_where_it
     )
     assert not batch.failures
     assert sorted({r.outcome for r in batch.results}) == ["published", "unchanged"]
-    assert loaded == [("990101", "names"), ("990102", "light"), ("990102", "group")]
+    assert loaded == [("990102", "light"), ("990102", "group"), (None, "portal")]
     assert [k for k in written if site_paths.shard_of(k) == "990101"] == []
     assert "site/projects/990102/PUBP0-0Q/index.html" in written
     objects = await everything(store)
@@ -703,13 +725,32 @@ async def test_a_jurisdiction_written_in_batches_never_claims_a_page_it_has_not_
     )
 
 
+async def test_a_written_jurisdictions_marks_are_let_go_and_its_unwritten_keys_stay_unknown() -> (
+    None
+):
+    """Once a jurisdiction is done its written pages are in the manifest's new entries, and
+    their marks are let go (a city's keys are not held twice to the end); a key marked and not
+    written stays unknown in every manifest written after."""
+    store = MemoryObjectStore()
+    sync = site_sync.SiteSync(store, SyncStats(), {})
+    first, second, other = (f"site/projects/{code}/index.html" for code in ("A/1", "A/2", "B/1"))
+    await sync.mark([first, second])
+    await sync.write([Rendered(first, b"1", "text/html", sha256_hex(b"1"))])
+    assert sync.marked == {first, second}
+    sync.done("A", "digest", {})
+    assert sync.marked == {second}
+    await sync.mark([other])
+    interim = orjson.loads(await store.get(site_paths.SITE_MANIFEST_KEY))["objects"]
+    assert interim == {first: sha256_hex(b"1"), second: None, other: None}
+
+
 async def test_parsed_manifests_are_kept_up_to_the_bound_then_let_go(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A process keeps the manifests it parsed for the next render, up to `MANIFESTS_KEPT`:
     a whole city's would be 84 MB, held for the rest of the publish."""
     monkeypatch.setattr(site_data, "MANIFESTS_KEPT", 3)
-    monkeypatch.setattr(site_data, "_manifests", {})
+    parsed: dict[tuple[str, str], tuple[site_data.FileLink, ...]] = {}
     store = MemoryObjectStore()
     digests = []
     for number in range(4):
@@ -729,15 +770,15 @@ async def test_parsed_manifests_are_kept_up_to_the_bound_then_let_go(
         await store.put(f"m{number}.json", data, "application/json")
         digests.append(sha256_hex(data))
     for number in range(3):
-        found = await site_data._manifest_objects(store, f"m{number}.json", digests[number])
+        found = await site_data._manifest_objects(store, f"m{number}.json", digests[number], parsed)
         assert [o.key for o in found] == [f"k{number}", f"m{number}.json"]
-        assert len(site_data._manifests) == number + 1
+        assert len(parsed) == number + 1
     # The fourth would be one too many: the kept ones are let go, and it is kept.
-    await site_data._manifest_objects(store, "m3.json", digests[3])
-    assert list(site_data._manifests) == [("m3.json", digests[3])]
+    await site_data._manifest_objects(store, "m3.json", digests[3], parsed)
+    assert list(parsed) == [("m3.json", digests[3])]
     # A manifest whose bytes are not the digest the release names is not kept.
-    await site_data._manifest_objects(store, "m0.json", digests[1])
-    assert list(site_data._manifests) == [("m3.json", digests[3])]
+    await site_data._manifest_objects(store, "m0.json", digests[1], parsed)
+    assert list(parsed) == [("m3.json", digests[3])]
 
 
 # --- the /open/ route --------------------------------------------------------------------------
