@@ -1038,22 +1038,27 @@ async def catalog_bytes(base_url: str | None = None, listing: Listing | None = N
     the bulk files (`publishers/bulk.py`: each file's key, `latest/` key, bytes and sha256).
     Keys are relative to the bucket root; under a public `base_url` each release also gets the
     absolute addresses of its manifest and data package (D17), and each bulk file its URLs."""
-    releases = await models.Release.filter(status=ReleaseStatus.PUBLISHED).prefetch_related(
-        "jurisdiction", "department", "versions"
-    )
+    published = models.Release.filter(status=ReleaseStatus.PUBLISHED)
     entries = []
-    heads: dict[str, models.ReleaseVersion] = {}
-    for release in releases:
-        entry = release_entry(release, list(release.versions))
-        # what `gongkai verify` checks each manifest's bytes against (issue 16)
-        digests = {v.number: v.manifest_sha256 for v in release.versions}
-        for listed in entry["versions"]:
-            listed["manifestSha256"] = digests[listed["number"]]
-        entries.append(entry)
-        for version in release.versions:
-            code = release.jurisdiction.code
-            if code not in heads or version.id > heads[code].id:
-                heads[code] = version
+    heads: dict[str, tuple[int, str]] = {}  # jurisdiction → its newest version's id and digest
+    # A jurisdiction's releases at a time: as models with their versions they took ~3 KB each
+    # beside their entries (~18 MiB for a city's 6,001, held to the end of the document).
+    for jurisdiction_id in sorted(set(await published.values_list("jurisdiction_id", flat=True))):
+        releases = await published.filter(jurisdiction_id=jurisdiction_id).prefetch_related(
+            "jurisdiction", "department", "versions"
+        )
+        for release in releases:
+            entry = release_entry(release, list(release.versions))
+            # what `gongkai verify` checks each manifest's bytes against (issue 16)
+            digests = {v.number: v.manifest_sha256 for v in release.versions}
+            for listed in entry["versions"]:
+                listed["manifestSha256"] = digests[listed["number"]]
+            entries.append(jsonable(entry))
+            for version in release.versions:
+                code = release.jurisdiction.code
+                if code not in heads or version.id > heads[code][0]:
+                    heads[code] = (version.id, version.manifest_sha256)
+        del releases
     if base_url:
         root = base_url.rstrip("/")
         for entry in entries:
@@ -1077,8 +1082,7 @@ async def catalog_bytes(base_url: str | None = None, listing: Listing | None = N
             "bulk": listing.entries(base_url) if listing else [],
             # each jurisdiction's newest manifest: where its chain is walked from
             "chains": [
-                {"jurisdictionCode": code, "head": heads[code].manifest_sha256}
-                for code in sorted(heads)
+                {"jurisdictionCode": code, "head": heads[code][1]} for code in sorted(heads)
             ],
             "releases": sorted(entries, key=lambda e: e["key"]),
             "notices": sorted(
