@@ -1209,8 +1209,9 @@ async def update_site(
             sync.done(code, shard_digest, own)
             del part  # not held while the next one loads
     # Read again once every part is written, not kept from each: what a part left for the
-    # portal lay among the pages' objects freed after it, and held their memory (~12 MiB a
-    # city district). A few rows a release (PORTAL), with no files.
+    # portal (its releases' catalog entries and names) lay among the objects of its pages,
+    # freed after it, and kept their memory from being given back. A few rows a release
+    # (PORTAL), with no files.
     portal = (await load(store, shown=PORTAL, objects=False, listing=listing)).portal()
     pages = await asyncio.to_thread(render_portal, portal, grades, base_url, data_license)
     await sync.write(pages)
