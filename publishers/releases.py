@@ -1043,7 +1043,9 @@ async def catalog_bytes(base_url: str | None = None, listing: Listing | None = N
     heads: dict[str, tuple[int, str]] = {}  # jurisdiction → its newest version's id and digest
     # A jurisdiction's releases at a time: as models with their versions they took ~3 KB each
     # beside their entries (~18 MiB for a city's 6,001, held to the end of the document).
-    for jurisdiction_id in sorted(set(await published.values_list("jurisdiction_id", flat=True))):
+    for jurisdiction_id in sorted(
+        await published.distinct().values_list("jurisdiction_id", flat=True)
+    ):
         releases = await published.filter(jurisdiction_id=jurisdiction_id).prefetch_related(
             "jurisdiction", "department", "versions"
         )

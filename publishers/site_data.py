@@ -262,7 +262,7 @@ async def load(
     """Everything the site shows, from published snapshot rows (see the module docstring); with
     `jurisdiction`, one jurisdiction's shard of it (`SiteInput.shard`), so that rendering a
     city holds one district's rows at a time; with `shown`, only those rows (`PORTAL`: what
-    the portal objects read of a shard that is not rendered again); without `objects`, no
+    the portal objects read, once every jurisdiction is written); without `objects`, no
     release's files (no manifest is read: the portal objects need none); `listing`, the bulk
     listing when the caller has read it already; with `departments`, only their releases and
     the finance bureau's; with `light`, only the `LIGHT` fields of the rows."""
@@ -310,8 +310,9 @@ async def load(
         )
     }
     limit = asyncio.Semaphore(PARALLEL_UPLOADS)
-    parsed = _manifests.pop(jurisdiction, {}) if objects else {}
-    if objects:  # another jurisdiction's are let go
+    parsed: dict[tuple[str, str], tuple[FileLink, ...]] = {}
+    if objects:  # this jurisdiction's are kept, another's let go
+        parsed = _manifests.pop(jurisdiction, {})
         _manifests.clear()
         _manifests[jurisdiction] = parsed
 

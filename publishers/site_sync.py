@@ -178,10 +178,12 @@ class SiteSync:
         self.held: dict[str, dict[str, Any]] = dict(stored.get("shards", {}))
         #: The keys and sha256 of the pages written since the last jurisdiction was `done`.
         self.new: dict[str, str] = {}
-        #: Those of each jurisdiction done or kept, one JSON object each: a key and a digest
-        #: held as two strings for every page of a city (~150,000) took ~250 bytes a page, left
-        #: among the objects of the pages rendered after them.
+        #: Those of each jurisdiction done, one JSON object each: a key and a digest held as
+        #: two strings for every page of a city (~150,000) took ~250 bytes a page, left among
+        #: the objects of the pages rendered after them.
         self.packed: list[bytes] = []
+        #: Those of each jurisdiction kept: its entries of the stored manifest, not copied.
+        self.kept: list[Mapping[str, str]] = []
         self.shards: dict[str, dict[str, Any]] = {}
         #: Keys marked unknown in the stored manifest (`mark`) until `finish`.
         self.marked: set[str] = set()
@@ -198,7 +200,7 @@ class SiteSync:
     def keep(self, code: str) -> dict[tuple[str, int], Counter[str]]:
         """Keep an `unchanged` jurisdiction's pages as they are; its grade counts."""
         kept = self._owned.get(segment(code), {})
-        self.packed.append(orjson.dumps(kept))
+        self.kept.append(kept)
         self.stats.skipped += len(kept)
         self.shards[code] = self.held[code]
         return {(code, int(y)): Counter(c) for y, c in self.held[code]["grades"].items()}
@@ -247,6 +249,8 @@ class SiteSync:
         found: dict[str, str] = {}
         for part in self.packed:
             found |= orjson.loads(part)
+        for kept in self.kept:
+            found |= kept
         return found | self.new
 
     async def finish(self, digest: str | None = None) -> None:
