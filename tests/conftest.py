@@ -13,12 +13,15 @@ import atexit
 import gc
 import hashlib
 import os
+import pickle
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import asyncpg
 import pytest
@@ -35,6 +38,7 @@ from tests.stores import PassThroughStore
 BACKEND = os.environ.get("GONGKAI_TEST_DB", "sqlite")
 PG_SERVER = os.environ.get("GONGKAI_TEST_PG", "postgres://postgres@127.0.0.1:5432")
 RUN_ID = uuid.uuid4().hex[:8]
+T = TypeVar("T")
 
 if BACKEND not in ("sqlite", "postgres"):
     raise pytest.UsageError(f"GONGKAI_TEST_DB must be sqlite or postgres, not {BACKEND!r}")
@@ -205,15 +209,31 @@ class Databases:
         await self.admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return name
 
+    @asynccontextmanager
+    async def connected_copy(self, template: str) -> AsyncIterator[str]:
+        """A copy of `template` with Tortoise connected to it (the tests' `db`), dropped after."""
+        url = await self.copy(template, ahead=True)
+        await database.init(url, global_fallback=True)
+        try:
+            yield url
+        finally:
+            await database.close()
+            self.drop_later(url)
+
+    async def drop_spare(self, template: str) -> None:
+        """Drop the copy of `template` made ahead, if any (before `template` is dropped)."""
+        spare = self._spares.pop(template, None)
+        if spare is not None:
+            await self.drop(self.url(await spare))
+
     def drop_later(self, url: str) -> None:
         """Drop in the background, while the next test runs; `close` waits for it."""
         self._dropping.append(asyncio.ensure_future(self.drop(url)))
 
     async def close(self) -> None:
         """Drop the copies made ahead and never used; wait for the drops under way."""
-        for spare in self._spares.values():
-            await self.drop(self.url(await spare))
-        self._spares.clear()
+        for template in list(self._spares):
+            await self.drop_spare(template)
         await asyncio.gather(*self._dropping)
 
     async def drop(self, url: str) -> None:
@@ -369,15 +389,53 @@ async def published_demo(
 
 
 @pytest.fixture
-async def db(databases: Databases, migrated_template: str) -> AsyncIterator[str]:
+async def empty_db(databases: Databases, migrated_template: str) -> AsyncIterator[str]:
     """A fresh, migrated, empty database with Tortoise connected to it; yields its URL."""
-    url = await databases.copy(migrated_template, ahead=True)
-    await database.init(url, global_fallback=True)
-    try:
+    async with databases.connected_copy(migrated_template) as url:
         yield url
-    finally:
-        await database.close()
-        databases.drop_later(url)
+
+
+@pytest.fixture
+def db(empty_db: str) -> str:
+    """The test's database: `empty_db`, unless its module overrides `db` with a copy of a
+    database it built once (`Prebuilt`)."""
+    return empty_db
+
+
+@dataclass(frozen=True)
+class Prebuilt(Generic[T]):
+    """A database that a module builds once and copies for each of its tests: the tests that
+    read one published data set spent most of their time publishing it again (2–4 s a test).
+    A copy is a file copy on SQLite, a ``CREATE DATABASE … TEMPLATE`` on PostgreSQL (~0.15 s).
+
+    `value` is what the build returned (the models it made, a store it published to), a new
+    copy for each test, so that no test sees what another changed in it."""
+
+    template: str
+    pickled: bytes
+
+    def value(self) -> T:
+        loaded: T = pickle.loads(self.pickled)  # noqa: S301 (what this session pickled)
+        return loaded
+
+    @staticmethod
+    async def build(
+        databases: Databases, migrated_template: str, make: Callable[[], Awaitable[T]]
+    ) -> AsyncIterator[Prebuilt[T]]:
+        """For a module-scoped fixture: `make` runs once, connected to a new migrated database,
+        which is then the template of each test's `db` (`Prebuilt.copy`)."""
+        url = await databases.copy(migrated_template)
+        async with database.connected(url):
+            value = await make()
+        template = url.rsplit("/", 1)[-1].removesuffix(".sqlite3")
+        yield Prebuilt(template, pickle.dumps(value))
+        await databases.drop_spare(template)  # a copy made ahead would hold the template open
+        await databases.drop(url)
+
+    async def copy(self, databases: Databases) -> AsyncIterator[str]:
+        """For the module's `db` fixture: a copy of the built database, connected."""
+        async with databases.connected_copy(self.template) as url:
+            yield url
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from api.settings import Settings
 from publishers.releases import WITHDRAWAL_NOTE
 from storage import database, models
 from storage.objects.memory import MemoryObjectStore
+from tests.conftest import Databases, Prebuilt
 from tests.publishers import dataset
 from tests.publishers.test_releases import NOW, publisher
 
@@ -25,17 +26,45 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-@pytest.fixture
-def store() -> MemoryObjectStore:
-    """The bucket of a test's publishes: a release's bulk files read the others' manifests."""
-    return MemoryObjectStore()
+Published = tuple[dataset.Built, MemoryObjectStore]
 
 
-@pytest.fixture
-async def published(db: str, store: MemoryObjectStore) -> dataset.Built:
+async def _publish() -> Published:
     built = await dataset.build(dataset.Plan(departments=2, projects=2))
+    store = MemoryObjectStore()
     await publisher(store).publish_many([r.id for r in built.releases])
-    return built
+    return built, store
+
+
+@pytest.fixture(scope="module")
+async def prebuilt(
+    databases: Databases, migrated_template: str
+) -> AsyncIterator[Prebuilt[Published]]:
+    async for built in Prebuilt.build(databases, migrated_template, _publish):
+        yield built
+
+
+@pytest.fixture
+async def db(databases: Databases, prebuilt: Prebuilt[Published]) -> AsyncIterator[str]:
+    """This module's tests read the data set published (a copy each); `empty_db` where not."""
+    async for url in prebuilt.copy(databases):
+        yield url
+
+
+@pytest.fixture
+def copied(db: str, prebuilt: Prebuilt[Published]) -> Published:
+    return prebuilt.value()
+
+
+@pytest.fixture
+def store(copied: Published) -> MemoryObjectStore:
+    """The bucket of the test's publishes: a release's bulk files read the others' manifests."""
+    return copied[1]
+
+
+@pytest.fixture
+def published(copied: Published) -> dataset.Built:
+    return copied[0]
 
 
 async def client_for(db: str, tmp_path: Path, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
@@ -103,9 +132,11 @@ NOTICES = """{ correctionNotices(first: 10, filter: {fiscalYear: 2024}) {
   totalCount nodes { date kind kindLabel jurisdictionCode fiscalYear releaseKey note } } }"""
 
 
-async def test_a_withdrawal_is_a_public_notice_that_names_no_one(db: str, tmp_path: Path) -> None:
+async def test_a_withdrawal_is_a_public_notice_that_names_no_one(
+    empty_db: str, tmp_path: Path
+) -> None:
     await dataset.withdraw_whole_department(MemoryObjectStore(), NOW)
-    async for client in client_for(db, tmp_path):
+    async for client in client_for(empty_db, tmp_path):
         # The first answer teaches the fast path, the second comes from it: the same bytes.
         answers = [
             await client.post(

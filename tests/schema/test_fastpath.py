@@ -48,6 +48,7 @@ from storage.enums import (
     RecordType,
 )
 from storage.objects.memory import MemoryObjectStore
+from tests.conftest import Databases, Prebuilt
 from tests.properties import Share, property_settings
 from tests.publishers import dataset
 from tests.publishers.test_releases import NOW, publisher
@@ -56,8 +57,7 @@ SCHEMA = build()
 TYPES = SCHEMA._schema.type_map
 
 
-@pytest.fixture
-async def published(db: str) -> AsyncIterator[dataset.Built]:
+async def _publish() -> dataset.Built:
     """test_public_schema's data set, plus monitoring records, ex-ante assessments and a
     corrected release, so that every public type has published rows."""
     plan = dataset.Plan(
@@ -99,7 +99,27 @@ async def published(db: str) -> AsyncIterator[dataset.Built]:
     release = await models.Release.filter(kind="FINAL_ACCOUNTS").order_by("-id").first()
     assert release is not None
     await publisher(store, NOW + timedelta(days=1)).publish(release.id, note="更正")
-    yield built
+    return built
+
+
+@pytest.fixture(scope="module")
+async def prebuilt(
+    databases: Databases, migrated_template: str
+) -> AsyncIterator[Prebuilt[dataset.Built]]:
+    async for built in Prebuilt.build(databases, migrated_template, _publish):
+        yield built
+
+
+@pytest.fixture
+async def db(databases: Databases, prebuilt: Prebuilt[dataset.Built]) -> AsyncIterator[str]:
+    """Every test here reads the data set published (a copy each)."""
+    async for url in prebuilt.copy(databases):
+        yield url
+
+
+@pytest.fixture
+def published(db: str, prebuilt: Prebuilt[dataset.Built]) -> dataset.Built:
+    return prebuilt.value()
 
 
 # -- running both -------------------------------------------------------------------------------

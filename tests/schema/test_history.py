@@ -23,6 +23,7 @@ from schema.rows import node_id
 from storage import models
 from storage.enums import RecordType
 from storage.objects.memory import MemoryObjectStore
+from tests.conftest import Databases, Prebuilt
 from tests.publishers import dataset
 from tests.publishers.test_releases import NOW, everything, leaks, publisher, snapshot_leaks
 from tests.schema.test_public_schema import fails, run
@@ -57,8 +58,7 @@ async def _target_key(code: str) -> str:
     return str(key)
 
 
-@pytest.fixture
-async def corrected(db: str) -> AsyncIterator[History]:
+async def _correct() -> History:
     """Published, then the budget release of department 0 corrected: a target's goal."""
     built = await dataset.build(dataset.Plan(departments=2, projects=2))
     store = MemoryObjectStore()
@@ -70,7 +70,27 @@ async def corrected(db: str) -> AsyncIterator[History]:
     budget = built.releases[0]
     later = publisher(store, NOW + timedelta(days=3))
     assert (await later.publish(budget.id, note="更正目标")).version == 2
-    yield History(built, store, await _target_key("PUBP0-0Q"), await everything(store))
+    return History(built, store, await _target_key("PUBP0-0Q"), await everything(store))
+
+
+@pytest.fixture(scope="module")
+async def prebuilt(
+    databases: Databases, migrated_template: str
+) -> AsyncIterator[Prebuilt[History]]:
+    async for built in Prebuilt.build(databases, migrated_template, _correct):
+        yield built
+
+
+@pytest.fixture
+async def db(databases: Databases, prebuilt: Prebuilt[History]) -> AsyncIterator[str]:
+    """Every test here reads the data set published and corrected (a copy each)."""
+    async for url in prebuilt.copy(databases):
+        yield url
+
+
+@pytest.fixture
+def corrected(db: str, prebuilt: Prebuilt[History]) -> History:
+    return prebuilt.value()
 
 
 @pytest.fixture

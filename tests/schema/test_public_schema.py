@@ -30,6 +30,7 @@ from schema.rows import node_id
 from storage import models
 from storage.enums import FilingReason, RecordType, ReleaseKind
 from storage.objects.memory import MemoryObjectStore
+from tests.conftest import Databases, Prebuilt
 from tests.publishers import dataset
 from tests.publishers.test_releases import NOW, publisher
 
@@ -82,8 +83,7 @@ async def _sql_path(query: str, variables: dict[str, Any]) -> bytes | None:
         return None
 
 
-@pytest.fixture
-async def published(db: str) -> AsyncIterator[dataset.Built]:
+async def _publish() -> dataset.Built:
     plan = dataset.Plan(
         departments=3,
         projects=2,
@@ -93,7 +93,27 @@ async def published(db: str) -> AsyncIterator[dataset.Built]:
     built = await dataset.build(plan)
     await models.Subject.filter(code="PUBP2-1Q").update(name="街道绿化养护项目")
     await publisher(MemoryObjectStore()).publish_many([r.id for r in built.releases])
-    yield built
+    return built
+
+
+@pytest.fixture(scope="module")
+async def prebuilt(
+    databases: Databases, migrated_template: str
+) -> AsyncIterator[Prebuilt[dataset.Built]]:
+    async for built in Prebuilt.build(databases, migrated_template, _publish):
+        yield built
+
+
+@pytest.fixture
+async def db(databases: Databases, prebuilt: Prebuilt[dataset.Built]) -> AsyncIterator[str]:
+    """This module's tests read the data set published (a copy each); `empty_db` where not."""
+    async for url in prebuilt.copy(databases):
+        yield url
+
+
+@pytest.fixture
+def published(db: str, prebuilt: Prebuilt[dataset.Built]) -> dataset.Built:
+    return prebuilt.value()
 
 
 SUBJECTS = """
@@ -186,7 +206,7 @@ async def test_search_finds_two_character_words(published: dataset.Built) -> Non
     assert "SECRET" not in orjson.dumps(goals).decode()
 
 
-async def test_search_finds_each_run_of_the_query_as_written(db: str) -> None:
+async def test_search_finds_each_run_of_the_query_as_written(empty_db: str) -> None:
     """D28: a run of three characters or more is found as written, not as its bigrams anywhere
     in the record; the runs of a query may lie apart; the same answers on both databases,
     whichever index serves them (on PostgreSQL the trigram index for the long runs)."""
@@ -394,7 +414,9 @@ query($first: Int, $after: String, $last: Int, $before: String,
 """
 
 
-async def test_correction_notices_name_their_release_only_while_it_is_published(db: str) -> None:
+async def test_correction_notices_name_their_release_only_while_it_is_published(
+    empty_db: str,
+) -> None:
     store = MemoryObjectStore()
     withdrawal = await dataset.withdraw_whole_department(store, NOW)
     budget = next(
@@ -497,7 +519,7 @@ async def test_a_total_is_counted_up_to_the_limit_and_says_whether_it_is_exact(
 
 
 async def test_a_total_of_correction_notices_is_counted_up_to_the_limit(
-    db: str, monkeypatch: pytest.MonkeyPatch
+    empty_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await dataset.withdraw_whole_department(MemoryObjectStore(), NOW)
     whole = (await _every_path(NOTICE_TOTALS, {}))["correctionNotices"]

@@ -24,9 +24,18 @@ from storage import database
 from tests.conftest import PublishedDemo
 from tests.publishers import dataset
 from tests.schema import test_fastpath as fp
-from tests.schema.test_fastpath import SCHEMA, SUBJECT_FIELDS, Case, cases, published
+from tests.schema.test_fastpath import (
+    SCHEMA,
+    SUBJECT_FIELDS,
+    Case,
+    cases,
+    db,
+    prebuilt,
+    published,
+)
 
-__all__ = ["published"]  # the fixture, for the examples over test_fastpath's data set
+# The fixtures, for the examples over test_fastpath's data set (`db` is a copy of it here too).
+__all__ = ["db", "prebuilt", "published"]
 
 FAST = FastPath(SCHEMA)
 BASE = "http://x/open"
