@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 import pytest
@@ -418,12 +418,15 @@ class Prebuilt(Generic[T]):
         loaded: T = pickle.loads(self.pickled)  # noqa: S301 (what this session pickled)
         return loaded
 
-    @staticmethod
-    async def build(
-        databases: Databases, migrated_template: str, make: Callable[[], Awaitable[T]]
-    ) -> AsyncIterator[Prebuilt[T]]:
-        """For a module-scoped fixture: `make` runs once, connected to a new migrated database,
-        which is then the template of each test's `db` (`Prebuilt.copy`)."""
+
+def prebuilt_database(make: Callable[[], Awaitable[T]]) -> tuple[Any, Any]:
+    """A module's two fixtures, ``prebuilt, db = prebuilt_database(make)``: `prebuilt` runs
+    `make` once, connected to a new migrated database, and `db`, overriding the session's,
+    gives each test a copy of that database, connected. The module's own fixture hands out
+    `prebuilt.value()`."""
+
+    @pytest.fixture(scope="module")
+    async def prebuilt(databases: Databases, migrated_template: str) -> AsyncIterator[Prebuilt[T]]:
         url = await databases.copy(migrated_template)
         async with database.connected(url):
             value = await make()
@@ -432,10 +435,12 @@ class Prebuilt(Generic[T]):
         await databases.drop_spare(template)  # a copy made ahead would hold the template open
         await databases.drop(url)
 
-    async def copy(self, databases: Databases) -> AsyncIterator[str]:
-        """For the module's `db` fixture: a copy of the built database, connected."""
-        async with databases.connected_copy(self.template) as url:
+    @pytest.fixture
+    async def db(databases: Databases, prebuilt: Prebuilt[T]) -> AsyncIterator[str]:
+        async with databases.connected_copy(prebuilt.template) as url:
             yield url
+
+    return prebuilt, db
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from api.settings import Settings
 from publishers.releases import WITHDRAWAL_NOTE
 from storage import database, models
 from storage.objects.memory import MemoryObjectStore
-from tests.conftest import Databases, Prebuilt
+from tests.conftest import Prebuilt, prebuilt_database
 from tests.publishers import dataset
 from tests.publishers.test_releases import NOW, publisher
 
@@ -36,19 +36,7 @@ async def _publish() -> Published:
     return built, store
 
 
-@pytest.fixture(scope="module")
-async def prebuilt(
-    databases: Databases, migrated_template: str
-) -> AsyncIterator[Prebuilt[Published]]:
-    async for built in Prebuilt.build(databases, migrated_template, _publish):
-        yield built
-
-
-@pytest.fixture
-async def db(databases: Databases, prebuilt: Prebuilt[Published]) -> AsyncIterator[str]:
-    """This module's tests read the data set published (a copy each); `empty_db` where not."""
-    async for url in prebuilt.copy(databases):
-        yield url
+prebuilt, db = prebuilt_database(_publish)
 
 
 @pytest.fixture

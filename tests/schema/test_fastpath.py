@@ -5,7 +5,7 @@ whatever graphql-core answers with an error, the fast path hands back (`Fallback
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -48,7 +48,7 @@ from storage.enums import (
     RecordType,
 )
 from storage.objects.memory import MemoryObjectStore
-from tests.conftest import Databases, Prebuilt
+from tests.conftest import Prebuilt, prebuilt_database
 from tests.properties import Share, property_settings
 from tests.publishers import dataset
 from tests.publishers.test_releases import NOW, publisher
@@ -102,19 +102,7 @@ async def _publish() -> dataset.Built:
     return built
 
 
-@pytest.fixture(scope="module")
-async def prebuilt(
-    databases: Databases, migrated_template: str
-) -> AsyncIterator[Prebuilt[dataset.Built]]:
-    async for built in Prebuilt.build(databases, migrated_template, _publish):
-        yield built
-
-
-@pytest.fixture
-async def db(databases: Databases, prebuilt: Prebuilt[dataset.Built]) -> AsyncIterator[str]:
-    """Every test here reads the data set published (a copy each)."""
-    async for url in prebuilt.copy(databases):
-        yield url
+prebuilt, db = prebuilt_database(_publish)
 
 
 @pytest.fixture

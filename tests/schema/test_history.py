@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import SimpleNamespace
@@ -23,7 +22,7 @@ from schema.rows import node_id
 from storage import models
 from storage.enums import RecordType
 from storage.objects.memory import MemoryObjectStore
-from tests.conftest import Databases, Prebuilt
+from tests.conftest import Prebuilt, prebuilt_database
 from tests.publishers import dataset
 from tests.publishers.test_releases import NOW, everything, leaks, publisher, snapshot_leaks
 from tests.schema.test_public_schema import fails, run
@@ -73,19 +72,7 @@ async def _correct() -> History:
     return History(built, store, await _target_key("PUBP0-0Q"), await everything(store))
 
 
-@pytest.fixture(scope="module")
-async def prebuilt(
-    databases: Databases, migrated_template: str
-) -> AsyncIterator[Prebuilt[History]]:
-    async for built in Prebuilt.build(databases, migrated_template, _correct):
-        yield built
-
-
-@pytest.fixture
-async def db(databases: Databases, prebuilt: Prebuilt[History]) -> AsyncIterator[str]:
-    """Every test here reads the data set published and corrected (a copy each)."""
-    async for url in prebuilt.copy(databases):
-        yield url
+prebuilt, db = prebuilt_database(_correct)
 
 
 @pytest.fixture

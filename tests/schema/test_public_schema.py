@@ -6,7 +6,6 @@ import base64
 import importlib
 import json
 import os
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -30,7 +29,7 @@ from schema.rows import node_id
 from storage import models
 from storage.enums import FilingReason, RecordType, ReleaseKind
 from storage.objects.memory import MemoryObjectStore
-from tests.conftest import Databases, Prebuilt
+from tests.conftest import Prebuilt, prebuilt_database
 from tests.publishers import dataset
 from tests.publishers.test_releases import NOW, publisher
 
@@ -96,19 +95,7 @@ async def _publish() -> dataset.Built:
     return built
 
 
-@pytest.fixture(scope="module")
-async def prebuilt(
-    databases: Databases, migrated_template: str
-) -> AsyncIterator[Prebuilt[dataset.Built]]:
-    async for built in Prebuilt.build(databases, migrated_template, _publish):
-        yield built
-
-
-@pytest.fixture
-async def db(databases: Databases, prebuilt: Prebuilt[dataset.Built]) -> AsyncIterator[str]:
-    """This module's tests read the data set published (a copy each); `empty_db` where not."""
-    async for url in prebuilt.copy(databases):
-        yield url
+prebuilt, db = prebuilt_database(_publish)
 
 
 @pytest.fixture
