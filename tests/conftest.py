@@ -398,7 +398,7 @@ async def empty_db(databases: Databases, migrated_template: str) -> AsyncIterato
 @pytest.fixture
 def db(empty_db: str) -> str:
     """The test's database: `empty_db`, unless its module overrides `db` with a copy of a
-    database it built once (`Prebuilt`)."""
+    database it built once (`prebuilt_database`)."""
     return empty_db
 
 
