@@ -3,7 +3,6 @@ follow what a process allocates and frees (issue 18)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import platform
 import subprocess
@@ -14,6 +13,7 @@ import orjson
 import pytest
 
 from tests.publishers import dataset
+from tests.publishers.test_obligations import gongkai
 
 #: In a process of its own, so that no other test's garbage is in the figures: ~48 MiB of
 #: small objects (pymalloc's), then one in 64 of them kept, then one 64 MiB buffer (malloc
@@ -56,24 +56,9 @@ async def test_a_publish_reports_each_step_boundary_and_exits_as_gongkai_does(
     db: str, tmp_path: Path
 ) -> None:
     await dataset.build(dataset.Plan(departments=2, projects=1, policy=True))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.step_memory",
-        "publish",
-        "--all",
-        env={
-            **os.environ,
-            "GONGKAI_DATABASE_URL": db,
-            "GONGKAI_STORE_URL": f"file://{tmp_path / 'store'}",
-            "COLUMNS": "200",
-        },
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode == 0, err.decode()
-    lines = [orjson.loads(line) for line in out.decode().splitlines() if line.startswith("{")]
+    run = await gongkai(db, tmp_path / "store", "publish", "--all", module="bench.step_memory")
+    assert run.code == 0, run.output
+    lines = [orjson.loads(line) for line in run.output.splitlines() if line.startswith("{")]
     steps = ["release step ended", "bulk step ended", "site step begins", "site step ended"]
     assert [line["at"] for line in lines] == [
         "before the command, the publisher imported",

@@ -254,12 +254,19 @@ async def test_filed_departments_are_exempt_and_never_named(db: str) -> None:
     assert (found.departments.exempt, found.subjects.exempt) == (1, 2)
 
 
-async def gongkai(db_url: str, store: Path, *args: str, env: dict[str, str] | None = None) -> Run:
-    """The command line, run as a process of its own against the test database."""
+async def gongkai(
+    db_url: str,
+    store: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    module: str = "api.cli",
+) -> Run:
+    """The command line (or `module`, which runs it), a process of its own against the test
+    database."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "api.cli",
+        module,
         *args,
         env={
             **os.environ,
