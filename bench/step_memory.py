@@ -103,9 +103,8 @@ def malloc() -> dict[str, float | None]:
     """glibc's heap (its arenas' memory from the system), the bytes of it in use, and the
     bytes in chunks malloc mmapped on their own. Null where there is no `mallinfo2` (glibc
     before 2.33, or not glibc)."""
-    try:
-        mallinfo2 = ctypes.CDLL(None).mallinfo2
-    except (AttributeError, OSError):
+    mallinfo2 = allocator._glibc("mallinfo2")
+    if mallinfo2 is None:
         return {"malloc_heap_mib": None, "malloc_in_use_mib": None, "malloc_mmapped_mib": None}
     mallinfo2.restype = _Mallinfo2
     info = mallinfo2()
