@@ -449,6 +449,7 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
             settings,
             observer=counters.observe if counters else None,
             wait=timedelta(seconds=args.wait),
+            apart=True,
         )
         if args.release is not None:
             ids = [await resolve_release(args.release)]

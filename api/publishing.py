@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from api.settings import Settings
 from publishers import signing
+from publishers.apart import Apart
 from publishers.lease import DEFAULT_LEASE
 from publishers.releases import Publisher, PublishRun
 from storage.objects import ObjectStore, open_store
@@ -22,12 +24,19 @@ def make_publisher(
     store: ObjectStore | None = None,
     observer: Callable[[PublishRun], None] | None = None,
     wait: timedelta = DEFAULT_LEASE,
+    *,
+    apart: bool = False,
+    worker: str | None = None,
 ) -> Publisher:
     """A new publisher (it caches what it selected for one run: make one per run or request).
     `observer` is told of every release it publishes (the metrics); `wait` is how long it
-    waits for a release another live worker holds."""
+    waits for a release another live worker holds. `apart`: each jurisdiction's part of a
+    batch in a process of its own (publishers/apart.py), where the database and the store can
+    be reached from another process; `gongkai publish` asks for it, the API does not (a
+    request publishes a release or a few)."""
     if store is None:
         store = open_store(settings.store_url, settings.s3_access_key, settings.s3_secret_key)
+    reachable = Apart.possible(settings.database_url, settings.store_url)
     return Publisher(
         store,
         data_license=settings.data_license,
@@ -35,7 +44,17 @@ def make_publisher(
         observer=observer,
         wait=wait,
         signer=signer_of(settings),
+        worker=worker,
+        apart=Apart(settings.database_url, partial(twin, settings))
+        if apart and reachable
+        else None,
     )
+
+
+def twin(settings: Settings, worker: str) -> Publisher:
+    """The publisher a part of the batch in another process works with: the settings' store
+    and key, under the parent's worker name, so that the parent's leases are its own."""
+    return make_publisher(settings, worker=worker)
 
 
 def signer_of(settings: Settings) -> signing.Signer:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import multiprocessing
 import os
 import shutil
 import sqlite3
@@ -47,7 +46,7 @@ from typing import Any
 
 import orjson
 
-from publishers import bulk_files, filenames
+from publishers import apart, bulk_files, filenames
 from publishers.bulk_listing import BULK_MANIFEST_KEY, Listing, read_listing
 from publishers.bulk_rows import ROWS_FILE, read_rows, row_line, spooled_tables
 from publishers.bulk_tables import SnapshotRow, Table
@@ -189,12 +188,16 @@ def _builders() -> ProcessPoolExecutor:
 
     Forked from a fork server, not from the publisher: the publisher has threads, and a child
     forked from it would inherit whatever lock one of them held. The server is one
-    single-threaded process per publisher, started on the first build with this module
-    imported (`set_forkserver_preload`), so a builder starts with its code loaded. Spawning
-    each builder afresh cost ~0.7 s of CPU in imports, twice a publish."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return ProcessPoolExecutor(_processes(), mp_context=context)
+    single-threaded process per publisher, started on the first fork with the publisher's code
+    imported (`apart.context`; the parts of a publish in processes of their own fork from it
+    too), so a builder starts with its code loaded. Spawning each builder afresh cost ~0.7 s
+    of CPU in imports, twice a publish."""
+    return ProcessPoolExecutor(
+        _processes(),
+        mp_context=apart.context(),
+        initializer=apart.die_with,  # nothing left building for a publisher killed -9
+        initargs=(os.getpid(),),
+    )
 
 
 def _processes() -> int:
@@ -295,8 +298,10 @@ class Spool:
     are built. Found by their sha256 alone, which each manifest lists: an index of keys was
     ~7 KB a release held until the bulk step, 42 MB over a city."""
 
-    def __init__(self) -> None:
-        self._root: Path | None = None
+    def __init__(self, root: Path | None = None) -> None:
+        """`root`: another spool's folder, which this one adds to and never removes (a part
+        of the publish in a process of its own adds to the publisher's spool)."""
+        self._root: Path | None = root
         self._removal: weakref.finalize | None = None
         # `add` runs in worker threads, several at once: without the lock, two of them could
         # each make a folder, and the bytes one had written would be looked for in the other's

@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -39,6 +40,7 @@ from tortoise.transactions import in_transaction
 
 from publishers import (
     allocator,
+    apart,
     bulk,
     filenames,
     history,
@@ -50,6 +52,7 @@ from publishers import (
     site,
     withdrawal,
 )
+from publishers.apart import Apart
 from publishers.bulk_listing import Listing
 from publishers.lease import (
     DEFAULT_LEASE,
@@ -84,6 +87,18 @@ PARALLEL_RELEASES = 3
 
 class ReleaseError(GongkaiError):
     """A release cannot be published as asked."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent whole from a part of the publish in another process (publishers/apart.py):
+        # rebuilt from its message and attributes, as its subclasses' __init__ take others.
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(kind: type[ReleaseError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ReleaseRefused(ReleaseError):
@@ -213,13 +228,28 @@ class WithdrawReport:
     stats: SyncStats = field(default_factory=SyncStats)
 
 
+@dataclass
+class PlaceDone:
+    """What publishing one jurisdiction's releases did (`Publisher._publish_place`), as a
+    process of its own sends it back: each release's outcome, the releases left to another
+    live worker (id → holder), the withdrawals it took to their last per-release step, and
+    the publishes the observer is to be told of."""
+
+    outcomes: dict[int, PublishResult | ReleaseError] = field(default_factory=dict)
+    left: dict[int, str] = field(default_factory=dict)
+    withdrawn: list[int] = field(default_factory=list)
+    runs: list[PublishRun] = field(default_factory=list)
+
+
 class Publisher:
     """Publishes releases to one object store. `clock` is injectable (decisions.md D3);
     `base_url` is where the public reads the store, for the absolute links of the catalog, feed
     and calendar; `parallel` overrides how many releases `publish_many` keeps in flight;
     `wait` is how long (real time) `publish_many` waits for a release that another live worker
     is publishing before it leaves the release to that worker; `signer` signs what it
-    publishes (publishers/signing.py)."""
+    publishes (publishers/signing.py); `apart` runs each jurisdiction's part of a batch in a
+    process of its own (publishers/apart.py), so that a city's publish takes the memory of its
+    largest jurisdiction."""
 
     def __init__(
         self,
@@ -234,8 +264,12 @@ class Publisher:
         observer: Callable[[PublishRun], None] | None = None,
         wait: timedelta = DEFAULT_LEASE,
         signer: signing.Signer | None = None,
+        apart: Apart | None = None,
     ) -> None:
         self.store = store
+        #: where set, `publish_many` publishes each jurisdiction's releases, and the pointer
+        #: step renders each jurisdiction's pages, in a process of its own (publishers/apart.py)
+        self.apart = apart
         #: signs every manifest, redaction and catalog (issue 16); None: nothing is signed
         self.signer = signer
         self._key_checked = False
@@ -564,68 +598,49 @@ class Publisher:
         On PostgreSQL a few releases are in flight at once, so that one's selection, rendering
         and database flip overlap another's uploads (a district publish is mostly waiting on
         the store). SQLite has one connection for every task, and a transaction there would
-        take in the other tasks' statements: it publishes one release at a time."""
+        take in the other tasks' statements: it publishes one release at a time.
+
+        With `apart`, each jurisdiction's releases are published in a process of its own, one
+        jurisdiction after another; the pointers are written here, once."""
         outcomes: dict[int, PublishResult | ReleaseError] = {}
-        limit = asyncio.Semaphore(self.parallel_releases())
+        left: dict[int, str] = {}
         loaded = {
             r.id: r
             for r in await models.Release.filter(id__in=list(release_ids)).select_related(
                 "jurisdiction", "department"
             )
         }
-
-        left: dict[int, str] = {}
-
-        async def one(release_id: int) -> None:
-            async with limit:
-                try:
-                    release = loaded.get(release_id)
-                    if release is None:
-                        raise ReleaseError(f"no release with id {release_id}")
-                    when = as_of(release) if as_of else None
-                    outcomes[release_id] = await self._publish_or_wait(release, when, note)
-                except Claimed as claimed:
-                    left[release_id] = claimed.holder
-                except ReleaseError as error:
-                    outcomes[release_id] = error
-            if progress:
-                progress(release_id)
-
         # Jurisdiction by jurisdiction, letting go of each one's facts before the next is
         # read: a run over a city's sixteen districts holds one district's facts at a time.
         places: dict[int | None, list[int]] = {}
         for release_id in release_ids:
             release = loaded.get(release_id)
             places.setdefault(release.jurisdiction_id if release else None, []).append(release_id)
-        try:  # an unexpected failure (the store, the database) stops the batch
-            for place, ids in places.items():
-                # The finance authority's releases go first: a final-accounts release links a
-                # key evaluation to its main text only once that text is public (DR-4h), so in
-                # one batch the link is there from the first version.
-                finance = [i for i in ids if _kind(loaded.get(i)) is ReleaseKind.FINANCE_ANNUAL]
-                # The departments' releases by year, kind and department: the selector then
-                # holds a few parts of a year's rows at a time, whatever the jurisdiction's size.
-                # (An unknown id, with no place, fails on its own.)
-                others = sorted(
-                    set(ids) - set(finance),
-                    key=lambda i: release_order(loaded[i]) if i in loaded else (0, "", 0, i),
+        for place, ids in places.items():
+            when = {i: as_of(loaded[i]) if as_of else None for i in ids if i in loaded}
+            if self.apart is not None and place is not None:
+                # In a process of its own, which gives back all it took when it exits.
+                done = await apart.run(
+                    self.apart, self.worker, _place_apart, ids, when, note, self._uploaded.root
                 )
-                for phase in (finance, others):
-                    async with asyncio.TaskGroup() as group:
-                        for release_id in phase:
-                            group.create_task(one(release_id))
-                if place is not None:
-                    self.selector.forget(place)
-                    allocator.trim()  # what it read lies below what the next one will read
-                # The planner sees each jurisdiction's new rows before the next one's are
-                # written: the public API answers from them while a city's batch goes on for
-                # half an hour, and the pointer step reads them. Measured on a city three
-                # jurisdictions in, before autovacuum had come round: a search's plan expected
-                # 1,732 subjects where there were 180,571, and took 1.26 s instead of 11 ms.
-                if any(_changed(outcomes.get(i)) for i in ids):
-                    await refresh_statistics()
-        except ExceptionGroup as failures:
-            raise failures.exceptions[0] from None
+                self._withdrawn += done.withdrawn
+                if self.observer is not None:
+                    for run in done.runs:
+                        self.observer(run)
+                if progress is not None:
+                    for release_id in ids:
+                        progress(release_id)
+            else:
+                done = await self._publish_place(place, ids, loaded, when, note, progress)
+            outcomes |= done.outcomes
+            left |= done.left
+            # The planner sees each jurisdiction's new rows before the next one's are
+            # written: the public API answers from them while a city's batch goes on for
+            # half an hour, and the pointer step reads them. Measured on a city three
+            # jurisdictions in, before autovacuum had come round: a search's plan expected
+            # 1,732 subjects where there were 180,571, and took 1.26 s instead of 11 ms.
+            if any(_changed(outcomes.get(i)) for i in ids):
+                await refresh_statistics()
         batch = Batch()
         for release_id in release_ids:
             if release_id in left:
@@ -642,6 +657,57 @@ class Publisher:
         if batch.results or self._withdrawn:
             await self.write_pointers(batch.stats)
         return batch
+
+    async def _publish_place(
+        self,
+        place: int | None,
+        ids: Sequence[int],
+        loaded: Mapping[int, models.Release],
+        when: Mapping[int, datetime | None],
+        note: str | None,
+        progress: Callable[[int], None] | None = None,
+    ) -> PlaceDone:
+        """Publish one jurisdiction's releases (`publish_many`), then let go of its facts."""
+        done = PlaceDone()
+        limit = asyncio.Semaphore(self.parallel_releases())
+
+        async def one(release_id: int) -> None:
+            async with limit:
+                try:
+                    release = loaded.get(release_id)
+                    if release is None:
+                        raise ReleaseError(f"no release with id {release_id}")
+                    outcome = await self._publish_or_wait(release, when[release_id], note)
+                    done.outcomes[release_id] = outcome
+                except Claimed as claimed:
+                    done.left[release_id] = claimed.holder
+                except ReleaseError as error:
+                    done.outcomes[release_id] = error
+            if progress:
+                progress(release_id)
+
+        # The finance authority's releases go first: a final-accounts release links a key
+        # evaluation to its main text only once that text is public (DR-4h), so in one batch
+        # the link is there from the first version.
+        finance = [i for i in ids if _kind(loaded.get(i)) is ReleaseKind.FINANCE_ANNUAL]
+        # The departments' releases by year, kind and department: the selector then holds a
+        # few parts of a year's rows at a time, whatever the jurisdiction's size. (An unknown
+        # id, with no place, fails on its own.)
+        others = sorted(
+            set(ids) - set(finance),
+            key=lambda i: release_order(loaded[i]) if i in loaded else (0, "", 0, i),
+        )
+        try:  # an unexpected failure (the store, the database) stops the batch
+            for phase in (finance, others):
+                async with asyncio.TaskGroup() as group:
+                    for release_id in phase:
+                        group.create_task(one(release_id))
+        except ExceptionGroup as failures:
+            raise failures.exceptions[0] from None
+        if place is not None:
+            self.selector.forget(place)
+            allocator.trim()  # what it read lies below what the next one will read
+        return done
 
     async def _publish_or_wait(
         self, release: models.Release, as_of: datetime | None, note: str | None
@@ -915,6 +981,8 @@ class Publisher:
                 base_url=self.base_url,
                 data_license=self.data_license,
                 bulk_sha256=listing.sha256,
+                apart_in=self.apart,
+                worker=self.worker,
             )
             # Pages are written in parallel: a process killed among them leaves a folder
             # store's temporary files beside them, which the next writer of the pointers removes.
@@ -925,6 +993,32 @@ class Publisher:
             withdrawal.step("history-purged")
             await withdrawal.close(self._withdrawn, self.clock())
             self._withdrawn.clear()
+
+
+async def _place_apart(
+    publisher: Publisher,
+    ids: Sequence[int],
+    when: Mapping[int, datetime | None],
+    note: str | None,
+    spool: Path,
+) -> PlaceDone:
+    """`Publisher._publish_place` in a process of its own (`publishers/apart.py`): `publisher`
+    is the parent's twin; what it uploads is spooled into the parent's spool folder, where the
+    bulk step looks for it."""
+    runs: list[PublishRun] = []
+    publisher.observer = runs.append
+    publisher._uploaded = bulk.Spool(spool)
+    loaded = {
+        r.id: r
+        for r in await models.Release.filter(id__in=list(ids)).select_related(
+            "jurisdiction", "department"
+        )
+    }
+    place = {r.jurisdiction_id for r in loaded.values()}
+    only = place.pop() if len(place) == 1 else None
+    done = await publisher._publish_place(only, ids, loaded, when, note)
+    done.withdrawn, done.runs = publisher._withdrawn, runs
+    return done
 
 
 def _changed(outcome: PublishResult | ReleaseError | None) -> bool:

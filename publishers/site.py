@@ -40,13 +40,14 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache, partial
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from publishers import allocator, charts, dictionary, filenames
+from publishers import allocator, apart, charts, dictionary, filenames
+from publishers.apart import Apart
 from publishers.bulk_listing import Listing, read_listing
 from publishers.dcat import next_pages, render_dcat, render_jurisdiction_dcat
 from publishers.display import (
@@ -91,10 +92,13 @@ from publishers.site_paths import (
     shard_of,
     year_page,
 )
-from publishers.site_sync import SiteSync, read_inputs
+from publishers.site_sync import HandedSync, PartDone, SiteSync, read_inputs
 from publishers.sync import SyncStats
 from storage.enums import Grade, RecordType
 from storage.objects import ObjectNotFound, ObjectStore
+
+if TYPE_CHECKING:
+    from publishers.releases import Publisher
 
 HTML_TYPE = "text/html; charset=utf-8"
 CSS_TYPE = "text/css; charset=utf-8"
@@ -1158,6 +1162,45 @@ async def _write_batches(sync: SiteSync, batches: Iterator[list[Rendered]]) -> N
         await sync.write(pages)
 
 
+async def _render_part(
+    store: ObjectStore,
+    sync: SiteSync,
+    code: str,
+    digest: str,
+    listing: Listing,
+    following: str | None,
+    base_url: str | None,
+    data_license: str,
+) -> dict[tuple[str, int], Counter[str]]:
+    """Render and write a jurisdiction's pages, then its DCAT catalog page; its grades."""
+    part, own = await _write_shard(store, sync, code, listing)
+    # Its catalog page last, when its pages and rows are let go: rdflib's graph of a city
+    # district is most of a gigabyte by itself.
+    part = part.catalogued()
+    catalog = await asyncio.to_thread(
+        render_jurisdiction_dcat, part, code, following, base_url, data_license
+    )
+    del part
+    await sync.write(catalog)
+    del catalog
+    collect()  # rdflib's graphs are cyclic too
+    sync.done(code, digest, own)
+    return own
+
+
+async def _part_apart(
+    publisher: Publisher,
+    handed: HandedSync,
+    code: str,
+    *args: Any,
+) -> tuple[dict[tuple[str, int], Counter[str]], PartDone]:
+    """`_render_part` in a process of its own (publishers/apart.py), with the parent's sync
+    as it stood; its grades and what the parent's sync is to `adopt`."""
+    sync = SiteSync.resumed(publisher.store, SyncStats(), handed)
+    own = await _render_part(publisher.store, sync, code, *args)
+    return own, sync.part_done(code)
+
+
 async def update_site(
     store: ObjectStore,
     stats: SyncStats,
@@ -1165,10 +1208,13 @@ async def update_site(
     base_url: str | None = None,
     data_license: str = "CC-BY-4.0",
     bulk_sha256: str | None = None,
+    apart_in: Apart | None = None,
+    worker: str = "",
 ) -> None:
     """Bring the site in the store up to date with the database (a pointer object, D10);
     `base_url` as for `render_site`; `bulk_sha256` the bulk manifest's, which the DCAT catalog
-    lists (`publishers/bulk.py`).
+    lists (`publishers/bulk.py`); `apart_in`: how to render each jurisdiction's pages in a
+    process of its own, with the publisher's `worker` name (publishers/apart.py).
 
     When the inputs are the ones the stored site was rendered from (`SiteInputs.fingerprint`),
     nothing is loaded or rendered: an unchanged republish costs three small queries and one
@@ -1194,20 +1240,14 @@ async def update_site(
     for code, shard_digest in sorted(shards.items()):
         if sync.unchanged(code, shard_digest):
             grades |= sync.keep(code)
-        else:
-            part, own = await _write_shard(store, sync, code, listing)
+            continue
+        args = (code, shard_digest, listing, following[code], base_url, data_license)
+        if apart_in is None:
+            grades |= await _render_part(store, sync, *args)
+        else:  # in a process of its own, which gives back all it took when it exits
+            own, done = await apart.run(apart_in, worker, _part_apart, sync.handed(), *args)
+            sync.adopt(code, done)
             grades |= own
-            # Its catalog page last, when its pages and rows are let go: rdflib's graph of a
-            # city district is most of a gigabyte by itself.
-            part = part.catalogued()
-            catalog = await asyncio.to_thread(
-                render_jurisdiction_dcat, part, code, following[code], base_url, data_license
-            )
-            await sync.write(catalog)
-            del catalog
-            collect()  # rdflib's graphs are cyclic too
-            sync.done(code, shard_digest, own)
-            del part  # not held while the next one loads
     # Read again once every part is written, not kept from each: what a part left for the
     # portal (its releases' catalog entries and names) lay among the objects of its pages,
     # freed after it, and kept their memory from being given back. A few rows a release

@@ -193,6 +193,30 @@ class SiteSync:
             if sha256 is not None:
                 self._owned[shard_of(key)][key] = sha256
 
+    def handed(self) -> HandedSync:
+        """What a jurisdiction's part in another process needs of this sync (`resumed`)."""
+        return HandedSync(
+            self.old, self.held, self.marked, self.packed, [dict(k) for k in self.kept]
+        )
+
+    @classmethod
+    def resumed(cls, store: ObjectStore, stats: SyncStats, handed: HandedSync) -> SiteSync:
+        """This sync as another process holds it (`handed`), there to do one jurisdiction."""
+        sync = cls(store, stats, {"objects": handed.old, "shards": handed.held})
+        sync.marked, sync.packed, sync.kept = handed.marked, handed.packed, handed.kept
+        return sync
+
+    def part_done(self, code: str) -> PartDone:
+        """What the jurisdiction done in this process (a `resumed` sync) changed: for `adopt`."""
+        return PartDone(self.marked, self.packed[-1], self.shards[code], self.stats)
+
+    def adopt(self, code: str, done: PartDone) -> None:
+        """Take in a jurisdiction done in another process, as if `done` had been called here."""
+        self.marked = done.marked
+        self.packed.append(done.packed)
+        self.shards[code] = done.shard
+        self.stats.add(done.stats)
+
     def unchanged(self, code: str, digest: str) -> bool:
         """Whether `code`'s pages in the store were rendered from inputs with this digest."""
         return self.held.get(code, {}).get("fingerprint") == digest
@@ -259,6 +283,28 @@ class SiteSync:
             await self.store.delete(key)
         manifest = _manifest(written, digest, self.shards)
         await put_if_changed(self.store, SITE_MANIFEST_KEY, manifest, JSON_TYPE, self.stats)
+
+
+@dataclass(frozen=True)
+class HandedSync:
+    """A `SiteSync` as a jurisdiction's part in another process receives it."""
+
+    old: dict[str, str | None]
+    held: dict[str, dict[str, Any]]
+    marked: set[str]
+    packed: list[bytes]
+    kept: list[Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class PartDone:
+    """What a jurisdiction's part in another process sends back (`SiteSync.adopt`): the keys
+    marked unknown now, its pages' keys and sha256 (packed), its shard entry, its counts."""
+
+    marked: set[str]
+    packed: bytes
+    shard: dict[str, Any]
+    stats: SyncStats
 
 
 async def _put_pages(

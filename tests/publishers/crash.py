@@ -12,6 +12,12 @@ Where it dies is given by ``--kill-at``:
   a publish's uploads, which run in parallel, have all completed).
 
 SIGKILL is what ``kill -9`` sends: no `finally`, no lease given back, no buffer flushed.
+
+With ``--apart`` the publish runs each jurisdiction's part in a process of its own
+(publishers/apart.py), and a part has a trigger of its own (``STEP`` and ``key:`` only: writes
+are counted per process). When a part's point comes, it prints ``part PID`` on stderr and
+kills the publisher, not itself: the part must then die with it, as it would when an operator
+kills the publisher.
 """
 
 from __future__ import annotations
@@ -21,9 +27,13 @@ import asyncio
 import logging
 import os
 import signal
+import sys
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import partial
 
+from publishers.apart import Apart
 from publishers.releases import Publisher
 from storage import database
 from storage.objects import ObjectInfo, ObjectStore, open_store
@@ -34,7 +44,9 @@ from tests.stores import PassThroughStore
 class Trigger:
     """Counts steps and writes, and kills this process when the chosen point comes."""
 
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: str, publisher: int | None = None) -> None:
+        """`publisher`: in a part of the publish, the publisher's pid, which it kills."""
+        self.publisher = publisher
         self.key = spec.removeprefix("key:") if spec.startswith("key:") else None
         if self.key is not None:
             spec = "+0"
@@ -48,21 +60,26 @@ class Trigger:
         if self.armed or name != self.step:
             return
         if not self.writes:
-            die()
+            self.die()
         self.armed = True
 
     def on_write(self, key: str) -> None:
         if self.key is not None and self.key in key:
-            die()
+            self.die()
         if not self.armed:
             return
         self.count += 1
         if self.count == self.writes:
-            die()
+            self.die()
 
-
-def die() -> None:
-    os.kill(os.getpid(), signal.SIGKILL)
+    def die(self) -> None:
+        if self.publisher is None:
+            os.kill(os.getpid(), signal.SIGKILL)
+            return
+        print(f"part {os.getpid()}", file=sys.stderr, flush=True)
+        os.kill(self.publisher, signal.SIGKILL)
+        while True:  # until the kernel kills this part (PR_SET_PDEATHSIG); a test waits for it
+            time.sleep(1)
 
 
 class StepHandler(logging.Handler):
@@ -98,18 +115,28 @@ class KillingStore(PassThroughStore):
         return await super().purge_history()
 
 
-async def run(args: argparse.Namespace) -> None:
-    trigger = Trigger(args.kill_at)
-    handler = StepHandler(trigger)
+def killing_publisher(
+    store_url: str, kill_at: str, now: str, publisher: int | None, worker: str | None
+) -> Publisher:
+    """A publisher whose store writes and logged steps pass a trigger; `publisher`: the pid
+    to kill, in a part of the publish (see the module docstring)."""
+    trigger = Trigger(kill_at, publisher)
     logger = logging.getLogger("publishers")
     logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
-    store = KillingStore(open_store(args.store, "test", "test-secret"), trigger)
-    now = datetime.fromisoformat(args.now)
+    logger.addHandler(StepHandler(trigger))
+    store = KillingStore(open_store(store_url, "test", "test-secret"), trigger)
+    clock = datetime.fromisoformat(now)
+    return Publisher(store, clock=lambda: clock, worker=worker, signer=dataset.SIGNER)
+
+
+async def run(args: argparse.Namespace) -> None:
     async with database.connected(args.database):
         # Its worker name is this process's unless `--worker` names one (a worker of another
         # host, which no one may presume dead before its lease runs out).
-        publisher = Publisher(store, clock=lambda: now, worker=args.worker, signer=dataset.SIGNER)
+        publisher = killing_publisher(args.store, args.kill_at, args.now, None, args.worker)
+        if args.apart:
+            twin = partial(killing_publisher, args.store, args.kill_at, args.now, os.getpid())
+            publisher.apart = Apart(args.database, twin)
         if args.command == "withdraw":
             await publisher.withdraw()
         else:
@@ -126,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--release", type=int, action="append", default=[])
     parser.add_argument("--note", help="the reason of a correction (DR-12)")
     parser.add_argument("--worker", help="the worker name of its leases (default: its own)")
+    parser.add_argument("--apart", action="store_true", help="each part in a process of its own")
     asyncio.run(run(parser.parse_args(argv)))
     return 0  # the kill point never came
 

@@ -52,11 +52,19 @@ AFTER_THE_FLIP = {"key:catalog.json", "key:site/", "key:feed.xml", "key:search-i
 S3_KILLS = ["+7", "key:manifest.", "key:catalog.json", "key:feed.xml"]
 
 
-async def publish_killed_then_rerun(target: Store, db: str, kill_at: str) -> None:
+#: Where a publish whose parts run in processes of their own dies (`--apart`): in a release's
+#: part, in a jurisdiction's site part, and in the publisher once the parts are done.
+APART_KILLS = ["key:manifest.", "key:site/projects/", "key:feed.xml"]
+
+
+async def publish_killed_then_rerun(
+    target: Store, db: str, kill_at: str, *, apart: bool = False
+) -> str:
+    """The killed publish's stderr."""
     built = await dataset.build(dataset.Plan(departments=1, projects=2))
     budget = built.releases[0]
-    kill_during_publish(target, db, budget.id, kill_at)
-    flipped = kill_at in AFTER_THE_FLIP
+    stderr = kill_during_publish(target, db, budget.id, kill_at, apart=apart)
+    flipped = kill_at in AFTER_THE_FLIP or kill_at.startswith("key:site/")
     # Before the flip the dead worker holds the lease; the flip gives it back.
     assert bool((await models.Release.get(id=budget.id)).claimed_by) is not flipped
 
@@ -70,6 +78,7 @@ async def publish_killed_then_rerun(target: Store, db: str, kill_at: str) -> Non
         target.store, worker="rerun", clock=lambda: LATER, signer=dataset.SIGNER
     ).publish(budget.id)
     assert again.outcome == "unchanged"
+    return stderr
 
 
 async def reference_objects(databases: Databases, template: str, db: str) -> dict[str, bytes]:
@@ -140,3 +149,32 @@ async def test_a_publish_killed_at_any_step_on_s3_is_finished_by_a_rerun(
     )
     assert {str(obj.object_name) for obj in listed} == set(objects)
     assert not [obj.object_name for obj in listed if obj.is_delete_marker]
+
+
+def running(pid: int) -> bool:
+    """Whether the process runs: not gone, and not a zombie no one has reaped yet."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("kill_at", APART_KILLS)
+async def test_a_publish_in_parts_killed_takes_its_parts_with_it_and_is_finished_by_a_rerun(
+    databases: Databases, migrated_template: str, db: str, tmp_path: Path, kill_at: str
+) -> None:
+    """kill -9 of a publisher whose jurisdiction's releases and pages are each published in a
+    process of their own (publishers/apart.py): a part that is writing dies with it, leaving
+    nothing that writes beside the rerun, and the rerun finishes the release as above."""
+    url = f"file://{tmp_path / 'store'}"
+    target = Store(url, open_store(url), tmp_path / "store")
+    stderr = await publish_killed_then_rerun(target, db, kill_at, apart=True)
+
+    parts = [int(line.split()[1]) for line in stderr.splitlines() if line.startswith("part ")]
+    in_a_part = kill_at != "key:feed.xml"  # the feed is the publisher's own, after the parts
+    assert len(parts) == in_a_part, stderr[-2000:]
+    assert not [pid for pid in parts if running(pid)]
+    objects = await current_objects(target)
+    assert objects == await reference_objects(databases, migrated_template, db)
+    assert folder_entries(tmp_path / "store") == expected_folder_entries(set(objects))

@@ -340,14 +340,24 @@ def test_the_scan_reads_folder_names_and_hidden_metadata(tmp_path: Path) -> None
 
 
 def kill_during_publish(
-    target: Store, database: str, release_id: int, kill_at: str, note: str | None = None
-) -> None:
+    target: Store,
+    database: str,
+    release_id: int,
+    kill_at: str,
+    note: str | None = None,
+    *,
+    apart: bool = False,
+) -> str:
+    """Run the publisher (`tests/publishers/crash.py`) until it is killed; its stderr. With
+    `apart`, returns only once every process it started has let go of its output, exited."""
     now = (NOW + timedelta(days=2)).isoformat()
     command = [sys.executable, "-m", "tests.publishers.crash", "publish"]
     command += ["--release", str(release_id), "--database", database, "--store", target.url]
     command += ["--now", now, "--kill-at", kill_at] + (["--note", note] if note else [])
+    command += ["--apart"] if apart else []
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)  # noqa: S603
     assert done.returncode == -signal.SIGKILL, (kill_at, done.returncode, done.stderr[-2000:])
+    return done.stderr
 
 
 async def test_a_publisher_killed_mid_release_does_not_block_withdraw(
