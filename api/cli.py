@@ -34,6 +34,7 @@ import asyncio
 import getpass
 import os
 import re
+import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -495,6 +496,13 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
         f"written, {batch.stats.skipped} unchanged"
         + (f", {batch.stats.deleted} withdrawn or orphaned deleted" if batch.stats.deleted else "")
     )
+    if publisher.apart is not None and publisher.apart.peaks:
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peaks = publisher.apart.peaks
+        console.print(
+            f"peak memory: {own:.0f} MiB in this process, {max(peaks):.0f} MiB in the largest "
+            f"of {len(peaks)} parts (a jurisdiction's releases or its pages, each a process)"
+        )
     incomplete = _print_coverage([y for y in found if y.problems])
     if incomplete:
         console.print(f"[red]the obligation is incomplete[/]: {incomplete} coverage problems")

@@ -5,7 +5,8 @@
 For each demo scale, in a new PostgreSQL database and a new folder store: the demo built
 (`gongkai demo`), every release published by `gongkai publish --all --as-of history` in a
 process of its own (wall time, objects and bytes written, peak resident memory of that process
-and the builders it starts), the unchanged rerun (objects written: 0), the rows and bytes of
+and of its largest part: each jurisdiction's releases and pages are published in a process of
+their own, publishers/apart.py), the unchanged rerun (objects written: 0), the rows and bytes of
 the tables that grow with the data, and the public API's latency in this process with the
 answer cache off, so each request runs its SQL: a page (`subjects(first: 100)` from the middle
 of the list, by cursor), a lookup (`node(id:)` of one subject), two searches (a common word;
@@ -78,8 +79,9 @@ async def admin(sql: str) -> None:
 
 
 def run(env: dict[str, str], *args: str) -> tuple[float, str, float]:
-    """Seconds, output, and the peak resident MiB of that child or of a process it started and
-    waited for (the bulk-file builders); not of earlier children, such as the demo build."""
+    """Seconds, output, and the peak resident MiB of that child (and of any process it started
+    and waited for; not the fork server's children: the bulk builders and the publish's parts,
+    whose largest `gongkai publish` prints); not of earlier children, such as the demo build."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         process = subprocess.Popen(  # noqa: S603 - our own command line
@@ -97,6 +99,14 @@ def run(env: dict[str, str], *args: str) -> tuple[float, str, float]:
     if process.returncode != 0:
         raise RuntimeError(f"gongkai {' '.join(args)}: {output[-6000:]}")
     return seconds, output, usage.ru_maxrss / 1024
+
+
+def largest_part(output: str) -> float | None:
+    """The peak of the largest process of the publish's parts (publishers/apart.py), MiB, as
+    `gongkai publish` prints it: they are the fork server's children, not the publisher's,
+    so the publisher's own figures do not count them. None where no part ran."""
+    found = re.search(r"MiB in this process, (\d+) MiB in the largest of", output)
+    return float(found.group(1)) if found else None
 
 
 def written(output: str) -> tuple[int, int]:
@@ -196,7 +206,10 @@ async def measure(scale: str, requests: int, keep: bool = False) -> dict[str, An
             "publish_seconds": round(seconds, 1),
             "objects": objects,
             "bytes": size,
-            "peak_rss_mib": round(peak, 1),
+            # The publish needs the larger of the publisher and its largest part.
+            "peak_rss_mib": round(max(peak, largest_part(output) or 0), 1),
+            "publisher_rss_mib": round(peak, 1),
+            "largest_part_mib": largest_part(output),
             "rerun_seconds": round(again_seconds, 1),
             "rerun_objects": written(again)[0],
         }

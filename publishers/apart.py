@@ -34,7 +34,7 @@ import signal
 import threading
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -65,6 +65,9 @@ class Apart:
 
     database_url: str
     twin: Callable[[str], Publisher]
+    #: the peak resident memory of each part run so far, MiB (what a publish needs is the
+    #: largest of these and the publisher's own)
+    peaks: list[float] = field(default_factory=list, compare=False)
 
     @staticmethod
     def possible(database_url: str, store_url: str) -> bool:
@@ -102,6 +105,7 @@ async def run(apart: Apart, worker: str, work: Callable[..., Awaitable[T]], *arg
         await asyncio.to_thread(process.join)
         receiving.close()
     # Operators (and the benchmarks) see what each part took: the publish peaks at the largest.
+    apart.peaks.append(peak / 1024)
     log.info("%s: peak resident memory %.1f MiB", process.name, peak / 1024)
     if ok:
         return value  # type: ignore[no-any-return]
