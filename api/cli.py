@@ -336,7 +336,9 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _publisher(settings: Settings) -> Publisher:
-    return make_publisher(settings)
+    """The command line's publisher: each jurisdiction's pages rendered in a process of its own
+    when `withdraw` rewrites the site, as `publish` does (decisions.md D33)."""
+    return make_publisher(settings, apart=True)
 
 
 def _print_coverage(found: Sequence[coverage.YearCoverage]) -> int:

@@ -19,7 +19,7 @@ import pytest
 from api.publishing import make_publisher
 from api.settings import load
 from bench.scale import largest_part
-from publishers import apart
+from publishers import apart, signing
 from publishers.apart import Apart, ChildDied
 from publishers.releases import (
     Claimed,
@@ -33,6 +33,7 @@ from storage import database, models
 from storage.objects import open_store
 from tests.conftest import Databases
 from tests.publishers import apart_probe, dataset
+from tests.publishers.test_obligations import gongkai
 from tests.publishers.test_publish_crash import folder_entries
 from tests.publishers.test_releases import NOW
 from tests.publishers.test_withdrawal_crash import (
@@ -214,8 +215,6 @@ async def test_a_batch_in_parts_publishes_what_one_process_publishes_byte_for_by
 
 async def test_a_command_line_publish_runs_in_parts(db: str, tmp_path: Path) -> None:
     """`gongkai publish` asks for parts; it says how large the largest was."""
-    from tests.publishers.test_obligations import gongkai
-
     await dataset.build(dataset.Plan(departments=1, projects=1))
     await database.close()
     try:
@@ -248,4 +247,25 @@ async def test_a_withdrawal_done_in_a_part_is_closed_by_the_publisher(
     # One for each release that held the project: its department's two and the finance
     # bureau's annual statement.
     assert await models.Withdrawal.all().count() == 3
+    await assert_nothing_left(local, markers)
+
+
+async def test_a_command_line_withdrawal_rewrites_the_site_in_parts(
+    db: str, tmp_path: Path
+) -> None:
+    """`gongkai withdraw` renders each jurisdiction's pages in a process of its own, as
+    `gongkai publish` does: the filed project is gone from the store and the bucket verifies."""
+    url = f"file://{tmp_path / 'store'}"
+    local = Store(url, open_store(url), tmp_path / "store")
+    markers = await published_then_filed(local, whole=False)
+    key = tmp_path / "key.pem"
+    signing.write_key_file(dataset.SIGNER, key)  # the key the bucket was signed with
+    await database.close()
+    try:
+        signed = {"GONGKAI_SIGNING_KEY_FILE": str(key)}
+        done = await gongkai(db, tmp_path / "store", "withdraw", env=signed)
+    finally:
+        await database.init(db, global_fallback=True)
+    assert done.code == 0, done.output
+    assert await models.Withdrawal.filter(finished_at__isnull=True).count() == 0
     await assert_nothing_left(local, markers)
