@@ -341,6 +341,18 @@ def _publisher(settings: Settings) -> Publisher:
     return make_publisher(settings, apart=True)
 
 
+def _print_peaks(publisher: Publisher) -> None:
+    """The peak memory of this process and of the largest part it ran in a process of its own
+    (a jurisdiction's releases or pages, D33): what a host needs for this command."""
+    if publisher.apart is not None and publisher.apart.peaks:
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peaks = publisher.apart.peaks
+        console.print(
+            f"peak memory: {own:.0f} MiB in this process, {max(peaks):.0f} MiB in its largest "
+            f"part (of {len(peaks)}: a jurisdiction's releases or pages, each a process)"
+        )
+
+
 def _print_coverage(found: Sequence[coverage.YearCoverage]) -> int:
     """Print each year's coverage problems and tallies; the number of problems."""
     problems = 0
@@ -498,13 +510,7 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
         f"written, {batch.stats.skipped} unchanged"
         + (f", {batch.stats.deleted} withdrawn or orphaned deleted" if batch.stats.deleted else "")
     )
-    if publisher.apart is not None and publisher.apart.peaks:
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        peaks = publisher.apart.peaks
-        console.print(
-            f"peak memory: {own:.0f} MiB in this process, {max(peaks):.0f} MiB in the largest "
-            f"of {len(peaks)} parts (a jurisdiction's releases or its pages, each a process)"
-        )
+    _print_peaks(publisher)
     incomplete = _print_coverage([y for y in found if y.problems])
     if incomplete:
         console.print(f"[red]the obligation is incomplete[/]: {incomplete} coverage problems")
@@ -513,9 +519,8 @@ async def _publish(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _withdraw(settings: Settings, args: argparse.Namespace) -> int:
     async with database.connected(settings.database_url):
-        report = await _publisher(settings).withdraw(
-            [args.release] if args.release is not None else None
-        )
+        publisher = _publisher(settings)
+        report = await publisher.withdraw([args.release] if args.release is not None else None)
     for release_id, holder in report.blocked:
         console.print(
             f"[red]release {release_id}[/] not withdrawn: a live worker ({holder}) holds it; "
@@ -527,6 +532,7 @@ async def _withdraw(settings: Settings, args: argparse.Namespace) -> int:
         f"{whole} taken out whole; {report.stats.deleted} objects and versions deleted"
         + (f"; {len(report.blocked)} releases blocked" if report.blocked else "")
     )
+    _print_peaks(publisher)
     return 1 if report.blocked else 0
 
 

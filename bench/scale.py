@@ -105,7 +105,7 @@ def largest_part(output: str) -> float | None:
     """The peak of the largest process of the publish's parts (publishers/apart.py), MiB, as
     `gongkai publish` prints it: they are the fork server's children, not the publisher's,
     so the publisher's own figures do not count them. None where no part ran."""
-    found = re.search(r"MiB in this process, (\d+) MiB in the largest of", output)
+    found = re.search(r"MiB in this process, (\d+) MiB in its largest part", output)
     return float(found.group(1)) if found else None
 
 

@@ -222,7 +222,7 @@ async def test_a_command_line_publish_runs_in_parts(db: str, tmp_path: Path) -> 
     finally:
         await database.init(db, global_fallback=True)
     assert "releases done" in done.output, done.output
-    assert "MiB in the largest of 2 parts" in done.output, done.output
+    assert "MiB in its largest part (of 2:" in done.output, done.output
     assert (largest_part(done.output) or 0) > 0  # as `make bench-scale` reads it
     assert not await models.Release.filter(current_version=0).exists()
 
@@ -267,5 +267,6 @@ async def test_a_command_line_withdrawal_rewrites_the_site_in_parts(
     finally:
         await database.init(db, global_fallback=True)
     assert done.code == 0, done.output
+    assert "MiB in its largest part (of 1:" in done.output, done.output  # the pages
     assert await models.Withdrawal.filter(finished_at__isnull=True).count() == 0
     await assert_nothing_left(local, markers)
