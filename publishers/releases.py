@@ -620,8 +620,9 @@ class Publisher:
             when = {i: as_of(loaded[i]) if as_of else None for i in ids if i in loaded}
             if self.apart is not None and place is not None:
                 # In a process of its own, which gives back all it took when it exits.
+                spool = self._uploaded.root
                 done = await apart.run(
-                    self.apart, self.worker, _place_apart, ids, when, note, self._uploaded.root
+                    self.apart, self.worker, _place_apart, place, ids, when, note, spool
                 )
                 self._withdrawn += done.withdrawn
                 if self.observer is not None:
@@ -997,6 +998,7 @@ class Publisher:
 
 async def _place_apart(
     publisher: Publisher,
+    place: int,
     ids: Sequence[int],
     when: Mapping[int, datetime | None],
     note: str | None,
@@ -1014,9 +1016,7 @@ async def _place_apart(
             "jurisdiction", "department"
         )
     }
-    place = {r.jurisdiction_id for r in loaded.values()}
-    only = place.pop() if len(place) == 1 else None
-    done = await publisher._publish_place(only, ids, loaded, when, note)
+    done = await publisher._publish_place(place, ids, loaded, when, note)
     done.withdrawn, done.runs = publisher._withdrawn, runs
     return done
 
