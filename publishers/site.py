@@ -1248,11 +1248,41 @@ async def update_site(
             own, done = await apart.run(apart_in, worker, _part_apart, sync.handed(), *args)
             sync.adopt(code, done)
             grades |= own
+    ending = (digest, listing, grades, base_url, data_license)
+    if apart_in is None:
+        await _finish_portal(store, sync, *ending)
+    else:  # the portal's pages are rendered from every release, the manifest lists every page
+        stats.add(await apart.run(apart_in, worker, _portal_apart, sync.handed(), *ending))
+
+
+async def _finish_portal(
+    store: ObjectStore,
+    sync: SiteSync,
+    digest: str,
+    listing: Listing,
+    grades: Mapping[tuple[str, int], Counter[str]],
+    base_url: str | None,
+    data_license: str,
+) -> None:
+    """Render and write the objects above the jurisdictions once every jurisdiction's are
+    written, then `finish` the sync: delete the pages that vanished, write the manifest."""
     # Read again once every part is written, not kept from each: what a part left for the
     # portal (its releases' catalog entries and names) lay among the objects of its pages,
     # freed after it, and kept their memory from being given back. A few rows a release
     # (PORTAL), with no files.
     portal = (await load(store, shown=PORTAL, objects=False, listing=listing)).portal()
     pages = await asyncio.to_thread(render_portal, portal, grades, base_url, data_license)
+    del portal
     await sync.write(pages)
+    del pages
     await sync.finish(digest)
+
+
+async def _portal_apart(publisher: Publisher, handed: HandedSync, *args: Any) -> SyncStats:
+    """`_finish_portal` in a process of its own (publishers/apart.py), with the parent's sync
+    as it stood after the last jurisdiction; what it counted. Measured on the city: in the
+    publisher, after sixteen districts, this step took it to 336 MiB, 1.56 times the
+    district's largest process."""
+    stats = SyncStats()
+    await _finish_portal(publisher.store, SiteSync.resumed(publisher.store, stats, handed), *args)
+    return stats

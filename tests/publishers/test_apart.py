@@ -208,9 +208,14 @@ async def test_a_batch_in_parts_publishes_what_one_process_publishes_byte_for_by
     assert sorted((r.release_id, r.outcome) for r in runs) == sorted(
         (r.release_id, r.outcome) for r in whole[2]
     )
-    # Each jurisdiction's releases, then each jurisdiction's pages, in a process of its own.
+    # Each jurisdiction's releases, then each jurisdiction's pages, then the portal's, in a
+    # process of its own.
     parts = [r.getMessage().split(":")[0] for r in caplog.records if "peak resident" in r.msg]
-    assert parts == ["gongkai-_place_apart"] * 2 + ["gongkai-_part_apart"] * 2
+    assert parts == [
+        *["gongkai-_place_apart"] * 2,
+        *["gongkai-_part_apart"] * 2,
+        "gongkai-_portal_apart",
+    ]
 
 
 async def test_a_command_line_publish_runs_in_parts(db: str, tmp_path: Path) -> None:
@@ -222,7 +227,7 @@ async def test_a_command_line_publish_runs_in_parts(db: str, tmp_path: Path) -> 
     finally:
         await database.init(db, global_fallback=True)
     assert "releases done" in done.output, done.output
-    assert "MiB in its largest part (of 2:" in done.output, done.output
+    assert "MiB in its largest part (of 3:" in done.output, done.output  # releases, pages, portal
     assert (largest_part(done.output) or 0) > 0  # as `make bench-scale` reads it
     assert not await models.Release.filter(current_version=0).exists()
 
@@ -267,6 +272,6 @@ async def test_a_command_line_withdrawal_rewrites_the_site_in_parts(
     finally:
         await database.init(db, global_fallback=True)
     assert done.code == 0, done.output
-    assert "MiB in its largest part (of 1:" in done.output, done.output  # the pages
+    assert "MiB in its largest part (of 2:" in done.output, done.output  # the pages, the portal
     assert await models.Withdrawal.filter(finished_at__isnull=True).count() == 0
     await assert_nothing_left(local, markers)

@@ -53,8 +53,9 @@ S3_KILLS = ["+7", "key:manifest.", "key:catalog.json", "key:feed.xml"]
 
 
 #: Where a publish whose parts run in processes of their own dies (`--apart`): in a release's
-#: part, in a jurisdiction's site part, and in the publisher once the parts are done.
-APART_KILLS = ["key:manifest.", "key:site/projects/", "key:feed.xml"]
+#: part, in the publisher between the release parts and the site's, in a jurisdiction's site
+#: part, and in the portal's part.
+APART_KILLS = ["key:manifest.", "key:catalog.json", "key:site/projects/", "key:feed.xml"]
 
 
 async def publish_killed_then_rerun(
@@ -172,7 +173,7 @@ async def test_a_publish_in_parts_killed_takes_its_parts_with_it_and_is_finished
     stderr = await publish_killed_then_rerun(target, db, kill_at, apart=True)
 
     parts = [int(line.split()[1]) for line in stderr.splitlines() if line.startswith("part ")]
-    in_a_part = kill_at != "key:feed.xml"  # the feed is the publisher's own, after the parts
+    in_a_part = kill_at != "key:catalog.json"  # the publisher's own, between the parts
     assert len(parts) == in_a_part, stderr[-2000:]
     assert not [pid for pid in parts if running(pid)]
     objects = await current_objects(target)
