@@ -277,7 +277,19 @@ def _writer_is_gone(name: str) -> bool:
         return True
     except PermissionError:  # it runs, as another user
         return False
-    return False
+    return _zombie(int(pid))
+
+
+def _zombie(pid: int) -> bool:
+    """Whether a process has exited but was not reaped yet: it writes nothing any more. A
+    publish's part (publishers/apart.py) killed with its publisher stays one until its parent,
+    the fork server, or whoever inherits it reaps it, which in a container may be never."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # gone meanwhile, or no /proc (not Linux): judged by age then
+        return False
+    # The state follows the command name, which is in parentheses and may hold any character.
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def _sidecar(info: ObjectInfo) -> bytes:

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -517,6 +518,33 @@ async def test_local_remove_abandoned_takes_dead_writers_files_only(tmp_path: Pa
     assert gone == {"dead", "dead meta", "other host, stale"}
     assert await store.get("releases/r/data/a.json") == b"{}"
     assert await store.remove_abandoned() == 1  # the whole store: the one under site/
+
+
+@pytest.fixture
+def unreaped_pid() -> Iterator[int]:
+    """The pid of a process that has exited but that its parent (this one) has not reaped."""
+    writer = subprocess.Popen([sys.executable, "-c", "pass"])
+    os.waitid(os.P_PID, writer.pid, os.WEXITED | os.WNOWAIT)  # exited, left unreaped
+    yield writer.pid
+    writer.wait()
+
+
+async def test_local_remove_abandoned_takes_an_unreaped_writers_files(
+    tmp_path: Path, unreaped_pid: int
+) -> None:
+    """A writer that has exited but that its parent has not reaped yet (a zombie: a killed
+    publish's part whose fork server is gone too, in a container whose first process reaps
+    nothing) still answers to its pid. It writes nothing any more: its files go."""
+    now = 1_800_000_000.0
+    store = LocalObjectStore(tmp_path, clock=lambda: now)
+    os.kill(unreaped_pid, 0)  # it still answers to its pid
+    zombie = tmp_path / f".gongkai-tmp-{_HOST}~{unreaped_pid}~abc"
+    alive = tmp_path / f".gongkai-tmp-{_HOST}~{os.getpid()}~def"
+    for path in (zombie, alive):
+        path.write_bytes(b"half")
+        os.utime(path, (now, now))  # young: their age does not take them
+    assert await store.remove_abandoned() == 1
+    assert not zombie.exists() and alive.exists()
 
 
 async def test_local_temporary_files_name_their_writer(tmp_path: Path) -> None:
