@@ -45,16 +45,17 @@ def make_publisher(
         wait=wait,
         signer=signer_of(settings),
         worker=worker,
-        apart=Apart(settings.database_url, partial(twin, settings))
+        apart=Apart(settings.database_url, partial(twin, settings, wait))
         if apart and reachable
         else None,
     )
 
 
-def twin(settings: Settings, worker: str) -> Publisher:
+def twin(settings: Settings, wait: timedelta, worker: str) -> Publisher:
     """The publisher a part of the batch in another process works with: the settings' store
-    and key, under the parent's worker name, so that the parent's leases are its own."""
-    return make_publisher(settings, worker=worker)
+    and key, under the parent's worker name, so that the parent's leases are its own, and
+    waiting as long as the parent would for a release another live worker holds."""
+    return make_publisher(settings, wait=wait, worker=worker)
 
 
 def signer_of(settings: Settings) -> signing.Signer:

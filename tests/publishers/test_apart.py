@@ -139,6 +139,26 @@ def test_parts_need_what_another_process_can_reach(
     assert make_publisher(settings).apart is None  # the API's publisher works in its process
 
 
+@pytest.mark.parametrize("wait", [timedelta(0), timedelta(minutes=5)])
+def test_a_part_waits_for_another_workers_release_as_its_publisher_would(
+    wait: timedelta, tmp_path: Path
+) -> None:
+    """`gongkai publish --wait 0` leaves a release another live worker holds at once, in its
+    parts too: a part that waited the default two minutes made a cron line on a second host
+    take minutes for nothing."""
+    settings = load(
+        {
+            "GONGKAI_DATABASE_URL": f"sqlite://{tmp_path / 'x.sqlite3'}",
+            "GONGKAI_STORE_URL": f"file://{tmp_path / 'store'}",
+            "GONGKAI_SIGNING_KEY_FILE": os.environ["GONGKAI_SIGNING_KEY_FILE"],
+        }
+    )
+    parts = make_publisher(settings, wait=wait, apart=True, worker="cron-b").apart
+    assert parts is not None
+    twin = parts.twin("cron-b")
+    assert (twin.wait, twin.worker) == (wait, "cron-b")
+
+
 def files_under(root: Path) -> dict[str, bytes]:
     return {
         str(path.relative_to(root)): path.read_bytes()
