@@ -336,20 +336,22 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _publisher(settings: Settings) -> Publisher:
-    """The command line's publisher: each jurisdiction's pages rendered in a process of its own
-    when `withdraw` rewrites the site, as `publish` does (decisions.md D33)."""
+    """The command line's publisher: `publish` and `withdraw` do each jurisdiction's releases
+    and pages in a process of its own (decisions.md D33)."""
     return make_publisher(settings, apart=True)
 
 
 def _print_peaks(publisher: Publisher) -> None:
     """The peak memory of this process and of the largest part it ran in a process of its own
-    (a jurisdiction's releases or pages, D33): what a host needs for this command."""
+    (a jurisdiction's releases, its pages, or the portal's pages, D33): what a host needs for
+    this command."""
     if publisher.apart is not None and publisher.apart.peaks:
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         peaks = publisher.apart.peaks
         console.print(
             f"peak memory: {own:.0f} MiB in this process, {max(peaks):.0f} MiB in its largest "
-            f"part (of {len(peaks)}: a jurisdiction's releases or pages, each a process)"
+            f"part (of {len(peaks)}: a jurisdiction's releases or pages, or the portal's, "
+            "each a process)"
         )
 
 

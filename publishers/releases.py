@@ -229,6 +229,16 @@ class WithdrawReport:
 
 
 @dataclass
+class WithdrawnPlace(WithdrawReport):
+    """What `withdraw` did in one jurisdiction (`Publisher._withdraw_place`), as a process of
+    its own sends it back: the report, the withdrawals it took to their last per-release step
+    and the publishes the observer is to be told of."""
+
+    withdrawn: list[int] = field(default_factory=list)
+    runs: list[PublishRun] = field(default_factory=list)
+
+
+@dataclass
 class PlaceDone:
     """What publishing one jurisdiction's releases did (`Publisher._publish_place`), as a
     process of its own sends it back: each release's outcome, the releases left to another
@@ -759,8 +769,39 @@ class Publisher:
             ids = {int(str(i)) for i in await published.values_list("id", flat=True)}
             ids |= {int(str(i)) for i in await unfinished.values_list("release_id", flat=True)}
             release_ids = sorted(ids)
-        report = WithdrawReport()
+        # A jurisdiction at a time, as `publish_many` does: every published release is selected
+        # again, and a city's facts at once would be the memory of all its districts.
+        places: dict[int | None, list[int]] = {}
+        found = await models.Release.filter(id__in=list(release_ids)).values_list(
+            "id", "jurisdiction_id"
+        )
+        place_of = {int(str(i)): int(str(j)) for i, j in found}
         for release_id in release_ids:
+            places.setdefault(place_of.get(release_id), []).append(release_id)
+        report = WithdrawReport()
+        for place, in_place in places.items():
+            if self.apart is not None and place is not None:
+                # In a process of its own, which gives back all it took when it exits.
+                spool = self._uploaded.root
+                done = await apart.run(
+                    self.apart, self.worker, _withdraw_apart, place, in_place, spool
+                )
+                self._withdrawn += done.withdrawn
+                if self.observer is not None:
+                    for run in done.runs:
+                        self.observer(run)
+            else:
+                done = await self._withdraw_place(place, in_place)
+            report.results += done.results
+            report.blocked += done.blocked
+            report.stats.add(done.stats)
+        await self.write_pointers(report.stats)
+        return report
+
+    async def _withdraw_place(self, place: int | None, ids: Sequence[int]) -> WithdrawnPlace:
+        """`withdraw` one jurisdiction's releases, then let go of its facts."""
+        done = WithdrawnPlace()
+        for release_id in ids:
             release = await load_release(release_id)
             selection = await self.selector.select(release)
             due = (selection.exempt and release.current_version) or await self._withdrawn_keys(
@@ -771,12 +812,14 @@ class Publisher:
             try:
                 result = await self._publish(release, None, None, pointers=False, withdrawing=True)
             except Claimed as claimed:
-                report.blocked.append((release_id, claimed.holder))
+                done.blocked.append((release_id, claimed.holder))
                 continue
-            report.results.append(result)
-            report.stats.add(result.stats)
-        await self.write_pointers(report.stats)
-        return report
+            done.results.append(result)
+            done.stats.add(result.stats)
+        if place is not None:
+            self.selector.forget(place)
+            allocator.trim()
+        return done
 
     async def _withdrawn_keys(self, release: models.Release, selection: Selection) -> set[str]:
         """Record keys public in any version of this release that a filing covers: those the
@@ -1017,6 +1060,19 @@ async def _place_apart(
         )
     }
     done = await publisher._publish_place(place, ids, loaded, when, note)
+    done.withdrawn, done.runs = publisher._withdrawn, runs
+    return done
+
+
+async def _withdraw_apart(
+    publisher: Publisher, place: int, ids: Sequence[int], spool: Path
+) -> WithdrawnPlace:
+    """`Publisher._withdraw_place` in a process of its own, as `_place_apart` is for a
+    publish: what it uploads goes to the parent's spool, for the bulk step."""
+    runs: list[PublishRun] = []
+    publisher.observer = runs.append
+    publisher._uploaded = bulk.Spool(spool)
+    done = await publisher._withdraw_place(place, ids)
     done.withdrawn, done.runs = publisher._withdrawn, runs
     return done
 

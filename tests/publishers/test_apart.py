@@ -24,6 +24,7 @@ from publishers.apart import Apart, ChildDied
 from publishers.releases import (
     Claimed,
     DateRefused,
+    Publisher,
     PublishRun,
     ReleaseError,
     ReleaseRefused,
@@ -275,11 +276,30 @@ async def test_a_withdrawal_done_in_a_part_is_closed_by_the_publisher(
     await assert_nothing_left(local, markers)
 
 
+async def test_a_withdrawal_in_one_process_lets_go_of_each_jurisdictions_facts(
+    db: str, tmp_path: Path
+) -> None:
+    """Without parts (the API's publisher), `withdraw` selects every published release again a
+    jurisdiction at a time and lets go of each one's facts after it, as `publish_many` does:
+    holding them all was a city's every district at once."""
+    url = f"file://{tmp_path / 'store'}"
+    local = Store(url, open_store(url), tmp_path / "store")
+    markers = await published_then_filed(local, whole=False)
+    later = NOW + timedelta(days=2)
+    publisher = Publisher(local.store, worker="one", clock=lambda: later, signer=dataset.SIGNER)
+    report = await publisher.withdraw()
+    assert (len(report.results), report.blocked) == (3, [])
+    assert publisher.selector.held() == set()
+    assert await models.Withdrawal.filter(finished_at__isnull=True).count() == 0
+    await assert_nothing_left(local, markers)
+
+
 async def test_a_command_line_withdrawal_rewrites_the_site_in_parts(
     db: str, tmp_path: Path
 ) -> None:
-    """`gongkai withdraw` renders each jurisdiction's pages in a process of its own, as
-    `gongkai publish` does: the filed project is gone from the store and the bucket verifies."""
+    """`gongkai withdraw` republishes each jurisdiction's releases and renders its pages in a
+    process of its own, as `gongkai publish` does: the filed project is gone from the store
+    and the withdrawals are closed."""
     url = f"file://{tmp_path / 'store'}"
     local = Store(url, open_store(url), tmp_path / "store")
     markers = await published_then_filed(local, whole=False)
@@ -292,6 +312,7 @@ async def test_a_command_line_withdrawal_rewrites_the_site_in_parts(
     finally:
         await database.init(db, global_fallback=True)
     assert done.code == 0, done.output
-    assert "MiB in its largest part (of 2:" in done.output, done.output  # the pages, the portal
+    # the jurisdiction's releases, its pages, the portal's
+    assert "MiB in its largest part (of 3:" in done.output, done.output
     assert await models.Withdrawal.filter(finished_at__isnull=True).count() == 0
     await assert_nothing_left(local, markers)

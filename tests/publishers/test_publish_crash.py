@@ -30,6 +30,7 @@ from tests.publishers.test_withdrawal_crash import (
     Store,
     current_objects,
     kill_during_publish,
+    running,
     versioned_bucket,
 )
 
@@ -150,15 +151,6 @@ async def test_a_publish_killed_at_any_step_on_s3_is_finished_by_a_rerun(
     )
     assert {str(obj.object_name) for obj in listed} == set(objects)
     assert not [obj.object_name for obj in listed if obj.is_delete_marker]
-
-
-def running(pid: int) -> bool:
-    """Whether the process runs: not gone, and not a zombie no one has reaped yet."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 @pytest.mark.parametrize("kill_at", APART_KILLS)

@@ -141,13 +141,25 @@ async def current_objects(target: Store) -> dict[str, bytes]:
     return {key: await target.store.get(key) for key in await target.store.keys()}
 
 
-def kill_during_withdraw(target: Store, database: str, kill_at: str) -> None:
-    """Run `withdraw` in a process of its own and let it SIGKILL itself at `kill_at`."""
+def kill_during_withdraw(target: Store, database: str, kill_at: str, *, apart: bool = False) -> str:
+    """Run `withdraw` in a process of its own and let it SIGKILL itself at `kill_at`; its
+    stderr. With `apart`, each jurisdiction's releases in a part (tests/publishers/crash.py)."""
     now = (NOW + timedelta(days=2)).isoformat()
     command = [sys.executable, "-m", "tests.publishers.crash", "withdraw"]
     command += ["--database", database, "--store", target.url, "--now", now, "--kill-at", kill_at]
+    command += ["--apart"] if apart else []
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)  # noqa: S603
     assert done.returncode == -signal.SIGKILL, (kill_at, done.returncode, done.stderr[-2000:])
+    return done.stderr
+
+
+def running(pid: int) -> bool:
+    """Whether the process runs: not gone, and not a zombie no one has reaped yet."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 async def rerun(target: Store, days: int = 3) -> Publisher:
@@ -294,6 +306,29 @@ async def test_a_withdrawal_killed_at_any_step_in_a_folder_is_finished_by_a_reru
     markers = await published_then_filed(local, whole=False)
     kill_during_withdraw(local, db, kill_at)
     await rerun(local)
+    await assert_nothing_left(local, markers)
+
+
+#: Where a withdrawal in parts dies: in the part that withdraws a jurisdiction's releases (its
+#: kill point kills the publisher), and in the publisher once the parts are done.
+APART_KILLS = ["intent", "republished", "pointers-written"]
+
+
+@FOLDER_KILL_MATRIX
+@pytest.mark.parametrize("kill_at", APART_KILLS)
+async def test_a_withdrawal_in_parts_killed_is_finished_by_a_rerun(
+    db: str, local: Store, kill_at: str
+) -> None:
+    """`gongkai withdraw` withdraws each jurisdiction's releases in a process of its own
+    (decisions.md D33). Killed while a part withdraws, the part dies with the publisher and
+    leaves nothing writing beside the rerun; killed after the parts, the rerun finishes the
+    pointers. Either way nothing of the filed project is left."""
+    markers = await published_then_filed(local, whole=False)
+    stderr = kill_during_withdraw(local, db, kill_at, apart=True)
+    await rerun(local)
+    parts = [int(line.split()[1]) for line in stderr.splitlines() if line.startswith("part ")]
+    assert len(parts) == (kill_at != "pointers-written"), stderr[-2000:]
+    assert not [pid for pid in parts if running(pid)]
     await assert_nothing_left(local, markers)
 
 
