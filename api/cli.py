@@ -34,7 +34,6 @@ import asyncio
 import getpass
 import os
 import re
-import resource
 import sys
 import time
 from collections.abc import Sequence
@@ -346,7 +345,7 @@ def _print_peaks(publisher: Publisher) -> None:
     (a jurisdiction's releases, its pages, or the portal's pages, D33): what a host needs for
     this command."""
     if publisher.apart is not None and publisher.apart.peaks:
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        own = allocator.peak_resident_kib() / 1024
         peaks = publisher.apart.peaks
         console.print(
             f"peak memory: {own:.0f} MiB in this process, {max(peaks):.0f} MiB in its largest "

@@ -28,7 +28,6 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import resource
 import select
 import signal
 import threading
@@ -138,7 +137,7 @@ def _child(
     except Exception as error:  # sent to the parent, which raises it
         error.add_note(f"in {multiprocessing.current_process().name}:\n{traceback.format_exc()}")
         answer = (False, error)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    peak = allocator.peak_resident_kib()
     try:
         sending.send((*answer, peak))
     except Exception as unpicklable:  # an error the pickle cannot carry: carry its text

@@ -112,3 +112,25 @@ def test_without_a_trim_the_free_memory_inside_the_heap_stays() -> None:
     answer, mib = given_back("none")
     assert answer == "None"
     assert mib < 20
+
+
+#: A process of ~300 MiB that starts a program; the program prints its peak as `gongkai
+#: publish` reports it, and as `getrusage` would have.
+BALLAST = """
+import subprocess, sys
+ballast = bytearray(300 << 20)
+ballast[::4096] = b"\\1" * len(range(0, len(ballast), 4096))  # every page touched: resident
+child = "from publishers import allocator; import resource; "
+child += "print(allocator.peak_resident_kib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+print(subprocess.run([sys.executable, "-c", child], capture_output=True, text=True).stdout)
+"""
+
+
+def test_the_peak_reported_is_the_programs_own_not_its_starters() -> None:
+    """`gongkai publish` started by a large process (a test run, a benchmark) reports its own
+    peak: `ru_maxrss` carries the starter's across exec, the kernel's high-water mark does not."""
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own program
+        [sys.executable, "-c", BALLAST], capture_output=True, text=True, check=True, timeout=120
+    )
+    own, inherited = (int(kib) >> 10 for kib in done.stdout.split())
+    assert own < 150 <= 300 <= inherited, done.stdout

@@ -18,7 +18,7 @@ import pytest
 
 from api.publishing import make_publisher
 from api.settings import load
-from bench.scale import largest_part
+from bench.scale import largest_part, own_peak
 from publishers import apart, signing
 from publishers.apart import Apart, ChildDied
 from publishers.releases import (
@@ -250,6 +250,7 @@ async def test_a_command_line_publish_runs_in_parts(db: str, tmp_path: Path) -> 
     assert "releases done" in done.output, done.output
     assert "MiB in its largest part (of 3:" in done.output, done.output  # releases, pages, portal
     assert (largest_part(done.output) or 0) > 0  # as `make bench-scale` reads it
+    assert own_peak(done.output, -1.0) > 0
     assert not await models.Release.filter(current_version=0).exists()
 
 
