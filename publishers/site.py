@@ -1275,6 +1275,7 @@ async def _finish_portal(
     del portal
     await sync.write(pages)
     del pages
+    collect()  # the manifest of every page is made next, on top of what is left here
     await sync.finish(digest)
 
 

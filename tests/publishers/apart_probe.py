@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from datetime import datetime
 
 from publishers.releases import Publisher, ReleaseRefused
@@ -26,6 +27,11 @@ def twin(store_url: str, now: str, worker: str) -> Publisher:
 async def where(publisher: Publisher) -> tuple[int, str, int]:
     """The part's pid, its publisher's worker name, and a count from its own connection."""
     return os.getpid(), publisher.worker, await models.Jurisdiction.all().count()
+
+
+async def main_file(publisher: Publisher) -> str | None:
+    """The file of the part's main module: the parent's, had the part imported it again."""
+    return getattr(sys.modules["__main__"], "__file__", None)
 
 
 async def refuse(publisher: Publisher, release_id: int) -> None:

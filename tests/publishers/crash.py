@@ -135,7 +135,11 @@ async def run(args: argparse.Namespace) -> None:
         # host, which no one may presume dead before its lease runs out).
         publisher = killing_publisher(args.store, args.kill_at, args.now, None, args.worker)
         if args.apart:
-            twin = partial(killing_publisher, args.store, args.kill_at, args.now, os.getpid())
+            # By its module's name, not this main module's: a part does not import the main
+            # module (publishers/apart.py), so it could not unpickle what is defined there.
+            from tests.publishers.crash import killing_publisher as named
+
+            twin = partial(named, args.store, args.kill_at, args.now, os.getpid())
             publisher.apart = Apart(args.database, twin)
         if args.command == "withdraw":
             await publisher.withdraw()

@@ -63,6 +63,16 @@ async def test_a_part_runs_in_a_process_of_its_own_on_the_same_database_and_work
     assert (worker, jurisdictions) == ("worker-7", 1)
 
 
+async def test_a_part_does_not_import_the_parents_main_module(db: str, tmp_path: Path) -> None:
+    """Started from pytest, a part would run pytest's script again as its main module; started
+    from `gongkai`, the whole command line and API (`apart._main_unnamed`)."""
+    ours = sys.modules["__main__"].__file__
+    assert ours is not None
+    parts = parts_of(db, f"file://{tmp_path}")
+    assert await apart.run(parts, "w", apart_probe.main_file) is None
+    assert sys.modules["__main__"].__file__ == ours  # this process's is as it was
+
+
 async def test_a_refusal_in_a_part_is_raised_whole_saying_where(db: str, tmp_path: Path) -> None:
     with pytest.raises(ReleaseRefused) as refused:
         await apart.run(parts_of(db, f"file://{tmp_path}"), "w", apart_probe.refuse, 41)
