@@ -281,15 +281,16 @@ class SiteSync:
             self.store, SITE_MANIFEST_KEY, _manifest(interim, None, {}), JSON_TYPE, SyncStats()
         )
 
-    def written(self) -> dict[str, str]:
-        """The key and sha256 of every page written or kept so far."""
-        found: dict[str, str] = {}
-        self._add_written(found)
-        return found
-
-    def _add_written(self, found: dict[str, Any]) -> None:
-        for part in self.packed:
+    def _add_written(self, found: dict[str, Any], *, spend: bool = False) -> None:
+        """Add the key and sha256 of every page written or kept so far to `found`, in order (a
+        later entry wins). With `spend` (`finish`), each jurisdiction's packed entries are let
+        go as they are read."""
+        for index, part in enumerate(self.packed):
+            if spend:
+                self.packed[index] = b""
             found.update(_unpack(part))
+        if spend:
+            self.packed.clear()
         for kept in self.kept:
             found.update(kept)
         found.update(self.new)
@@ -299,14 +300,7 @@ class SiteSync:
         jurisdiction's packed entries are let go as they are read, and no second set of the
         site's keys is made: a city's are ~150,000, and this step was its largest part's peak."""
         written: dict[str, str] = {}
-        for index, part in enumerate(self.packed):  # in order: a later entry wins, as in `written`
-            self.packed[index] = b""
-            written.update(_unpack(part))
-            del part
-        self.packed.clear()
-        for kept in self.kept:
-            written.update(kept)
-        written.update(self.new)
+        self._add_written(written, spend=True)
         for key in sorted(key for key in self.old if key not in written):
             await self.store.delete(key)
         manifest = _manifest(written, digest, self.shards)
