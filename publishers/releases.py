@@ -622,10 +622,7 @@ class Publisher:
         }
         # Jurisdiction by jurisdiction, letting go of each one's facts before the next is
         # read: a run over a city's sixteen districts holds one district's facts at a time.
-        places: dict[int | None, list[int]] = {}
-        for release_id in release_ids:
-            release = loaded.get(release_id)
-            places.setdefault(release.jurisdiction_id if release else None, []).append(release_id)
+        places = _by_place(release_ids, {i: r.jurisdiction_id for i, r in loaded.items()})
         for place, ids in places.items():
             when = {i: as_of(loaded[i]) if as_of else None for i in ids if i in loaded}
             if self.apart is not None and place is not None:
@@ -634,10 +631,7 @@ class Publisher:
                 done = await apart.run(
                     self.apart, self.worker, _place_apart, place, ids, when, note, spool
                 )
-                self._withdrawn += done.withdrawn
-                if self.observer is not None:
-                    for run in done.runs:
-                        self.observer(run)
+                self._take_part(done.withdrawn, done.runs)
                 if progress is not None:
                     for release_id in ids:
                         progress(release_id)
@@ -771,13 +765,10 @@ class Publisher:
             release_ids = sorted(ids)
         # A jurisdiction at a time, as `publish_many` does: every published release is selected
         # again, and a city's facts at once would be the memory of all its districts.
-        places: dict[int | None, list[int]] = {}
         found = await models.Release.filter(id__in=list(release_ids)).values_list(
             "id", "jurisdiction_id"
         )
-        place_of = {int(str(i)): int(str(j)) for i, j in found}
-        for release_id in release_ids:
-            places.setdefault(place_of.get(release_id), []).append(release_id)
+        places = _by_place(release_ids, {int(str(i)): int(str(j)) for i, j in found})
         report = WithdrawReport()
         for place, in_place in places.items():
             if self.apart is not None and place is not None:
@@ -786,10 +777,7 @@ class Publisher:
                 done = await apart.run(
                     self.apart, self.worker, _withdraw_apart, place, in_place, spool
                 )
-                self._withdrawn += done.withdrawn
-                if self.observer is not None:
-                    for run in done.runs:
-                        self.observer(run)
+                self._take_part(done.withdrawn, done.runs)
             else:
                 done = await self._withdraw_place(place, in_place)
             report.results += done.results
@@ -797,6 +785,15 @@ class Publisher:
             report.stats.add(done.stats)
         await self.write_pointers(report.stats)
         return report
+
+    def _take_part(self, withdrawn: list[int], runs: list[PublishRun]) -> None:
+        """Take in what a part in another process did that this publisher finishes: the
+        withdrawals it took to their last per-release step (closed after the pointers), and
+        its publishes, which the observer is told of as if they were done here."""
+        self._withdrawn += withdrawn
+        if self.observer is not None:
+            for run in runs:
+                self.observer(run)
 
     async def _withdraw_place(self, place: int | None, ids: Sequence[int]) -> WithdrawnPlace:
         """`withdraw` one jurisdiction's releases, then let go of its facts."""
@@ -1075,6 +1072,17 @@ async def _withdraw_apart(
     done = await publisher._withdraw_place(place, ids)
     done.withdrawn, done.runs = publisher._withdrawn, runs
     return done
+
+
+def _by_place(
+    release_ids: Sequence[int], place_of: Mapping[int, int]
+) -> dict[int | None, list[int]]:
+    """Release ids by jurisdiction (`place_of`: each known release's), in their order; an id of
+    no release under None, to fail on its own."""
+    places: dict[int | None, list[int]] = {}
+    for release_id in release_ids:
+        places.setdefault(place_of.get(release_id), []).append(release_id)
+    return places
 
 
 def _changed(outcome: PublishResult | ReleaseError | None) -> bool:
