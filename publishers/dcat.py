@@ -541,5 +541,9 @@ def render_jurisdiction_dcat(
     """A jurisdiction's catalog in both syntaxes; `following`, the jurisdiction whose catalog
     is the next page (`next_pages`)."""
     graph = _jurisdiction_graph(data, code, base_url, data_license)
-    keys = {suffix: jurisdiction_catalog(code, suffix) for suffix in SYNTAXES}
-    return _render(graph, keys, following)
+    return _render(graph, catalog_keys(code), following)
+
+
+def catalog_keys(code: str) -> dict[str, str]:
+    """The keys of a jurisdiction's catalog page, by syntax (`render_jurisdiction_dcat`)."""
+    return {suffix: jurisdiction_catalog(code, suffix) for suffix in SYNTAXES}

@@ -49,7 +49,7 @@ from markupsafe import Markup, escape
 from publishers import allocator, apart, charts, dictionary, filenames
 from publishers.apart import Apart
 from publishers.bulk_listing import Listing, read_listing
-from publishers.dcat import next_pages, render_dcat, render_jurisdiction_dcat
+from publishers.dcat import catalog_keys, next_pages, render_dcat, render_jurisdiction_dcat
 from publishers.display import (
     CENT,
     DEMO_NOTE,
@@ -947,8 +947,12 @@ def render_static() -> list[Rendered]:
 
 def _shard_keys(pages: _Pages, codes: Sequence[str]) -> set[str]:
     """The keys a jurisdiction's part of the site is written to: its `planned` pages (not the
-    objects above the jurisdictions) and its part of the search index."""
-    return {k for k in pages.pages if shard_of(k) is not None} | {search_part(c) for c in codes}
+    objects above the jurisdictions), its part of the search index and its catalog page,
+    written last. All are marked before the first is written: a key marked later has the whole
+    site manifest written again, at a city's last district ~75 MiB of keys and JSON on top of
+    all the part holds after its pages."""
+    keys = {k for k in pages.pages if shard_of(k) is not None} | {search_part(c) for c in codes}
+    return keys | {key for code in codes for key in catalog_keys(code).values()}
 
 
 def _search_parts(published: Published, codes: Sequence[str]) -> Iterator[list[Rendered]]:

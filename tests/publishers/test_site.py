@@ -736,6 +736,30 @@ async def test_a_jurisdiction_written_in_batches_never_claims_a_page_it_has_not_
     )
 
 
+async def test_a_jurisdiction_marks_every_key_before_its_first_page_catalog_included(
+    db: str,
+) -> None:
+    """The site manifest is written before a jurisdiction's first page and not again while its
+    pages, its part of the search index and its catalog page go out: a key marked late has the
+    whole manifest made again, at a city's last district ~75 MiB on top of the part's pages."""
+    built = await dataset.build(dataset.Plan(departments=2, projects=2))
+    store = MemoryObjectStore()
+    puts: list[str] = []
+
+    def record(operation: str, key: str) -> bool:
+        if operation == "put":
+            puts.append(key)
+        return False
+
+    store.fail_on = record
+    await publisher(store).publish_many([r.id for r in built.releases])
+    own = [i for i, key in enumerate(puts) if site_paths.shard_of(key) == "990101"]
+    assert dcat.catalog_keys("990101")["jsonld"] in {puts[i] for i in own}
+    between = puts[own[0] : own[-1] + 1]
+    assert site_paths.SITE_MANIFEST_KEY not in between
+    assert puts[own[0] - 1] == site_paths.SITE_MANIFEST_KEY  # the marks, just before
+
+
 async def test_a_written_jurisdictions_marks_are_let_go_and_its_unwritten_keys_stay_unknown() -> (
     None
 ):
