@@ -984,11 +984,12 @@ def render_shard(data: SiteInput, batch: int = PAGE_BATCH) -> Shard:
 @dataclass(frozen=True)
 class Plan:
     """A jurisdiction's pages, planned from its light rows (`load` with `light`): the keys of
-    every page (`_Pages.planned`, which links are checked against), the keys its pages and its
-    part of the search index are written to, the groups of departments whose pages are
-    rendered from their whole rows a group at a time (`render_group`), the grades the index
-    page charts, and the rest of its objects, rendered from the light rows as `rest` is read:
-    the finance bureau's release pages, the years and the part of the search index."""
+    every page (`_Pages.planned`, which links are checked against), the keys its pages, its
+    part of the search index and its catalog page are written to (`_shard_keys`), the groups
+    of departments whose pages are rendered from their whole rows a group at a time
+    (`render_group`), the grades the index page charts, and the rest of its objects, rendered
+    from the light rows as `rest` is read: the finance bureau's release pages, the years and
+    the part of the search index."""
 
     pages: frozenset[str]
     keys: frozenset[str]
