@@ -89,6 +89,7 @@ from publishers.site_paths import (
     quoted,
     release_page,
     search_part,
+    segment,
     shard_of,
     year_page,
 )
@@ -1201,7 +1202,7 @@ async def _part_apart(
 ) -> tuple[dict[tuple[str, int], Counter[str]], PartDone]:
     """`_render_part` in a process of its own (publishers/apart.py), with the parent's sync
     as it stood; its grades and what the parent's sync is to `adopt`."""
-    sync = SiteSync.resumed(publisher.store, SyncStats(), handed)
+    sync = SiteSync.resumed(publisher.store, SyncStats(), handed, only=segment(code))
     own = await _render_part(publisher.store, sync, code, *args)
     return own, sync.part_done(code)
 

@@ -10,7 +10,7 @@ import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -176,6 +176,10 @@ class SiteSync:
         self.store = store
         self.stats = stats
         self.old: dict[str, str | None] = dict(stored.get("objects", {}))
+        #: In a jurisdiction's part (`resumed` with `only`), `old` holds that jurisdiction's
+        #: entries and the portal's, and this the whole of it, packed: a city's stored
+        #: manifest is ~150,000 keys, ~53 MiB as a dict in every part.
+        self.old_packed: bytes | None = None
         self.held: dict[str, dict[str, Any]] = dict(stored.get("shards", {}))
         #: The keys and sha256 of the pages written since the last jurisdiction was `done`.
         self.new: dict[str, str] = {}
@@ -189,16 +193,25 @@ class SiteSync:
         self.shards: dict[str, dict[str, Any]] = {}
         #: Keys marked unknown in the stored manifest (`mark`) until `finish`.
         self.marked: set[str] = set()
-        # The stored pages by jurisdiction, grouped once: `keep` runs for every jurisdiction.
-        self._owned: dict[str | None, dict[str, str]] = defaultdict(dict)
+
+    @cached_property
+    def _owned(self) -> dict[str | None, dict[str, str]]:
+        """The stored pages by jurisdiction, grouped once: `keep` runs for every jurisdiction
+        (in the publisher, never in a part)."""
+        owned: dict[str | None, dict[str, str]] = defaultdict(dict)
         for key, sha256 in self.old.items():
             if sha256 is not None:
-                self._owned[shard_of(key)][key] = sha256
+                owned[shard_of(key)][key] = sha256
+        return owned
+
+    @cached_property
+    def _old_packed(self) -> bytes:
+        return self.old_packed if self.old_packed is not None else _pack(self.old)
 
     def handed(self) -> HandedSync:
         """What a part in another process needs of this sync (`resumed`)."""
         return HandedSync(
-            self.old,
+            self._old_packed,
             self.held,
             self.marked,
             self.new,
@@ -208,10 +221,19 @@ class SiteSync:
         )
 
     @classmethod
-    def resumed(cls, store: ObjectStore, stats: SyncStats, handed: HandedSync) -> SiteSync:
-        """This sync as another process holds it (`handed`), there to do one jurisdiction, or
-        the portal's objects and `finish`."""
-        sync = cls(store, stats, {"objects": handed.old, "shards": handed.held})
+    def resumed(
+        cls, store: ObjectStore, stats: SyncStats, handed: HandedSync, only: str | None = None
+    ) -> SiteSync:
+        """This sync as another process holds it (`handed`), there to do one jurisdiction
+        (`only`, its key segment), or the portal's objects and `finish`. A jurisdiction's part
+        holds the stored entries of its own pages and the portal's: those are all it writes."""
+        old = _unpack(handed.old)
+        if only is not None:
+            old = {key: sha for key, sha in old.items() if shard_of(key) in (only, None)}
+        sync = cls(store, stats, {"objects": old, "shards": handed.held})
+        del old
+        if only is not None:
+            sync.old_packed = handed.old
         sync.marked, sync.new, sync.packed = handed.marked, handed.new, handed.packed
         sync.kept, sync.shards = handed.kept, handed.shards
         return sync
@@ -273,7 +295,7 @@ class SiteSync:
         if not keys:
             return
         self.marked |= keys
-        interim = dict(self.old)
+        interim = dict(self.old) if self.old_packed is None else _unpack(self.old_packed)
         interim.update(dict.fromkeys(self.marked))
         self._add_written(interim)  # not merged from a second dict: a city's is ~150,000 keys
         # Not counted: the summary counts objects, and the manifest's final write counts it.
@@ -312,7 +334,7 @@ class SiteSync:
 class HandedSync:
     """A `SiteSync` as a part in another process receives it."""
 
-    old: dict[str, str | None]
+    old: bytes  # packed (`_pack`)
     held: dict[str, dict[str, Any]]
     marked: set[str]
     new: dict[str, str]
@@ -332,13 +354,13 @@ class PartDone:
     stats: SyncStats
 
 
-def _pack(entries: Mapping[str, str]) -> bytes:
+def _pack(entries: Mapping[str, str | None]) -> bytes:
     """A jurisdiction's keys and sha256 as JSON, deflated: every part of the site is handed
     those of the jurisdictions before it (`HandedSync`), a city's last ~20 MiB as JSON."""
     return zlib.compress(orjson.dumps(entries), 1)
 
 
-def _unpack(packed: bytes) -> dict[str, str]:
+def _unpack(packed: bytes) -> dict[str, Any]:
     return orjson.loads(zlib.decompress(packed))  # type: ignore[no-any-return]
 
 

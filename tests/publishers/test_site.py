@@ -760,6 +760,25 @@ async def test_a_jurisdiction_marks_every_key_before_its_first_page_catalog_incl
     assert puts[own[0] - 1] == site_paths.SITE_MANIFEST_KEY  # the marks, just before
 
 
+async def test_a_jurisdictions_part_holds_its_own_stored_entries_yet_marks_against_all() -> None:
+    """A jurisdiction's part holds the stored manifest's entries of its own pages and the
+    portal's, not the other jurisdictions' (a city's are ~150,000), yet the manifest it writes
+    before its first page lists every stored key; the portal's part holds them all."""
+    store = MemoryObjectStore()
+    a, b, new, index = (
+        f"site/{path}"
+        for path in ("projects/A/1/x.html", "projects/B/1/x.html", "years/B/2/x.html", "index.html")
+    )
+    stored = {"objects": {a: "1", b: "2", index: "3"}, "shards": {}}
+    whole = site_sync.SiteSync(store, SyncStats(), stored)
+    part = site_sync.SiteSync.resumed(store, SyncStats(), whole.handed(), only="B")
+    assert part.old == {b: "2", index: "3"}
+    await part.mark([b, new])
+    interim = orjson.loads(await store.get(site_paths.SITE_MANIFEST_KEY))["objects"]
+    assert interim == {a: "1", b: None, index: "3", new: None}
+    assert site_sync.SiteSync.resumed(store, SyncStats(), whole.handed()).old == stored["objects"]
+
+
 async def test_a_written_jurisdictions_marks_are_let_go_and_its_unwritten_keys_stay_unknown() -> (
     None
 ):
