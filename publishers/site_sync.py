@@ -179,7 +179,7 @@ class SiteSync:
         #: In a jurisdiction's part (`resumed` with `only`), `old` holds that jurisdiction's
         #: entries and the portal's, and this the whole of it, packed: a city's stored
         #: manifest is ~150,000 keys, ~53 MiB as a dict in every part.
-        self.old_packed: bytes | None = None
+        self.whole_old: bytes | None = None
         self.held: dict[str, dict[str, Any]] = dict(stored.get("shards", {}))
         #: The keys and sha256 of the pages written since the last jurisdiction was `done`.
         self.new: dict[str, str] = {}
@@ -205,13 +205,14 @@ class SiteSync:
         return owned
 
     @cached_property
-    def _old_packed(self) -> bytes:
-        return self.old_packed if self.old_packed is not None else _pack(self.old)
+    def _handed_old(self) -> bytes:
+        """The stored entries packed for the parts, once: they do not change."""
+        return self.whole_old if self.whole_old is not None else _pack(self.old)
 
     def handed(self) -> HandedSync:
         """What a part in another process needs of this sync (`resumed`)."""
         return HandedSync(
-            self._old_packed,
+            self._handed_old,
             self.held,
             self.marked,
             self.new,
@@ -233,7 +234,7 @@ class SiteSync:
         sync = cls(store, stats, {"objects": old, "shards": handed.held})
         del old
         if only is not None:
-            sync.old_packed = handed.old
+            sync.whole_old = handed.old
         sync.marked, sync.new, sync.packed = handed.marked, handed.new, handed.packed
         sync.kept, sync.shards = handed.kept, handed.shards
         return sync
@@ -295,7 +296,7 @@ class SiteSync:
         if not keys:
             return
         self.marked |= keys
-        interim = dict(self.old) if self.old_packed is None else _unpack(self.old_packed)
+        interim = dict(self.old) if self.whole_old is None else _unpack(self.whole_old)
         interim.update(dict.fromkeys(self.marked))
         self._add_written(interim)  # not merged from a second dict: a city's is ~150,000 keys
         # Not counted: the summary counts objects, and the manifest's final write counts it.
@@ -355,8 +356,9 @@ class PartDone:
 
 
 def _pack(entries: Mapping[str, str | None]) -> bytes:
-    """A jurisdiction's keys and sha256 as JSON, deflated: every part of the site is handed
-    those of the jurisdictions before it (`HandedSync`), a city's last ~20 MiB as JSON."""
+    """Keys and sha256 as JSON, deflated: every part of the site is handed those of the
+    jurisdictions written before it, a city's last ~20 MiB as JSON, and the stored manifest's
+    (`HandedSync`)."""
     return zlib.compress(orjson.dumps(entries), 1)
 
 
