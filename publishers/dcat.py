@@ -372,7 +372,7 @@ class _Graph:
             "dcat__themeTaxonomy": _ref(f"{EU}data-theme"),
             "dct__modified": _typed(_latest(releases), "xsd:dateTime"),
             "dcat__dataset": [_ref(d) for d in datasets],
-            "rdfs__seeAlso": [_ref(self.url(jurisdiction_catalog(code, s))) for s in SYNTAXES],
+            "rdfs__seeAlso": [_ref(self.url(key)) for key in catalog_keys(code).values()],
         }
         return self.add(f"{self.root}/#catalog/{quoted(code)}", **node)
 
